@@ -1,0 +1,59 @@
+import { DefaultLogger, type LogContext, type LoggerOptions, type MigrationObject } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from './logger';
+
+export type { EntityManager } from '@mikro-orm/postgresql';
+export { MikroORM };
+
+/** SQL statements executed per Postgres schema since start; served on each subgraph's /metrics. */
+export const sqlStatementCounts = new Map<string, number>();
+
+class CountingLogger extends DefaultLogger {
+  constructor(
+    options: LoggerOptions,
+    private readonly schema: string,
+    private readonly sqlLog: Logger,
+  ) {
+    super(options);
+  }
+
+  override logQuery(context: { query: string } & LogContext): void {
+    sqlStatementCounts.set(this.schema, (sqlStatementCounts.get(this.schema) ?? 0) + 1);
+    this.sqlLog.trace({ sql: context.query, took: context.took }, 'sql');
+  }
+}
+
+export interface DatabaseOptions {
+  url: string;
+  /** The Postgres schema this subgraph owns; nobody else writes it. */
+  schema: string;
+  entities: (abstract new (...args: never[]) => unknown)[];
+  migrations: MigrationObject[];
+  poolMax: number;
+  log: Logger;
+}
+
+/** Connects a subgraph to its own Postgres schema and applies its pending migrations. */
+export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  const orm = await MikroORM.init({
+    clientUrl: options.url,
+    schema: options.schema,
+    entities: options.entities,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: options.migrations,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    pool: { min: 0, max: options.poolMax },
+    debug: ['query'],
+    loggerFactory: (loggerOptions) => new CountingLogger(loggerOptions, options.schema, options.log),
+    allowGlobalContext: false,
+    ensureDatabase: false,
+  });
+  await orm.getMigrator().up();
+  return orm;
+}

@@ -1,0 +1,27 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { badInput } from '../../lib';
+
+@InputType()
+export class StartSessionInput {
+  @Field(() => ID)
+  ownerId!: string;
+
+  @Field(() => ID, { nullable: true })
+  agentId?: string;
+
+  @Field({ nullable: true })
+  title?: string;
+
+  @Field({ nullable: true })
+  model?: string;
+}
+
+export const DEFAULT_MODEL = 'default';
+
+export function validateStartSession(input: StartSessionInput) {
+  const title = input.title?.trim() || 'New chat';
+  if (title.length > 200) throw badInput('title must be at most 200 characters', { field: 'title' });
+  const model = input.model?.trim() || DEFAULT_MODEL;
+  if (!/^[\w.:/-]{1,100}$/.test(model)) throw badInput('model is not a valid model name', { field: 'model' });
+  return { ownerId: input.ownerId, agentId: input.agentId ?? null, title, model };
+}
