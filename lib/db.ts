@@ -18,6 +18,11 @@ class CountingLogger extends DefaultLogger {
     super(options);
   }
 
+  /** MikroORM's own messages (the migrator's progress) go to the JSON log, not the console. */
+  override log(namespace: string, message: string): void {
+    this.sqlLog.debug({ namespace }, message.replace(/\x1b\[[0-9;]*m/g, ''));
+  }
+
   override logQuery(context: { query: string } & LogContext): void {
     sqlStatementCounts.set(this.schema, (sqlStatementCounts.get(this.schema) ?? 0) + 1);
     this.sqlLog.trace({ sql: context.query, took: context.took }, 'sql');

@@ -12,3 +12,4 @@ export * from './references';
 export * from './scalars';
 export * from './subgraph';
 export * from './composition';
+export * from './project';

@@ -1,5 +1,6 @@
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { MigrationObject } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
@@ -15,7 +16,6 @@ import { buildFederatedSchema } from './federation';
 import { readBody, sendJson } from './http';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
 import type { PubSub } from './pubsub';
-import { BigIntScalar } from './scalars';
 
 type Identified = { id: string };
 
@@ -52,7 +52,6 @@ export function buildSubgraphSchema(definition: SubgraphDefinition, pubsub: PubS
     {
       resolvers: definition.resolvers,
       pubSub: pubsub,
-      scalarsMap: [{ type: BigInt, scalar: BigIntScalar }],
       validate: false,
     },
     references,
@@ -133,6 +132,8 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sta
     formatError: formatError(log),
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // Inline traces are for Apollo Studio, which this platform does not report to.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
 

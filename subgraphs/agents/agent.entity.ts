@@ -1,6 +1,6 @@
 import { BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { newId } from '../../lib';
+import { BigIntScalar, newId } from '../../lib';
 
 export enum AgentStatus {
   ACTIVE = 'ACTIVE',
@@ -34,7 +34,7 @@ export class Agent {
   @Property({ type: 'string' })
   ownerId!: string;
 
-  @Field(() => BigInt, { description: 'Price of one call, in minor units of `asset`.' })
+  @Field(() => BigIntScalar, { description: 'Price of one call, in minor units of `asset`.' })
   @Property({ type: new BigIntType('bigint') })
   priceMinor: bigint = 0n;
 

@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { badInput } from '../../lib';
+import { badInput, BigIntScalar } from '../../lib';
 
 @InputType()
 export class CreateAgentInput {
@@ -15,7 +15,7 @@ export class CreateAgentInput {
   @Field({ nullable: true })
   description?: string;
 
-  @Field(() => BigInt, { defaultValue: 0n })
+  @Field(() => BigIntScalar, { defaultValue: 0n })
   priceMinor: bigint = 0n;
 
   @Field({ defaultValue: 'USD' })

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { newId } from '../../lib';
+import { BigIntScalar, newId } from '../../lib';
 
 /** The lifecycle of a task, in the vocabulary of the Hermes task API. */
 export enum TaskStatus {
@@ -35,7 +35,7 @@ export class Task {
   @Property({ type: 'string' })
   status: TaskStatus = TaskStatus.OPEN;
 
-  @Field(() => BigInt, { description: 'Reward in minor units of `asset`.' })
+  @Field(() => BigIntScalar, { description: 'Reward in minor units of `asset`.' })
   @Property({ type: new BigIntType('bigint') })
   rewardMinor: bigint = 0n;
 

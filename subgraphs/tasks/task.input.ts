@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
-import { badInput } from '../../lib';
+import { badInput, BigIntScalar } from '../../lib';
 import { TaskStatus } from './task.entity';
 
 @InputType()
@@ -13,7 +13,7 @@ export class CreateTaskInput {
   @Field({ nullable: true })
   description?: string;
 
-  @Field(() => BigInt, { defaultValue: 0n })
+  @Field(() => BigIntScalar, { defaultValue: 0n })
   rewardMinor: bigint = 0n;
 
   @Field({ defaultValue: 'USD' })

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
-import { newId } from '../../lib';
+import { BigIntScalar, newId } from '../../lib';
 
 /**
  * One balance of one asset. Balances only ever change through double-entry transactions
@@ -24,7 +24,7 @@ export class LedgerAccount {
   @Property({ type: 'string' })
   asset!: string;
 
-  @Field(() => BigInt, { description: 'Balance in minor units of `asset`.' })
+  @Field(() => BigIntScalar, { description: 'Balance in minor units of `asset`.' })
   @Property({ type: new BigIntType('bigint') })
   balanceMinor: bigint = 0n;
 

@@ -1,0 +1,123 @@
+/**
+ * `node dist/launcher/main.js` starts everything: embedded PostgreSQL when DATABASE_URL is unset,
+ * the six subgraphs and the router. `node dist/launcher/main.js <subgraph|router>` starts one
+ * service on PORT, as docker-compose does.
+ */
+import 'reflect-metadata';
+import { join, resolve } from 'node:path';
+import {
+  ConfigError,
+  createLogger,
+  createPubSub,
+  loadConfig,
+  projectVersion,
+  startEmbeddedPostgres,
+  startSubgraph,
+  SUBGRAPHS,
+  subgraphUrl,
+  type Config,
+  type Logger,
+  type SubgraphName,
+} from '../lib';
+import { startRouter } from '../router/gateway';
+import { subgraphs } from '../subgraphs';
+import { readCommittedSupergraph, startPlatform } from './platform';
+
+type Stop = () => Promise<void>;
+
+async function database(config: Config, log: Logger): Promise<{ url: string; stop: Stop }> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
+  return startEmbeddedPostgres({
+    dataDir: resolve(join(config.DATA_DIR, 'postgres')),
+    port: config.EMBEDDED_PG_PORT,
+    persistent: true,
+    database: 'agentry',
+    log,
+  });
+}
+
+async function startAll(config: Config, log: Logger): Promise<Stop[]> {
+  const db = await database(config, log);
+  try {
+    const platform = await startPlatform({ config, databaseUrl: db.url, supergraph: await readCommittedSupergraph(), log });
+    const lines = [
+      `Agentry ${projectVersion()} is running`,
+      `  GraphQL   ${platform.router.url}/graphql  (GraphiQL in a browser, graphql-ws and SSE on the same URL)`,
+      `  Health    ${platform.router.url}/health`,
+      ...platform.subgraphs.map((s) => `  ${s.name.padEnd(9)} ${s.url}`),
+      `  Database  ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.DATA_DIR}/postgres`}`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    return [() => platform.close(), db.stop];
+  } catch (error) {
+    await db.stop();
+    throw error;
+  }
+}
+
+async function startOne(service: SubgraphName | 'router', config: Config, log: Logger): Promise<Stop[]> {
+  if (service === 'router') {
+    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(config, name)])) as Record<SubgraphName, string>;
+    const router = await startRouter({
+      host: config.HOST,
+      port: config.PORT,
+      supergraph: await readCommittedSupergraph(),
+      subgraphUrls,
+      graphiql: config.GRAPHIQL === 'true',
+      version: projectVersion(),
+      log,
+    });
+    return [() => router.close()];
+  }
+  const db = await database(config, log);
+  const pubsub = createPubSub({ databaseUrl: db.url, redisUrl: config.REDIS_URL, log });
+  const subgraph = await startSubgraph(subgraphs[service], {
+    databaseUrl: db.url,
+    pubsub,
+    log,
+    host: config.HOST,
+    port: config.PORT,
+    poolMax: config.DB_POOL_MAX,
+  });
+  return [() => subgraph.close(), () => pubsub.close(), db.stop];
+}
+
+async function main(): Promise<void> {
+  const service = process.argv[2] ?? 'all';
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger('agentry', config.LOG_LEVEL);
+  if (service !== 'all' && service !== 'router' && !SUBGRAPHS.includes(service as SubgraphName)) {
+    process.stderr.write(`unknown service "${service}": use all, router or one of ${SUBGRAPHS.join(', ')}\n`);
+    process.exit(2);
+  }
+
+  const stops = service === 'all' ? await startAll(config, log) : await startOne(service as SubgraphName | 'router', config, log);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown took longer than 10 s, exiting');
+      process.exit(1);
+    }, 10_000);
+    for (const stop of stops) await stop().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

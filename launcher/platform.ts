@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  createPubSub,
+  projectRoot,
+  projectVersion,
+  startSubgraph,
+  SUBGRAPHS,
+  type Config,
+  type Logger,
+  type PubSub,
+  type RunningSubgraph,
+  type SubgraphName,
+} from '../lib';
+import { startRouter, type RunningRouter } from '../router/gateway';
+import { subgraphs } from '../subgraphs';
+
+export const readCommittedSupergraph = () => readFile(join(projectRoot(), 'schema', 'supergraph.graphql'), 'utf8');
+
+export interface Platform {
+  router: RunningRouter;
+  subgraphs: RunningSubgraph[];
+  pubsub: PubSub;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  config: Config;
+  databaseUrl: string;
+  supergraph: string;
+  log: Logger;
+}
+
+/** All six subgraphs on free local ports and the router in front of them, in one process. */
+export async function startPlatform({ config, databaseUrl, supergraph, log }: PlatformOptions): Promise<Platform> {
+  const pubsub = createPubSub({ databaseUrl, redisUrl: config.REDIS_URL, log });
+  const started: RunningSubgraph[] = [];
+  try {
+    for (const name of SUBGRAPHS) {
+      started.push(
+        await startSubgraph(subgraphs[name], { databaseUrl, pubsub, log, host: '127.0.0.1', port: 0, poolMax: config.DB_POOL_MAX }),
+      );
+    }
+    const subgraphUrls = Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<SubgraphName, string>;
+    const router = await startRouter({
+      host: config.HOST,
+      port: config.PORT,
+      supergraph,
+      subgraphUrls,
+      graphiql: config.GRAPHIQL === 'true',
+      version: projectVersion(),
+      log,
+    });
+    return {
+      router,
+      subgraphs: started,
+      pubsub,
+      async close() {
+        await router.close();
+        await Promise.all(started.map((s) => s.close()));
+        await pubsub.close();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(started.map((s) => s.close()));
+    await pubsub.close();
+    throw error;
+  }
+}

@@ -1,0 +1,117 @@
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import {
+  composeSupergraph,
+  DEFAULT_SUBGRAPH_PORTS,
+  loadConfig,
+  printSubgraphs,
+  SUBGRAPHS,
+  type Logger,
+  type SubgraphName,
+} from '../../lib';
+import { startPlatform, type Platform } from '../../launcher/platform';
+import { subgraphs } from '../../subgraphs';
+
+export interface GraphQLResponse<T> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+
+export interface TestPlatform {
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  platform: Platform;
+  databaseUrl: string;
+  /** Every JSON log line the platform wrote, for assertions on logging. */
+  logs: Record<string, unknown>[];
+  request<T, V>(document: TypedDocumentNode<T, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Like request, but fails the test on any GraphQL error and returns the data. */
+  data<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T>;
+  close(): Promise<void>;
+}
+
+async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function captureLogs(): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, sink), lines };
+}
+
+/** A whole platform (six subgraphs and the router) on a fresh database of its own. */
+export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<TestPlatform> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is set by the global setup');
+  const database = `agentry_t_${randomBytes(5).toString('hex')}`;
+  await withAdmin(serverUrl, (client) => client.query(`CREATE DATABASE ${database}`));
+  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+
+  const config = loadConfig({ PORT: '0', ...env });
+  const defaults = Object.fromEntries(
+    SUBGRAPHS.map((name) => [name, `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`]),
+  ) as Record<SubgraphName, string>;
+  const { supergraph } = composeSupergraph(await printSubgraphs(subgraphs), defaults);
+  const { log, lines } = captureLogs();
+  const platform = await startPlatform({ config, databaseUrl, supergraph, log });
+  const url = platform.router.url;
+
+  const request: TestPlatform['request'] = async (document, variables, headers = {}) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    return { status: response.status, headers: response.headers, body: await response.json() };
+  };
+
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    wsUrl: `${url.replace(/^http/, 'ws')}/graphql`,
+    platform,
+    databaseUrl,
+    logs: lines,
+    request,
+    async data(document, variables) {
+      const { status, body } = await request(document, variables);
+      if (status !== 200 || body.errors || !body.data) throw new Error(`GraphQL failed (${status}): ${JSON.stringify(body)}`);
+      return body.data;
+    },
+    async close() {
+      await platform.close();
+      await withAdmin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    },
+  };
+}
+
+/** Sum of SQL statements all subgraphs have run, read from their /metrics endpoints. */
+export async function sqlStatements(platform: Platform): Promise<number> {
+  const counts = await Promise.all(
+    platform.subgraphs.map(async (subgraph) => {
+      const text = await (await fetch(new URL('/metrics', subgraph.url))).text();
+      const match = /agentry_sql_statements_total\{subgraph="\w+"\} (\d+)/.exec(text);
+      if (!match) throw new Error(`no SQL counter on ${subgraph.name}/metrics`);
+      return Number(match[1]);
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
