@@ -39,7 +39,12 @@ async function database(config: Config, log: Logger): Promise<{ url: string; sto
 async function startAll(config: Config, log: Logger): Promise<Stop[]> {
   const db = await database(config, log);
   try {
-    const platform = await startPlatform({ config, databaseUrl: db.url, supergraph: await readCommittedSupergraph(), log });
+    const platform = await startPlatform({
+      config,
+      databaseUrl: db.url,
+      supergraph: await readCommittedSupergraph(),
+      log,
+    });
     const lines = [
       `Agentry ${projectVersion()} is running`,
       `  GraphQL   ${platform.router.url}/graphql  (GraphiQL in a browser, graphql-ws and SSE on the same URL)`,
@@ -57,7 +62,9 @@ async function startAll(config: Config, log: Logger): Promise<Stop[]> {
 
 async function startOne(service: SubgraphName | 'router', config: Config, log: Logger): Promise<Stop[]> {
   if (service === 'router') {
-    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(config, name)])) as Record<SubgraphName, string>;
+    const subgraphUrls = Object.fromEntries(
+      SUBGRAPHS.map((name) => [name, subgraphUrl(config, name)]),
+    ) as Record<SubgraphName, string>;
     const router = await startRouter({
       host: config.HOST,
       port: config.PORT,
@@ -98,7 +105,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const stops = service === 'all' ? await startAll(config, log) : await startOne(service as SubgraphName | 'router', config, log);
+  const stops =
+    service === 'all'
+      ? await startAll(config, log)
+      : await startOne(service as SubgraphName | 'router', config, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -109,7 +119,8 @@ async function main(): Promise<void> {
       log.error('shutdown took longer than 10 s, exiting');
       process.exit(1);
     }, 10_000);
-    for (const stop of stops) await stop().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
+    for (const stop of stops)
+      await stop().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
     clearTimeout(timer);
     process.exit(0);
   };

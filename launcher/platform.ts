@@ -15,7 +15,8 @@ import {
 import { startRouter, type RunningRouter } from '../router/gateway';
 import { subgraphs } from '../subgraphs';
 
-export const readCommittedSupergraph = () => readFile(join(projectRoot(), 'schema', 'supergraph.graphql'), 'utf8');
+export const readCommittedSupergraph = () =>
+  readFile(join(projectRoot(), 'schema', 'supergraph.graphql'), 'utf8');
 
 export interface Platform {
   router: RunningRouter;
@@ -32,16 +33,31 @@ export interface PlatformOptions {
 }
 
 /** All six subgraphs on free local ports and the router in front of them, in one process. */
-export async function startPlatform({ config, databaseUrl, supergraph, log }: PlatformOptions): Promise<Platform> {
+export async function startPlatform({
+  config,
+  databaseUrl,
+  supergraph,
+  log,
+}: PlatformOptions): Promise<Platform> {
   const pubsub = createPubSub({ databaseUrl, redisUrl: config.REDIS_URL, log });
   const started: RunningSubgraph[] = [];
   try {
     for (const name of SUBGRAPHS) {
       started.push(
-        await startSubgraph(subgraphs[name], { databaseUrl, pubsub, log, host: '127.0.0.1', port: 0, poolMax: config.DB_POOL_MAX }),
+        await startSubgraph(subgraphs[name], {
+          databaseUrl,
+          pubsub,
+          log,
+          host: '127.0.0.1',
+          port: 0,
+          poolMax: config.DB_POOL_MAX,
+        }),
       );
     }
-    const subgraphUrls = Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<SubgraphName, string>;
+    const subgraphUrls = Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<
+      SubgraphName,
+      string
+    >;
     const router = await startRouter({
       host: config.HOST,
       port: config.PORT,

@@ -15,9 +15,14 @@ const PRINT_ONLY: PubSub = {
 };
 
 /** Each subgraph's SDL exactly as it serves it on `_service { sdl }`. */
-export async function printSubgraphs(definitions: Record<SubgraphName, SubgraphDefinition>): Promise<Record<SubgraphName, string>> {
+export async function printSubgraphs(
+  definitions: Record<SubgraphName, SubgraphDefinition>,
+): Promise<Record<SubgraphName, string>> {
   const printed = await Promise.all(
-    SUBGRAPHS.map(async (name) => [name, printSubgraphSchema(await buildSubgraphSchema(definitions[name], PRINT_ONLY))] as const),
+    SUBGRAPHS.map(
+      async (name) =>
+        [name, printSubgraphSchema(await buildSubgraphSchema(definitions[name], PRINT_ONLY))] as const,
+    ),
   );
   return Object.fromEntries(printed) as Record<SubgraphName, string>;
 }
@@ -26,9 +31,13 @@ export class CompositionError extends Error {}
 
 /** Composes the supergraph; a composition error stops here with the composer's messages. */
 export function composeSupergraph(sdls: Record<SubgraphName, string>, urls: Record<SubgraphName, string>) {
-  const result = composeServices(SUBGRAPHS.map((name) => ({ name, typeDefs: parse(sdls[name]), url: urls[name] })));
+  const result = composeServices(
+    SUBGRAPHS.map((name) => ({ name, typeDefs: parse(sdls[name]), url: urls[name] })),
+  );
   if (result.errors) {
-    throw new CompositionError(`Supergraph composition failed:\n${result.errors.map((e) => `  ${e.message}`).join('\n')}`);
+    throw new CompositionError(
+      `Supergraph composition failed:\n${result.errors.map((e) => `  ${e.message}`).join('\n')}`,
+    );
   }
   return { supergraph: result.supergraphSdl, api: result.publicSdl };
 }

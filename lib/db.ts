@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { DefaultLogger, type LogContext, type LoggerOptions, type MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -20,7 +21,7 @@ class CountingLogger extends DefaultLogger {
 
   /** MikroORM's own messages (the migrator's progress) go to the JSON log, not the console. */
   override log(namespace: string, message: string): void {
-    this.sqlLog.debug({ namespace }, message.replace(/\x1b\[[0-9;]*m/g, ''));
+    this.sqlLog.debug({ namespace }, stripVTControlCharacters(message));
   }
 
   override logQuery(context: { query: string } & LogContext): void {

@@ -26,7 +26,11 @@ export const conflict = (message: string, details: Record<string, unknown> = {})
   new AppError('CONFLICT', message, details);
 
 /** Flushes, turning a unique-constraint violation into a CONFLICT with the caller's wording. */
-export async function flushUnique(em: { flush(): Promise<void> }, message: string, details: Record<string, unknown> = {}) {
+export async function flushUnique(
+  em: { flush(): Promise<void> },
+  message: string,
+  details: Record<string, unknown> = {},
+) {
   try {
     await em.flush();
   } catch (error) {

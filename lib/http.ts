@@ -34,3 +34,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
 }
+
+/** Wraps a shutdown so calling it twice waits for the first call instead of failing. */
+export function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}

@@ -50,7 +50,8 @@ const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[a-z]+_[0-9a-z]{26}$/.test(id)) throw badInput('after is not a cursor from this list', { argument: 'after' });
+  if (!/^[a-z]+_[0-9a-z]{26}$/.test(id))
+    throw badInput('after is not a cursor from this list', { argument: 'after' });
   return id;
 }
 
@@ -67,7 +68,9 @@ export async function paginate<T extends { id: string }>(
   if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_PAGE_SIZE) {
     throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
   }
-  const pageWhere = (args.after ? { $and: [where, { id: { $lt: decodeCursor(args.after) } }] } : where) as FilterQuery<T>;
+  const pageWhere = (
+    args.after ? { $and: [where, { id: { $lt: decodeCursor(args.after) } }] } : where
+  ) as FilterQuery<T>;
   const [rows, totalCount] = await Promise.all([
     em.find(entity, pageWhere, { orderBy: { id: 'desc' } as never, limit: args.first + 1 }),
     em.count(entity, where),

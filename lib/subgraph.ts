@@ -13,7 +13,7 @@ import type { SubgraphName } from './config';
 import { openDatabase, sqlStatementCounts, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
 import { buildFederatedSchema } from './federation';
-import { readBody, sendJson } from './http';
+import { once, readBody, sendJson } from './http';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 
@@ -95,7 +95,11 @@ function formatError(log: Logger) {
       return { ...formatted, extensions };
     }
     log.error({ err: original }, 'unexpected error');
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return {
+      message: 'Internal server error',
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
   };
 }
 
@@ -116,7 +120,10 @@ export interface StartSubgraphOptions {
 }
 
 /** Apollo Server over HTTP and graphql-ws on one port, plus /health and /metrics. */
-export async function startSubgraph(definition: SubgraphDefinition, options: StartSubgraphOptions): Promise<RunningSubgraph> {
+export async function startSubgraph(
+  definition: SubgraphDefinition,
+  options: StartSubgraphOptions,
+): Promise<RunningSubgraph> {
   const log = options.log.child({ subgraph: definition.name });
   const orm = await openDatabase({
     url: options.databaseUrl,
@@ -141,6 +148,10 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sta
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const body = req.method === 'POST' ? await readBody(req) : undefined;
+    log.debug(
+      { requestId, operationName: (body as { operationName?: string } | undefined)?.operationName },
+      'graphql request',
+    );
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -165,14 +176,23 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sta
       url.pathname === '/graphql'
         ? handleGraphQL(req, res, url)
         : url.pathname === '/health'
-          ? orm.isConnected().then((db) => sendJson(res, db ? 200 : 503, { status: db ? 'ok' : 'degraded', service: definition.name, database: db }))
+          ? orm.isConnected().then((db) =>
+              sendJson(res, db ? 200 : 503, {
+                status: db ? 'ok' : 'degraded',
+                service: definition.name,
+                database: db,
+              }),
+            )
           : url.pathname === '/metrics'
             ? Promise.resolve(sendMetrics(res, definition.name))
             : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status >= 500) log.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendJson(res, status, { errors: [{ message: status >= 500 ? 'Internal server error' : (error as Error).message }] });
+      if (!res.headersSent)
+        sendJson(res, status, {
+          errors: [{ message: status >= 500 ? 'Internal server error' : (error as Error).message }],
+        });
       else res.end();
     });
   });
@@ -183,7 +203,12 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sta
       schema,
       context: (ctx) => {
         const params = ctx.connectionParams as Record<string, unknown> | undefined;
-        return createContext(orm, options.pubsub, log, requestIdFrom(params?.[REQUEST_ID_HEADER] as string | undefined));
+        return createContext(
+          orm,
+          options.pubsub,
+          log,
+          requestIdFrom(params?.[REQUEST_ID_HEADER] as string | undefined),
+        );
       },
     },
     wss,
@@ -198,14 +223,14 @@ export async function startSubgraph(definition: SubgraphDefinition, options: Sta
     name: definition.name,
     url,
     orm,
-    async close() {
+    close: once(async () => {
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
       await orm.close();
-    },
+    }),
   };
 }
 

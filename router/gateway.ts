@@ -3,7 +3,8 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { REQUEST_ID_HEADER, requestIdFrom, sendJson, type Logger, type SubgraphName } from '../lib';
+import { once, REQUEST_ID_HEADER, requestIdFrom, sendJson, type Logger, type SubgraphName } from '../lib';
+import { useVariableErrorCodes } from './error-codes';
 import { checkHealth } from './health';
 
 export interface RouterOptions {
@@ -43,8 +44,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     graphiql: options.graphiql ? { title: 'Agentry' } : false,
     landingPage: false,
     logging: options.log.isLevelEnabled('trace') ? 'debug' : 'warn',
+    plugins: () => [useVariableErrorCodes()],
     propagateHeaders: {
-      fromClientToSubgraphs: ({ request }) => ({ [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '' }),
+      fromClientToSubgraphs: ({ request }) => ({
+        [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
+      }),
     },
   });
 
@@ -69,7 +73,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
-    getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({ req: ctx.extra?.request, socket: ctx.extra?.socket })),
+    getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({
+      req: ctx.extra?.request,
+      socket: ctx.extra?.socket,
+    })),
     wss,
   );
 
@@ -80,12 +87,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   return {
     url,
-    async close() {
+    close: once(async () => {
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.dispose();
-    },
+    }),
   };
 }

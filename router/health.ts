@@ -15,15 +15,23 @@ async function probe(graphqlUrl: string): Promise<SubgraphHealth> {
     const response = await fetch(healthUrl, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     await response.body?.cancel();
     const latencyMs = Math.round(performance.now() - started);
-    return response.ok ? { reachable: true, latencyMs } : { reachable: false, latencyMs, error: `HTTP ${response.status}` };
+    return response.ok
+      ? { reachable: true, latencyMs }
+      : { reachable: false, latencyMs, error: `HTTP ${response.status}` };
   } catch (error) {
-    return { reachable: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
+    return {
+      reachable: false,
+      latencyMs: Math.round(performance.now() - started),
+      error: (error as Error).message,
+    };
   }
 }
 
 /** Liveness, version, uptime and each subgraph's reachability, probed in parallel. */
 export async function checkHealth(urls: Record<SubgraphName, string>, version: string, startedAt: number) {
-  const entries = await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await probe(url)] as const));
+  const entries = await Promise.all(
+    Object.entries(urls).map(async ([name, url]) => [name, await probe(url)] as const),
+  );
   const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, SubgraphHealth>;
   const healthy = entries.every(([, health]) => health.reachable);
   return {

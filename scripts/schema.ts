@@ -4,7 +4,14 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { composeSupergraph, loadConfig, printSubgraphs, SUBGRAPHS, subgraphUrl, type SubgraphName } from '../lib';
+import {
+  composeSupergraph,
+  loadConfig,
+  printSubgraphs,
+  SUBGRAPHS,
+  subgraphUrl,
+  type SubgraphName,
+} from '../lib';
 import { subgraphs } from '../subgraphs';
 
 const SCHEMA_DIR = join(__dirname, '..', '..', 'schema');
@@ -13,7 +20,10 @@ async function expectedFiles(): Promise<Record<string, string>> {
   const sdls = await printSubgraphs(subgraphs);
   // Committed with the launcher's default local URLs; the router overrides them from configuration.
   const defaults = loadConfig({});
-  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(defaults, name)])) as Record<SubgraphName, string>;
+  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(defaults, name)])) as Record<
+    SubgraphName,
+    string
+  >;
   const { supergraph, api } = composeSupergraph(sdls, urls);
   const files: Record<string, string> = { 'supergraph.graphql': supergraph, 'api.graphql': api };
   for (const name of SUBGRAPHS) files[`${name}.graphql`] = sdls[name];

@@ -6,4 +6,11 @@ import { sessions } from './sessions';
 import { tasks } from './tasks';
 import { wallet } from './wallet';
 
-export const subgraphs: Record<SubgraphName, SubgraphDefinition> = { accounts, agents, sessions, memory, tasks, wallet };
+export const subgraphs: Record<SubgraphName, SubgraphDefinition> = {
+  accounts,
+  agents,
+  sessions,
+  memory,
+  tasks,
+  wallet,
+};

@@ -37,7 +37,12 @@ test('one query walks tasks → agents → accounts through the router', async (
       title: 'Index the web',
       rewardMinor: '500',
       creator: { id: creator.id, email: creator.email },
-      agent: { id: agent.id, name: 'Indexer', ticker: agent.ticker, owner: { id: owner.id, displayName: 'Linus' } },
+      agent: {
+        id: agent.id,
+        name: 'Indexer',
+        ticker: agent.ticker,
+        owner: { id: owner.id, displayName: 'Linus' },
+      },
     },
   ]);
 });

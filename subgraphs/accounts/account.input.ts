@@ -15,7 +15,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function validateCreateAccount(input: CreateAccountInput): CreateAccountInput {
   const email = input.email.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email)) throw badInput('email is not a valid address', { field: 'email' });
+  if (email.length > 254 || !EMAIL.test(email))
+    throw badInput('email is not a valid address', { field: 'email' });
   const displayName = input.displayName.trim();
   if (displayName.length < 1 || displayName.length > 100) {
     throw badInput('displayName must be 1 to 100 characters', { field: 'displayName' });

@@ -28,7 +28,8 @@ export function validateStoreMemory(input: StoreMemoryInput): StoreMemoryInput {
     throw badInput(`content must be 1 to ${MAX_MEMORY_CHARS} characters`, { field: 'content' });
   }
   const category = input.category.trim();
-  if (!/^[\w.-]{1,50}$/.test(category)) throw badInput('category must be 1 to 50 word characters', { field: 'category' });
+  if (!/^[\w.-]{1,50}$/.test(category))
+    throw badInput('category must be 1 to 50 word characters', { field: 'category' });
   if (!(input.importance >= 0 && input.importance <= 1)) {
     throw badInput('importance must be between 0 and 1', { field: 'importance' });
   }

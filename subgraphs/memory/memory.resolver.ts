@@ -13,7 +13,9 @@ export class MemoryResolver {
     return ctx.get(MemoryEntry, id);
   }
 
-  @Query(() => MemoryEntryConnection, { description: "Memory entries, newest first, optionally one agent's." })
+  @Query(() => MemoryEntryConnection, {
+    description: "Memory entries, newest first, optionally one agent's.",
+  })
   memories(
     @Args() page: PageArgs,
     @Arg('agentId', () => ID, { nullable: true }) agentId: string | undefined,
@@ -23,7 +25,10 @@ export class MemoryResolver {
   }
 
   @Mutation(() => MemoryEntry, { description: 'Remember something for an agent.' })
-  async storeMemory(@Arg('input') input: StoreMemoryInput, @Ctx() ctx: SubgraphContext): Promise<MemoryEntry> {
+  async storeMemory(
+    @Arg('input') input: StoreMemoryInput,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<MemoryEntry> {
     const entry = ctx.em.create(MemoryEntry, validateStoreMemory(input));
     await ctx.em.flush();
     return entry;

@@ -17,7 +17,8 @@ registerEnumType(TaskStatus, { name: 'TaskStatus' });
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'task' })
 export class Task {
-  [OptionalProps]?: 'id' | 'description' | 'status' | 'rewardMinor' | 'asset' | 'agentId' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?:
+    'id' | 'description' | 'status' | 'rewardMinor' | 'asset' | 'agentId' | 'createdAt' | 'updatedAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })

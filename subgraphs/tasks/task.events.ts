@@ -27,7 +27,11 @@ export class TaskEvent {
 export interface TaskEventPayload {
   kind: TaskEventKind;
   at: string;
-  task: Omit<Task, 'rewardMinor' | 'createdAt' | 'updatedAt'> & { rewardMinor: string; createdAt: string; updatedAt: string };
+  task: Omit<Task, 'rewardMinor' | 'createdAt' | 'updatedAt'> & {
+    rewardMinor: string;
+    createdAt: string;
+    updatedAt: string;
+  };
 }
 
 function toPayload(kind: TaskEventKind, task: Task): TaskEventPayload {

@@ -25,11 +25,14 @@ export class CreateTaskInput {
 
 export function validateCreateTask(input: CreateTaskInput) {
   const title = input.title.trim();
-  if (title.length < 1 || title.length > 200) throw badInput('title must be 1 to 200 characters', { field: 'title' });
+  if (title.length < 1 || title.length > 200)
+    throw badInput('title must be 1 to 200 characters', { field: 'title' });
   const description = input.description?.trim() ?? '';
-  if (description.length > 10_000) throw badInput('description must be at most 10000 characters', { field: 'description' });
+  if (description.length > 10_000)
+    throw badInput('description must be at most 10000 characters', { field: 'description' });
   if (input.rewardMinor < 0n) throw badInput('rewardMinor cannot be negative', { field: 'rewardMinor' });
-  if (!/^[A-Z0-9]{2,12}$/.test(input.asset)) throw badInput('asset must be an upper-case code', { field: 'asset' });
+  if (!/^[A-Z0-9]{2,12}$/.test(input.asset))
+    throw badInput('asset must be an upper-case code', { field: 'asset' });
   return { ...input, title, description, agentId: input.agentId ?? null };
 }
 

@@ -60,7 +60,9 @@ export class TaskResolver {
     return task;
   }
 
-  @Mutation(() => Task, { description: 'An agent takes an open task; of concurrent claims exactly one wins.' })
+  @Mutation(() => Task, {
+    description: 'An agent takes an open task; of concurrent claims exactly one wins.',
+  })
   async claimTask(
     @Arg('id', () => ID) id: string,
     @Arg('agentId', () => ID) agentId: string,
@@ -73,7 +75,10 @@ export class TaskResolver {
       { status: TaskStatus.IN_PROGRESS, agentId, updatedAt: new Date() },
     );
     await ctx.em.refresh(task);
-    if (!claimed) throw conflict(`task ${id} is ${task.status}, only an OPEN task can be claimed`, { status: task.status });
+    if (!claimed)
+      throw conflict(`task ${id} is ${task.status}, only an OPEN task can be claimed`, {
+        status: task.status,
+      });
     await publishTaskEvent(ctx, TaskEventKind.UPDATED, task);
     return task;
   }
@@ -92,7 +97,10 @@ export class TaskResolver {
     return reference(task.creatorId);
   }
 
-  @FieldResolver(() => AgentReference, { nullable: true, description: 'The agent working on it, once claimed.' })
+  @FieldResolver(() => AgentReference, {
+    nullable: true,
+    description: 'The agent working on it, once claimed.',
+  })
   agent(@Root() task: Task) {
     return task.agentId ? reference(task.agentId) : null;
   }

@@ -21,7 +21,9 @@ export class LedgerAccountResolver {
     return ctx.get(LedgerAccount, id);
   }
 
-  @Query(() => LedgerAccountConnection, { description: "Ledger accounts, newest first, optionally one owner's." })
+  @Query(() => LedgerAccountConnection, {
+    description: "Ledger accounts, newest first, optionally one owner's.",
+  })
   ledgerAccounts(
     @Args() page: PageArgs,
     @Arg('ownerId', () => ID, { nullable: true }) ownerId: string | undefined,
@@ -36,7 +38,8 @@ export class LedgerAccountResolver {
     @Arg('asset') asset: string,
     @Ctx() ctx: SubgraphContext,
   ): Promise<LedgerAccount> {
-    if (!/^[A-Z0-9]{2,12}$/.test(asset)) throw badInput('asset must be an upper-case code', { field: 'asset' });
+    if (!/^[A-Z0-9]{2,12}$/.test(asset))
+      throw badInput('asset must be an upper-case code', { field: 'asset' });
     const account = ctx.em.create(LedgerAccount, { ownerId, asset });
     await flushUnique(ctx.em, `a ${asset} ledger account already exists for ${ownerId}`, { field: 'asset' });
     return account;

@@ -18,7 +18,14 @@ export async function createAgent(t: TestPlatform, ownerId: string, name = 'Scou
   return createAgent;
 }
 
-export async function createTask(t: TestPlatform, creatorId: string, agentId?: string, title = 'Summarise a paper') {
-  const { createTask } = await t.data(CreateTaskDocument, { input: { creatorId, agentId, title, rewardMinor: '500' } });
+export async function createTask(
+  t: TestPlatform,
+  creatorId: string,
+  agentId?: string,
+  title = 'Summarise a paper',
+) {
+  const { createTask } = await t.data(CreateTaskDocument, {
+    input: { creatorId, agentId, title, rewardMinor: '500' },
+  });
   return createTask;
 }

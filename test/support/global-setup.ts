@@ -1,18 +1,11 @@
 import { chmod, mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib';
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+// Direct imports: the global setup shares its globals with every test file, so it must not load
+// MikroORM (whose metadata store lives on globalThis).
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/embedded-postgres';
+import { createLogger } from '../../lib/logger';
+import { freePort } from './ports';
 
 /**
  * With DATABASE_URL the suite uses that server; without it, a throwaway embedded PostgreSQL.

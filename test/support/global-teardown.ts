@@ -1,4 +1,4 @@
-import type { EmbeddedPostgres } from '../../lib';
+import type { EmbeddedPostgres } from '../../lib/embedded-postgres';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { embeddedPostgres?: EmbeddedPostgres }).embeddedPostgres?.stop();

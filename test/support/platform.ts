@@ -30,7 +30,11 @@ export interface TestPlatform {
   databaseUrl: string;
   /** Every JSON log line the platform wrote, for assertions on logging. */
   logs: Record<string, unknown>[];
-  request<T, V>(document: TypedDocumentNode<T, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  request<T, V>(
+    document: TypedDocumentNode<T, V>,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Like request, but fails the test on any GraphQL error and returns the data. */
   data<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T>;
   close(): Promise<void>;
@@ -77,7 +81,11 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
   const request: TestPlatform['request'] = async (document, variables, headers = {}) => {
     const response = await fetch(`${url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        ...headers,
+      },
       body: JSON.stringify({ query: print(document), variables }),
     });
     return { status: response.status, headers: response.headers, body: await response.json() };
@@ -93,12 +101,15 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
     request,
     async data(document, variables) {
       const { status, body } = await request(document, variables);
-      if (status !== 200 || body.errors || !body.data) throw new Error(`GraphQL failed (${status}): ${JSON.stringify(body)}`);
+      if (status !== 200 || body.errors || !body.data)
+        throw new Error(`GraphQL failed (${status}): ${JSON.stringify(body)}`);
       return body.data;
     },
     async close() {
       await platform.close();
-      await withAdmin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+      await withAdmin(serverUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+      );
     },
   };
 }

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './support/ports';
+
+const LAUNCHER = join(__dirname, '..', 'dist', 'launcher', 'main.js');
+
+interface Launched {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `npm start` as a user runs it: no DATABASE_URL, so embedded PostgreSQL. */
+function launch(env: Record<string, string>): Launched {
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited } = process.env;
+  const child = spawn(process.execPath, [LAUNCHER], { env: { ...inherited, LOG_LEVEL: 'warn', ...env } });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => socket.destroy() ?? resolve(true));
+    socket.once('error', () => resolve(false));
+  });
+
+async function gql(port: number, query: string) {
+  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return response.json();
+}
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'agentry-launcher-'));
+  await chmod(dataDir, 0o755); // the embedded server runs as the postgres user
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+test('starts with embedded PostgreSQL, is healthy, stops cleanly and keeps its data', async () => {
+  const [port, pgPort] = [await freePort(), await freePort()];
+  const env = { PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), DATA_DIR: dataDir };
+
+  const first = launch(env);
+  await waitFor(() => first.output().includes('is running') || first.child.exitCode !== null, 'the launcher');
+  expect(first.output()).toContain(`http://127.0.0.1:${port}/graphql`);
+  const health = await fetch(`http://127.0.0.1:${port}/health`);
+  expect(health.status).toBe(200);
+  expect((await health.json()).status).toBe('ok');
+  const created = await gql(
+    port,
+    'mutation { createAccount(input: {email: "keep@example.com", displayName: "Keep"}) { id } }',
+  );
+  const accountId = created.data.createAccount.id;
+
+  first.child.kill('SIGTERM');
+  expect(await first.exited).toBe(0);
+  expect(await portOpen(pgPort)).toBe(false); // no orphan postgres
+  expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+
+  const second = launch(env);
+  await waitFor(
+    () => second.output().includes('is running') || second.child.exitCode !== null,
+    'the second start',
+  );
+  const read = await gql(port, `{ account(id: "${accountId}") { email } }`);
+  expect(read).toEqual({ data: { account: { email: 'keep@example.com' } } });
+  second.child.kill('SIGINT');
+  expect(await second.exited).toBe(0);
+  expect(await portOpen(pgPort)).toBe(false);
+});
+
+test('a bad configuration value stops start-up with the variable named', async () => {
+  const bad = launch({ PORT: 'eighty', DATA_DIR: dataDir });
+  expect(await bad.exited).toBe(1);
+  expect(bad.output()).toMatch(/PORT: /);
+});
