@@ -28,7 +28,6 @@ const subgraphUrlVars = Object.fromEntries(
 ) as Record<`${Uppercase<SubgraphName>}_URL`, z.ZodOptional<z.ZodString>>;
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(4000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
