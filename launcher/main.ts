@@ -21,7 +21,9 @@ import {
 } from '../lib';
 import { startRouter } from '../router/gateway';
 import { subgraphs } from '../subgraphs';
-import { readCommittedSupergraph, startPlatform } from './platform';
+import { readCommittedSupergraph, startPlatform, type Platform } from './platform';
+import { resolveSecrets } from './secrets';
+import { ensureAdmin } from '../subgraphs/accounts';
 
 type Stop = () => Promise<void>;
 
@@ -36,21 +38,34 @@ async function database(config: Config, log: Logger): Promise<{ url: string; sto
   });
 }
 
+/** On the embedded default's first start: an admin and its API key, so a new user can act at once. */
+async function firstAdmin(platform: Platform): Promise<string | undefined> {
+  const accounts = platform.subgraphs.find((subgraph) => subgraph.name === 'accounts');
+  return accounts ? (await ensureAdmin(accounts.orm.em.fork())).key : undefined;
+}
+
 async function startAll(config: Config, log: Logger): Promise<Stop[]> {
   const db = await database(config, log);
   try {
-    const platform = await startPlatform({
-      config,
-      databaseUrl: db.url,
-      supergraph: await readCommittedSupergraph(),
-      log,
-    });
+    const secrets = await resolveSecrets(config, true);
+    const supergraph = await readCommittedSupergraph();
+    const platform = await startPlatform({ config, databaseUrl: db.url, supergraph, secrets, log });
+    const admin = config.DATABASE_URL ? undefined : await firstAdmin(platform);
     const lines = [
       `Agentry ${projectVersion()} is running`,
       `  GraphQL   ${platform.router.url}/graphql  (GraphiQL in a browser, graphql-ws and SSE on the same URL)`,
       `  Health    ${platform.router.url}/health`,
       ...platform.subgraphs.map((s) => `  ${s.name.padEnd(9)} ${s.url}`),
       `  Database  ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.DATA_DIR}/postgres`}`,
+      `  Auth      ${config.AUTH_MODE === 'open' ? 'open: every request acts as the local owner' : 'required'}`,
+      ...(admin
+        ? [
+            '',
+            `First admin created. Its API key, shown only this once:`,
+            `  ${admin}`,
+            `  curl -H 'Authorization: Bearer ${admin}' …`,
+          ]
+        : []),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return [() => platform.close(), db.stop];
@@ -66,16 +81,16 @@ async function startOne(service: SubgraphName | 'router', config: Config, log: L
       SUBGRAPHS.map((name) => [name, subgraphUrl(config, name)]),
     ) as Record<SubgraphName, string>;
     const router = await startRouter({
-      host: config.HOST,
-      port: config.PORT,
+      config,
+      secrets: await resolveSecrets(config, false),
       supergraph: await readCommittedSupergraph(),
       subgraphUrls,
-      graphiql: config.GRAPHIQL === 'true',
       version: projectVersion(),
       log,
     });
     return [() => router.close()];
   }
+  const secrets = await resolveSecrets(config, false);
   const db = await database(config, log);
   const pubsub = createPubSub({ databaseUrl: db.url, redisUrl: config.REDIS_URL, log });
   const subgraph = await startSubgraph(subgraphs[service], {
@@ -85,6 +100,8 @@ async function startOne(service: SubgraphName | 'router', config: Config, log: L
     host: config.HOST,
     port: config.PORT,
     poolMax: config.DB_POOL_MAX,
+    internalSecret: secrets.internal,
+    jwtSecret: secrets.jwt,
   });
   return [() => subgraph.close(), () => pubsub.close(), db.stop];
 }

@@ -12,7 +12,7 @@ import {
   type RunningSubgraph,
   type SubgraphName,
 } from '../lib';
-import { startRouter, type RunningRouter } from '../router/gateway';
+import { startRouter, type RunningRouter, type Secrets } from '../router/gateway';
 import { subgraphs } from '../subgraphs';
 
 export const readCommittedSupergraph = () =>
@@ -29,6 +29,7 @@ export interface PlatformOptions {
   config: Config;
   databaseUrl: string;
   supergraph: string;
+  secrets: Secrets;
   log: Logger;
 }
 
@@ -37,6 +38,7 @@ export async function startPlatform({
   config,
   databaseUrl,
   supergraph,
+  secrets,
   log,
 }: PlatformOptions): Promise<Platform> {
   const pubsub = createPubSub({ databaseUrl, redisUrl: config.REDIS_URL, log });
@@ -51,6 +53,8 @@ export async function startPlatform({
           host: '127.0.0.1',
           port: 0,
           poolMax: config.DB_POOL_MAX,
+          internalSecret: secrets.internal,
+          jwtSecret: secrets.jwt,
         }),
       );
     }
@@ -59,11 +63,10 @@ export async function startPlatform({
       string
     >;
     const router = await startRouter({
-      host: config.HOST,
-      port: config.PORT,
+      config,
+      secrets,
       supergraph,
       subgraphUrls,
-      graphiql: config.GRAPHIQL === 'true',
       version: projectVersion(),
       log,
     });

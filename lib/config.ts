@@ -23,6 +23,9 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.join(' or ')}`,
     });
 
+/** Signing secrets: at least 32 characters; unset, the launcher generates and keeps them in DATA_DIR. */
+const secret = z.string().min(32, { message: 'must be at least 32 characters' });
+
 const subgraphUrlVars = Object.fromEntries(
   SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, url(['http:', 'https:']).optional()]),
 ) as Record<`${Uppercase<SubgraphName>}_URL`, z.ZodOptional<z.ZodString>>;
@@ -37,7 +40,32 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   GRAPHIQL: z.enum(['true', 'false']).default('true'),
+  AUTH_MODE: z.enum(['required', 'open']).default('required'),
+  JWT_SECRET: secret.optional(),
+  INTERNAL_SECRET: secret.optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  INTROSPECTION: z.enum(['true', 'false']).default('true'),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(12),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).default(5000),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(1).default(30),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(1).default(2000),
   ...subgraphUrlVars,
+  // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
+  // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.
+  REST_MOUNT_HERMES: z
+    .string()
+    .regex(/^(\/[\w.~-]+)*$/, 'must be empty or /path without a trailing slash')
+    .default(''),
+  REST_MOUNT_AUTX: z
+    .string()
+    .regex(/^(\/[\w.~-]+)+$/, 'must be /path without a trailing slash')
+    .default('/autx/v1'),
+  REST_MOUNT_X402: z
+    .string()
+    .regex(/^(\/[\w.~-]+)+$/, 'must be /path without a trailing slash')
+    .default('/x402/v1'),
+  REST_SSE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -13,3 +13,6 @@ export * from './scalars';
 export * from './subgraph';
 export * from './composition';
 export * from './project';
+export * from './auth-directives';
+export * from './identity';
+export * from './tokens';

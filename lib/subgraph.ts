@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { SubgraphName } from './config';
 import { openDatabase, sqlStatementCounts, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
+import { callerFrom, IDENTITY_HEADER, type Caller, type Identity } from './identity';
 import { buildFederatedSchema } from './federation';
 import { once, readBody, sendJson } from './http';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
@@ -22,6 +23,16 @@ type Identified = { id: string };
 /** What every resolver receives: a request-scoped EntityManager, batching loaders, the request id. */
 export interface SubgraphContext {
   em: EntityManager;
+  /** Verified from the router-signed identity header; never from a client-supplied value. */
+  caller: Caller;
+  /** The calling account, or UNAUTHENTICATED. */
+  me(): Identity;
+  /** Loads a row the caller owns (admins own everything); another account's row is NOT_FOUND. */
+  getOwned<T extends Identified>(entity: ClassType<T>, id: string, owner: (row: T) => string): Promise<T>;
+  /** The filter that limits a list to the caller's rows (none for admins). */
+  ownedWhere(field: string): Record<string, string>;
+  /** Signs access tokens; only the accounts subgraph issues them. */
+  jwtSecret: string;
   requestId: string;
   log: Logger;
   pubsub: PubSub;
@@ -58,13 +69,45 @@ export function buildSubgraphSchema(definition: SubgraphDefinition, pubsub: PubS
   );
 }
 
-function createContext(orm: MikroORM, pubsub: PubSub, log: Logger, requestId: string): SubgraphContext {
+interface ContextDeps {
+  orm: MikroORM;
+  pubsub: PubSub;
+  log: Logger;
+  jwtSecret: string;
+}
+
+function createContext(
+  { orm, pubsub, log, jwtSecret }: ContextDeps,
+  requestId: string,
+  caller: Caller,
+): SubgraphContext {
   const em = orm.em.fork() as EntityManager;
   const loaders = new Map<ClassType<Identified>, DataLoader<string, Identified | null>>();
   const context: SubgraphContext = {
     em,
+    caller,
+    me() {
+      if (caller.kind !== 'account') throw new AppError('UNAUTHENTICATED', 'sign in or send an API key');
+      return caller.identity;
+    },
+    async getOwned<T extends Identified>(
+      entity: ClassType<T>,
+      id: string,
+      owner: (row: T) => string,
+    ): Promise<T> {
+      const identity = context.me();
+      const row = await context.load(entity, id);
+      if (!row || (identity.role !== 'ADMIN' && owner(row) !== identity.accountId))
+        throw notFound(entity.name, id);
+      return row;
+    },
+    ownedWhere(field: string): Record<string, string> {
+      const identity = context.me();
+      return identity.role === 'ADMIN' ? {} : { [field]: identity.accountId };
+    },
     requestId,
     pubsub,
+    jwtSecret,
     log: log.child({ requestId }),
     async get<T extends Identified>(entity: ClassType<T>, id: string): Promise<T> {
       return (await context.load(entity, id)) ?? Promise.reject(notFound(entity.name, id));
@@ -117,6 +160,9 @@ export interface StartSubgraphOptions {
   host: string;
   port: number;
   poolMax: number;
+  /** Verifies the identity the router signs; shared by the router and every subgraph. */
+  internalSecret: string;
+  jwtSecret: string;
 }
 
 /** Apollo Server over HTTP and graphql-ws on one port, plus /health and /metrics. */
@@ -143,10 +189,20 @@ export async function startSubgraph(
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
+  const deps: ContextDeps = { orm, pubsub: options.pubsub, log, jwtSecret: options.jwtSecret };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    let caller: Caller;
+    try {
+      caller = callerFrom(req.headers[IDENTITY_HEADER] as string | undefined, options.internalSecret);
+    } catch (error) {
+      sendJson(res, 401, {
+        errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+      return;
+    }
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     log.debug(
       { requestId, operationName: (body as { operationName?: string } | undefined)?.operationName },
@@ -158,7 +214,7 @@ export async function startSubgraph(
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(orm, options.pubsub, log, requestId),
+      context: async () => createContext(deps, requestId, caller),
     });
     res.statusCode = result.status ?? 200;
     for (const [key, value] of result.headers) res.setHeader(key, value);
@@ -201,14 +257,20 @@ export async function startSubgraph(
   const ws = useServer(
     {
       schema,
+      // A connection whose identity does not verify is closed with 4403 before any subscription.
+      onConnect: (ctx) => {
+        try {
+          callerFrom(ctx.connectionParams?.[IDENTITY_HEADER] as string | undefined, options.internalSecret);
+          return true;
+        } catch {
+          return false;
+        }
+      },
       context: (ctx) => {
         const params = ctx.connectionParams as Record<string, unknown> | undefined;
-        return createContext(
-          orm,
-          options.pubsub,
-          log,
-          requestIdFrom(params?.[REQUEST_ID_HEADER] as string | undefined),
-        );
+        const caller = callerFrom(params?.[IDENTITY_HEADER] as string | undefined, options.internalSecret);
+        const requestId = requestIdFrom(params?.[REQUEST_ID_HEADER] as string | undefined);
+        return createContext(deps, requestId, caller);
       },
     },
     wss,

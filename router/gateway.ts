@@ -1,20 +1,51 @@
-import { createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway-runtime';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { once, REQUEST_ID_HEADER, requestIdFrom, sendJson, type Logger, type SubgraphName } from '../lib';
+import {
+  AppError,
+  callerFrom,
+  IDENTITY_HEADER,
+  MAX_BODY_BYTES,
+  once,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  sendJson,
+  signIdentity,
+  type Config,
+  type Identity,
+  type Logger,
+  type SubgraphName,
+} from '../lib';
 import { useVariableErrorCodes } from './error-codes';
 import { checkHealth } from './health';
+import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
+import {
+  MemoryRateLimiter,
+  RedisRateLimiter,
+  writeRateLimitHeaders,
+  type RateLimitResult,
+} from './rate-limit';
+
+export interface Secrets {
+  /** Signs and verifies access tokens (shared with the accounts subgraph). */
+  jwt: string;
+  /** Signs the identity forwarded to subgraphs (shared with every subgraph). */
+  internal: string;
+}
 
 export interface RouterOptions {
-  host: string;
-  port: number;
+  config: Config;
+  secrets: Secrets;
   /** The composed supergraph SDL. */
   supergraph: string;
   /** Where each subgraph serves GraphQL; overrides the URLs recorded in the supergraph. */
   subgraphUrls: Record<SubgraphName, string>;
-  graphiql: boolean;
   version: string;
   log: Logger;
 }
@@ -24,66 +55,201 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
-/** Subscriptions reach subgraphs over graphql-ws on the same address as their HTTP endpoint. */
+type WsExtra = Extra & Record<PropertyKey, unknown>;
+
+/** Set by the router when a credential was presented but did not verify; never taken from a client. */
+const AUTH_ERROR_HEADER = 'x-agentry-auth-error';
+
+/** Subscriptions reach subgraphs over graphql-ws, carrying the caller's signed identity. */
 function transportEntries(urls: Record<SubgraphName, string>) {
   return Object.fromEntries(
     Object.entries(urls).map(([name, url]) => [
       name,
-      { location: url, options: { subscriptions: { kind: 'ws', location: url.replace(/^http/, 'ws') } } },
+      {
+        location: url,
+        options: {
+          subscriptions: {
+            kind: 'ws',
+            location: url.replace(/^http/, 'ws'),
+            options: { connectionParams: { [IDENTITY_HEADER]: '{context.agentryIdentity}' } },
+          },
+        },
+      },
     ]),
   );
 }
 
-/** Hive Gateway serving the supergraph at /graphql over HTTP, SSE and graphql-ws, plus /health. */
+/** Query shape limits; each rejection is a GraphQL error with a message, not a crash. */
+function hardening(config: Config): GatewayPlugin[] {
+  return [
+    maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, exposeLimits: true }),
+    costLimitPlugin({ maxCost: config.MAX_QUERY_COST, exposeLimits: true }),
+    maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES, exposeLimits: true }),
+    maxTokensPlugin({ n: config.MAX_QUERY_TOKENS, exposeLimits: true }),
+  ] as GatewayPlugin[];
+}
+
+/** Hands the signed identity to the context, where the graphql-ws transport interpolates it. */
+const useIdentityContext = (): GatewayPlugin => ({
+  onContextBuilding({ context, extendContext }) {
+    extendContext({ agentryIdentity: context.request?.headers.get(IDENTITY_HEADER) ?? '' });
+  },
+});
+
+/**
+ * The edge: request id, credentials resolved once, a per-caller rate limit, then Hive Gateway at
+ * /graphql (HTTP, SSE, graphql-ws) with @authenticated / @requiresScopes enforced, plus /health.
+ */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const { config, secrets, log } = options;
   const startedAt = Date.now();
+  const resolveIdentity = createIdentityResolver({
+    mode: config.AUTH_MODE,
+    jwtSecret: secrets.jwt,
+    internalSecret: secrets.internal,
+    accountsUrl: options.subgraphUrls.accounts,
+    cacheSeconds: config.API_KEY_CACHE_SECONDS,
+    log,
+  });
+  const limiter = config.REDIS_URL
+    ? new RedisRateLimiter(config.REDIS_URL, config.RATE_LIMIT_PER_MINUTE)
+    : new MemoryRateLimiter(config.RATE_LIMIT_PER_MINUTE);
+
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
     transportEntries: transportEntries(options.subgraphUrls),
     graphqlEndpoint: '/graphql',
-    graphiql: options.graphiql ? { title: 'Agentry' } : false,
+    graphiql: config.GRAPHIQL === 'true' ? { title: 'Agentry' } : false,
     landingPage: false,
-    logging: options.log.isLevelEnabled('trace') ? 'debug' : 'warn',
-    plugins: () => [useVariableErrorCodes()],
+    disableIntrospection: config.INTROSPECTION === 'false' ? { disableIf: () => true } : undefined,
+    logging: log.isLevelEnabled('trace') ? 'debug' : 'warn',
+    genericAuth: {
+      mode: 'protect-granular',
+      resolveUserFn: ({ request }: { request?: Request }): Identity | null => {
+        const refused = request?.headers.get(AUTH_ERROR_HEADER);
+        if (refused) throw new AppError('UNAUTHENTICATED', refused);
+        const caller = callerFrom(request?.headers.get(IDENTITY_HEADER) ?? undefined, secrets.internal);
+        return caller.kind === 'account' ? caller.identity : null;
+      },
+      extractScopes: (identity: Identity | null) => identity?.scopes ?? [],
+      rejectUnauthenticated: true,
+    },
+    plugins: () => [...hardening(config), useIdentityContext(), useVariableErrorCodes()],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
+        [IDENTITY_HEADER]: request.headers.get(IDENTITY_HEADER) ?? '',
       }),
     },
   });
 
-  const server = createServer((req: IncomingMessage, res) => {
+  const callerKey = (resolution: Resolution, address: string | undefined) =>
+    resolution.kind === 'identity'
+      ? resolution.identity.apiKeyId
+        ? `key:${resolution.identity.apiKeyId}`
+        : `acc:${resolution.identity.accountId}`
+      : `ip:${address ?? 'unknown'}`;
+
+  /** Identity and rate limit for one HTTP request or WebSocket connection. */
+  async function admit(credential: string | undefined, address: string | undefined) {
+    const resolution = await resolveIdentity(credential);
+    const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
+    const headers: Record<string, string> = {};
+    if (resolution.kind === 'identity')
+      headers[IDENTITY_HEADER] = signIdentity(resolution.identity, secrets.internal);
+    if (resolution.kind === 'invalid') headers[AUTH_ERROR_HEADER] = resolution.message;
+    return { limit, headers };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // One id per request, from the client when it sent a well-formed one, forwarded to every subgraph.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     req.headers[REQUEST_ID_HEADER] = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
-      checkHealth(options.subgraphUrls, options.version, startedAt).then(
-        (health) => sendJson(res, health.status === 'ok' ? 200 : 503, health),
-        (error: unknown) => {
-          options.log.error({ err: error }, 'health check failed');
-          sendJson(res, 500, { status: 'error' });
-        },
-      );
-      return;
+      const health = await checkHealth(options.subgraphUrls, options.version, startedAt);
+      return sendJson(res, health.status === 'ok' ? 200 : 503, health);
     }
-    void gateway(req, res);
+    for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
+
+    const { limit, headers } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
+    writeRateLimitHeaders(res, limit);
+    if (!limit.allowed) {
+      return sendJson(res, 429, {
+        errors: [
+          {
+            message: `rate limit of ${limit.limit} requests a minute exceeded`,
+            extensions: { code: 'RATE_LIMITED' },
+          },
+        ],
+      });
+    }
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_BODY_BYTES) {
+      return sendJson(res, 413, {
+        errors: [
+          {
+            message: `request body is larger than ${MAX_BODY_BYTES} bytes`,
+            extensions: { code: 'PAYLOAD_TOO_LARGE' },
+          },
+        ],
+      });
+    }
+    if (req.method === 'POST' && req.headers['content-length'] === undefined) {
+      return sendJson(res, 411, {
+        errors: [
+          { message: 'send a Content-Length with the request body', extensions: { code: 'BAD_REQUEST' } },
+        ],
+      });
+    }
+    Object.assign(req.headers, headers);
+    await gateway(req, res);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+      else res.end();
+    });
   });
 
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
-  const ws = useServer(
-    getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({
-      req: ctx.extra?.request,
-      socket: ctx.extra?.socket,
-    })),
+  const admitted = new WeakMap<object, Record<string, string>>();
+  const ws = useServer<Record<string, unknown>, WsExtra>(
+    {
+      ...getGraphQLWSOptions<Record<string, unknown>, WsExtra>(gateway, (ctx) => ({
+        request: new Request(`http://router${gateway.graphqlEndpoint}`, {
+          headers: admitted.get(ctx.extra.socket) ?? {},
+        }),
+      })),
+      // Credentials come in connectionParams (`authorization` or `x-api-key`); refused ones close with 4401.
+      onConnect: async (ctx) => {
+        const { limit, headers } = await admit(
+          credentialFrom(ctx.connectionParams),
+          ctx.extra.request.socket.remoteAddress,
+        );
+        if (!limit.allowed) {
+          ctx.extra.socket.close(4429, 'Too many requests');
+          return false;
+        }
+        if (headers[AUTH_ERROR_HEADER]) {
+          ctx.extra.socket.close(4401, 'Unauthorized');
+          return false;
+        }
+        const requestId = requestIdFrom(ctx.connectionParams?.[REQUEST_ID_HEADER] as string | undefined);
+        admitted.set(ctx.extra.socket, { ...headers, [REQUEST_ID_HEADER]: requestId });
+        return true;
+      },
+    },
     wss,
   );
 
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host}:${port}`;
-  options.log.info({ url: `${url}/graphql` }, 'router listening');
+  const url = `http://${config.HOST}:${port}`;
+  log.info({ url: `${url}/graphql` }, 'router listening');
 
   return {
     url,
@@ -93,6 +259,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.dispose();
+      await limiter.close();
     }),
   };
 }

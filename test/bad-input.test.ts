@@ -1,10 +1,11 @@
-import { CreateAccountDocument, TaskDocument, TasksWithPeopleDocument } from './generated/graphql';
-import { createAccount } from './support/fixtures';
-import { startTestPlatform, type TestPlatform } from './support/platform';
+import { RegisterDocument, TaskDocument, TasksWithPeopleDocument } from './generated/graphql';
+import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 
 let t: TestPlatform;
+let user: User;
 beforeAll(async () => {
   t = await startTestPlatform();
+  user = await t.register();
 });
 afterAll(() => t.close());
 
@@ -12,7 +13,11 @@ afterAll(() => t.close());
 async function post(body: string, contentType = 'application/json') {
   const response = await fetch(t.graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': contentType, accept: 'application/graphql-response+json' },
+    headers: {
+      'content-type': contentType,
+      accept: 'application/graphql-response+json',
+      authorization: `Bearer ${user.credential}`,
+    },
     body,
   });
   const text = await response.text();
@@ -68,33 +73,38 @@ test.each([
 });
 
 test('an id that does not exist is NOT_FOUND, in a 200 response with null data', async () => {
-  const { status, body } = await t.request(TaskDocument, { id: 'task_01m85k0yytjenhddgshb1th258' });
+  const { status, body } = await user.request(TaskDocument, { id: 'task_01m85k0yytjenhddgshb1th258' });
   expect(status).toBe(200);
   expect(body.data).toBeNull();
   expect(codes(body)).toEqual(['NOT_FOUND']);
 });
 
 test('values the resolvers refuse are BAD_USER_INPUT and nothing is written', async () => {
-  const before = await t.data(TasksWithPeopleDocument, { first: 1 });
-  const tooLarge = await t.request(TasksWithPeopleDocument, { first: 1000 });
+  const before = await user.data(TasksWithPeopleDocument, { first: 1 });
+  const tooLarge = await user.request(TasksWithPeopleDocument, { first: 1000 });
   expect(tooLarge.status).toBe(200);
   expect(codes(tooLarge.body)).toEqual(['BAD_USER_INPUT']);
 
-  const badCursor = await t.request(TasksWithPeopleDocument, { first: 5, after: 'not-a-cursor' });
+  const badCursor = await user.request(TasksWithPeopleDocument, { first: 5, after: 'not-a-cursor' });
   expect(codes(badCursor.body)).toEqual(['BAD_USER_INPUT']);
 
-  const badEmail = await t.request(CreateAccountDocument, { input: { email: 'nobody', displayName: 'X' } });
+  const badEmail = await t.request(RegisterDocument, {
+    input: { email: 'nobody', password: 'long enough pw' },
+  });
   expect(codes(badEmail.body)).toEqual(['BAD_USER_INPUT']);
   expect(badEmail.body.errors?.[0].message).toMatch(/email/);
-  expect((await t.data(TasksWithPeopleDocument, { first: 1 })).tasks.totalCount).toBe(
+  const shortPassword = await t.request(RegisterDocument, {
+    input: { email: 'new@example.com', password: 'short' },
+  });
+  expect(codes(shortPassword.body)).toEqual(['BAD_USER_INPUT']);
+  expect((await user.data(TasksWithPeopleDocument, { first: 1 })).tasks.totalCount).toBe(
     before.tasks.totalCount,
   );
 });
 
 test('a second account with the same email is a CONFLICT', async () => {
-  const first = await createAccount(t);
-  const again = await t.request(CreateAccountDocument, {
-    input: { email: first.email.toUpperCase(), displayName: 'Twin' },
+  const again = await t.request(RegisterDocument, {
+    input: { email: user.email.toUpperCase(), password: 'another long password' },
   });
   expect(codes(again.body)).toEqual(['CONFLICT']);
 });

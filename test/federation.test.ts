@@ -1,36 +1,36 @@
 import { TasksWithPeopleDocument } from './generated/graphql';
-import { createAccount, createAgent, createTask } from './support/fixtures';
-import { sqlStatements, startTestPlatform, type TestPlatform } from './support/platform';
+import { createAgent, createTask } from './support/fixtures';
+import { sqlStatements, startTestPlatform, type TestPlatform, type User } from './support/platform';
 
 let t: TestPlatform;
+let creator: User;
 beforeAll(async () => {
   t = await startTestPlatform();
+  creator = await t.register('Grace');
 });
 afterAll(() => t.close());
 
-/** Adds `count` tasks, each with its own creator, agent and agent owner. */
+/** Adds `count` tasks of the creator, each with an agent of its own owner. */
 async function seed(count: number) {
   for (let i = 0; i < count; i++) {
-    const creator = await createAccount(t, `Creator ${i}`);
-    const owner = await createAccount(t, `Owner ${i}`);
-    const agent = await createAgent(t, owner.id, `Agent ${i}`);
-    await createTask(t, creator.id, agent.id, `Task ${i}`);
+    const owner = await t.register(`Owner ${i}`);
+    const agent = await createAgent(owner, `Agent ${i}`);
+    await createTask(creator, agent.id, `Task ${i}`);
   }
 }
 
 async function statementsFor(first: number) {
   const before = await sqlStatements(t.platform);
-  const data = await t.data(TasksWithPeopleDocument, { first });
+  const data = await creator.data(TasksWithPeopleDocument, { first });
   return { statements: (await sqlStatements(t.platform)) - before, data };
 }
 
 test('one query walks tasks → agents → accounts through the router', async () => {
-  const creator = await createAccount(t, 'Grace');
-  const owner = await createAccount(t, 'Linus');
-  const agent = await createAgent(t, owner.id, 'Indexer');
-  const task = await createTask(t, creator.id, agent.id, 'Index the web');
+  const owner = await t.register('Linus');
+  const agent = await createAgent(owner, 'Indexer');
+  const task = await createTask(creator, agent.id, 'Index the web');
 
-  const { tasks } = await t.data(TasksWithPeopleDocument, { first: 1 });
+  const { tasks } = await creator.data(TasksWithPeopleDocument, { first: 1 });
   expect(tasks.nodes).toEqual([
     {
       id: task.id,
@@ -67,12 +67,12 @@ test('pages follow each other without gaps or repeats', async () => {
   const seen: string[] = [];
   let after: string | null | undefined;
   for (;;) {
-    const { tasks } = await t.data(TasksWithPeopleDocument, { first: 15, after });
+    const { tasks } = await creator.data(TasksWithPeopleDocument, { first: 15, after });
     seen.push(...tasks.nodes.map((task) => task.id));
     if (!tasks.pageInfo.hasNextPage) break;
     after = tasks.pageInfo.endCursor;
   }
-  const { tasks } = await t.data(TasksWithPeopleDocument, { first: 1 });
+  const { tasks } = await creator.data(TasksWithPeopleDocument, { first: 1 });
   expect(seen).toHaveLength(tasks.totalCount);
   expect(new Set(seen).size).toBe(seen.length);
   expect([...seen].sort().reverse()).toEqual(seen);

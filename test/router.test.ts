@@ -1,16 +1,18 @@
 import { TasksWithPeopleDocument } from './generated/graphql';
-import { startTestPlatform, type TestPlatform } from './support/platform';
+import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 
 let t: TestPlatform;
+let user: User;
 beforeAll(async () => {
   t = await startTestPlatform();
+  user = await t.register();
 });
 afterAll(() => t.close());
 
 test('queries work over GET as well as POST', async () => {
   const query = encodeURIComponent('{ tasks(first: 1) { totalCount } }');
   const response = await fetch(`${t.graphqlUrl}?query=${query}`, {
-    headers: { accept: 'application/graphql-response+json' },
+    headers: { accept: 'application/graphql-response+json', authorization: `Bearer ${user.credential}` },
   });
   expect(response.status).toBe(200);
   expect(await response.json()).toEqual({ data: { tasks: { totalCount: 0 } } });
@@ -34,7 +36,11 @@ test('a browser gets GraphiQL', async () => {
 
 test('the request id crosses from the router to the subgraphs', async () => {
   const requestId = `trace-${Date.now()}`;
-  const { headers } = await t.request(TasksWithPeopleDocument, { first: 1 }, { 'x-request-id': requestId });
+  const { headers } = await user.request(
+    TasksWithPeopleDocument,
+    { first: 1 },
+    { 'x-request-id': requestId },
+  );
   expect(headers.get('x-request-id')).toBe(requestId);
   const seenBy = t.logs
     .filter((line) => line.requestId === requestId && line.msg === 'graphql request')

@@ -13,13 +13,13 @@ registerEnumType(Role, { name: 'Role' });
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'account' })
 export class Account {
-  [OptionalProps]?: 'id' | 'role' | 'createdAt';
+  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'passwordHash';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
   id: string = newId('acc');
 
-  @Field()
+  /** Exposed through a field resolver: only the account itself and admins see it. */
   @Property({ type: 'string', unique: true })
   email!: string;
 
@@ -30,6 +30,10 @@ export class Account {
   @Field(() => Role)
   @Property({ type: 'string' })
   role: Role = Role.USER;
+
+  /** scrypt; null for accounts that only ever use API keys (the bootstrap admin). */
+  @Property({ type: 'string', nullable: true, hidden: true })
+  passwordHash: string | null = null;
 
   @Field()
   @Property({ type: 'Date' })

@@ -1,12 +1,22 @@
 import type { SubgraphDefinition } from '../../lib';
 import { Account } from './account.entity';
 import { AccountResolver } from './account.resolver';
+import { ApiKey } from './api-key.entity';
+import { ApiKeyResolver } from './api-key.resolver';
+import { InternalResolver } from './internal.resolver';
 import { AccountsInit } from './migrations/0001-init';
+import { AccountsIdentity } from './migrations/0002-identity';
+import { RefreshToken } from './refresh-token.entity';
+
+export { ensureAdmin } from './internal.resolver';
 
 export const accounts: SubgraphDefinition = {
   name: 'accounts',
-  entities: [Account],
-  migrations: [{ name: '0001-init', class: AccountsInit }],
-  resolvers: [AccountResolver],
+  entities: [Account, ApiKey, RefreshToken],
+  migrations: [
+    { name: '0001-init', class: AccountsInit },
+    { name: '0002-identity', class: AccountsIdentity },
+  ],
+  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver],
   entityTypes: { Account },
 };

@@ -1,11 +1,8 @@
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, InputType } from 'type-graphql';
 import { badInput, BigIntScalar } from '../../lib';
 
 @InputType()
 export class CreateAgentInput {
-  @Field(() => ID)
-  ownerId!: string;
-
   @Field()
   name!: string;
 

@@ -6,6 +6,7 @@ import {
   PageArgs,
   paginate,
   reference,
+  RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
 import { Agent } from './agent.entity';
@@ -26,10 +27,11 @@ export class AgentResolver {
     return paginate(ctx.em, Agent, {}, page);
   }
 
-  @Mutation(() => Agent, { description: 'List a new agent in the marketplace.' })
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'List a new agent in the marketplace, owned by the caller.' })
   async createAgent(@Arg('input') raw: CreateAgentInput, @Ctx() ctx: SubgraphContext): Promise<Agent> {
     const input = validateCreateAgent(raw);
-    const agent = ctx.em.create(Agent, input);
+    const agent = ctx.em.create(Agent, { ...input, ownerId: ctx.me().accountId });
     await flushUnique(ctx.em, `ticker ${input.ticker} is taken`, { field: 'ticker' });
     return agent;
   }

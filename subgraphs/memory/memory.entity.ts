@@ -21,6 +21,9 @@ export class MemoryEntry {
   id: string = newId('mem');
 
   @Property({ type: 'string' })
+  ownerId!: string;
+
+  @Property({ type: 'string' })
   agentId!: string;
 
   @Field(() => MemoryTier)

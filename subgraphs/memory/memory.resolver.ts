@@ -1,5 +1,13 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { AgentReference, Connection, PageArgs, paginate, reference, type SubgraphContext } from '../../lib';
+import {
+  AgentReference,
+  Connection,
+  PageArgs,
+  paginate,
+  reference,
+  RequiresScopes,
+  type SubgraphContext,
+} from '../../lib';
 import { MemoryEntry } from './memory.entity';
 import { StoreMemoryInput, validateStoreMemory } from './memory.input';
 
@@ -8,28 +16,36 @@ class MemoryEntryConnection extends Connection(MemoryEntry) {}
 
 @Resolver(() => MemoryEntry)
 export class MemoryResolver {
-  @Query(() => MemoryEntry, { description: 'One memory entry by id.' })
+  @RequiresScopes('memory')
+  @Query(() => MemoryEntry, { description: 'One of your memory entries by id.' })
   memory(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<MemoryEntry> {
-    return ctx.get(MemoryEntry, id);
+    return ctx.getOwned(MemoryEntry, id, (entry) => entry.ownerId);
   }
 
+  @RequiresScopes('memory')
   @Query(() => MemoryEntryConnection, {
-    description: "Memory entries, newest first, optionally one agent's.",
+    description: "Your memory entries, newest first, optionally one agent's.",
   })
   memories(
     @Args() page: PageArgs,
     @Arg('agentId', () => ID, { nullable: true }) agentId: string | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<MemoryEntryConnection> {
-    return paginate(ctx.em, MemoryEntry, agentId ? { agentId } : {}, page);
+    return paginate(
+      ctx.em,
+      MemoryEntry,
+      { ...ctx.ownedWhere('ownerId'), ...(agentId ? { agentId } : {}) },
+      page,
+    );
   }
 
+  @RequiresScopes('memory')
   @Mutation(() => MemoryEntry, { description: 'Remember something for an agent.' })
   async storeMemory(
     @Arg('input') input: StoreMemoryInput,
     @Ctx() ctx: SubgraphContext,
   ): Promise<MemoryEntry> {
-    const entry = ctx.em.create(MemoryEntry, validateStoreMemory(input));
+    const entry = ctx.em.create(MemoryEntry, { ...validateStoreMemory(input), ownerId: ctx.me().accountId });
     await ctx.em.flush();
     return entry;
   }

@@ -3,9 +3,6 @@ import { badInput } from '../../lib';
 
 @InputType()
 export class StartSessionInput {
-  @Field(() => ID)
-  ownerId!: string;
-
   @Field(() => ID, { nullable: true })
   agentId?: string;
 
@@ -23,5 +20,5 @@ export function validateStartSession(input: StartSessionInput) {
   if (title.length > 200) throw badInput('title must be at most 200 characters', { field: 'title' });
   const model = input.model?.trim() || DEFAULT_MODEL;
   if (!/^[\w.:/-]{1,100}$/.test(model)) throw badInput('model is not a valid model name', { field: 'model' });
-  return { ownerId: input.ownerId, agentId: input.agentId ?? null, title, model };
+  return { agentId: input.agentId ?? null, title, model };
 }

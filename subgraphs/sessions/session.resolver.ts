@@ -6,6 +6,7 @@ import {
   PageArgs,
   paginate,
   reference,
+  RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
 import { Session } from './session.entity';
@@ -16,19 +17,22 @@ class SessionConnection extends Connection(Session) {}
 
 @Resolver(() => Session)
 export class SessionResolver {
-  @Query(() => Session, { description: 'One chat session by id.' })
+  @RequiresScopes('orders')
+  @Query(() => Session, { description: 'One of your chat sessions by id.' })
   session(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Session> {
-    return ctx.get(Session, id);
+    return ctx.getOwned(Session, id, (session) => session.ownerId);
   }
 
-  @Query(() => SessionConnection, { description: 'Chat sessions, newest first.' })
+  @RequiresScopes('orders')
+  @Query(() => SessionConnection, { description: 'Your chat sessions, newest first.' })
   sessions(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext): Promise<SessionConnection> {
-    return paginate(ctx.em, Session, {}, page);
+    return paginate(ctx.em, Session, ctx.ownedWhere('ownerId'), page);
   }
 
+  @RequiresScopes('orders')
   @Mutation(() => Session, { description: 'Open a chat session.' })
   async startSession(@Arg('input') input: StartSessionInput, @Ctx() ctx: SubgraphContext): Promise<Session> {
-    const session = ctx.em.create(Session, validateStartSession(input));
+    const session = ctx.em.create(Session, { ...validateStartSession(input), ownerId: ctx.me().accountId });
     await ctx.em.flush();
     return session;
   }

@@ -1,5 +1,5 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import type { SubgraphContext } from '../../lib';
+import type { Identity, SubgraphContext } from '../../lib';
 import { Task, type TaskStatus } from './task.entity';
 import type { TaskEventFilter } from './task.input';
 
@@ -63,8 +63,14 @@ export function fromPayload(payload: TaskEventPayload): TaskEvent {
   return { kind: payload.kind, at: new Date(payload.at), task };
 }
 
-export function matchesFilter({ task }: TaskEventPayload, filter: TaskEventFilter): boolean {
+/** A subscriber sees only its own tasks (admins see all), narrowed by the filter's arguments. */
+export function matchesFilter(
+  { task }: TaskEventPayload,
+  filter: TaskEventFilter,
+  subscriber: Identity,
+): boolean {
   return (
+    (subscriber.role === 'ADMIN' || task.creatorId === subscriber.accountId) &&
     (!filter.taskId || task.id === filter.taskId) &&
     (!filter.agentId || task.agentId === filter.agentId) &&
     (!filter.status || task.status === (filter.status as TaskStatus))

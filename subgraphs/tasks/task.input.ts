@@ -4,9 +4,6 @@ import { TaskStatus } from './task.entity';
 
 @InputType()
 export class CreateTaskInput {
-  @Field(() => ID)
-  creatorId!: string;
-
   @Field()
   title!: string;
 

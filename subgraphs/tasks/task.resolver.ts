@@ -19,6 +19,7 @@ import {
   PageArgs,
   paginate,
   reference,
+  RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
 import { Task, TaskStatus } from './task.entity';
@@ -36,25 +37,32 @@ import { CreateTaskInput, TaskEventFilter, validateCreateTask } from './task.inp
 @ObjectType()
 class TaskConnection extends Connection(Task) {}
 
+const creatorOf = (task: Task) => task.creatorId;
+
 @Resolver(() => Task)
 export class TaskResolver {
-  @Query(() => Task, { description: 'One task by id.' })
+  @RequiresScopes('tasks')
+  @Query(() => Task, { description: 'One of your tasks by id.' })
   task(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Task> {
-    return ctx.get(Task, id);
+    return ctx.getOwned(Task, id, creatorOf);
   }
 
-  @Query(() => TaskConnection, { description: 'Tasks, newest first, optionally only those in one status.' })
+  @RequiresScopes('tasks')
+  @Query(() => TaskConnection, {
+    description: 'Your tasks, newest first, optionally only those in one status.',
+  })
   tasks(
     @Args() page: PageArgs,
     @Arg('status', () => TaskStatus, { nullable: true }) status: TaskStatus | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<TaskConnection> {
-    return paginate(ctx.em, Task, status ? { status } : {}, page);
+    return paginate(ctx.em, Task, { ...ctx.ownedWhere('creatorId'), ...(status ? { status } : {}) }, page);
   }
 
+  @RequiresScopes('tasks')
   @Mutation(() => Task, { description: 'Post a task.' })
   async createTask(@Arg('input') input: CreateTaskInput, @Ctx() ctx: SubgraphContext): Promise<Task> {
-    const task = ctx.em.create(Task, validateCreateTask(input));
+    const task = ctx.em.create(Task, { ...validateCreateTask(input), creatorId: ctx.me().accountId });
     await ctx.em.flush();
     await publishTaskEvent(ctx, TaskEventKind.CREATED, task);
     return task;
@@ -68,7 +76,7 @@ export class TaskResolver {
     @Arg('agentId', () => ID) agentId: string,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Task> {
-    const task = await ctx.get(Task, id);
+    const task = await ctx.getOwned(Task, id, creatorOf);
     const claimed = await ctx.em.nativeUpdate(
       Task,
       { id, status: TaskStatus.OPEN },
@@ -83,10 +91,12 @@ export class TaskResolver {
     return task;
   }
 
+  @RequiresScopes('tasks')
   @Subscription(() => TaskEvent, {
     topics: TASK_EVENTS,
-    filter: ({ payload, args }) => matchesFilter(payload as TaskEventPayload, args as TaskEventFilter),
-    description: 'Task changes as they are committed.',
+    filter: ({ payload, args, context }) =>
+      matchesFilter(payload as TaskEventPayload, args as TaskEventFilter, (context as SubgraphContext).me()),
+    description: 'Changes to your tasks as they are committed.',
   })
   taskEvents(@Root() payload: TaskEventPayload, @Args() _filter: TaskEventFilter): TaskEvent {
     return fromPayload(payload);

@@ -7,6 +7,7 @@ import {
   PageArgs,
   paginate,
   reference,
+  RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
 import { LedgerAccount } from './ledger-account.entity';
@@ -16,32 +17,27 @@ class LedgerAccountConnection extends Connection(LedgerAccount) {}
 
 @Resolver(() => LedgerAccount)
 export class LedgerAccountResolver {
-  @Query(() => LedgerAccount, { description: 'One ledger account by id.' })
+  @RequiresScopes('wallet')
+  @Query(() => LedgerAccount, { description: 'One of your ledger accounts by id.' })
   ledgerAccount(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<LedgerAccount> {
-    return ctx.get(LedgerAccount, id);
+    return ctx.getOwned(LedgerAccount, id, (account) => account.ownerId);
   }
 
-  @Query(() => LedgerAccountConnection, {
-    description: "Ledger accounts, newest first, optionally one owner's.",
+  @RequiresScopes('wallet')
+  @Query(() => LedgerAccountConnection, { description: 'Your ledger accounts, newest first.' })
+  ledgerAccounts(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext): Promise<LedgerAccountConnection> {
+    return paginate(ctx.em, LedgerAccount, ctx.ownedWhere('ownerId'), page);
+  }
+
+  @RequiresScopes('wallet')
+  @Mutation(() => LedgerAccount, {
+    description: 'Open a zero balance in an asset; one per account and asset.',
   })
-  ledgerAccounts(
-    @Args() page: PageArgs,
-    @Arg('ownerId', () => ID, { nullable: true }) ownerId: string | undefined,
-    @Ctx() ctx: SubgraphContext,
-  ): Promise<LedgerAccountConnection> {
-    return paginate(ctx.em, LedgerAccount, ownerId ? { ownerId } : {}, page);
-  }
-
-  @Mutation(() => LedgerAccount, { description: 'Open a zero balance in an asset; one per owner and asset.' })
-  async openLedgerAccount(
-    @Arg('ownerId', () => ID) ownerId: string,
-    @Arg('asset') asset: string,
-    @Ctx() ctx: SubgraphContext,
-  ): Promise<LedgerAccount> {
+  async openLedgerAccount(@Arg('asset') asset: string, @Ctx() ctx: SubgraphContext): Promise<LedgerAccount> {
     if (!/^[A-Z0-9]{2,12}$/.test(asset))
       throw badInput('asset must be an upper-case code', { field: 'asset' });
-    const account = ctx.em.create(LedgerAccount, { ownerId, asset });
-    await flushUnique(ctx.em, `a ${asset} ledger account already exists for ${ownerId}`, { field: 'asset' });
+    const account = ctx.em.create(LedgerAccount, { ownerId: ctx.me().accountId, asset });
+    await flushUnique(ctx.em, `you already have a ${asset} ledger account`, { field: 'asset' });
     return account;
   }
 

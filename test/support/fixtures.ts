@@ -1,31 +1,19 @@
-import { CreateAccountDocument, CreateAgentDocument, CreateTaskDocument } from '../generated/graphql';
-import type { TestPlatform } from './platform';
+import { CreateAgentDocument, CreateTaskDocument } from '../generated/graphql';
+import type { Client } from './platform';
 
-/** Each test file has a database of its own, so a counter keeps emails and tickers unique. */
+/** Each test file has a database of its own, so a counter keeps tickers unique. */
 let sequence = 0;
 
-export async function createAccount(t: TestPlatform, displayName = 'Ada') {
-  const { createAccount } = await t.data(CreateAccountDocument, {
-    input: { email: `user${++sequence}@example.com`, displayName },
-  });
-  return createAccount;
-}
-
-export async function createAgent(t: TestPlatform, ownerId: string, name = 'Scout') {
-  const { createAgent } = await t.data(CreateAgentDocument, {
-    input: { ownerId, name, ticker: `AG${++sequence}`, priceMinor: '125' },
+export async function createAgent(owner: Client, name = 'Scout') {
+  const { createAgent } = await owner.data(CreateAgentDocument, {
+    input: { name, ticker: `AG${++sequence}`, priceMinor: '125' },
   });
   return createAgent;
 }
 
-export async function createTask(
-  t: TestPlatform,
-  creatorId: string,
-  agentId?: string,
-  title = 'Summarise a paper',
-) {
-  const { createTask } = await t.data(CreateTaskDocument, {
-    input: { creatorId, agentId, title, rewardMinor: '500' },
+export async function createTask(creator: Client, agentId?: string, title = 'Summarise a paper') {
+  const { createTask } = await creator.data(CreateTaskDocument, {
+    input: { agentId, title, rewardMinor: '500' },
   });
   return createTask;
 }

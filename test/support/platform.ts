@@ -9,11 +9,14 @@ import {
   DEFAULT_SUBGRAPH_PORTS,
   loadConfig,
   printSubgraphs,
+  randomSecret,
   SUBGRAPHS,
   type Logger,
   type SubgraphName,
 } from '../../lib';
 import { startPlatform, type Platform } from '../../launcher/platform';
+import { RegisterDocument } from '../generated/graphql';
+import type { Secrets } from '../../router/gateway';
 import { subgraphs } from '../../subgraphs';
 
 export interface GraphQLResponse<T> {
@@ -22,14 +25,10 @@ export interface GraphQLResponse<T> {
   body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
 
-export interface TestPlatform {
-  url: string;
-  graphqlUrl: string;
-  wsUrl: string;
-  platform: Platform;
-  databaseUrl: string;
-  /** Every JSON log line the platform wrote, for assertions on logging. */
-  logs: Record<string, unknown>[];
+/** Calls the router as one caller: anonymous, or with a credential sent as a Bearer token. */
+export interface Client {
+  /** The Bearer credential (access token or API key), if any. */
+  credential?: string;
   request<T, V>(
     document: TypedDocumentNode<T, V>,
     variables?: V,
@@ -37,6 +36,27 @@ export interface TestPlatform {
   ): Promise<GraphQLResponse<T>>;
   /** Like request, but fails the test on any GraphQL error and returns the data. */
   data<T, V>(document: TypedDocumentNode<T, V>, variables?: V): Promise<T>;
+}
+
+export interface User extends Client {
+  id: string;
+  email: string;
+  password: string;
+  refreshToken: string;
+}
+
+export interface TestPlatform extends Client {
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  platform: Platform;
+  databaseUrl: string;
+  secrets: Secrets;
+  /** Every JSON log line the platform wrote, for assertions on logging. */
+  logs: Record<string, unknown>[];
+  client(credential?: string): Client;
+  /** Registers a new account through the API and returns a client signed in as it. */
+  register(displayName?: string): Promise<User>;
   close(): Promise<void>;
 }
 
@@ -69,41 +89,68 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
   await withAdmin(serverUrl, (client) => client.query(`CREATE DATABASE ${database}`));
   const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
 
-  const config = loadConfig({ PORT: '0', ...env });
+  // Rate limits get a test of their own; everywhere else they would only slow the suite.
+  const config = loadConfig({ PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...env });
+  const secrets: Secrets = { jwt: randomSecret(), internal: randomSecret() };
   const defaults = Object.fromEntries(
     SUBGRAPHS.map((name) => [name, `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`]),
   ) as Record<SubgraphName, string>;
   const { supergraph } = composeSupergraph(await printSubgraphs(subgraphs), defaults);
   const { log, lines } = captureLogs();
-  const platform = await startPlatform({ config, databaseUrl, supergraph, log });
+  const platform = await startPlatform({ config, databaseUrl, supergraph, secrets, log });
   const url = platform.router.url;
 
-  const request: TestPlatform['request'] = async (document, variables, headers = {}) => {
-    const response = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json',
-        ...headers,
+  const client = (credential?: string): Client => {
+    const request: Client['request'] = async (document, variables, headers = {}) => {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query: print(document), variables }),
+      });
+      return { status: response.status, headers: response.headers, body: await response.json() };
+    };
+    return {
+      credential,
+      request,
+      async data(document, variables) {
+        const { status, body } = await request(document, variables);
+        if (status !== 200 || body.errors || !body.data)
+          throw new Error(`GraphQL failed (${status}): ${JSON.stringify(body)}`);
+        return body.data;
       },
-      body: JSON.stringify({ query: print(document), variables }),
-    });
-    return { status: response.status, headers: response.headers, body: await response.json() };
+    };
   };
+  const anonymous = client();
+  let registered = 0;
 
   return {
+    ...anonymous,
     url,
     graphqlUrl: `${url}/graphql`,
     wsUrl: `${url.replace(/^http/, 'ws')}/graphql`,
     platform,
     databaseUrl,
+    secrets,
     logs: lines,
-    request,
-    async data(document, variables) {
-      const { status, body } = await request(document, variables);
-      if (status !== 200 || body.errors || !body.data)
-        throw new Error(`GraphQL failed (${status}): ${JSON.stringify(body)}`);
-      return body.data;
+    client,
+    async register(displayName = 'Ada') {
+      const email = `user${++registered}@example.com`;
+      const password = `correct horse ${registered}`;
+      const { register } = await anonymous.data(RegisterDocument, {
+        input: { email, password, displayName },
+      });
+      return {
+        ...client(register.accessToken),
+        id: register.account.id,
+        email,
+        password,
+        refreshToken: register.refreshToken,
+      };
     },
     async close() {
       await platform.close();

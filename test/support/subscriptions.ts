@@ -17,8 +17,10 @@ export function subscribe<T, V>(
   url: string,
   document: TypedDocumentNode<T, V>,
   variables: V,
+  credential?: string,
 ): Subscription<T> {
   const request = { query: print(document), variables: variables as Record<string, unknown> };
+  const authorization = credential ? { authorization: `Bearer ${credential}` } : undefined;
   const client =
     transport === 'graphql-ws'
       ? createWsClient({
@@ -26,8 +28,9 @@ export function subscribe<T, V>(
           webSocketImpl: WebSocket,
           retryAttempts: 0,
           lazy: true,
+          connectionParams: authorization,
         })
-      : createSseClient({ url, retryAttempts: 0 });
+      : createSseClient({ url, retryAttempts: 0, headers: authorization });
   const iterator = client.iterate(request) as AsyncIterableIterator<ExecutionResult<T>>;
   return {
     async next(timeoutMs = 5000) {

@@ -1,0 +1,128 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  InvalidTokenError,
+  sha256,
+  signIdentity,
+  ROUTER_PRINCIPAL,
+  verifyToken,
+  IDENTITY_HEADER,
+  type Identity,
+  type Logger,
+  type Role,
+} from '../lib';
+
+/** How the router sees a request's credential. */
+export type Resolution =
+  { kind: 'identity'; identity: Identity } | { kind: 'anonymous' } | { kind: 'invalid'; message: string };
+
+export interface IdentityOptions {
+  mode: 'required' | 'open';
+  jwtSecret: string;
+  internalSecret: string;
+  accountsUrl: string;
+  /** How long an API key lookup (found or not) is reused; revocation takes effect after it. */
+  cacheSeconds: number;
+  log: Logger;
+}
+
+const API_KEY_PREFIX = 'agx_';
+const ACCESS_TOKEN_AUDIENCE = 'agentry-api';
+const IDENTITY_FIELDS = 'accountId role scopes apiKeyId';
+
+/** `Authorization: Bearer <jwt | key>` or `x-api-key: <key>`, as the reference APIs document both. */
+export function credentialFrom(
+  source: IncomingHttpHeaders | Record<string, unknown> | undefined,
+): string | undefined {
+  const authorization = source?.authorization ?? source?.Authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (match) return match[1];
+  }
+  const apiKey = source?.['x-api-key'] ?? source?.apiKey;
+  return typeof apiKey === 'string' && apiKey.trim() ? apiKey.trim() : undefined;
+}
+
+interface CredentialIdentity {
+  accountId: string;
+  role: Role;
+  scopes: string[];
+  apiKeyId: string | null;
+}
+
+/** Resolves credentials once per request at the edge; API keys through the accounts subgraph. */
+export function createIdentityResolver(options: IdentityOptions) {
+  const cache = new Map<string, { expires: number; value: Promise<CredentialIdentity | null> }>();
+
+  async function askAccounts(
+    field: string,
+    args: string,
+    variables: Record<string, string>,
+  ): Promise<CredentialIdentity | null> {
+    const response = await fetch(options.accountsUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [IDENTITY_HEADER]: signIdentity(ROUTER_PRINCIPAL, options.internalSecret),
+      },
+      body: JSON.stringify({ query: `query${args} { ${field} { ${IDENTITY_FIELDS} } }`, variables }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await response.json()) as {
+      data?: Record<string, CredentialIdentity | null>;
+      errors?: unknown[];
+    };
+    if (!body.data || body.errors)
+      throw new Error(`accounts answered ${response.status}: ${JSON.stringify(body.errors)}`);
+    return body.data[field.split('(')[0]];
+  }
+
+  function cached(key: string, load: () => Promise<CredentialIdentity | null>, seconds: number) {
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.expires > now) return hit.value;
+    if (cache.size > 10_000) for (const [k, v] of cache) if (v.expires <= now) cache.delete(k);
+    const value = load();
+    cache.set(key, { expires: now + seconds * 1000, value });
+    value.catch(() => cache.delete(key)); // a failed lookup is retried, not remembered
+    return value;
+  }
+
+  const toIdentity = (found: CredentialIdentity, via: Identity['via']): Identity => ({
+    accountId: found.accountId,
+    role: found.role,
+    scopes: found.scopes,
+    via,
+    ...(found.apiKeyId ? { apiKeyId: found.apiKeyId } : {}),
+  });
+
+  return async function resolve(credential: string | undefined): Promise<Resolution> {
+    if (!credential) {
+      if (options.mode === 'required') return { kind: 'anonymous' };
+      const owner = await cached('local-owner', () => askAccounts('localOwnerIdentity', '', {}), 3600);
+      return owner ? { kind: 'identity', identity: toIdentity(owner, 'open') } : { kind: 'anonymous' };
+    }
+    if (credential.startsWith(API_KEY_PREFIX)) {
+      const found = await cached(
+        `key:${sha256(credential)}`,
+        () => askAccounts('apiKeyIdentity(key: $key)', '($key: String!)', { key: credential }),
+        options.cacheSeconds,
+      );
+      return found
+        ? { kind: 'identity', identity: toIdentity(found, 'api_key') }
+        : { kind: 'invalid', message: 'API key not valid' };
+    }
+    try {
+      const claims = verifyToken(credential, options.jwtSecret, ACCESS_TOKEN_AUDIENCE);
+      return {
+        kind: 'identity',
+        identity: { accountId: claims.sub, role: claims.role as Role, scopes: ['*'], via: 'jwt' },
+      };
+    } catch (error) {
+      if (error instanceof InvalidTokenError)
+        return { kind: 'invalid', message: `access token not valid: ${error.message}` };
+      throw error;
+    }
+  };
+}
+
+export type IdentityResolver = ReturnType<typeof createIdentityResolver>;

@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError, newId, randomSecret, sha256, signToken } from '../../lib';
+import type { Account } from './account.entity';
+import { ApiKey } from './api-key.entity';
+import { RefreshToken } from './refresh-token.entity';
+
+export const ACCESS_TOKEN_AUDIENCE = 'agentry-api';
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+const REFRESH_TOKEN_TTL_MS = 30 * 86_400_000;
+export const API_KEY_PREFIX = 'agx_live_';
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  account: Account;
+}
+
+const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', message);
+
+/** A short-lived access JWT plus the next refresh token of `familyId` (a new family at sign-in). */
+export function issueSession(
+  em: EntityManager,
+  account: Account,
+  jwtSecret: string,
+  familyId = newId('fam'),
+): Session {
+  const refreshToken = `agx_rt_${randomSecret()}`;
+  em.create(RefreshToken, {
+    familyId,
+    accountId: account.id,
+    tokenHash: sha256(refreshToken),
+    expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS),
+  });
+  const accessToken = signToken(
+    { sub: account.id, aud: ACCESS_TOKEN_AUDIENCE, role: account.role },
+    jwtSecret,
+    ACCESS_TOKEN_TTL_SECONDS,
+  );
+  return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, account };
+}
+
+/**
+ * Spends a refresh token. The conditional update lets exactly one of two racing uses win; the
+ * loser, like any reuse of a spent token, revokes the whole family.
+ */
+export async function spendRefreshToken(em: EntityManager, token: string): Promise<RefreshToken> {
+  const link = await em.findOne(RefreshToken, { tokenHash: sha256(token) });
+  if (!link) throw unauthenticated('refresh token not recognised');
+  const now = new Date();
+  const spent = await em.nativeUpdate(
+    RefreshToken,
+    { id: link.id, usedAt: null, revokedAt: null },
+    { usedAt: now },
+  );
+  if (!spent) {
+    await em.nativeUpdate(RefreshToken, { familyId: link.familyId, revokedAt: null }, { revokedAt: now });
+    throw unauthenticated(
+      'refresh token already used: every session of this sign-in is revoked, sign in again',
+    );
+  }
+  if (link.expiresAt <= now) throw unauthenticated('refresh token expired, sign in again');
+  return link;
+}
+
+/** A new key: the full secret for the caller to keep, and the row that keeps only its hash. */
+export function mintApiKey(
+  em: EntityManager,
+  accountId: string,
+  fields: Pick<ApiKey, 'name' | 'scopes' | 'expiresAt'>,
+) {
+  const key = `${API_KEY_PREFIX}${randomSecret(32)}`;
+  const apiKey = em.create(ApiKey, {
+    ...fields,
+    accountId,
+    prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+    keyHash: sha256(key),
+  });
+  return { key, apiKey };
+}
