@@ -131,7 +131,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         const caller = callerFrom(request?.headers.get(IDENTITY_HEADER) ?? undefined, secrets.internal);
         return caller.kind === 'account' ? caller.identity : null;
       },
-      extractScopes: (identity: Identity | null) => identity?.scopes ?? [],
+      // Called for anonymous callers too, with no user.
+      extractScopes: (identity?: Partial<Identity> | null) => identity?.scopes ?? [],
       rejectUnauthenticated: true,
     },
     plugins: () => [...hardening(config), useIdentityContext(), useVariableErrorCodes()],
