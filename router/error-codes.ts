@@ -1,32 +1,35 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { createGraphQLError, isAsyncIterable } from '@graphql-tools/utils';
-import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 
-const withCode = (error: GraphQLError, code: string) =>
-  error.extensions?.code
-    ? error
-    : createGraphQLError(error.message, {
-        nodes: error.nodes,
-        source: error.source,
-        positions: error.positions,
-        path: error.path,
-        originalError: error.originalError ?? undefined,
-        extensions: { ...error.extensions, code },
-      });
+/** Request errors (nothing executed) answer 400 under GraphQL over HTTP, with a code. */
+const asRequestError = (error: GraphQLError) =>
+  createGraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
 
 /**
- * graphql-js reports variables that do not match their declared types (wrong type, missing
- * required value) as a result without `data` and without a code; clients get BAD_USER_INPUT.
+ * Every refusal carries a code. graphql-js reports variables that do not match their types
+ * without one, and so do the query-limit rules (depth, aliases, cost, tokens); such a result
+ * has no `data`, so nothing ran, and the client gets BAD_USER_INPUT with status 400.
  */
-export function useVariableErrorCodes(): GatewayPlugin {
+export function useErrorCodes(): GatewayPlugin {
   return {
-    onExecute() {
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (isAsyncIterable(result) || 'data' in result || !result.errors?.length) return;
-          setResult({ ...result, errors: result.errors.map((error) => withCode(error, 'BAD_USER_INPUT')) });
-        },
-      };
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      const single = result as ExecutionResult;
+      if ('data' in single || !single.errors?.some((error) => !error.extensions?.code)) return;
+      setResult({
+        ...single,
+        errors: single.errors.map((error) =>
+          error.extensions?.code ? error : asRequestError(error as GraphQLError),
+        ),
+      });
     },
   };
 }

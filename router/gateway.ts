@@ -2,13 +2,14 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { defaultProtectSingleValidateFn, type ValidateUserFnParams } from '@envelop/generic-auth';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { createGraphQLError } from '@graphql-tools/utils';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import {
-  AppError,
   callerFrom,
   IDENTITY_HEADER,
   MAX_BODY_BYTES,
@@ -22,7 +23,7 @@ import {
   type Logger,
   type SubgraphName,
 } from '../lib';
-import { useVariableErrorCodes } from './error-codes';
+import { useErrorCodes } from './error-codes';
 import { checkHealth } from './health';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -31,6 +32,7 @@ import {
   writeRateLimitHeaders,
   type RateLimitResult,
 } from './rate-limit';
+import { createRestFacade, executeThrough } from './rest';
 
 export interface Secrets {
   /** Signs and verifies access tokens (shared with the accounts subgraph). */
@@ -89,6 +91,24 @@ function hardening(config: Config): GatewayPlugin[] {
   ] as GatewayPlugin[];
 }
 
+const refusal = (message: string, code: 'UNAUTHENTICATED' | 'FORBIDDEN') =>
+  createGraphQLError(message, {
+    extensions: { code, http: { status: code === 'UNAUTHENTICATED' ? 401 : 403 } },
+  });
+
+/**
+ * The directives' verdict in the platform's codes: no identity is UNAUTHENTICATED (401), an
+ * identity without the scope is FORBIDDEN (403).
+ */
+function validateCaller(params: ValidateUserFnParams<Record<string, unknown>>) {
+  const error = defaultProtectSingleValidateFn(params);
+  if (!error) return undefined;
+  const field = params.fieldNode.name.value;
+  return params.user
+    ? refusal(`this credential lacks the scope ${field} needs`, 'FORBIDDEN')
+    : refusal(`${field} needs a signed-in session or an API key`, 'UNAUTHENTICATED');
+}
+
 /** Hands the signed identity to the context, where the graphql-ws transport interpolates it. */
 const useIdentityContext = (): GatewayPlugin => ({
   onContextBuilding({ context, extendContext }) {
@@ -127,15 +147,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       mode: 'protect-granular',
       resolveUserFn: ({ request }: { request?: Request }): Identity | null => {
         const refused = request?.headers.get(AUTH_ERROR_HEADER);
-        if (refused) throw new AppError('UNAUTHENTICATED', refused);
+        if (refused) throw refusal(refused, 'UNAUTHENTICATED');
         const caller = callerFrom(request?.headers.get(IDENTITY_HEADER) ?? undefined, secrets.internal);
         return caller.kind === 'account' ? caller.identity : null;
       },
       // Called for anonymous callers too, with no user.
       extractScopes: (identity?: Partial<Identity> | null) => identity?.scopes ?? [],
+      validateUser: validateCaller,
       rejectUnauthenticated: true,
     },
-    plugins: () => [...hardening(config), useIdentityContext(), useVariableErrorCodes()],
+    plugins: () => [...hardening(config), useIdentityContext(), useErrorCodes()],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
@@ -162,6 +183,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     return { limit, headers };
   }
 
+  // REST dialects run their operations through this gateway; their WebSockets pass the same edge.
+  const rest = createRestFacade({
+    execute: executeThrough(gateway),
+    config,
+    log,
+    version: options.version,
+    admit: async (req) => {
+      const { limit, headers } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
+      return { headers, allowed: limit.allowed };
+    },
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // One id per request, from the client when it sent a well-formed one, forwarded to every subgraph.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
@@ -176,6 +209,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
     const { limit, headers } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
     writeRateLimitHeaders(res, limit);
+    // REST dialects answer their own refusals (429, 413, …) in their documented error format.
+    if (await rest.handle(req, res, { headers, rateLimited: !limit.allowed })) return;
     if (!limit.allowed) {
       return sendJson(res, 429, {
         errors: [
@@ -216,7 +251,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     });
   });
 
-  const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
+  const wss = new WebSocketServer({ noServer: true, path: gateway.graphqlEndpoint });
+  server.on('upgrade', (req, socket, head) => {
+    if (!rest.handleUpgrade(req, socket, head))
+      wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
+  });
   const admitted = new WeakMap<object, Record<string, string>>();
   const ws = useServer<Record<string, unknown>, WsExtra>(
     {
@@ -257,6 +296,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     close: once(async () => {
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await rest.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.dispose();

@@ -52,6 +52,8 @@ export interface TestPlatform extends Client {
   platform: Platform;
   databaseUrl: string;
   secrets: Secrets;
+  supergraph: string;
+  log: Logger;
   /** Every JSON log line the platform wrote, for assertions on logging. */
   logs: Record<string, unknown>[];
   client(credential?: string): Client;
@@ -136,6 +138,8 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
     platform,
     databaseUrl,
     secrets,
+    supergraph,
+    log,
     logs: lines,
     client,
     async register(displayName = 'Ada') {
