@@ -1,0 +1,352 @@
+/**
+ * hermes: the Hermes OPTX API (001), the OPTX platform's bridge routes (000) and the agent
+ * runtime (002), which share the `/api` prefix. 000/001 answer `{"detail": …}` and 422 for invalid
+ * input (FastAPI); 002's routes answer `{"error": …}` and 400 (axum), so its rows say so.
+ */
+import {
+  AgentListDocument,
+  MemoryListDocument,
+  MemoryStoreDocument,
+  MyLedgerAccountsDocument,
+  RouterPingDocument,
+  SessionByIdDocument,
+  SessionListDocument,
+  SessionStartDocument,
+  TaskByIdDocument,
+  TaskClaimDocument,
+  TaskCreateDocument,
+  TaskEventStreamDocument,
+  TaskListDocument,
+  TaskStatsDocument,
+  type MemoryFieldsFragment,
+  type MyLedgerAccountsQuery,
+  type SessionFieldsFragment,
+  type TaskFieldsFragment,
+  type TaskStatus,
+} from '../generated/graphql';
+import {
+  decimalAmount,
+  decimalsOf,
+  epochSeconds,
+  fromBody,
+  fromPath,
+  fromQuery,
+  lower,
+  minorToNumber,
+  oneOf,
+  pascal,
+} from '../mapping';
+import { route, socket, type Dialect, type ErrorStyle } from '../types';
+
+const detail: ErrorStyle = {
+  invalidInput: 422,
+  wrongContentType: 415,
+  body: ({ message }) => ({ detail: message }),
+};
+const runtime: ErrorStyle = {
+  invalidInput: 400,
+  wrongContentType: 415,
+  body: ({ message }) => ({ error: message }),
+};
+
+/**
+ * Hermes' task statuses are ours in PascalCase (IN_PROGRESS → InProgress); the map names the
+ * exceptions, and is keyed by string so statuses the tasks subgraph adds later still read sensibly.
+ */
+const HERMES_EXCEPTIONS: Record<string, string> = { ACCEPTED: 'InProgress' };
+const hermesStatus = (status: TaskStatus) => HERMES_EXCEPTIONS[status] ?? pascal(status);
+const STATUS_FILTER = Object.fromEntries(
+  ['OPEN', 'IN_PROGRESS', 'PENDING_VALIDATION', 'COMPLETED', 'FAILED', 'CANCELLED'].map((ours) => [
+    pascal(ours),
+    ours,
+  ]),
+);
+
+/** The session as Hermes Workspace reads it (epoch seconds). */
+const session = (s: SessionFieldsFragment) => ({
+  id: s.id,
+  title: s.title,
+  model: s.model,
+  status: lower(s.status),
+  agent_id: s.agent?.id ?? null,
+  started_at: epochSeconds(s.startedAt),
+  ended_at: epochSeconds(s.endedAt),
+  message_count: s.messageCount,
+  // No chat turn has been metered yet (chat arrives with the LLM upstream), so no tokens were counted.
+  input_tokens: 0,
+  output_tokens: 0,
+});
+
+const task = (t: TaskFieldsFragment) => ({
+  task_id: t.id,
+  title: t.title,
+  description: t.description,
+  status: hermesStatus(t.status),
+  reward: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
+  asset: t.asset,
+  assigned_agent: t.agent?.id ?? null,
+  created_by: t.creator.id,
+  created_at: t.createdAt,
+  updated_at: t.updatedAt,
+  // Not stored by the tasks subgraph yet: the documented defaults, true of every task today.
+  priority: 5,
+  gaze_required: false,
+  capabilities: [],
+  depends_on: [],
+});
+
+const memory = (m: MemoryFieldsFragment) => ({
+  id: m.id,
+  content: m.content,
+  category: m.category,
+  importance: m.importance,
+  tier: lower(m.tier),
+  agent_id: m.agent.id,
+  created_at: m.createdAt,
+});
+
+const balance = (accounts: MyLedgerAccountsQuery['ledgerAccounts']['nodes'], asset: string) => {
+  const account = accounts.find((a) => a.asset === asset);
+  return minorToNumber(account?.balanceMinor ?? '0', decimalsOf(asset));
+};
+
+const tier = oneOf({ working: 'WORKING', episodic: 'EPISODIC', semantic: 'SEMANTIC' });
+
+export const hermes: Dialect = {
+  name: 'hermes',
+  title: 'Hermes OPTX API, OPTX platform bridge and agent runtime',
+  references: ['000', '001', '002'],
+  mountSetting: 'REST_MOUNT_HERMES',
+  owns: ['/api', '/ws'],
+  errors: detail,
+  routes: [
+    route({
+      method: 'GET',
+      path: '/api/health',
+      summary: 'Quick health check (status, uptime, version)',
+      operation: RouterPingDocument,
+      public: true,
+      errors: runtime,
+      shape: (_data, { server }) => ({ status: 'ok', uptime: server.uptimeSeconds, version: server.version }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/gateway-status',
+      summary: 'Feature flags and connection mode',
+      operation: RouterPingDocument,
+      public: true,
+      shape: (_data, { server }) => ({
+        status: 'connected',
+        // No upstream LLM is wired in yet, so this is the limited mode and there is no model.
+        mode: 'portable',
+        model: null,
+        version: server.version,
+        features: {
+          sessions: true,
+          streaming: false,
+          chat_stream: false,
+          memory: true,
+          tasks: true,
+          wallet: true,
+          mcp_servers: false,
+          tempo_billing: false,
+        },
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions',
+      summary: 'List sessions',
+      operation: SessionListDocument,
+      paged: { connection: (d) => d.sessions },
+      // `items` too: Hermes Workspace reads session lists as {items, total}.
+      shape: ({ sessions }, { page }) => {
+        const list = sessions.nodes.map(session);
+        return { sessions: list, items: list, total: sessions.totalCount, ...page };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/sessions',
+      summary: 'Create new session',
+      operation: SessionStartDocument,
+      errors: runtime,
+      status: 201,
+      variables: {
+        'input.title': fromBody('title'),
+        'input.model': fromBody('model'),
+        'input.agentId': fromBody('agent_id', undefined, 'marketplace agent of the session'),
+      },
+      shape: ({ startSession }) => ({ session: session(startSession) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id',
+      summary: 'Get session details',
+      operation: SessionByIdDocument,
+      variables: { id: fromPath('id') },
+      shape: ({ session: s }) => ({ session: session(s) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/memory',
+      summary: 'List all memories',
+      operation: MemoryListDocument,
+      paged: { connection: (d) => d.memories },
+      variables: { agentId: fromQuery('agent_id', undefined, "only this agent's memories") },
+      shape: ({ memories }, { page }) => ({
+        memories: memories.nodes.map(memory),
+        total: memories.totalCount,
+        ...page,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/memory',
+      summary: 'Store a memory',
+      operation: MemoryStoreDocument,
+      // `metadata` is accepted and not kept: the memory subgraph has no place for it yet.
+      variables: {
+        'input.agentId': fromBody('agent_id', undefined, 'the agent that remembers'),
+        'input.content': fromBody('content'),
+        'input.category': fromBody('category'),
+        'input.importance': fromBody('importance'),
+        'input.tier': fromBody('tier', tier),
+      },
+      shape: ({ storeMemory }) => memory(storeMemory),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/tasks',
+      summary: 'Create a task',
+      operation: TaskCreateDocument,
+      variables: {
+        'input.title': fromBody('title'),
+        'input.description': fromBody('description'),
+        'input.rewardMinor': fromBody('reward', decimalAmount(2), 'reward in USD'),
+        'input.agentId': fromBody('assigned_agent', undefined, 'id of the agent to assign'),
+      },
+      shape: ({ createTask: t }) => ({
+        task_id: t.id,
+        status: hermesStatus(t.status),
+        title: t.title,
+        priority: 5,
+        gaze_required: false,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/tasks',
+      summary: 'List tasks (filterable by status)',
+      operation: TaskListDocument,
+      paged: { connection: (d) => d.tasks },
+      variables: { status: fromQuery('status', oneOf(STATUS_FILTER)) },
+      shape: ({ tasks }) => ({ tasks: tasks.nodes.map(task), total: tasks.totalCount }),
+    }),
+    // A literal segment outranks `:id`, so stats is not shadowed as it is in the original.
+    route({
+      method: 'GET',
+      path: '/api/tasks/stats',
+      summary: 'Task statistics and queue depth',
+      operation: TaskStatsDocument,
+      shape: (d) => ({
+        total: d.all.totalCount,
+        by_status: {
+          Open: d.open.totalCount,
+          InProgress: d.inProgress.totalCount,
+          PendingValidation: d.pendingValidation.totalCount,
+          Completed: d.completed.totalCount,
+          Failed: d.failed.totalCount,
+          Cancelled: d.cancelled.totalCount,
+        },
+        queue_depth: d.open.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/tasks/:id',
+      summary: 'Get task details',
+      operation: TaskByIdDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => task(d.task),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/tasks/:id/claim',
+      summary: 'Claim task for an agent (409 unless Open)',
+      operation: TaskClaimDocument,
+      // Hermes names the claiming agent; here that name is the agent's id (agt_…).
+      variables: {
+        id: fromPath('id'),
+        agentId: fromBody('agent_name', undefined, 'id of the claiming agent'),
+      },
+      shape: (d) => task(d.claimTask),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/agents',
+      summary: 'List agent instances',
+      operation: AgentListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.agents },
+      shape: ({ agents }) => ({
+        agents: agents.nodes.map((a) => ({
+          id: a.id,
+          name: a.name,
+          ticker: a.ticker,
+          description: a.description,
+          status: lower(a.status),
+          created_at: a.createdAt,
+        })),
+        total: agents.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/wallet',
+      summary: 'Wallet overview: a balance per asset',
+      operation: MyLedgerAccountsDocument,
+      shape: ({ ledgerAccounts }) => ({
+        balances: ledgerAccounts.nodes.map((a) => ({
+          account_id: a.id,
+          asset: a.asset,
+          balance: minorToNumber(a.balanceMinor, decimalsOf(a.asset)),
+          balance_minor: a.balanceMinor,
+        })),
+        total: ledgerAccounts.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/wallet/balance',
+      summary: 'USDC + credit balance',
+      operation: MyLedgerAccountsDocument,
+      errors: runtime,
+      // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
+      shape: ({ ledgerAccounts }) => ({
+        usdc: balance(ledgerAccounts.nodes, 'USDC'),
+        credits: balance(ledgerAccounts.nodes, 'USD'),
+      }),
+    }),
+  ],
+  sockets: [
+    // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
+    // events the platform has today (the scheduler notifications of the original).
+    socket({
+      path: '/ws',
+      summary: 'Real-time event push: task created/updated',
+      operation: TaskEventStreamDocument,
+      greeting: { type: 'connected' },
+      errors: runtime,
+      variables: {
+        agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
+        taskId: fromQuery('task_id', undefined, 'only this task'),
+      },
+      frame: ({ taskEvents: e }) => ({
+        type: e.kind === 'CREATED' ? 'task.created' : 'task.updated',
+        task: task(e.task),
+        at: e.at,
+      }),
+    }),
+  ],
+};

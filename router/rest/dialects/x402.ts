@@ -1,0 +1,199 @@
+/**
+ * x402: the hermesx402 marketplace (004). Errors `{"error", "code"}`, 400 for invalid input,
+ * money as JSON numbers of SOL, and `X-Payment-Protocol: x402/1.0` on every response.
+ * Hiring (POST /tasks) waits for escrow and x402 payment verification in the wallet subgraph.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  AgentByIdDocument,
+  AgentCountDocument,
+  AgentCreateDocument,
+  AgentListDocument,
+  MyLedgerAccountsDocument,
+  TaskByIdDocument,
+  TaskClaimDocument,
+  TaskEventStreamDocument,
+  type AgentFieldsFragment,
+  type TaskFieldsFragment,
+  type TaskStatus,
+} from '../generated/graphql';
+import {
+  decimalAmount,
+  decimalsOf,
+  derived,
+  fixed,
+  fromBody,
+  fromPath,
+  lower,
+  minorToNumber,
+} from '../mapping';
+import { route, type Dialect, type Problem } from '../types';
+
+/**
+ * Our statuses in x402's lifecycle (created → accepted → working → delivered → confirmed); the
+ * rest (disputed, resolved, cancelled, …) are the same word. Keyed by string so statuses the tasks
+ * subgraph adds later still read sensibly.
+ */
+const X402_STATUS: Record<string, string> = {
+  OPEN: 'created',
+  ACCEPTED: 'accepted',
+  IN_PROGRESS: 'accepted', // claiming is the agent accepting the task and starting on it
+  PENDING_VALIDATION: 'delivered',
+  COMPLETED: 'confirmed',
+  FAILED: 'resolved', // x402 has no failure status: a failed task ends resolved, like a dispute
+};
+const x402Status = (status: TaskStatus) => X402_STATUS[status] ?? lower(status);
+
+/** x402's error codes: the documented INVALID_STATUS for state conflicts, plain names otherwise. */
+function errorCode({ code, extensions }: Problem): string {
+  if (code === 'CONFLICT') return extensions?.status ? 'INVALID_STATUS' : 'CONFLICT';
+  const names: Record<string, string> = {
+    BAD_USER_INPUT: 'INVALID_PARAMETERS',
+    BAD_REQUEST: 'INVALID_REQUEST',
+    UNSUPPORTED_MEDIA_TYPE: 'INVALID_CONTENT_TYPE',
+    UNAUTHENTICATED: 'MISSING_API_KEY',
+    INTERNAL_SERVER_ERROR: 'INTERNAL_ERROR',
+  };
+  return names[code] ?? code;
+}
+
+const listing = (a: AgentFieldsFragment) => ({
+  id: a.id,
+  name: a.name,
+  description: a.description,
+  tags: [], // not stored yet
+  rate: minorToNumber(a.priceMinor, decimalsOf(a.asset)),
+  // No task has been confirmed or rated yet (there is no confirm flow), so none has a rating.
+  rating: null,
+  tasks_completed: 0,
+  status: lower(a.status),
+});
+
+const status = (t: TaskFieldsFragment) => ({
+  task_id: t.id,
+  agent_id: t.agent?.id ?? null,
+  status: x402Status(t.status),
+  progress: null, // agents do not report progress yet
+  escrow: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
+  deadline_remaining: null, // tasks have no deadline yet
+  created_at: t.createdAt,
+});
+
+/** x402 agents have no ticker; the marketplace needs one, so it is made from the name. */
+function tickerFor(name: unknown): string {
+  const letters =
+    typeof name === 'string'
+      ? name
+          .toUpperCase()
+          .replace(/[^A-Z0-9]/g, '')
+          .slice(0, 6)
+      : '';
+  return letters + randomBytes(2).toString('hex').toUpperCase();
+}
+
+export const x402: Dialect = {
+  name: 'x402',
+  title: 'hermesx402 agent marketplace',
+  references: ['004'],
+  mountSetting: 'REST_MOUNT_X402',
+  owns: [''],
+  headers: { 'X-Payment-Protocol': 'x402/1.0' },
+  errors: {
+    invalidInput: 400,
+    wrongContentType: 400,
+    body: (problem) => ({ error: problem.message, code: errorCode(problem) }),
+  },
+  routes: [
+    route({
+      method: 'GET',
+      path: '/agents',
+      summary: 'Browse available agents',
+      operation: AgentListDocument,
+      paged: { connection: (d) => d.agents },
+      shape: ({ agents }) => ({ agents: agents.nodes.map(listing) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/agents/:id',
+      summary: 'Get agent details',
+      operation: AgentByIdDocument,
+      variables: { id: fromPath('id') },
+      shape: ({ agent: a }) => ({
+        ...listing(a),
+        wallet: null, // payout wallets arrive with payments
+        max_concurrent: null, // no concurrency limit applies
+        created_at: a.createdAt,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/agents',
+      summary: 'Register agent',
+      operation: AgentCreateDocument,
+      status: 201,
+      // tags, endpoint and wallet are accepted and not kept yet.
+      variables: {
+        'input.name': fromBody('name'),
+        'input.description': fromBody('description'),
+        'input.priceMinor': fromBody('rate', decimalAmount(9), 'SOL per task'),
+        'input.asset': fixed('SOL'),
+        'input.ticker': derived(({ body }) => body.ticker ?? tickerFor(body.name), 'ticker'),
+      },
+      shape: ({ createAgent: a }) => ({ id: a.id, name: a.name, status: lower(a.status) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/tasks/:id',
+      summary: 'Get task status',
+      operation: TaskByIdDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => status(d.task),
+    }),
+    // 004 documents task events only as webhooks; the same events, named as its webhooks name them
+    // and with the webhook payload, stream from the task's own URL to clients that accept SSE.
+    route({
+      method: 'GET',
+      path: '/tasks/:id',
+      summary: "The task's events as Server-Sent Events (task.created, task.accepted, …)",
+      operation: TaskEventStreamDocument,
+      variables: { taskId: fromPath('id') },
+      stream: {
+        event: ({ taskEvents: e }) => {
+          const event = `task.${x402Status(e.task.status)}`;
+          return {
+            event,
+            data: { event, task_id: e.task.id, agent_id: e.task.agent?.id ?? null, timestamp: e.at },
+          };
+        },
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/tasks/:id/accept',
+      summary: 'Accept task (agent side; 409 unless created)',
+      operation: TaskClaimDocument,
+      variables: { id: fromPath('id'), agentId: fromBody('agent_id', undefined, 'the accepting agent') },
+      shape: (d) => status(d.claimTask),
+    }),
+    route({
+      method: 'GET',
+      path: '/payments/balance',
+      summary: 'Get balance',
+      operation: MyLedgerAccountsDocument,
+      shape: ({ ledgerAccounts }) => {
+        const sol = ledgerAccounts.nodes.find((a) => a.asset === 'SOL');
+        // Nothing is escrowed or paid out yet, so nothing is pending and nothing was earned.
+        return { available: minorToNumber(sol?.balanceMinor ?? '0', 9), pending: 0, total_earned: 0 };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/health',
+      summary: 'Server status, agent count and task count',
+      operation: AgentCountDocument,
+      public: true,
+      // Tasks belong to their owners, so there is no public task count to give.
+      shape: ({ agents }) => ({ status: 'ok', agents: agents.totalCount, tasks: null }),
+    }),
+  ],
+};

@@ -1,0 +1,452 @@
+/**
+ * The REST engine: finds a dialect's row for a request, maps the request onto the row's named
+ * operation, runs it through the router and answers the documented JSON, status and errors.
+ * Nothing here knows a dialect; everything a dialect is lives in its table.
+ */
+import {
+  getNamedType,
+  isInputObjectType,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type VariableDefinitionNode,
+} from 'graphql';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IDENTITY_HEADER, MAX_PAGE_SIZE, REQUEST_ID_HEADER, type Logger } from '../../lib';
+import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from './errors';
+import { readEventStream, readJsonObject, splitUrl, startEventStream, writeEvent, writeJson } from './http';
+import { fromQuery, integer } from './mapping';
+import type { Dialect, ErrorStyle, Page, RestConfig, Row, RouteInput, ShapeContext, Socket } from './types';
+import {
+  buildVariables,
+  checkVariables,
+  operationOf,
+  renameFields,
+  type Operation,
+  type Sources,
+} from './variables';
+
+/** Runs one GraphQL document through the router, in process. */
+export type Execute = (
+  document: string,
+  variables: Record<string, unknown>,
+  headers: Headers,
+  signal?: AbortSignal,
+) => Promise<Response>;
+
+/** What the router's edge decided about a request before handing it to the facade. */
+export interface EdgeVerdict {
+  /** Headers the edge set (the signed identity, `x-agentry-*`), forwarded with every operation. */
+  headers?: Record<string, string>;
+  /** The edge's rate limit refused the request; the dialect answers the 429 in its own format. */
+  rateLimited?: boolean;
+}
+
+/** An offset is walked page by page (the API pages by cursor), so it is bounded. */
+export const MAX_OFFSET = 10_000;
+
+export interface CompiledRoute {
+  row: Row;
+  operation: Operation;
+  pattern: string[];
+  sources: Sources;
+}
+
+export interface CompiledSocket {
+  spec: Socket;
+  operation: Operation;
+  pattern: string[];
+  sources: Sources;
+}
+
+export interface CompiledDialect {
+  dialect: Dialect;
+  mount: string;
+  routes: CompiledRoute[];
+  sockets: CompiledSocket[];
+}
+
+const splitPath = (path: string) => path.split('/').filter(Boolean);
+
+/** Literal segments win over parameters, left to right: `/api/tasks/stats` before `/api/tasks/:id`. */
+const specificity = (pattern: string[]) =>
+  pattern.map((segment) => (segment.startsWith(':') ? 1 : 0)).join('');
+
+export function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, part] of pattern.entries()) {
+    if (part.startsWith(':')) params[part.slice(1)] = segments[index];
+    else if (part !== segments[index]) return undefined;
+  }
+  return params;
+}
+
+const pagedSources = (row: Row): Sources =>
+  row.paged ? { first: fromQuery('limit', integer(1, MAX_PAGE_SIZE), 'page size') } : {};
+
+/** Problems in a row's variable map: a path the operation does not declare is a bug in the table. */
+export function tableProblems(schema: GraphQLSchema, operation: Operation, sources: Sources): string[] {
+  const definitions = new Map<string, VariableDefinitionNode>(
+    (operation.definition.variableDefinitions ?? []).map((d) => [d.variable.name.value, d]),
+  );
+  const problems: string[] = [];
+  for (const path of Object.keys(sources)) {
+    const [root, ...rest] = path.split('.');
+    const definition = definitions.get(root);
+    if (!definition) {
+      problems.push(`${operation.name} declares no variable $${root}`);
+      continue;
+    }
+    let type = getNamedType(schema.getType(namedTypeName(definition)) as GraphQLInputType);
+    for (const field of rest) {
+      const next = isInputObjectType(type) ? type.getFields()[field] : undefined;
+      if (!next) {
+        problems.push(`${operation.name}: $${path} is not a field of the variable's type`);
+        break;
+      }
+      type = getNamedType(next.type);
+    }
+  }
+  return problems;
+}
+
+function namedTypeName(definition: VariableDefinitionNode): string {
+  let type = definition.type;
+  while (type.kind !== 'NamedType') type = type.type;
+  return type.name.value;
+}
+
+export function compileDialect(dialect: Dialect, mount: string, schema: GraphQLSchema): CompiledDialect {
+  const routes = dialect.routes.map((row) => {
+    const operation = operationOf(row.operation);
+    const sources: Sources = { ...pagedSources(row), ...row.variables };
+    const problems = tableProblems(schema, operation, sources);
+    if (problems.length) throw new Error(`${dialect.name} ${row.method} ${row.path}: ${problems.join('; ')}`);
+    return { row, operation, pattern: splitPath(row.path), sources };
+  });
+  routes.sort((a, b) => specificity(a.pattern).localeCompare(specificity(b.pattern)));
+  const sockets = (dialect.sockets ?? []).map((spec) => {
+    const operation = operationOf(spec.operation);
+    const sources: Sources = { ...spec.variables };
+    const problems = tableProblems(schema, operation, sources);
+    if (problems.length) throw new Error(`${dialect.name} WS ${spec.path}: ${problems.join('; ')}`);
+    return { spec, operation, pattern: splitPath(spec.path), sources };
+  });
+  return { dialect, mount, routes, sockets };
+}
+
+export interface EngineOptions {
+  dialects: CompiledDialect[];
+  execute: Execute;
+  schema: GraphQLSchema;
+  config: RestConfig;
+  log: Logger;
+  version: string;
+  startedAt: number;
+}
+
+/** The headers that reach the router: the request id always; credentials and identity unless public. */
+export function forwardedHeaders(req: IncomingMessage, edge: EdgeVerdict, isPublic = false): Headers {
+  const headers = new Headers({
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json',
+  });
+  const requestId = req.headers[REQUEST_ID_HEADER];
+  if (typeof requestId === 'string') headers.set(REQUEST_ID_HEADER, requestId);
+  if (isPublic) return headers;
+  for (const name of ['authorization', 'x-api-key']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  const internal = { ...req.headers, ...edge.headers };
+  for (const [name, value] of Object.entries(internal)) {
+    if (name.toLowerCase().startsWith('x-agentry-') && typeof value === 'string') headers.set(name, value);
+  }
+  return headers;
+}
+
+/**
+ * A subscription's results stream as SSE; a refusal (bad credential, invalid request) is then a
+ * single result, which the router answers as plain JSON with its HTTP status.
+ */
+export const SUBSCRIPTION_ACCEPT = 'text/event-stream, application/graphql-response+json';
+
+export const isEventStream = (response: Response) =>
+  response.ok &&
+  Boolean(response.body) &&
+  /^text\/event-stream/.test(response.headers.get('content-type') ?? '');
+
+/** Response headers of the router that a REST client needs too (payment challenges, retry hints). */
+const PASSED_THROUGH = [
+  'retry-after',
+  'www-authenticate',
+  'payment-required',
+  'payment-response',
+  'payment-receipt',
+];
+
+interface GraphQLResult {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLErrorLike[];
+}
+
+export function createEngine(options: EngineOptions) {
+  const { execute, schema, log } = options;
+  const heartbeatMs = options.config.REST_SSE_HEARTBEAT_SECONDS * 1000;
+  /** Open streams and sockets, ended on close(). */
+  const open = new Set<AbortController>();
+
+  /** Which dialect a path belongs to, and the path below its mount. Longest mount first. */
+  const byMount = [...options.dialects].sort((a, b) => b.mount.length - a.mount.length);
+  function locate(path: string): { compiled: CompiledDialect; below: string } | undefined {
+    for (const compiled of byMount) {
+      const { mount } = compiled;
+      if (path !== mount && !path.startsWith(`${mount}/`)) continue;
+      const below = path.slice(mount.length) || '/';
+      if (compiled.dialect.owns.some((prefix) => below === prefix || below.startsWith(`${prefix}/`))) {
+        return { compiled, below };
+      }
+    }
+    return undefined;
+  }
+
+  function sendProblem(res: ServerResponse, error: unknown, style: ErrorStyle, context: string): void {
+    const restError =
+      error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', (error as Error)?.message);
+    const problem = problemOf(restError, style);
+    if (problem.status === 500) log.error({ err: error, route: context }, 'REST request failed');
+    if (res.headersSent) return void res.end();
+    if (restError.code === 'METHOD_NOT_ALLOWED') res.setHeader('allow', String(restError.extensions.allow));
+    writeJson(res, problem.status, style.body(problem));
+  }
+
+  const isAuthenticated = (headers: Headers) => headers.has(IDENTITY_HEADER);
+
+  /** The data of a result, or the REST error of its first GraphQL error. */
+  function dataOf(
+    result: GraphQLResult,
+    status: number,
+    route: CompiledRoute | CompiledSocket,
+    headers: Headers,
+  ) {
+    const [first] = result.errors ?? [];
+    if (first) {
+      const error = fromGraphQLError(first, status, isAuthenticated(headers));
+      if (error.code === 'INTERNAL_SERVER_ERROR') throw error;
+      throw new RestError(error.code, renameFields(error.message, route.sources), error.extensions);
+    }
+    if (!result.data)
+      throw new RestError('INTERNAL_SERVER_ERROR', `${route.operation.name} answered no data`);
+    return result.data;
+  }
+
+  async function run(
+    route: CompiledRoute,
+    variables: Record<string, unknown>,
+    headers: Headers,
+    res: ServerResponse,
+  ): Promise<Record<string, unknown>> {
+    const response = await execute(route.operation.text, variables, headers);
+    for (const name of PASSED_THROUGH) {
+      const value = response.headers.get(name);
+      if (value) res.setHeader(name, value);
+    }
+    const result = (await response.json().catch(() => undefined)) as GraphQLResult | undefined;
+    if (!result)
+      throw new RestError('INTERNAL_SERVER_ERROR', `router answered ${response.status} without JSON`);
+    return dataOf(result, response.status, route, headers);
+  }
+
+  /** An offset over cursor pages: skip whole pages (at most 100 rows each), then read the asked one. */
+  async function runPaged(
+    route: CompiledRoute,
+    variables: Record<string, unknown>,
+    page: Page,
+    headers: Headers,
+    res: ServerResponse,
+  ) {
+    const connectionOf = route.row.paged!.connection;
+    let after: string | null = null;
+    for (let skipped = 0; skipped < page.offset;) {
+      const first = Math.min(MAX_PAGE_SIZE, page.offset - skipped);
+      const { nodes, pageInfo } = connectionOf(
+        await run(route, { ...variables, first, after }, headers, res),
+      );
+      skipped += nodes.length;
+      after = pageInfo?.endCursor ?? after;
+      if (!pageInfo?.hasNextPage) break;
+    }
+    return run(route, { ...variables, first: page.limit, after }, headers, res);
+  }
+
+  function pageOf(route: CompiledRoute, input: RouteInput, variables: Record<string, unknown>): Page {
+    if (!route.row.paged) return { limit: 0, offset: 0 };
+    variables.first ??= route.row.paged.defaultLimit ?? 20;
+    const offset = input.query.get('offset');
+    let parsed = 0;
+    if (offset !== null) {
+      try {
+        parsed = integer(0, MAX_OFFSET).convert(offset) as number;
+      } catch (error) {
+        throw new RestError('BAD_USER_INPUT', `offset ${(error as Error).message}`);
+      }
+    }
+    return { limit: variables.first as number, offset: parsed };
+  }
+
+  const serverInfo = () => ({
+    version: options.version,
+    uptimeSeconds: Math.round((Date.now() - options.startedAt) / 1000),
+  });
+
+  async function serveStream(
+    route: CompiledRoute,
+    variables: Record<string, unknown>,
+    headers: Headers,
+    context: ShapeContext,
+    res: ServerResponse,
+    style: ErrorStyle,
+  ): Promise<void> {
+    const abort = new AbortController();
+    open.add(abort);
+    res.on('close', () => abort.abort());
+    headers.set('accept', SUBSCRIPTION_ACCEPT);
+    let heartbeat: NodeJS.Timeout | undefined;
+    try {
+      const response = await execute(route.operation.text, variables, headers, abort.signal);
+      if (!isEventStream(response)) {
+        // Refused before streaming (bad credentials, validation): an ordinary error answer.
+        const result = (await response.json().catch(() => ({}))) as GraphQLResult;
+        dataOf(result, response.status, route, headers);
+        throw new RestError('INTERNAL_SERVER_ERROR', `router answered ${response.status} to a subscription`);
+      }
+      startEventStream(res);
+      heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      for await (const message of readEventStream(response.body!, abort.signal)) {
+        if (message.event === 'complete' || abort.signal.aborted) break;
+        if (!message.data) continue;
+        const result = JSON.parse(message.data) as GraphQLResult;
+        try {
+          const event = route.row.stream!.event(dataOf(result, 200, route, headers) as never, context);
+          if (event) writeEvent(res, event);
+        } catch (error) {
+          const problem = problemOf(
+            error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', ''),
+            style,
+          );
+          if (problem.status === 500)
+            log.error({ err: error, route: route.operation.name }, 'REST stream failed');
+          writeEvent(res, { event: 'error', data: style.body(problem) });
+          break;
+        }
+      }
+      res.end();
+    } catch (error) {
+      if (!abort.signal.aborted) sendProblem(res, error, style, route.operation.name);
+    } finally {
+      clearInterval(heartbeat);
+      abort.abort();
+      open.delete(abort);
+    }
+  }
+
+  async function serveRoute(
+    route: CompiledRoute,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    req: IncomingMessage,
+    res: ServerResponse,
+    edge: EdgeVerdict,
+    style: ErrorStyle,
+  ): Promise<void> {
+    const { row } = route;
+    const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
+    const input: RouteInput = {
+      params,
+      query,
+      body: hasBody ? await readJsonObject(req) : {},
+      headers: req.headers,
+    };
+    const variables = buildVariables(route.sources, input);
+    const page = pageOf(route, input, variables);
+    checkVariables(schema, route.operation, variables, route.sources);
+    const headers = forwardedHeaders(req, edge, row.public);
+    const context: ShapeContext = { input, page, server: serverInfo() };
+    if (row.stream) return serveStream(route, variables, headers, context, res, style);
+    const data = row.paged
+      ? await runPaged(route, variables, page, headers, res)
+      : await run(route, variables, headers, res);
+    const status = typeof row.status === 'function' ? row.status(data as never) : (row.status ?? 200);
+    writeJson(res, status, row.shape ? row.shape(data as never, context) : data);
+  }
+
+  /** The row for a request, or the dialect's 404 / 405. An SSE row is chosen when the client accepts SSE. */
+  function choose(compiled: CompiledDialect, below: string, method: string, accept: string) {
+    const segments = splitPath(below).map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        throw new RestError('BAD_REQUEST', 'the path is not validly percent-encoded');
+      }
+    });
+    const matches = compiled.routes.flatMap((route) => {
+      const params = matchPattern(route.pattern, segments);
+      return params ? [{ route, params }] : [];
+    });
+    if (!matches.length) throw new RestError('NOT_FOUND', `no route ${method} ${below}`);
+    const sameMethod = matches.filter(({ route }) => route.row.method === method);
+    if (!sameMethod.length) {
+      const allow = [...new Set(matches.map(({ route }) => route.row.method))].join(', ');
+      throw new RestError('METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allow}`, { allow });
+    }
+    // The most specific pattern wins; of two rows on one path, SSE goes to clients that accept it.
+    const best = sameMethod.filter(({ route }) => route.row.path === sameMethod[0].route.row.path);
+    const wantsStream = /\btext\/event-stream\b/.test(accept);
+    return best.find(({ route }) => Boolean(route.row.stream) === wantsStream) ?? best[0];
+  }
+
+  return {
+    locate,
+    dataOf,
+    heartbeatMs,
+    /** Registers a stream or socket for close(); returns its removal. */
+    track(abort: AbortController) {
+      open.add(abort);
+      return () => open.delete(abort);
+    },
+
+    /** Serves a request below a dialect's mount; false when no dialect owns the path. */
+    async handle(req: IncomingMessage, res: ServerResponse, edge: EdgeVerdict = {}): Promise<boolean> {
+      const { path, query } = splitUrl(req.url);
+      const found = locate(path);
+      if (!found) return false;
+      const { dialect } = found.compiled;
+      for (const [name, value] of Object.entries(dialect.headers ?? {})) res.setHeader(name, value);
+      let style = dialect.errors;
+      let label = `${dialect.name} ${req.method} ${path}`;
+      try {
+        const { route, params } = choose(
+          found.compiled,
+          found.below,
+          req.method ?? 'GET',
+          req.headers.accept ?? '',
+        );
+        style = route.row.errors ?? style;
+        label = `${dialect.name} ${route.row.method} ${route.row.path}`;
+        if (edge.rateLimited)
+          throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
+        await serveRoute(route, params, query, req, res, edge, style);
+      } catch (error) {
+        sendProblem(res, error, style, label);
+      }
+      return true;
+    },
+
+    close() {
+      for (const abort of open) abort.abort();
+      open.clear();
+    },
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;
