@@ -40,7 +40,7 @@ describe.each<Transport>(['graphql-ws', 'sse'])('taskEvents through the router o
 
       expect(received.map((e) => [e.kind, e.task.id, e.task.status])).toEqual([
         ['CREATED', task.id, 'OPEN'],
-        ['UPDATED', task.id, 'IN_PROGRESS'],
+        ['UPDATED', task.id, 'ACCEPTED'],
       ]);
       for (const event of received) {
         expect(event.task.agent).toEqual({ name: `Watcher over ${transport}`, ticker: agent.ticker });
@@ -60,7 +60,7 @@ test('filters leave out other tasks, and nobody sees tasks of another account', 
     'graphql-ws',
     t.graphqlUrl,
     TaskEventsDocument,
-    { status: 'IN_PROGRESS' },
+    { status: 'ACCEPTED' },
     creator.credential,
   );
   try {
@@ -69,7 +69,7 @@ test('filters leave out other tasks, and nobody sees tasks of another account', 
       const probe = await createTask(creator, watched.id, 'probe');
       await creator.data(ClaimTaskDocument, { id: probe.id, agentId: watched.id });
     });
-    expect(first.taskEvents.task.status).toBe('IN_PROGRESS');
+    expect(first.taskEvents.task.status).toBe('ACCEPTED');
 
     const strangers = await createTask(stranger, other.id, "a stranger's task");
     await stranger.data(ClaimTaskDocument, { id: strangers.id, agentId: other.id });
@@ -78,7 +78,7 @@ test('filters leave out other tasks, and nobody sees tasks of another account', 
     for (;;) {
       const { taskEvents } = await events.next();
       expect(taskEvents.task.title).not.toBe("a stranger's task");
-      expect(taskEvents.task.status).toBe('IN_PROGRESS');
+      expect(taskEvents.task.status).toBe('ACCEPTED');
       if (taskEvents.task.id === open.id) break;
     }
   } finally {

@@ -17,14 +17,14 @@ test('of ten concurrent claims exactly one wins; the others are conflicts naming
   const results = await Promise.all(
     agents.map((agent) => creator.request(ClaimTaskDocument, { id: task.id, agentId: agent.id })),
   );
-  const winners = results.filter((r) => r.body.data?.claimTask.status === 'IN_PROGRESS');
+  const winners = results.filter((r) => r.body.data?.claimTask.status === 'ACCEPTED');
   const losers = results.filter((r) => r.body.errors);
   expect(winners).toHaveLength(1);
   expect(losers).toHaveLength(9);
   for (const loser of losers) {
-    expect(loser.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', status: 'IN_PROGRESS' });
+    expect(loser.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', status: 'ACCEPTED' });
   }
-  expect((await creator.data(TaskDocument, { id: task.id })).task.status).toBe('IN_PROGRESS');
+  expect((await creator.data(TaskDocument, { id: task.id })).task.status).toBe('ACCEPTED');
 });
 
 test('claiming a task that does not exist is NOT_FOUND', async () => {

@@ -62,8 +62,8 @@ export const integer = (min: number, max: number): Converter =>
     return number;
   });
 
-/** One of the dialect's words, turned into the GraphQL enum value it stands for. */
-export const oneOf = (words: Record<string, string>): Converter =>
+/** One of the dialect's words, turned into the GraphQL value it stands for (an enum value, a list of them). */
+export const oneOf = (words: Record<string, unknown>): Converter =>
   converter({ type: 'string', enum: Object.keys(words) }, (value) => {
     if (typeof value !== 'string' || !Object.hasOwn(words, value)) {
       throw new InputError(`must be one of ${Object.keys(words).join(', ')}`);
@@ -134,7 +134,3 @@ export const epochSeconds = (iso: string | null | undefined) =>
 
 /** A GraphQL enum value as a lower-case word: ACTIVE → "active". */
 export const lower = (value: string) => value.toLowerCase();
-
-/** A GraphQL enum value in PascalCase: IN_PROGRESS → "InProgress". */
-export const pascal = (value: string) =>
-  value.toLowerCase().replace(/(?:^|_)([a-z])/g, (_match, letter: string) => letter.toUpperCase());

@@ -16,6 +16,9 @@ export interface Session {
   account: Account;
 }
 
+/** Accounts that just proved who they are in this request: their own sign-in answer shows the email. */
+export const justSignedIn = new WeakSet<Account>();
+
 const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', message);
 
 /** A short-lived access JWT plus the next refresh token of `familyId` (a new family at sign-in). */
@@ -32,6 +35,7 @@ export function issueSession(
     tokenHash: sha256(refreshToken),
     expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS),
   });
+  justSignedIn.add(account);
   const accessToken = signToken(
     { sub: account.id, aud: ACCESS_TOKEN_AUDIENCE, role: account.role },
     jwtSecret,

@@ -1,24 +1,32 @@
-import { BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { ArrayType, BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BigIntScalar, newId } from '../../lib';
+import { TaskResolution, TaskStatus } from './task.machine';
 
-/** The lifecycle of a task, in the vocabulary of the Hermes task API. */
-export enum TaskStatus {
-  OPEN = 'OPEN',
-  IN_PROGRESS = 'IN_PROGRESS',
-  PENDING_VALIDATION = 'PENDING_VALIDATION',
-  COMPLETED = 'COMPLETED',
-  FAILED = 'FAILED',
-  CANCELLED = 'CANCELLED',
-}
-registerEnumType(TaskStatus, { name: 'TaskStatus' });
+export { TaskResolution, TaskStatus };
+
+registerEnumType(TaskStatus, {
+  name: 'TaskStatus',
+  description: 'Where a task is in its lifecycle; hermesStatus and x402Status name it in those APIs.',
+});
+registerEnumType(TaskResolution, { name: 'TaskResolution' });
 
 @ObjectType({ description: 'Work posted for agents, with a reward in minor units.' })
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'task' })
 export class Task {
   [OptionalProps]?:
-    'id' | 'description' | 'status' | 'rewardMinor' | 'asset' | 'agentId' | 'createdAt' | 'updatedAt';
+    | 'id'
+    | 'description'
+    | 'status'
+    | 'rewardMinor'
+    | 'asset'
+    | 'agentId'
+    | 'createdAt'
+    | 'updatedAt'
+    | 'requiredCapabilities'
+    | 'progress'
+    | 'dependsOn';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -44,11 +52,70 @@ export class Task {
   @Property({ type: 'string' })
   asset: string = 'USD';
 
+  @Field(() => BigIntScalar, {
+    nullable: true,
+    description: 'The most the creator will spend on it, in minor units of `asset`.',
+  })
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  budgetMinor: bigint | null = null;
+
+  @Field(() => [String], { description: 'What an agent must be able to do to take it.' })
+  @Property({ type: ArrayType })
+  requiredCapabilities: string[] = [];
+
+  @Field(() => Date, { nullable: true, description: 'When an unfinished task expires.' })
+  @Property({ type: 'Date', nullable: true })
+  deadline: Date | null = null;
+
   @Property({ type: 'string' })
   creatorId!: string;
 
   @Property({ type: 'string', nullable: true })
   agentId: string | null = null;
+
+  @Field(() => ID, { nullable: true, description: 'The task this one is a subtask of.' })
+  @Property({ type: 'string', nullable: true })
+  parentTaskId: string | null = null;
+
+  @Field(() => [ID], { description: 'Tasks that must be COMPLETED before this one can be claimed.' })
+  @Property({ type: ArrayType })
+  dependsOn: string[] = [];
+
+  @Field(() => Int, { description: 'Percent done, 0 to 100.' })
+  @Property({ type: 'integer' })
+  progress: number = 0;
+
+  @Field(() => String, { nullable: true, description: 'What the agent delivered.' })
+  @Property({ type: 'text', nullable: true })
+  result: string | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  summary: string | null = null;
+
+  @Field(() => Int, { nullable: true, description: "The creator's rating of the delivery, 1 to 5." })
+  @Property({ type: 'integer', nullable: true })
+  rating: number | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  ratingComment: string | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  disputeReason: string | null = null;
+
+  @Field(() => TaskResolution, { nullable: true, description: 'How an admin settled the dispute.' })
+  @Property({ type: 'string', nullable: true })
+  resolution: TaskResolution | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  resolutionNote: string | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  failureReason: string | null = null;
 
   @Field()
   @Property({ type: 'Date' })
@@ -57,4 +124,45 @@ export class Task {
   @Field()
   @Property({ type: 'Date' })
   updatedAt: Date = new Date();
+
+  // One timestamp per transition, set by the transition that enters the state.
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  fundedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  acceptedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  startedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  deliveredAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  confirmedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  disputedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  resolvedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  cancelledAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  failedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  expiredAt: Date | null = null;
 }

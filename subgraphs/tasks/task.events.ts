@@ -1,7 +1,8 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import type { Identity, SubgraphContext } from '../../lib';
-import { Task, type TaskStatus } from './task.entity';
+import type { Identity, Logger, PubSub } from '../../lib';
+import { Task, TaskStatus } from './task.entity';
 import type { TaskEventFilter } from './task.input';
+import { TaskTransition } from './task.machine';
 
 export const TASK_EVENTS = 'tasks.events';
 
@@ -10,11 +11,18 @@ export enum TaskEventKind {
   UPDATED = 'UPDATED',
 }
 registerEnumType(TaskEventKind, { name: 'TaskEventKind' });
+registerEnumType(TaskTransition, { name: 'TaskTransition', description: 'What happened to a task.' });
 
 @ObjectType({ description: 'A change to a task, with the task as it was right after the change.' })
 export class TaskEvent {
   @Field(() => TaskEventKind)
   kind!: TaskEventKind;
+
+  @Field(() => TaskTransition)
+  transition!: TaskTransition;
+
+  @Field(() => TaskStatus, { nullable: true, description: 'The status before the change; null on CREATE.' })
+  previousStatus!: TaskStatus | null;
 
   @Field(() => Task)
   task!: Task;
@@ -23,44 +31,65 @@ export class TaskEvent {
   at!: Date;
 }
 
+type Column = Exclude<keyof Task, symbol>;
+type ColumnsOf<V> = { [K in Column]: [Exclude<Task[K], null>] extends [V] ? K : never }[Column];
+type Json<V> = V extends Date | bigint ? string : V;
+
+/** The task as JSON: dates as ISO strings, money as decimal strings. */
+export type TaskWire = { [K in Column]: Json<Task[K]> };
+
+// Records rather than lists, so the compiler insists on every date and money column.
+const DATE_COLUMNS: Record<ColumnsOf<Date>, true> = {
+  deadline: true,
+  createdAt: true,
+  updatedAt: true,
+  fundedAt: true,
+  acceptedAt: true,
+  startedAt: true,
+  deliveredAt: true,
+  confirmedAt: true,
+  disputedAt: true,
+  resolvedAt: true,
+  cancelledAt: true,
+  failedAt: true,
+  expiredAt: true,
+};
+const BIGINT_COLUMNS: Record<ColumnsOf<bigint>, true> = { rewardMinor: true, budgetMinor: true };
+
 /** The JSON form that crosses the pub/sub: self-contained, so no subscriber reads the database. */
 export interface TaskEventPayload {
   kind: TaskEventKind;
+  transition: TaskTransition;
+  previousStatus: TaskStatus | null;
   at: string;
-  task: Omit<Task, 'rewardMinor' | 'createdAt' | 'updatedAt'> & {
-    rewardMinor: string;
-    createdAt: string;
-    updatedAt: string;
-  };
+  task: TaskWire;
 }
 
-function toPayload(kind: TaskEventKind, task: Task): TaskEventPayload {
-  return {
-    kind,
-    at: new Date().toISOString(),
-    task: {
-      id: task.id,
-      title: task.title,
-      description: task.description,
-      status: task.status,
-      asset: task.asset,
-      creatorId: task.creatorId,
-      agentId: task.agentId,
-      rewardMinor: task.rewardMinor.toString(),
-      createdAt: task.createdAt.toISOString(),
-      updatedAt: task.updatedAt.toISOString(),
-    },
-  };
+function toWire(task: Task): TaskWire {
+  const wire: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(task))
+    wire[key] =
+      value instanceof Date ? value.toISOString() : typeof value === 'bigint' ? String(value) : value;
+  return wire as TaskWire;
+}
+
+function fromWire(wire: TaskWire): Task {
+  const task = Object.assign(new Task(), wire) as unknown as Record<string, unknown>;
+  for (const key of Object.keys(DATE_COLUMNS) as ColumnsOf<Date>[])
+    task[key] = wire[key] === null ? null : new Date(wire[key]);
+  for (const key of Object.keys(BIGINT_COLUMNS) as ColumnsOf<bigint>[])
+    task[key] = wire[key] === null ? null : BigInt(wire[key]);
+  return task as unknown as Task;
 }
 
 export function fromPayload(payload: TaskEventPayload): TaskEvent {
-  const task = Object.assign(new Task(), {
-    ...payload.task,
-    rewardMinor: BigInt(payload.task.rewardMinor),
-    createdAt: new Date(payload.task.createdAt),
-    updatedAt: new Date(payload.task.updatedAt),
-  });
-  return { kind: payload.kind, at: new Date(payload.at), task };
+  return {
+    kind: payload.kind,
+    transition: payload.transition,
+    previousStatus: payload.previousStatus,
+    at: new Date(payload.at),
+    task: fromWire(payload.task),
+  };
 }
 
 /** A subscriber sees only its own tasks (admins see all), narrowed by the filter's arguments. */
@@ -73,15 +102,30 @@ export function matchesFilter(
     (subscriber.role === 'ADMIN' || task.creatorId === subscriber.accountId) &&
     (!filter.taskId || task.id === filter.taskId) &&
     (!filter.agentId || task.agentId === filter.agentId) &&
-    (!filter.status || task.status === (filter.status as TaskStatus))
+    (!filter.status || task.status === filter.status)
   );
 }
 
-/** Called after the change is committed. A lost publish must not undo a committed change, so it is logged. */
-export async function publishTaskEvent(ctx: SubgraphContext, kind: TaskEventKind, task: Task): Promise<void> {
+/**
+ * Called after the change is committed. A lost publish must not undo a committed change, so it is
+ * logged. Takes only the pub/sub and a log, so jobs outside a request (expiry) publish too.
+ */
+export async function publishTaskEvent(
+  deps: { pubsub: PubSub; log: Logger },
+  task: Task,
+  transition: TaskTransition,
+  previousStatus: TaskStatus | null,
+): Promise<void> {
+  const payload: TaskEventPayload = {
+    kind: transition === TaskTransition.CREATE ? TaskEventKind.CREATED : TaskEventKind.UPDATED,
+    transition,
+    previousStatus,
+    at: new Date().toISOString(),
+    task: toWire(task),
+  };
   try {
-    await ctx.pubsub.publish(TASK_EVENTS, toPayload(kind, task));
+    await deps.pubsub.publish(TASK_EVENTS, payload);
   } catch (error) {
-    ctx.log.error({ err: error, taskId: task.id }, 'task event not published');
+    deps.log.error({ err: error, taskId: task.id }, 'task event not published');
   }
 }

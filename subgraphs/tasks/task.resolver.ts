@@ -4,6 +4,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Int,
   Mutation,
   ObjectType,
   Query,
@@ -14,7 +15,6 @@ import {
 import {
   AccountReference,
   AgentReference,
-  conflict,
   Connection,
   PageArgs,
   paginate,
@@ -22,22 +22,34 @@ import {
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
-import { Task, TaskStatus } from './task.entity';
+import { Task, TaskResolution, TaskStatus } from './task.entity';
 import {
   fromPayload,
   matchesFilter,
   publishTaskEvent,
   TASK_EVENTS,
   TaskEvent,
-  TaskEventKind,
   type TaskEventPayload,
 } from './task.events';
-import { CreateTaskInput, TaskEventFilter, validateCreateTask } from './task.input';
+import { addTaskDependency, checkTaskReferences } from './task.graph';
+import {
+  ConfirmTaskInput,
+  CreateTaskInput,
+  DeliverTaskInput,
+  reason,
+  TaskEventFilter,
+  validateConfirmation,
+  validateCreateTask,
+  validateDelivery,
+  validateProgress,
+  validateResolution,
+} from './task.input';
+import { TaskTransition, toHermesStatus, toX402Status } from './task.machine';
+import { TaskStats, taskStats } from './task.stats';
+import { applyTransition, creatorOf } from './task.transitions';
 
 @ObjectType()
 class TaskConnection extends Connection(Task) {}
-
-const creatorOf = (task: Task) => task.creatorId;
 
 @Resolver(() => Task)
 export class TaskResolver {
@@ -49,46 +61,152 @@ export class TaskResolver {
 
   @RequiresScopes('tasks')
   @Query(() => TaskConnection, {
-    description: 'Your tasks, newest first, optionally only those in one status.',
+    description: 'Your tasks, newest first, optionally only those in one status or in any of several.',
   })
   tasks(
     @Args() page: PageArgs,
     @Arg('status', () => TaskStatus, { nullable: true }) status: TaskStatus | undefined,
+    @Arg('statuses', () => [TaskStatus], {
+      nullable: true,
+      description: 'Any of these; one status of another API (Hermes InProgress) can be several of ours.',
+    })
+    statuses: TaskStatus[] | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<TaskConnection> {
-    return paginate(ctx.em, Task, { ...ctx.ownedWhere('creatorId'), ...(status ? { status } : {}) }, page);
+    const where = [
+      ctx.ownedWhere('creatorId'),
+      status ? { status } : {},
+      statuses ? { status: { $in: statuses } } : {},
+    ];
+    return paginate(ctx.em, Task, { $and: where }, page);
   }
 
   @RequiresScopes('tasks')
-  @Mutation(() => Task, { description: 'Post a task.' })
+  @Query(() => TaskStats, { description: 'Counts by status, queue depth and completion times.' })
+  taskStats(@Ctx() ctx: SubgraphContext): Promise<TaskStats> {
+    return taskStats(ctx);
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Post a task: OPEN, or FUNDING when fundingRequired.' })
   async createTask(@Arg('input') input: CreateTaskInput, @Ctx() ctx: SubgraphContext): Promise<Task> {
-    const task = ctx.em.create(Task, { ...validateCreateTask(input), creatorId: ctx.me().accountId });
+    const creatorId = ctx.me().accountId;
+    const values = validateCreateTask(input, new Date());
+    await checkTaskReferences(ctx, creatorId, values.parentTaskId, values.dependsOn);
+    const task = ctx.em.create(Task, { ...values, creatorId });
     await ctx.em.flush();
-    await publishTaskEvent(ctx, TaskEventKind.CREATED, task);
+    await publishTaskEvent(ctx, task, TaskTransition.CREATE, null);
     return task;
   }
 
+  // The transitions: each a thin declaration over applyTransition and the table in task.machine.ts.
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Admins: the reward is funded; FUNDING → OPEN.' })
+  fundTask(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.FUND);
+  }
+
+  @RequiresScopes('tasks')
   @Mutation(() => Task, {
-    description: 'An agent takes an open task; of concurrent claims exactly one wins.',
+    description:
+      'Assign an OPEN task whose dependencies are COMPLETED to an agent; OPEN → ACCEPTED. Of concurrent claims exactly one wins.',
   })
-  async claimTask(
+  claimTask(
     @Arg('id', () => ID) id: string,
     @Arg('agentId', () => ID) agentId: string,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Task> {
-    const task = await ctx.getOwned(Task, id, creatorOf);
-    const claimed = await ctx.em.nativeUpdate(
-      Task,
-      { id, status: TaskStatus.OPEN },
-      { status: TaskStatus.IN_PROGRESS, agentId, updatedAt: new Date() },
-    );
-    await ctx.em.refresh(task);
-    if (!claimed)
-      throw conflict(`task ${id} is ${task.status}, only an OPEN task can be claimed`, {
-        status: task.status,
-      });
-    await publishTaskEvent(ctx, TaskEventKind.UPDATED, task);
-    return task;
+    return applyTransition(ctx, id, TaskTransition.CLAIM, { agentId });
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'The agent starts working; ACCEPTED → IN_PROGRESS.' })
+  startTask(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.START);
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Percent done (0 to 100) of an IN_PROGRESS task.' })
+  reportTaskProgress(
+    @Arg('id', () => ID) id: string,
+    @Arg('progress', () => Int) progress: number,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.REPORT_PROGRESS, validateProgress(progress));
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, {
+    description: 'Deliver (Hermes: complete) the result; ACCEPTED or IN_PROGRESS → PENDING_VALIDATION.',
+  })
+  deliverTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: DeliverTaskInput,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.DELIVER, validateDelivery(input));
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Accept the delivery, optionally rating it; → COMPLETED.' })
+  confirmTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => ConfirmTaskInput, { nullable: true }) input: ConfirmTaskInput | undefined,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.CONFIRM, validateConfirmation(input ?? {}));
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Contest the delivery within 24 h of it; → DISPUTED.' })
+  disputeTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason') disputeReason: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.DISPUTE, {
+      disputeReason: reason(disputeReason, 'reason'),
+    });
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Admins: settle a dispute; DISPUTED → RESOLVED.' })
+  resolveTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('outcome', () => TaskResolution) outcome: TaskResolution,
+    @Arg('note', () => String, { nullable: true }) note: string | undefined,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.RESOLVE, validateResolution(outcome, note));
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'Withdraw a task nobody has accepted; FUNDING or OPEN → CANCELLED.' })
+  cancelTask(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.CANCEL);
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, { description: 'The agent gives up; ACCEPTED or IN_PROGRESS → FAILED.' })
+  failTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason') failureReason: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return applyTransition(ctx, id, TaskTransition.FAIL, { failureReason: reason(failureReason, 'reason') });
+  }
+
+  @RequiresScopes('tasks')
+  @Mutation(() => Task, {
+    description: 'Make a FUNDING or OPEN task wait for another of your tasks; a cycle is refused.',
+  })
+  addTaskDependency(
+    @Arg('taskId', () => ID) taskId: string,
+    @Arg('dependsOn', () => ID) dependsOn: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Task> {
+    return addTaskDependency(ctx, taskId, dependsOn);
   }
 
   @RequiresScopes('tasks')
@@ -100,6 +218,16 @@ export class TaskResolver {
   })
   taskEvents(@Root() payload: TaskEventPayload, @Args() _filter: TaskEventFilter): TaskEvent {
     return fromPayload(payload);
+  }
+
+  @FieldResolver(() => String, { description: 'The status in the Hermes task API (reference 001).' })
+  hermesStatus(@Root() task: Task): string {
+    return toHermesStatus(task.status, task.resolution);
+  }
+
+  @FieldResolver(() => String, { description: 'The status in the hermesx402 task API (reference 004).' })
+  x402Status(@Root() task: Task): string {
+    return toX402Status(task.status);
   }
 
   @FieldResolver(() => AccountReference, { description: 'Who posted the task.' })

@@ -149,3 +149,96 @@ test('the dialect answers only below its mount, and its unknown routes are its 4
   expect(unknown.status).toBe(404);
   expect(unknown.body).toEqual({ detail: expect.stringMatching(/no route/) });
 });
+
+describe('auth and API keys', () => {
+  const anonymous = () => rest(t);
+  const TOKENS = {
+    access_token: expect.any(String),
+    refresh_token: expect.stringMatching(/^agx_rt_/),
+    token_type: 'bearer',
+    expires_in: 900,
+    user: { id: expect.stringMatching(/^acc_/), email: 'autx.user@example.com' },
+  };
+
+  test('register 201 → login → refresh → me, in the documented paths', async () => {
+    const credentials = { email: 'autx.user@example.com', password: 'a long passphrase' };
+    const registered = await anonymous()('POST', '/autx/v1/auth/register', { body: credentials });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toEqual(TOKENS);
+
+    const login = await anonymous()('POST', '/autx/v1/auth/login', { body: credentials });
+    expect(login.status).toBe(200);
+    expect(login.body).toEqual(TOKENS);
+
+    const refreshed = await anonymous()('POST', '/autx/v1/auth/refresh', {
+      body: { refresh_token: login.body.refresh_token },
+    });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).not.toBe(login.body.refresh_token);
+
+    const me = await rest(t, refreshed.body.access_token)('GET', '/autx/v1/auth/me');
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({
+      id: registered.body.user.id,
+      email: 'autx.user@example.com',
+      display_name: 'autx.user',
+      role: 'user',
+      created_at: ISO,
+    });
+
+    const again = await anonymous()('POST', '/autx/v1/auth/refresh', {
+      body: { refresh_token: login.body.refresh_token },
+    });
+    expect(again.status).toBe(401);
+    expect(again.body).toEqual({ detail: expect.stringMatching(/already used/) });
+  });
+
+  test('errors: duplicate email 409, wrong password 401, missing field 422, me without a token 401', async () => {
+    const duplicate = await anonymous()('POST', '/autx/v1/auth/register', {
+      body: { email: user.email, password: 'another long one' },
+    });
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body).toEqual({ detail: expect.stringMatching(/already registered/) });
+    const wrong = await anonymous()('POST', '/autx/v1/auth/login', {
+      body: { email: user.email, password: 'nope nope nope' },
+    });
+    expect(wrong.status).toBe(401);
+    const missing = await anonymous()('POST', '/autx/v1/auth/login', { body: { email: user.email } });
+    expect(missing.status).toBe(422);
+    expect(missing.body.detail).toMatch(/password/);
+    expect((await anonymous()('GET', '/autx/v1/auth/me')).status).toBe(401);
+  });
+
+  test('POST /api-keys/ shows the key once; GET lists prefixes; DELETE revokes; a key cannot mint keys', async () => {
+    const created = await api('POST', '/autx/v1/api-keys/', {
+      body: { name: 'My Production Key', scopes: 'proxy,orders', expires_in_days: 90 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^key_/),
+      name: 'My Production Key',
+      key: expect.stringMatching(/^agx_live_/),
+      prefix: created.body.key.slice(0, created.body.prefix.length),
+      scopes: 'proxy,orders',
+      status: 'active',
+      expires_at: ISO,
+      last_used_at: null,
+      created_at: ISO,
+    });
+
+    const listed = await api('GET', '/autx/v1/api-keys/');
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).not.toContain(created.body.key);
+    expect(listed.body.map((k: { id: string }) => k.id)).toContain(created.body.id);
+
+    const byKey = rest(t, created.body.key);
+    const mint = await byKey('POST', '/autx/v1/api-keys/', { body: { name: 'x', scopes: '*' } });
+    expect(mint.status).toBe(403);
+    expect(mint.body).toEqual({ detail: expect.any(String) });
+
+    const revoked = await api('DELETE', `/autx/v1/api-keys/${created.body.id}`);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.status).toBe('revoked');
+    expect((await api('DELETE', '/autx/v1/api-keys/key_01m85k0yytjenhddgshb1th258')).status).toBe(404);
+  });
+});

@@ -219,7 +219,10 @@ describe('tasks', () => {
         Failed: 0,
         Cancelled: 0,
       },
+      resolved_disputes: 0,
       queue_depth: count('Open'),
+      median_completion_seconds: null,
+      p95_completion_seconds: null,
     });
     expect(body.by_status.InProgress).toBe(1);
   });

@@ -4,10 +4,10 @@ import {
   decimalAmount,
   epochSeconds,
   integer,
+  lower,
   minorToDecimal,
   minorToNumber,
   oneOf,
-  pascal,
 } from '../../router/rest/mapping';
 import { InputError } from '../../router/rest/types';
 
@@ -53,9 +53,7 @@ test('integers, words and lists from query strings and bodies', () => {
 });
 
 test('enum values as words', () => {
-  expect(pascal('IN_PROGRESS')).toBe('InProgress');
-  expect(pascal('OPEN')).toBe('Open');
-  expect(pascal('PENDING_VALIDATION')).toBe('PendingValidation');
+  expect(lower('ACTIVE')).toBe('active');
 });
 
 test('epoch seconds', () => {

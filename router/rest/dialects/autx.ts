@@ -6,13 +6,32 @@ import {
   AgentByIdDocument,
   AgentCreateDocument,
   AgentListDocument,
+  AuthLoginDocument,
+  AuthMeDocument,
+  AuthRefreshDocument,
+  AuthRegisterDocument,
+  MyApiKeyCreateDocument,
+  MyApiKeyListDocument,
+  MyApiKeyRevokeDocument,
   MyLedgerAccountsDocument,
   SessionByIdDocument,
   SessionListDocument,
   type AgentFieldsFragment,
+  type ApiKeyFieldsFragment,
+  type SignedInFieldsFragment,
   type SessionFieldsFragment,
 } from '../generated/graphql';
-import { decimalAmount, decimalsOf, fixed, fromBody, fromPath, lower, minorToDecimal } from '../mapping';
+import {
+  commaList,
+  decimalAmount,
+  decimalsOf,
+  fixed,
+  fromBody,
+  fromPath,
+  integer,
+  lower,
+  minorToDecimal,
+} from '../mapping';
 import { route, type Dialect } from '../types';
 
 const agent = (a: AgentFieldsFragment) => ({
@@ -32,6 +51,28 @@ const agent = (a: AgentFieldsFragment) => ({
   total_revenue: '0.00',
 });
 
+/** The token pair, OAuth-style, with the account it belongs to. */
+const signedIn = (p: SignedInFieldsFragment) => ({
+  access_token: p.accessToken,
+  refresh_token: p.refreshToken,
+  token_type: 'bearer',
+  expires_in: p.expiresIn,
+  user: { id: p.account.id, email: p.account.email },
+});
+
+const apiKey = (k: ApiKeyFieldsFragment) => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  scopes: k.scopes.join(','),
+  status: lower(k.status),
+  expires_at: k.expiresAt,
+  last_used_at: k.lastUsedAt,
+  created_at: k.createdAt,
+});
+
+const credentials = { 'input.email': fromBody('email'), 'input.password': fromBody('password') } as const;
+
 const session = (s: SessionFieldsFragment) => ({
   id: s.id,
   agent_ticker: s.agent?.ticker ?? null,
@@ -50,6 +91,73 @@ export const autx: Dialect = {
   owns: [''],
   errors: { invalidInput: 422, wrongContentType: 400, body: ({ message }) => ({ detail: message }) },
   routes: [
+    route({
+      method: 'POST',
+      path: '/auth/register',
+      summary: 'Create account',
+      operation: AuthRegisterDocument,
+      status: 201,
+      variables: credentials,
+      shape: (d) => signedIn(d.register),
+    }),
+    route({
+      method: 'POST',
+      path: '/auth/login',
+      summary: 'Sign in',
+      operation: AuthLoginDocument,
+      variables: credentials,
+      shape: (d) => signedIn(d.login),
+    }),
+    route({
+      method: 'POST',
+      path: '/auth/refresh',
+      summary: 'Refresh token pair',
+      operation: AuthRefreshDocument,
+      variables: { refreshToken: fromBody('refresh_token') },
+      shape: (d) => signedIn(d.refreshToken),
+    }),
+    route({
+      method: 'GET',
+      path: '/auth/me',
+      summary: 'Get current user',
+      operation: AuthMeDocument,
+      shape: ({ me }) => ({
+        id: me.id,
+        email: me.email,
+        display_name: me.displayName,
+        role: lower(me.role),
+        created_at: me.createdAt,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api-keys/',
+      summary: 'Create API key (signed-in session only; the key is shown once)',
+      operation: MyApiKeyCreateDocument,
+      status: 201,
+      variables: {
+        'input.name': fromBody('name'),
+        'input.scopes': fromBody('scopes', commaList, 'comma-separated scopes, e.g. "proxy,orders"'),
+        'input.expiresInDays': fromBody('expires_in_days', integer(1, 3650)),
+      },
+      shape: (d) => ({ ...apiKey(d.createApiKey.apiKey), key: d.createApiKey.key }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api-keys/',
+      summary: 'List your API keys',
+      operation: MyApiKeyListDocument,
+      paged: { connection: (d) => d.apiKeys },
+      shape: ({ apiKeys }) => apiKeys.nodes.map(apiKey),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api-keys/:id',
+      summary: 'Revoke an API key',
+      operation: MyApiKeyRevokeDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => apiKey(d.revokeApiKey),
+    }),
     route({
       method: 'GET',
       path: '/agents/',

@@ -34,7 +34,6 @@ import {
   lower,
   minorToNumber,
   oneOf,
-  pascal,
 } from '../mapping';
 import { route, socket, type Dialect, type ErrorStyle } from '../types';
 
@@ -50,17 +49,18 @@ const runtime: ErrorStyle = {
 };
 
 /**
- * Hermes' task statuses are ours in PascalCase (IN_PROGRESS → InProgress); the map names the
- * exceptions, and is keyed by string so statuses the tasks subgraph adds later still read sensibly.
+ * Which of our statuses each Hermes status stands for, to filter and count by it. (A task reads
+ * its own Hermes status from `hermesStatus`; RESOLVED reads Completed or Failed by its outcome, so
+ * it is counted apart rather than guessed.)
  */
-const HERMES_EXCEPTIONS: Record<string, string> = { ACCEPTED: 'InProgress' };
-const hermesStatus = (status: TaskStatus) => HERMES_EXCEPTIONS[status] ?? pascal(status);
-const STATUS_FILTER = Object.fromEntries(
-  ['OPEN', 'IN_PROGRESS', 'PENDING_VALIDATION', 'COMPLETED', 'FAILED', 'CANCELLED'].map((ours) => [
-    pascal(ours),
-    ours,
-  ]),
-);
+const HERMES_STATUSES: Record<string, TaskStatus[]> = {
+  Open: ['FUNDING', 'OPEN'],
+  InProgress: ['ACCEPTED', 'IN_PROGRESS'],
+  PendingValidation: ['PENDING_VALIDATION', 'DISPUTED'],
+  Completed: ['COMPLETED'],
+  Failed: ['FAILED', 'EXPIRED'],
+  Cancelled: ['CANCELLED'],
+};
 
 /** The session as Hermes Workspace reads it (epoch seconds). */
 const session = (s: SessionFieldsFragment) => ({
@@ -81,7 +81,7 @@ const task = (t: TaskFieldsFragment) => ({
   task_id: t.id,
   title: t.title,
   description: t.description,
-  status: hermesStatus(t.status),
+  status: t.hermesStatus,
   reward: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
   asset: t.asset,
   assigned_agent: t.agent?.id ?? null,
@@ -228,7 +228,7 @@ export const hermes: Dialect = {
       },
       shape: ({ createTask: t }) => ({
         task_id: t.id,
-        status: hermesStatus(t.status),
+        status: t.hermesStatus,
         title: t.title,
         priority: 5,
         gaze_required: false,
@@ -240,7 +240,7 @@ export const hermes: Dialect = {
       summary: 'List tasks (filterable by status)',
       operation: TaskListDocument,
       paged: { connection: (d) => d.tasks },
-      variables: { status: fromQuery('status', oneOf(STATUS_FILTER)) },
+      variables: { statuses: fromQuery('status', oneOf(HERMES_STATUSES)) },
       shape: ({ tasks }) => ({ tasks: tasks.nodes.map(task), total: tasks.totalCount }),
     }),
     // A literal segment outranks `:id`, so stats is not shadowed as it is in the original.
@@ -249,18 +249,20 @@ export const hermes: Dialect = {
       path: '/api/tasks/stats',
       summary: 'Task statistics and queue depth',
       operation: TaskStatsDocument,
-      shape: (d) => ({
-        total: d.all.totalCount,
-        by_status: {
-          Open: d.open.totalCount,
-          InProgress: d.inProgress.totalCount,
-          PendingValidation: d.pendingValidation.totalCount,
-          Completed: d.completed.totalCount,
-          Failed: d.failed.totalCount,
-          Cancelled: d.cancelled.totalCount,
-        },
-        queue_depth: d.open.totalCount,
-      }),
+      shape: ({ taskStats: stats }) => {
+        const count = (statuses: string[]) =>
+          stats.byStatus.filter((c) => statuses.includes(c.status)).reduce((sum, c) => sum + c.count, 0);
+        return {
+          total: stats.total,
+          by_status: Object.fromEntries(
+            Object.entries(HERMES_STATUSES).map(([name, ours]) => [name, count(ours)]),
+          ),
+          resolved_disputes: count(['RESOLVED']),
+          queue_depth: stats.queueDepth,
+          median_completion_seconds: stats.medianCompletionSeconds,
+          p95_completion_seconds: stats.p95CompletionSeconds,
+        };
+      },
     }),
     route({
       method: 'GET',

@@ -15,7 +15,6 @@ import {
   TaskEventStreamDocument,
   type AgentFieldsFragment,
   type TaskFieldsFragment,
-  type TaskStatus,
 } from '../generated/graphql';
 import {
   decimalAmount,
@@ -28,21 +27,6 @@ import {
   minorToNumber,
 } from '../mapping';
 import { route, type Dialect, type Problem } from '../types';
-
-/**
- * Our statuses in x402's lifecycle (created → accepted → working → delivered → confirmed); the
- * rest (disputed, resolved, cancelled, …) are the same word. Keyed by string so statuses the tasks
- * subgraph adds later still read sensibly.
- */
-const X402_STATUS: Record<string, string> = {
-  OPEN: 'created',
-  ACCEPTED: 'accepted',
-  IN_PROGRESS: 'accepted', // claiming is the agent accepting the task and starting on it
-  PENDING_VALIDATION: 'delivered',
-  COMPLETED: 'confirmed',
-  FAILED: 'resolved', // x402 has no failure status: a failed task ends resolved, like a dispute
-};
-const x402Status = (status: TaskStatus) => X402_STATUS[status] ?? lower(status);
 
 /** x402's error codes: the documented INVALID_STATUS for state conflicts, plain names otherwise. */
 function errorCode({ code, extensions }: Problem): string {
@@ -72,7 +56,7 @@ const listing = (a: AgentFieldsFragment) => ({
 const status = (t: TaskFieldsFragment) => ({
   task_id: t.id,
   agent_id: t.agent?.id ?? null,
-  status: x402Status(t.status),
+  status: t.x402Status,
   progress: null, // agents do not report progress yet
   escrow: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
   deadline_remaining: null, // tasks have no deadline yet
@@ -159,7 +143,7 @@ export const x402: Dialect = {
       variables: { taskId: fromPath('id') },
       stream: {
         event: ({ taskEvents: e }) => {
-          const event = `task.${x402Status(e.task.status)}`;
+          const event = `task.${e.task.x402Status}`;
           return {
             event,
             data: { event, task_id: e.task.id, agent_id: e.task.agent?.id ?? null, timestamp: e.at },

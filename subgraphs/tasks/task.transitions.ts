@@ -1,0 +1,132 @@
+import {
+  AppError,
+  conflict,
+  type EntityManager,
+  type Logger,
+  type PubSub,
+  type SubgraphContext,
+} from '../../lib';
+import { Task, TaskStatus } from './task.entity';
+import { publishTaskEvent } from './task.events';
+import {
+  transition,
+  TaskTransition,
+  TRANSITIONS,
+  type Facts,
+  type GuardName,
+  type Move,
+} from './task.machine';
+
+export const creatorOf = (task: Task) => task.creatorId;
+
+/** What a transition writes besides the state and its timestamp (result, rating, reason…). */
+export type TransitionChanges = Partial<
+  Pick<
+    Task,
+    | 'agentId'
+    | 'progress'
+    | 'result'
+    | 'summary'
+    | 'rating'
+    | 'ratingComment'
+    | 'disputeReason'
+    | 'resolution'
+    | 'resolutionNote'
+    | 'failureReason'
+  >
+>;
+
+/**
+ * Guards whose facts live in other rows are also written into the UPDATE, so a dependency added
+ * between our read and our write cannot slip through. Counting COMPLETED dependencies (rather than
+ * looking for unfinished ones) also refuses one that our statement's snapshot cannot see yet.
+ */
+const SQL_GUARDS: Partial<Record<GuardName, string>> = {
+  dependenciesDone: `cardinality("task"."depends_on") = (
+    select count(*) from "tasks"."task" as "dependency"
+    where "dependency"."id" = any("task"."depends_on") and "dependency"."status" = '${TaskStatus.COMPLETED}')`,
+};
+
+async function factsOf(em: EntityManager, task: Task, now: Date): Promise<Facts> {
+  const unfinished = task.dependsOn.length
+    ? await em.find(
+        Task,
+        { id: { $in: task.dependsOn }, status: { $ne: TaskStatus.COMPLETED } },
+        { orderBy: { id: 'asc' } },
+      )
+    : [];
+  return {
+    now,
+    deadline: task.deadline,
+    deliveredAt: task.deliveredAt,
+    unfinishedDependencies: unfinished.map((dependency) => dependency.id),
+  };
+}
+
+/** CONFLICT naming the state the task is in, so a client knows what it ran into. */
+const refusal = (task: Task, move: Move, reason: string) =>
+  conflict(`task ${task.id} is ${task.status}: ${reason}`, { status: task.status, transition: move });
+
+/**
+ * Every transition a caller asks for: ownership, the machine's decision, then one conditional
+ * UPDATE (`WHERE id = ? AND status IN (allowed)`) so that of concurrent transitions only those
+ * still allowed apply. The event is published after the change is committed.
+ */
+export async function applyTransition(
+  ctx: SubgraphContext,
+  id: string,
+  move: Move,
+  changes: TransitionChanges = {},
+): Promise<Task> {
+  const rule = TRANSITIONS[move];
+  if (rule.actor === 'system') throw new AppError('FORBIDDEN', `${move} is done by the platform`);
+  if (rule.actor === 'admin' && ctx.me().role !== 'ADMIN')
+    throw new AppError('FORBIDDEN', `only admins may ${move.toLowerCase()} a task`);
+  const task = await ctx.getOwned(Task, id, creatorOf);
+  const previousStatus = task.status;
+  const now = new Date();
+  const decision = transition(task.status, move, await factsOf(ctx.em, task, now));
+  if (!decision.ok) throw refusal(task, move, decision.reason);
+
+  const update = ctx.em
+    .createQueryBuilder(Task)
+    .update({ ...changes, status: decision.to, updatedAt: now, ...(rule.stamp ? { [rule.stamp]: now } : {}) })
+    .where({ id, status: { $in: [...rule.from] } });
+  for (const guard of rule.guards ?? []) {
+    const condition = SQL_GUARDS[guard];
+    if (condition) update.andWhere(condition);
+  }
+  const { affectedRows } = await update.execute('run');
+  await ctx.em.refresh(task);
+  if (!affectedRows) {
+    // Someone else moved it first: explain the refusal from the state it is in now.
+    const current = transition(task.status, move, await factsOf(ctx.em, task, new Date()));
+    throw refusal(task, move, current.ok ? 'it changed while this request ran' : current.reason);
+  }
+  await publishTaskEvent(ctx, task, move, previousStatus);
+  return task;
+}
+
+/**
+ * Expires every unfinished task whose deadline has passed: one UPDATE, then one event per task.
+ * The job queue calls it periodically; `now` is a parameter so a caller can sweep as of any time.
+ */
+export async function expireOverdueTasks(
+  deps: { em: EntityManager; pubsub: PubSub; log: Logger },
+  now: Date = new Date(),
+): Promise<Task[]> {
+  const rule = TRANSITIONS.EXPIRE;
+  const rows: { id: string; previous_status: TaskStatus }[] = await deps.em.getConnection().execute(
+    `update "tasks"."task" as "task" set "status" = ?, "expired_at" = ?, "updated_at" = ?
+     from "tasks"."task" as "before"
+     where "before"."id" = "task"."id" and "task"."deadline" <= ?
+       and "task"."status" in (${rule.from.map(() => '?').join(', ')})
+     returning "task"."id", "before"."status" as "previous_status"`,
+    [rule.to, now, now, now, ...rule.from],
+  );
+  if (!rows.length) return [];
+  const tasks = await deps.em.find(Task, { id: { $in: rows.map((row) => row.id) } });
+  const previous = new Map(rows.map((row) => [row.id, row.previous_status]));
+  for (const task of tasks) await publishTaskEvent(deps, task, TaskTransition.EXPIRE, previous.get(task.id)!);
+  return tasks;
+}
