@@ -50,6 +50,21 @@ const schema = z.object({
   MAX_QUERY_COST: z.coerce.number().int().min(1).default(5000),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(1).default(30),
   MAX_QUERY_TOKENS: z.coerce.number().int().min(1).default(2000),
+  TASK_CLOCK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  WEBHOOK_ALLOWLIST: z.string().default(''),
+  // Upstream LLM of the sessions subgraph's chat: any OpenAI-compatible server; unset, chat answers
+  // UPSTREAM_UNAVAILABLE. Prices are micro-USD (1 USD = 1,000,000), 001's defaults.
+  LLM_BASE_URL: url(['http:', 'https:']).optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_DEFAULT_MODEL: z
+    .string()
+    .regex(/^[\w.:/-]{1,100}$/, 'must be a model name')
+    .default('default'),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  LLM_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  LLM_PRICE_PER_1K_TOKENS_MICRO_USD: z.coerce.number().int().min(0).max(1e12).default(3000),
+  LLM_PRICE_PER_CALL_MICRO_USD: z.coerce.number().int().min(0).max(1e12).default(80_000),
   ...subgraphUrlVars,
   // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
   // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.

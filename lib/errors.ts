@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYMENT_REQUIRED'
   | 'RATE_LIMITED'
+  | 'UPSTREAM_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** A GraphQL error every client can branch on: `extensions.code` is one of {@link ErrorCode}. */

@@ -50,6 +50,18 @@ export interface SubgraphDefinition {
   resolvers: NonEmptyArray<ClassType<object>>;
   /** Federated entities this subgraph resolves by `@key(fields: "id")`, by GraphQL type name. */
   entityTypes: Record<string, ClassType<Identified>>;
+  /** Background work (job runners) started with the subgraph and stopped before its database closes. */
+  background?: (deps: BackgroundDeps) => Promise<Stoppable> | Stoppable;
+}
+
+export interface BackgroundDeps {
+  orm: MikroORM;
+  pubsub: PubSub;
+  log: Logger;
+}
+
+export interface Stoppable {
+  stop(): Promise<void>;
 }
 
 export function buildSubgraphSchema(definition: SubgraphDefinition, pubsub: PubSub): Promise<GraphQLSchema> {
@@ -190,6 +202,7 @@ export async function startSubgraph(
   });
   await apollo.start();
   const deps: ContextDeps = { orm, pubsub: options.pubsub, log, jwtSecret: options.jwtSecret };
+  const background = await definition.background?.({ orm, pubsub: options.pubsub, log });
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
@@ -291,6 +304,7 @@ export async function startSubgraph(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+      await background?.stop();
       await orm.close();
     }),
   };

@@ -23,6 +23,7 @@ const STATUS_OF_CODE: Record<string, number> = {
   GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  UPSTREAM_UNAVAILABLE: 503,
 };
 
 /** Refusals the edge may answer by HTTP status alone. Any other code-less error is ours: a 500. */

@@ -1,6 +1,6 @@
-import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { newId } from '../../lib';
+import { BigIntScalar, newId } from '../../lib';
 
 export enum SessionStatus {
   ACTIVE = 'ACTIVE',
@@ -13,7 +13,16 @@ registerEnumType(SessionStatus, { name: 'SessionStatus' });
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'session' })
 export class Session {
-  [OptionalProps]?: 'id' | 'status' | 'messageCount' | 'startedAt' | 'endedAt' | 'agentId';
+  [OptionalProps]?:
+    | 'id'
+    | 'status'
+    | 'messageCount'
+    | 'startedAt'
+    | 'endedAt'
+    | 'agentId'
+    | 'inputTokens'
+    | 'outputTokens'
+    | 'costMicroUsd';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -48,4 +57,16 @@ export class Session {
   @Field(() => Date, { nullable: true })
   @Property({ type: 'Date', nullable: true })
   endedAt: Date | null = null;
+
+  @Field(() => Int, { description: 'Prompt tokens of every turn so far.' })
+  @Property({ type: 'integer' })
+  inputTokens: number = 0;
+
+  @Field(() => Int, { description: 'Generated tokens of every turn so far.' })
+  @Property({ type: 'integer' })
+  outputTokens: number = 0;
+
+  @Field(() => BigIntScalar, { description: 'Metered price of every turn so far, in micro-USD.' })
+  @Property({ type: new BigIntType('bigint') })
+  costMicroUsd: bigint = 0n;
 }

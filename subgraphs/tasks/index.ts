@@ -1,19 +1,35 @@
-import type { SubgraphDefinition } from '../../lib';
+import { loadConfig, type SubgraphDefinition } from '../../lib';
 import { TasksInit } from './migrations/0001-init';
 import { TasksLifecycle } from './migrations/0002-lifecycle';
+import { TasksWebhooks } from './migrations/0003-webhooks';
+import { TasksSchedules } from './migrations/0004-schedules';
+import { Schedule, ScheduleRun } from './schedule.entity';
+import { ScheduleResolver } from './schedule.resolver';
+import { startTaskClock } from './schedule.runner';
 import { Task } from './task.entity';
 import { TaskResolver } from './task.resolver';
+import { startWebhookWorker } from './webhook.delivery';
+import { WebhookDelivery, WebhookEndpoint } from './webhook.entity';
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from './webhook.resolver';
 
+export { runDueSchedules } from './schedule.runner';
 export { expireOverdueTasks } from './task.transitions';
+export { startWebhookWorker } from './webhook.delivery';
 export { toHermesStatus, toX402Status, type HermesStatus, type X402Status } from './task.machine';
 
 export const tasks: SubgraphDefinition = {
   name: 'tasks',
-  entities: [Task],
+  entities: [Task, Schedule, ScheduleRun, WebhookEndpoint, WebhookDelivery],
   migrations: [
     { name: '0001-init', class: TasksInit },
     { name: '0002-lifecycle', class: TasksLifecycle },
+    { name: '0003-webhooks', class: TasksWebhooks },
+    { name: '0004-schedules', class: TasksSchedules },
   ],
-  resolvers: [TaskResolver],
+  resolvers: [TaskResolver, ScheduleResolver, WebhookEndpointResolver, WebhookDeliveryResolver],
   entityTypes: { Task },
+  background: (deps) => {
+    const jobs = [startTaskClock(deps, loadConfig().TASK_CLOCK_MS), startWebhookWorker(deps)];
+    return { stop: async () => void (await Promise.all(jobs.map((job) => job.stop()))) };
+  },
 };

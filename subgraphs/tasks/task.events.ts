@@ -1,8 +1,9 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import type { Identity, Logger, PubSub } from '../../lib';
+import type { EntityManager, Identity, Logger, PubSub } from '../../lib';
 import { Task, TaskStatus } from './task.entity';
 import type { TaskEventFilter } from './task.input';
 import { TaskTransition } from './task.machine';
+import { enqueueWebhookDeliveries } from './webhook.delivery';
 
 export const TASK_EVENTS = 'tasks.events';
 
@@ -107,11 +108,12 @@ export function matchesFilter(
 }
 
 /**
- * Called after the change is committed. A lost publish must not undo a committed change, so it is
- * logged. Takes only the pub/sub and a log, so jobs outside a request (expiry) publish too.
+ * Called after the change is committed: queues the webhook deliveries, then publishes to
+ * subscribers. A lost publish must not undo a committed change, so a failure is logged. Takes only
+ * what a request and a job share, so jobs outside a request (expiry) publish too.
  */
 export async function publishTaskEvent(
-  deps: { pubsub: PubSub; log: Logger },
+  deps: { em: EntityManager; pubsub: PubSub; log: Logger },
   task: Task,
   transition: TaskTransition,
   previousStatus: TaskStatus | null,
@@ -123,6 +125,11 @@ export async function publishTaskEvent(
     at: new Date().toISOString(),
     task: toWire(task),
   };
+  try {
+    await enqueueWebhookDeliveries(deps, task, payload);
+  } catch (error) {
+    deps.log.error({ err: error, taskId: task.id }, 'task event not queued for webhooks');
+  }
   try {
     await deps.pubsub.publish(TASK_EVENTS, payload);
   } catch (error) {

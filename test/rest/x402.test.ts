@@ -77,7 +77,7 @@ test('GET /tasks/:id answers the task status document', async () => {
     task_id: task.id,
     agent_id: null,
     status: 'created',
-    progress: null,
+    progress: 0,
     escrow: 5,
     deadline_remaining: null,
     created_at: ISO,
@@ -121,7 +121,7 @@ test('GET /api/health answers status and the agent count without authentication'
 });
 
 test('every response carries X-Payment-Protocol, 404s and 405s included', async () => {
-  const missing = await rest(t)('GET', '/x402/v1/webhooks');
+  const missing = await rest(t)('GET', '/x402/v1/payments/history');
   expect(missing.status).toBe(404);
   expectProtocolHeader(missing);
   expect(missing.body).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });

@@ -5,6 +5,13 @@
  */
 import {
   AgentListDocument,
+  CronJobByIdDocument,
+  CronJobCreateDocument,
+  CronJobDeleteDocument,
+  CronJobListDocument,
+  CronRunListDocument,
+  DeadLetterListDocument,
+  DeadLetterReplayDocument,
   MemoryListDocument,
   MemoryStoreDocument,
   MyLedgerAccountsDocument,
@@ -13,8 +20,10 @@ import {
   SessionListDocument,
   SessionStartDocument,
   TaskByIdDocument,
+  TaskCancelDocument,
   TaskClaimDocument,
   TaskCreateDocument,
+  TaskDeliverDocument,
   TaskEventStreamDocument,
   TaskListDocument,
   TaskStatsDocument,
@@ -22,7 +31,9 @@ import {
   type MyLedgerAccountsQuery,
   type SessionFieldsFragment,
   type TaskFieldsFragment,
+  type ScheduleFieldsFragment,
   type TaskStatus,
+  type WebhookDeliveryRestFieldsFragment,
 } from '../generated/graphql';
 import {
   decimalAmount,
@@ -47,6 +58,33 @@ const runtime: ErrorStyle = {
   wrongContentType: 415,
   body: ({ message }) => ({ error: message }),
 };
+
+/** A schedule as 002's cron jobs: it posts a task each time `schedule` fires. */
+const cronJob = (j: ScheduleFieldsFragment) => ({
+  id: j.id,
+  name: j.name,
+  schedule: j.cron,
+  action: { type: 'create_task', title: j.taskTitle, description: j.taskDescription },
+  enabled: j.enabled,
+  next_run: j.nextRunAt,
+  last_run: j.lastRunAt,
+  created_at: j.createdAt,
+});
+
+/** A webhook delivery as 002's dead-letter queue lists it; the payload is the JSON that was sent. */
+const deadLetter = (d: WebhookDeliveryRestFieldsFragment) => ({
+  id: d.id,
+  channel: 'webhook',
+  endpoint_id: d.endpointId,
+  event: d.eventType,
+  payload: JSON.parse(d.payload) as unknown,
+  status: lower(d.state),
+  attempts: d.attempts,
+  last_status_code: d.lastStatusCode,
+  error: d.lastError,
+  created_at: d.createdAt,
+  updated_at: d.updatedAt,
+});
 
 /**
  * Which of our statuses each Hermes status stands for, to filter and count by it. (A task reads
@@ -285,6 +323,88 @@ export const hermes: Dialect = {
       shape: (d) => task(d.claimTask),
     }),
     route({
+      method: 'POST',
+      path: '/api/tasks/:id/complete',
+      summary: 'Complete with result data (delivered, awaiting validation; 409 unless claimed)',
+      operation: TaskDeliverDocument,
+      variables: {
+        id: fromPath('id'),
+        'input.result': fromBody('result', undefined, 'the result, or where to fetch it'),
+        'input.summary': fromBody('summary'),
+      },
+      shape: (d) => task(d.deliverTask),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/tasks/:id',
+      summary: 'Cancel a task (409 once an agent accepted it)',
+      operation: TaskCancelDocument,
+      variables: { id: fromPath('id') },
+      shape: ({ cancelTask: t }) => ({ task_id: t.id, status: t.hermesStatus }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/cron/jobs',
+      summary: 'List cron jobs',
+      operation: CronJobListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.schedules },
+      shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob), total: schedules.totalCount }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/cron/jobs',
+      summary: 'Create a cron job that posts a task on its schedule (five-field cron, UTC)',
+      operation: CronJobCreateDocument,
+      errors: runtime,
+      status: 201,
+      variables: {
+        'input.name': fromBody('name'),
+        'input.cron': fromBody('schedule', undefined, 'five-field cron expression, UTC'),
+        'input.taskTitle': fromBody('title', undefined, 'title of the task each run posts'),
+        'input.taskDescription': fromBody('description'),
+      },
+      shape: (d) => cronJob(d.createSchedule),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/cron/jobs/:id',
+      summary: 'Cron job detail',
+      operation: CronJobByIdDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: (d) => cronJob(d.schedule),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/cron/jobs/:id',
+      summary: 'Delete a cron job',
+      operation: CronJobDeleteDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: (d) => ({ deleted: true, id: d.deleteSchedule.id }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/cron/runs',
+      summary: 'Recent cron runs, newest first',
+      operation: CronRunListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.scheduleRuns },
+      shape: ({ scheduleRuns }) => ({
+        runs: scheduleRuns.nodes.map((r) => ({
+          id: r.id,
+          job_id: r.scheduleId,
+          due_at: r.dueAt,
+          ran_at: r.ranAt,
+          status: lower(r.status),
+          task_id: r.taskId,
+          error: r.error,
+        })),
+        total: scheduleRuns.totalCount,
+      }),
+    }),
+    route({
       method: 'GET',
       path: '/api/agents',
       summary: 'List agent instances',
@@ -302,6 +422,27 @@ export const hermes: Dialect = {
         })),
         total: agents.totalCount,
       }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/channels/dead-letter',
+      summary: 'Dead letter queue: webhook deliveries that failed every attempt',
+      operation: DeadLetterListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.deadLetters },
+      shape: ({ deadLetters }) => ({
+        dead_letters: deadLetters.nodes.map(deadLetter),
+        total: deadLetters.totalCount,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/channels/dead-letter/:id/replay',
+      summary: 'Replay a dead letter (queued again, same webhook-id)',
+      operation: DeadLetterReplayDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
     }),
     route({
       method: 'GET',

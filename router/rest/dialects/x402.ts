@@ -11,8 +11,13 @@ import {
   AgentListDocument,
   MyLedgerAccountsDocument,
   TaskByIdDocument,
+  TaskCancelDocument,
   TaskClaimDocument,
+  TaskConfirmDocument,
+  TaskDeliverDocument,
+  TaskDisputeDocument,
   TaskEventStreamDocument,
+  WebhookRegisterDocument,
   type AgentFieldsFragment,
   type TaskFieldsFragment,
 } from '../generated/graphql';
@@ -23,6 +28,7 @@ import {
   fixed,
   fromBody,
   fromPath,
+  integer,
   lower,
   minorToNumber,
 } from '../mapping';
@@ -53,13 +59,21 @@ const listing = (a: AgentFieldsFragment) => ({
   status: lower(a.status),
 });
 
+/** Time left before the deadline as 004 writes it ("1h23m"); "0m" once it passed, null without one. */
+function remaining(deadline: string | null | undefined): string | null {
+  if (!deadline) return null;
+  const minutes = Math.max(0, Math.floor((Date.parse(deadline) - Date.now()) / 60_000));
+  const hours = Math.floor(minutes / 60);
+  return hours ? `${hours}h${minutes % 60}m` : `${minutes}m`;
+}
+
 const status = (t: TaskFieldsFragment) => ({
   task_id: t.id,
   agent_id: t.agent?.id ?? null,
   status: t.x402Status,
-  progress: null, // agents do not report progress yet
+  progress: t.progress,
   escrow: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
-  deadline_remaining: null, // tasks have no deadline yet
+  deadline_remaining: remaining(t.deadline),
   created_at: t.createdAt,
 });
 
@@ -158,6 +172,67 @@ export const x402: Dialect = {
       operation: TaskClaimDocument,
       variables: { id: fromPath('id'), agentId: fromBody('agent_id', undefined, 'the accepting agent') },
       shape: (d) => status(d.claimTask),
+    }),
+    route({
+      method: 'POST',
+      path: '/tasks/:id/deliver',
+      summary: 'Deliver the result (409 unless accepted or working)',
+      operation: TaskDeliverDocument,
+      variables: {
+        id: fromPath('id'),
+        'input.result': fromBody('result'),
+        'input.summary': fromBody('summary'),
+      },
+      shape: (d) => status(d.deliverTask),
+    }),
+    // Nothing is escrowed until the wallet's hire flow exists, so confirm releases and cancel
+    // refunds nothing yet, and no transaction is made: the documented fields say so truthfully.
+    route({
+      method: 'POST',
+      path: '/tasks/:id/confirm',
+      summary: 'Confirm the delivery, with an optional rating 1–5 (409 unless delivered)',
+      operation: TaskConfirmDocument,
+      variables: {
+        id: fromPath('id'),
+        'input.rating': fromBody('rating', integer(1, 5)),
+        'input.comment': fromBody('comment'),
+      },
+      shape: (d) => ({ ...status(d.confirmTask), released: 0, tx: null }),
+    }),
+    route({
+      method: 'POST',
+      path: '/tasks/:id/dispute',
+      summary: 'Dispute the delivery, within 24 h of it (409 otherwise)',
+      operation: TaskDisputeDocument,
+      variables: { id: fromPath('id'), reason: fromBody('reason') },
+      shape: (d) => status(d.disputeTask),
+    }),
+    route({
+      method: 'POST',
+      path: '/tasks/:id/cancel',
+      summary: 'Cancel before an agent accepts (409 afterwards)',
+      operation: TaskCancelDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => ({ ...status(d.cancelTask), refunded: 0, tx: null }),
+    }),
+    route({
+      method: 'POST',
+      path: '/webhooks',
+      summary: 'Register a webhook for task events; the signing secret is shown this once',
+      operation: WebhookRegisterDocument,
+      status: 201,
+      variables: {
+        'input.url': fromBody('url'),
+        'input.events': fromBody('events', undefined, 'task.created, task.accepted, … or *'),
+      },
+      shape: ({ createWebhookEndpoint: { endpoint, secret } }) => ({
+        id: endpoint.id,
+        url: endpoint.url,
+        events: endpoint.events,
+        status: lower(endpoint.status),
+        secret,
+        created_at: endpoint.createdAt,
+      }),
     }),
     route({
       method: 'GET',

@@ -1,0 +1,252 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { BigIntScalar, type EntityManager } from '../../lib';
+
+export enum ChatEventKind {
+  STARTED = 'STARTED',
+  TOKEN = 'TOKEN',
+  COMPLETED = 'COMPLETED',
+  ERROR = 'ERROR',
+}
+registerEnumType(ChatEventKind, { name: 'ChatEventKind' });
+
+@ObjectType({ description: 'Tokens and price of one answer.' })
+export class ChatUsage {
+  @Field(() => Int)
+  promptTokens!: number;
+
+  @Field(() => Int)
+  completionTokens!: number;
+
+  @Field(() => Int)
+  totalTokens!: number;
+
+  @Field({ description: 'True when counted approximately because the upstream reported no usage.' })
+  estimated!: boolean;
+
+  @Field(() => BigIntScalar, { description: 'Price in micro-USD (1 USD = 1,000,000).' })
+  costMicroUsd!: bigint;
+}
+
+@ObjectType({ description: 'Why an answer stopped.' })
+export class ChatError {
+  @Field({
+    description:
+      'UPSTREAM_UNAVAILABLE, UPSTREAM_ERROR, UPSTREAM_REJECTED, UPSTREAM_TIMEOUT, UPSTREAM_INTERRUPTED or CANCELLED.',
+  })
+  code!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType({ description: 'One step of a streamed answer. `seq` counts up by one per session.' })
+export class ChatEvent {
+  @Field(() => ID)
+  sessionId!: string;
+
+  @Field(() => ID)
+  turnId!: string;
+
+  @Field(() => Int, {
+    description: 'Resume after a reconnect by subscribing with afterSeq: the last seq seen.',
+  })
+  seq!: number;
+
+  @Field(() => ChatEventKind)
+  kind!: ChatEventKind;
+
+  @Field(() => String, { nullable: true, description: 'The text a TOKEN event adds.' })
+  delta!: string | null;
+
+  @Field(() => ChatUsage, { nullable: true, description: 'On COMPLETED (and ERROR once tokens came).' })
+  usage!: ChatUsage | null;
+
+  @Field(() => ChatError, { nullable: true })
+  error!: ChatError | null;
+
+  @Field()
+  at!: Date;
+}
+
+type UsageWire = Omit<ChatUsage, 'costMicroUsd'> & { costMicroUsd: string };
+
+/** The JSON form stored for replay and sent over the pub/sub. */
+export interface ChatEventPayload {
+  sessionId: string;
+  turnId: string;
+  seq: number;
+  kind: ChatEventKind;
+  delta: string | null;
+  usage: UsageWire | null;
+  error: ChatError | null;
+  at: string;
+}
+
+export const toUsageWire = (usage: ChatUsage): UsageWire => ({
+  ...usage,
+  costMicroUsd: usage.costMicroUsd.toString(),
+});
+
+export function fromPayload(payload: ChatEventPayload): ChatEvent {
+  return {
+    ...payload,
+    usage: payload.usage && { ...payload.usage, costMicroUsd: BigInt(payload.usage.costMicroUsd) },
+    at: new Date(payload.at),
+  };
+}
+
+/** One topic per account: a session's subscribers and the account's dashboards listen on it. */
+export const chatTopic = (ownerId: string) => `sessions.chat.${ownerId}`;
+
+/** Stored before it is published, so a replay never misses an event a subscriber could have missed. */
+export async function storeEvent(em: EntityManager, event: ChatEventPayload): Promise<void> {
+  await em.execute(
+    `insert into "sessions"."chat_event" ("session_id", "seq", "turn_id", "kind", "delta", "usage", "error", "at")
+     values (?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      event.sessionId,
+      event.seq,
+      event.turnId,
+      event.kind,
+      event.delta,
+      event.usage && JSON.stringify(event.usage),
+      event.error && JSON.stringify(event.error),
+      event.at,
+    ],
+  );
+}
+
+interface EventRow {
+  session_id: string;
+  seq: number;
+  turn_id: string;
+  kind: ChatEventKind;
+  delta: string | null;
+  usage: UsageWire | null;
+  error: ChatError | null;
+  at: Date;
+}
+
+export async function eventsAfter(
+  em: EntityManager,
+  sessionId: string,
+  afterSeq: number,
+): Promise<ChatEventPayload[]> {
+  const rows: EventRow[] = await em.execute(
+    `select * from "sessions"."chat_event" where "session_id" = ? and "seq" > ? order by "seq"`,
+    [sessionId, afterSeq],
+  );
+  return rows.map((row) => ({
+    sessionId: row.session_id,
+    turnId: row.turn_id,
+    seq: row.seq,
+    kind: row.kind,
+    delta: row.delta,
+    usage: row.usage,
+    error: row.error,
+    at: new Date(row.at).toISOString(),
+  }));
+}
+
+export async function lastSeq(em: EntityManager, sessionId: string): Promise<number> {
+  const [row] = await em.execute<{ seq: number | null }[]>(
+    `select max("seq") as "seq" from "sessions"."chat_event" where "session_id" = ?`,
+    [sessionId],
+  );
+  return row?.seq ?? 0;
+}
+
+/** After this long, a stream re-reads the table once, for events published before it was listening. */
+const CATCH_UP_AFTER_MS = 1000;
+const CATCH_UP = Symbol('catch-up');
+
+/**
+ * Live events of one account, in seq order per session with neither gap nor duplicate: stored
+ * events after `afterSeq` first, then live ones; a live event that skips a seq fetches the gap
+ * from the table (every event is stored before it is published), a repeated seq is dropped.
+ */
+export class ChatEventStream implements AsyncIterableIterator<ChatEventPayload> {
+  private readonly ready: ChatEventPayload[] = [];
+  private readonly lastSeen = new Map<string, number>();
+  private pending: Promise<IteratorResult<unknown>> | undefined;
+  private catchUp: Promise<typeof CATCH_UP>;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly live: AsyncIterableIterator<unknown>,
+    private readonly em: EntityManager,
+    private readonly sessionId: string | undefined,
+  ) {
+    this.catchUp = new Promise(
+      (resolve) => (this.timer = setTimeout(() => resolve(CATCH_UP), CATCH_UP_AFTER_MS)),
+    );
+  }
+
+  /** Listens first, then reads the table, so nothing falls between the two. */
+  static async open(options: {
+    live: AsyncIterableIterator<unknown>;
+    em: EntityManager;
+    sessionId?: string;
+    afterSeq?: number;
+  }): Promise<ChatEventStream> {
+    const stream = new ChatEventStream(options.live, options.em, options.sessionId);
+    try {
+      if (options.sessionId) {
+        if (options.afterSeq === undefined)
+          stream.lastSeen.set(options.sessionId, await lastSeq(options.em, options.sessionId));
+        else await stream.fill(options.sessionId, options.afterSeq);
+      }
+    } catch (error) {
+      await stream.return();
+      throw error;
+    }
+    return stream;
+  }
+
+  private async fill(sessionId: string, afterSeq: number): Promise<void> {
+    const missed = await eventsAfter(this.em, sessionId, afterSeq);
+    this.ready.push(...missed);
+    this.lastSeen.set(sessionId, missed.at(-1)?.seq ?? afterSeq);
+  }
+
+  private async accept(event: ChatEventPayload): Promise<void> {
+    if (this.sessionId && event.sessionId !== this.sessionId) return;
+    const last = this.lastSeen.get(event.sessionId);
+    if (last === undefined || event.seq === last + 1) {
+      this.ready.push(event);
+      this.lastSeen.set(event.sessionId, event.seq);
+    } else if (event.seq > last + 1) {
+      await this.fill(event.sessionId, last);
+    }
+  }
+
+  async next(): Promise<IteratorResult<ChatEventPayload>> {
+    while (!this.closed) {
+      const event = this.ready.shift();
+      if (event) return { value: event, done: false };
+      this.pending ??= this.live.next();
+      const arrived = await Promise.race([this.pending, this.catchUp]);
+      if (arrived === CATCH_UP) {
+        this.catchUp = new Promise(() => undefined);
+        for (const [sessionId, seq] of this.lastSeen) await this.fill(sessionId, seq);
+        continue;
+      }
+      this.pending = undefined;
+      if (arrived.done) break;
+      await this.accept(arrived.value as ChatEventPayload);
+    }
+    return this.return();
+  }
+
+  async return(): Promise<IteratorResult<ChatEventPayload>> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.live.return?.();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

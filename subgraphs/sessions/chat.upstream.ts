@@ -1,0 +1,291 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { CircuitBreaker } from './chat.breaker';
+
+/** A message in OpenAI's chat format. */
+export interface UpstreamMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export type UpstreamChunk =
+  { kind: 'token'; delta: string } | { kind: 'usage'; promptTokens: number; completionTokens: number };
+
+export type UpstreamErrorCode =
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_REJECTED'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_INTERRUPTED'
+  | 'CANCELLED';
+
+/** Why a stream ended early; `failure` marks the provider unhealthy, `retryable` allows another try. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly code: UpstreamErrorCode,
+    message: string,
+    readonly options: { retryable: boolean; failure: boolean },
+  ) {
+    super(message);
+  }
+}
+
+/** Tries per answer; a retry happens only before the first token reached anyone. */
+const MAX_ATTEMPTS = 2;
+const RETRY_DELAY_MS = 200;
+const PROBE_TIMEOUT_MS = 5000;
+
+export interface ProviderOptions {
+  name: string;
+  baseUrl: string;
+  /** Sent as a Bearer token; never logged nor returned. */
+  apiKey?: string;
+  /** Longest silence allowed while waiting for the response or between two chunks. */
+  timeoutMs: number;
+  breaker: CircuitBreaker;
+}
+
+/** What GET /models revealed about the upstream. */
+export interface ProbeResult {
+  reachable: boolean;
+  /** The model ids when the upstream lists them the OpenAI way, else null. */
+  models: string[] | null;
+}
+
+/** One OpenAI-compatible server: streaming chat completions behind a circuit breaker. */
+export class LlmProvider {
+  readonly name: string;
+  readonly breaker: CircuitBreaker;
+
+  constructor(private readonly options: ProviderOptions) {
+    this.name = options.name;
+    this.breaker = options.breaker;
+  }
+
+  /** The base URL without credentials, safe to show. */
+  get baseUrl(): string {
+    const url = new URL(this.options.baseUrl);
+    url.username = url.password = '';
+    return url.toString().replace(/\/$/, '');
+  }
+
+  private endpoint(path: string): string {
+    return this.options.baseUrl.replace(/\/$/, '') + path;
+  }
+
+  private headers(): Record<string, string> {
+    return {
+      'content-type': 'application/json',
+      ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
+    };
+  }
+
+  /** Streams one answer; throws {@link UpstreamError}. Aborting `signal` ends the upstream request. */
+  async *stream(
+    model: string,
+    messages: UpstreamMessage[],
+    signal: AbortSignal,
+  ): AsyncGenerator<UpstreamChunk> {
+    for (let attempt = 1; ; attempt++) {
+      if (!this.breaker.tryAcquire())
+        throw new UpstreamError(
+          'UPSTREAM_UNAVAILABLE',
+          `provider ${this.name} is unavailable (circuit open)`,
+          {
+            retryable: false,
+            failure: false,
+          },
+        );
+      let tokens = 0;
+      try {
+        for await (const chunk of this.attempt(model, messages, signal)) {
+          if (chunk.kind === 'token') tokens++;
+          yield chunk;
+        }
+        this.breaker.succeeded();
+        return;
+      } catch (caught) {
+        const error = asUpstreamError(caught, tokens > 0);
+        if (error.options.failure) this.breaker.failed(error.message);
+        else if (error.code === 'CANCELLED') this.breaker.released();
+        else this.breaker.succeeded();
+        if (tokens > 0 || !error.options.retryable || attempt >= MAX_ATTEMPTS || signal.aborted) throw error;
+        await delay(RETRY_DELAY_MS * attempt, undefined, { signal }).catch(() => undefined);
+      } finally {
+        // A consumer that stops iterating (return) is a cancel, not a verdict on the provider.
+        if (signal.aborted) this.breaker.released();
+      }
+    }
+  }
+
+  private async *attempt(
+    model: string,
+    messages: UpstreamMessage[],
+    signal: AbortSignal,
+  ): AsyncGenerator<UpstreamChunk> {
+    const controller = new AbortController();
+    const cancel = () => controller.abort();
+    signal.addEventListener('abort', cancel, { once: true });
+    let timedOut = false;
+    let idle: NodeJS.Timeout | undefined;
+    const restartIdleTimer = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, this.options.timeoutMs);
+    };
+    restartIdleTimer();
+    try {
+      const response = await fetch(this.endpoint('/chat/completions'), {
+        method: 'POST',
+        headers: { ...this.headers(), accept: 'text/event-stream' },
+        body: JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } }),
+        signal: controller.signal,
+      });
+      if (!response.ok) throw await errorFromResponse(response);
+      if (!response.body) throw new UpstreamError('UPSTREAM_ERROR', 'empty response', retryableFailure);
+      let finished = false;
+      for await (const data of sseData(response.body)) {
+        restartIdleTimer();
+        if (data === '[DONE]') return;
+        const chunk = parseChunk(data);
+        if (chunk.finished) finished = true;
+        if (chunk.delta) yield { kind: 'token', delta: chunk.delta };
+        if (chunk.usage) yield { kind: 'usage', ...chunk.usage };
+      }
+      if (!finished)
+        throw new UpstreamError('UPSTREAM_INTERRUPTED', 'stream ended before [DONE]', retryableFailure);
+    } catch (error) {
+      if (signal.aborted)
+        throw new UpstreamError('CANCELLED', 'cancelled', { retryable: false, failure: false });
+      if (timedOut)
+        throw new UpstreamError(
+          'UPSTREAM_TIMEOUT',
+          `no data from upstream for ${this.options.timeoutMs} ms`,
+          retryableFailure,
+        );
+      throw error;
+    } finally {
+      clearTimeout(idle);
+      signal.removeEventListener('abort', cancel);
+      // Leaving early (error, consumer gone) must close the upstream connection too.
+      controller.abort();
+    }
+  }
+
+  /** GET /models: is the upstream there, and does it list its models the OpenAI way? */
+  async probe(): Promise<ProbeResult> {
+    try {
+      const response = await fetch(this.endpoint('/models'), {
+        headers: this.headers(),
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
+      const body: unknown = await response.json().catch(() => null);
+      const data = (body as { data?: unknown } | null)?.data;
+      const models =
+        response.ok && Array.isArray(data)
+          ? data.map((model) => String((model as { id?: unknown }).id ?? '')).filter(Boolean)
+          : null;
+      return { reachable: true, models };
+    } catch {
+      return { reachable: false, models: null };
+    }
+  }
+}
+
+const retryableFailure = { retryable: true, failure: true };
+
+function asUpstreamError(error: unknown, afterFirstToken: boolean): UpstreamError {
+  if (error instanceof UpstreamError) {
+    if (!afterFirstToken || error.code === 'CANCELLED') return error;
+    return new UpstreamError('UPSTREAM_INTERRUPTED', error.message, { retryable: false, failure: true });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new UpstreamError(
+    afterFirstToken ? 'UPSTREAM_INTERRUPTED' : 'UPSTREAM_UNAVAILABLE',
+    `upstream connection failed: ${message}`,
+    retryableFailure,
+  );
+}
+
+/** OpenAI answers errors as `{error: {message, type, code}}`; other servers vary. */
+async function errorFromResponse(response: Response): Promise<UpstreamError> {
+  const text = await response.text().catch(() => '');
+  let message = text.slice(0, 500) || response.statusText;
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; detail?: unknown };
+    const detail = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.detail);
+    if (typeof detail === 'string') message = detail;
+  } catch {
+    // Not JSON: the text itself is the message.
+  }
+  const serverSide = response.status >= 500 || response.status === 429 || response.status === 408;
+  return new UpstreamError(
+    serverSide ? 'UPSTREAM_ERROR' : 'UPSTREAM_REJECTED',
+    `upstream answered ${response.status}: ${message}`,
+    { retryable: serverSide, failure: serverSide },
+  );
+}
+
+/** The `data` of each Server-Sent Event, multi-line data joined by newlines. */
+async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let data: string[] = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).replace(/\r$/, '');
+        buffer = buffer.slice(newline + 1);
+        if (line === '') {
+          if (data.length) yield data.join('\n');
+          data = [];
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+        }
+      }
+    }
+    if (data.length) yield data.join('\n');
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+interface ParsedChunk {
+  delta?: string;
+  usage?: { promptTokens: number; completionTokens: number };
+  finished: boolean;
+}
+
+function parseChunk(data: string): ParsedChunk {
+  let chunk: {
+    choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
+    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+    error?: { message?: unknown } | string;
+  };
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    throw new UpstreamError('UPSTREAM_ERROR', 'upstream sent a chunk that is not JSON', retryableFailure);
+  }
+  if (chunk.error) {
+    const message = typeof chunk.error === 'string' ? chunk.error : String(chunk.error.message ?? 'error');
+    throw new UpstreamError('UPSTREAM_ERROR', `upstream error: ${message}`, retryableFailure);
+  }
+  const choice = chunk.choices?.[0];
+  const content = choice?.delta?.content;
+  const usage = chunk.usage;
+  return {
+    delta: typeof content === 'string' && content !== '' ? content : undefined,
+    usage:
+      usage && Number.isInteger(usage.prompt_tokens) && Number.isInteger(usage.completion_tokens)
+        ? { promptTokens: usage.prompt_tokens as number, completionTokens: usage.completion_tokens as number }
+        : undefined,
+    finished: Boolean(choice?.finish_reason) || Boolean(usage),
+  };
+}

@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An OpenAI-compatible upstream on 127.0.0.1 for tests. The requested model picks the behaviour:
+ * - `slow`: ten tokens 150 ms apart; `no-usage`: the normal answer without a usage chunk;
+ * - `error-500`: a 500 with OpenAI's error body; `stall`: headers, then silence;
+ * - `disconnect`: two tokens, then the connection is cut;
+ * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
+ */
+export const ANSWER = ['Hello', ',', ' world', '!'];
+export const USAGE = { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 };
+export const DOUBLE_MODELS = ['double-1', 'double-2'];
+
+export interface RecordedRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  authorization: string | undefined;
+  /** The client closed the connection before the answer ended. */
+  aborted: boolean;
+}
+
+export interface LlmDouble {
+  /** The base URL to set as LLM_BASE_URL (ends in /v1). */
+  url: string;
+  requests: RecordedRequest[];
+  /** Resolves once a request for `model` was aborted by the client. */
+  abortOf(model: string, timeoutMs?: number): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+const chunk = (body: unknown) => `data: ${JSON.stringify(body)}\n\n`;
+const token = (content: string) =>
+  chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return JSON.parse(Buffer.concat(parts).toString() || '{}');
+}
+
+async function answer(res: ServerResponse, model: string, record: RecordedRequest): Promise<void> {
+  if (model === 'error-500') {
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({ error: { message: 'the model is overloaded', type: 'server_error', code: null } }),
+    );
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  if (model === 'stall') return; // Keeps the connection open until the client gives up.
+  const tokens = model === 'slow' ? Array.from({ length: 10 }, (_, i) => `w${i} `) : ANSWER;
+  for (const [index, content] of tokens.entries()) {
+    if (record.aborted) return;
+    if (model === 'disconnect' && index === 2) {
+      await sleep(50); // lets the tokens already written reach the client before the cut
+      res.socket?.destroy();
+      return;
+    }
+    res.write(token(content));
+    if (model === 'slow') await sleep(150);
+  }
+  res.write(
+    chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+  );
+  if (model !== 'no-usage') res.write(chunk({ object: 'chat.completion.chunk', choices: [], usage: USAGE }));
+  res.end('data: [DONE]\n\n');
+}
+
+export async function startLlmDouble(): Promise<LlmDouble> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://double').pathname;
+    if (req.method === 'GET' && path === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: DOUBLE_MODELS.map((id) => ({ id, object: 'model' })) }));
+      return;
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      res.writeHead(404).end();
+      return;
+    }
+    void readJson(req).then(async (body) => {
+      const record: RecordedRequest = {
+        model: String(body.model),
+        messages: body.messages as RecordedRequest['messages'],
+        authorization: req.headers.authorization,
+        aborted: false,
+      };
+      requests.push(record);
+      res.on('close', () => {
+        if (!res.writableFinished) record.aborted = true;
+      });
+      await answer(res, record.model, record);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    async abortOf(model, timeoutMs = 2000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const aborted = requests.find((request) => request.model === model && request.aborted);
+        if (aborted) return aborted;
+        if (Date.now() > deadline) throw new Error(`no aborted ${model} request within ${timeoutMs} ms`);
+        await sleep(20);
+      }
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
