@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'PAYMENT_REQUIRED'
   | 'RATE_LIMITED'
   | 'UPSTREAM_UNAVAILABLE'
+  /** The upstream LLM answered, but not with a usable plan (a swarm). */
+  | 'UPSTREAM_INVALID_PLAN'
   | 'INTERNAL_SERVER_ERROR';
 
 /** A GraphQL error every client can branch on: `extensions.code` is one of {@link ErrorCode}. */

@@ -24,6 +24,7 @@ const STATUS_OF_CODE: Record<string, number> = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 503,
+  UPSTREAM_INVALID_PLAN: 502,
 };
 
 /** Refusals the edge may answer by HTTP status alone. Any other code-less error is ours: a 500. */

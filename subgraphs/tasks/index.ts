@@ -3,9 +3,13 @@ import { TasksInit } from './migrations/0001-init';
 import { TasksLifecycle } from './migrations/0002-lifecycle';
 import { TasksWebhooks } from './migrations/0003-webhooks';
 import { TasksSchedules } from './migrations/0004-schedules';
+import { TasksApprovals } from './migrations/0005-approvals';
+import { ApprovalRequest } from './approval.entity';
+import { ApprovalResolver } from './approval.resolver';
 import { Schedule, ScheduleRun } from './schedule.entity';
 import { ScheduleResolver } from './schedule.resolver';
 import { startTaskClock } from './schedule.runner';
+import { SwarmResolver } from './swarm.resolver';
 import { Task } from './task.entity';
 import { TaskResolver } from './task.resolver';
 import { startWebhookWorker } from './webhook.delivery';
@@ -19,14 +23,22 @@ export { toHermesStatus, toX402Status, type HermesStatus, type X402Status } from
 
 export const tasks: SubgraphDefinition = {
   name: 'tasks',
-  entities: [Task, Schedule, ScheduleRun, WebhookEndpoint, WebhookDelivery],
+  entities: [Task, ApprovalRequest, Schedule, ScheduleRun, WebhookEndpoint, WebhookDelivery],
   migrations: [
     { name: '0001-init', class: TasksInit },
     { name: '0002-lifecycle', class: TasksLifecycle },
     { name: '0003-webhooks', class: TasksWebhooks },
     { name: '0004-schedules', class: TasksSchedules },
+    { name: '0005-approvals', class: TasksApprovals },
   ],
-  resolvers: [TaskResolver, ScheduleResolver, WebhookEndpointResolver, WebhookDeliveryResolver],
+  resolvers: [
+    TaskResolver,
+    ApprovalResolver,
+    SwarmResolver,
+    ScheduleResolver,
+    WebhookEndpointResolver,
+    WebhookDeliveryResolver,
+  ],
   entityTypes: { Task },
   background: (deps) => {
     const jobs = [startTaskClock(deps, loadConfig().TASK_CLOCK_MS), startWebhookWorker(deps)];

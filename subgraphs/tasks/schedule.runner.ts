@@ -4,6 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { badInput, type BackgroundDeps, type Logger, type PubSub, type Stoppable } from '../../lib';
 import { Schedule, ScheduleRun, ScheduleRunStatus } from './schedule.entity';
 import { Task } from './task.entity';
+import { pruneTaskEvents } from './task.event.store';
 import { publishTaskEvent } from './task.events';
 import { TaskTransition } from './task.machine';
 import { expireOverdueTasks } from './task.transitions';
@@ -74,6 +75,7 @@ export function startTaskClock({ orm, pubsub, log }: BackgroundDeps, pollMs: num
     pass = (async () => {
       await runDueSchedules({ em: fork(), pubsub, log });
       await expireOverdueTasks({ em: fork(), pubsub, log });
+      await pruneTaskEvents(fork());
     })()
       .catch((error: unknown) => log.error({ err: error }, 'task clock pass failed'))
       .finally(() => {

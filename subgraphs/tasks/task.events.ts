@@ -3,6 +3,7 @@ import type { EntityManager, Identity, Logger, PubSub } from '../../lib';
 import { Task, TaskStatus } from './task.entity';
 import type { TaskEventFilter } from './task.input';
 import { TaskTransition } from './task.machine';
+import { storeTaskEvent } from './task.event.store';
 import { enqueueWebhookDeliveries } from './webhook.delivery';
 
 export const TASK_EVENTS = 'tasks.events';
@@ -16,6 +17,9 @@ registerEnumType(TaskTransition, { name: 'TaskTransition', description: 'What ha
 
 @ObjectType({ description: 'A change to a task, with the task as it was right after the change.' })
 export class TaskEvent {
+  @Field({ description: 'Its cursor: subscribe with `after` = the last one you saw to miss nothing.' })
+  seq!: string;
+
   @Field(() => TaskEventKind)
   kind!: TaskEventKind;
 
@@ -59,6 +63,8 @@ const BIGINT_COLUMNS: Record<ColumnsOf<bigint>, true> = { rewardMinor: true, bud
 
 /** The JSON form that crosses the pub/sub: self-contained, so no subscriber reads the database. */
 export interface TaskEventPayload {
+  /** The event's place in the task_event table, increasing; a decimal string. */
+  seq: string;
   kind: TaskEventKind;
   transition: TaskTransition;
   previousStatus: TaskStatus | null;
@@ -85,6 +91,7 @@ function fromWire(wire: TaskWire): Task {
 
 export function fromPayload(payload: TaskEventPayload): TaskEvent {
   return {
+    seq: payload.seq,
     kind: payload.kind,
     transition: payload.transition,
     previousStatus: payload.previousStatus,
@@ -118,13 +125,21 @@ export async function publishTaskEvent(
   transition: TaskTransition,
   previousStatus: TaskStatus | null,
 ): Promise<void> {
-  const payload: TaskEventPayload = {
+  const event: Omit<TaskEventPayload, 'seq'> = {
     kind: transition === TaskTransition.CREATE ? TaskEventKind.CREATED : TaskEventKind.UPDATED,
     transition,
     previousStatus,
     at: new Date().toISOString(),
     task: toWire(task),
   };
+  let payload: TaskEventPayload;
+  try {
+    // Stored before it is published, so a resumed subscription can replay whatever it missed.
+    payload = await storeTaskEvent(deps.em, event);
+  } catch (error) {
+    deps.log.error({ err: error, taskId: task.id }, 'task event not stored');
+    return;
+  }
   try {
     await enqueueWebhookDeliveries(deps, task, payload);
   } catch (error) {

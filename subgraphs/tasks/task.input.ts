@@ -44,6 +44,12 @@ export class CreateTaskInput {
   })
   fundingRequired: boolean = false;
 
+  @Field({
+    defaultValue: false,
+    description: 'Create a PENDING approval request with it; nobody may claim it until it is approved.',
+  })
+  requiresApproval: boolean = false;
+
   @Field(() => ID, { nullable: true, description: 'One of your tasks this one is a subtask of.' })
   parentTaskId?: string;
 
@@ -174,4 +180,13 @@ export class TaskEventFilter {
 
   @Field(() => TaskStatus, { nullable: true, description: 'Only events that leave a task in this status.' })
   status?: TaskStatus;
+}
+
+@ArgsType()
+export class TaskEventArgs extends TaskEventFilter {
+  @Field(() => String, {
+    nullable: true,
+    description: 'A seq from an earlier event: replay the events after it first, then continue live.',
+  })
+  after?: string;
 }

@@ -63,6 +63,8 @@ export interface Facts {
   deliveredAt: Date | null;
   /** Ids of the task's dependencies that are not COMPLETED. */
   unfinishedDependencies: readonly string[];
+  /** The task's approval request, when it was created needing one. */
+  approval?: { id: string; state: 'PENDING' | 'APPROVED' | 'DENIED' } | null;
 }
 
 export const DISPUTE_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -77,6 +79,12 @@ export const GUARDS = {
     unfinishedDependencies.length
       ? `it waits for unfinished dependencies: ${unfinishedDependencies.join(', ')}`
       : null,
+  approved: ({ approval }: Facts) =>
+    !approval || approval.state === 'APPROVED'
+      ? null
+      : approval.state === 'PENDING'
+        ? `it waits for approval request ${approval.id}`
+        : `its approval request ${approval.id} was denied`,
   withinDisputeWindow: ({ now, deliveredAt }: Facts) =>
     deliveredAt && now.getTime() - deliveredAt.getTime() > DISPUTE_WINDOW_MS
       ? `the 24 h dispute window closed at ${new Date(deliveredAt.getTime() + DISPUTE_WINDOW_MS).toISOString()}`
@@ -107,7 +115,7 @@ export const TRANSITIONS: Readonly<Record<Move, Rule>> = {
     to: ACCEPTED,
     actor: 'creator',
     stamp: 'acceptedAt',
-    guards: ['dependenciesDone', 'beforeDeadline'],
+    guards: ['approved', 'dependenciesDone', 'beforeDeadline'],
   },
   START: {
     from: [ACCEPTED],

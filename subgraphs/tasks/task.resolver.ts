@@ -11,6 +11,7 @@ import {
   Resolver,
   Root,
   Subscription,
+  type SubscribeResolverData,
 } from 'type-graphql';
 import {
   AccountReference,
@@ -31,13 +32,15 @@ import {
   TaskEvent,
   type TaskEventPayload,
 } from './task.events';
+import { ApprovalRequest } from './approval.entity';
+import { liveOnly, MAX_REPLAY, parseCursor, TaskEventStream } from './task.event.store';
 import { addTaskDependency, checkTaskReferences } from './task.graph';
 import {
   ConfirmTaskInput,
   CreateTaskInput,
   DeliverTaskInput,
   reason,
-  TaskEventFilter,
+  TaskEventArgs,
   validateConfirmation,
   validateCreateTask,
   validateDelivery,
@@ -94,6 +97,8 @@ export class TaskResolver {
     const values = validateCreateTask(input, new Date());
     await checkTaskReferences(ctx, creatorId, values.parentTaskId, values.dependsOn);
     const task = ctx.em.create(Task, { ...values, creatorId });
+    // One flush, one transaction: the task and its approval request are written together or not at all.
+    if (input.requiresApproval) ctx.em.create(ApprovalRequest, { taskId: task.id, requestedBy: creatorId });
     await ctx.em.flush();
     await publishTaskEvent(ctx, task, TaskTransition.CREATE, null);
     return task;
@@ -211,12 +216,19 @@ export class TaskResolver {
 
   @RequiresScopes('tasks')
   @Subscription(() => TaskEvent, {
-    topics: TASK_EVENTS,
-    filter: ({ payload, args, context }) =>
-      matchesFilter(payload as TaskEventPayload, args as TaskEventFilter, (context as SubgraphContext).me()),
-    description: 'Changes to your tasks as they are committed.',
+    description:
+      'Changes to your tasks as they are committed. Reconnect with after = the last seq you saw to ' +
+      `replay what you missed (at most ${MAX_REPLAY} events, kept for 7 days), then continue live.`,
+    subscribe: async ({ args, context }: SubscribeResolverData<unknown, TaskEventArgs, SubgraphContext>) => {
+      const subscriber = context.me();
+      const after = args.after === undefined || args.after === null ? undefined : parseCursor(args.after);
+      const matches = (payload: TaskEventPayload) => matchesFilter(payload, args, subscriber);
+      const live = context.pubsub.subscribe(TASK_EVENTS);
+      if (after === undefined) return liveOnly(live, matches);
+      return TaskEventStream.open({ live, em: context.em, subscriber, matches, after });
+    },
   })
-  taskEvents(@Root() payload: TaskEventPayload, @Args() _filter: TaskEventFilter): TaskEvent {
+  taskEvents(@Root() payload: TaskEventPayload, @Args() _args: TaskEventArgs): TaskEvent {
     return fromPayload(payload);
   }
 

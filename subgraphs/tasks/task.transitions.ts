@@ -42,6 +42,8 @@ export type TransitionChanges = Partial<
  * looking for unfinished ones) also refuses one that our statement's snapshot cannot see yet.
  */
 const SQL_GUARDS: Partial<Record<GuardName, string>> = {
+  approved: `not exists (select 1 from "tasks"."approval_request" as "approval"
+    where "approval"."task_id" = "task"."id" and "approval"."state" <> 'APPROVED')`,
   dependenciesDone: `cardinality("task"."depends_on") = (
     select count(*) from "tasks"."task" as "dependency"
     where "dependency"."id" = any("task"."depends_on") and "dependency"."status" = '${TaskStatus.COMPLETED}')`,
@@ -55,8 +57,13 @@ async function factsOf(em: EntityManager, task: Task, now: Date): Promise<Facts>
         { orderBy: { id: 'asc' } },
       )
     : [];
+  const [approval] = await em.execute<{ id: string; state: 'PENDING' | 'APPROVED' | 'DENIED' }[]>(
+    `select "id", "state" from "tasks"."approval_request" where "task_id" = ?`,
+    [task.id],
+  );
   return {
     now,
+    approval: approval ?? null,
     deadline: task.deadline,
     deliveredAt: task.deliveredAt,
     unfinishedDependencies: unfinished.map((dependency) => dependency.id),

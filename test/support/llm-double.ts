@@ -7,10 +7,28 @@ import type { AddressInfo } from 'node:net';
  * - `error-500`: a 500 with OpenAI's error body; `stall`: headers, then silence;
  * - `disconnect`: two tokens, then the connection is cut;
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
+ * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
 export const USAGE = { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 };
 export const DOUBLE_MODELS = ['double-1', 'double-2'];
+
+const step = (key: string, dependsOn: string[]) => ({
+  key,
+  title: `step ${key}`,
+  description: key,
+  dependsOn,
+});
+
+/** Swarm plans by model: `d` waits for `b` and `c`, which wait for `a`; the cyclic one loops a → c → b → a. */
+export const PLANS: Record<string, string> = {
+  'plan-valid': JSON.stringify({
+    subtasks: [step('a', []), step('b', ['a']), step('c', ['a']), step('d', ['b', 'c'])],
+  }),
+  'plan-invalid': 'Sure! Here is your plan: first a, then b.',
+  'plan-wrong-shape': JSON.stringify({ steps: [{ name: 'a' }] }),
+  'plan-cyclic': JSON.stringify({ subtasks: [step('a', ['c']), step('b', ['a']), step('c', ['b'])] }),
+};
 
 export interface RecordedRequest {
   model: string;
@@ -93,6 +111,14 @@ export async function startLlmDouble(): Promise<LlmDouble> {
       res.on('close', () => {
         if (!res.writableFinished) record.aborted = true;
       });
+      if (body.stream !== true && Object.hasOwn(PLANS, record.model)) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const message = { role: 'assistant', content: PLANS[record.model] };
+        res.end(
+          JSON.stringify({ object: 'chat.completion', choices: [{ index: 0, message }], usage: USAGE }),
+        );
+        return;
+      }
       await answer(res, record.model, record);
     });
   });

@@ -5,6 +5,9 @@
  */
 import {
   AgentListDocument,
+  ApprovalApproveDocument,
+  ApprovalDenyDocument,
+  ApprovalListDocument,
   CronJobByIdDocument,
   CronJobCreateDocument,
   CronJobDeleteDocument,
@@ -27,6 +30,8 @@ import {
   TaskEventStreamDocument,
   TaskListDocument,
   TaskStatsDocument,
+  TaskSwarmDocument,
+  type ApprovalFieldsFragment,
   type MemoryFieldsFragment,
   type MyLedgerAccountsQuery,
   type SessionFieldsFragment,
@@ -69,6 +74,18 @@ const cronJob = (j: ScheduleFieldsFragment) => ({
   next_run: j.nextRunAt,
   last_run: j.lastRunAt,
   created_at: j.createdAt,
+});
+
+/** An approval request as 002 lists it: the task that waits for it and the decision. */
+const approval = (a: ApprovalFieldsFragment) => ({
+  id: a.id,
+  task_id: a.taskId,
+  requested_by: a.requestedBy,
+  status: lower(a.state),
+  decided_by: a.decidedBy,
+  decided_at: a.decidedAt,
+  reason: a.reason,
+  created_at: a.createdAt,
 });
 
 /** A webhook delivery as 002's dead-letter queue lists it; the payload is the JSON that was sent. */
@@ -147,6 +164,8 @@ const balance = (accounts: MyLedgerAccountsQuery['ledgerAccounts']['nodes'], ass
   const account = accounts.find((a) => a.asset === asset);
   return minorToNumber(account?.balanceMinor ?? '0', decimalsOf(asset));
 };
+
+const swarmStrategy = oneOf({ parallel: 'PARALLEL', sequential: 'SEQUENTIAL', dag: 'DAG' });
 
 const tier = oneOf({ working: 'WORKING', episodic: 'EPISODIC', semantic: 'SEMANTIC' });
 
@@ -302,6 +321,25 @@ export const hermes: Dialect = {
         };
       },
     }),
+    // Literal too, so `/api/tasks/swarm` is never read as the task `swarm`.
+    route({
+      method: 'POST',
+      path: '/api/tasks/swarm',
+      summary: 'Decompose a goal into a DAG of subtasks through the upstream LLM (503 without one)',
+      operation: TaskSwarmDocument,
+      status: 201,
+      variables: {
+        'input.goal': fromBody('goal'),
+        'input.strategy': fromBody('strategy', swarmStrategy),
+        'input.agentCount': fromBody('agent_count', undefined, 'the most subtasks, 2 to 20'),
+      },
+      shape: ({ swarmTask: s }) => ({
+        swarm_id: s.parent.id,
+        goal: s.goal,
+        strategy: lower(s.strategy),
+        tasks: s.subtasks.map((t) => ({ task_id: t.id, title: t.title, depends_on: t.dependsOn })),
+      }),
+    }),
     route({
       method: 'GET',
       path: '/api/tasks/:id',
@@ -443,6 +481,33 @@ export const hermes: Dialect = {
       errors: runtime,
       variables: { id: fromPath('id') },
       shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/approvals',
+      summary: 'Pending approval requests: tasks nobody may claim until approved',
+      operation: ApprovalListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.approvals },
+      shape: ({ approvals }) => ({ approvals: approvals.nodes.map(approval), total: approvals.totalCount }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/approvals/:id/approve',
+      summary: 'Approve a pending request: its task may be claimed',
+      operation: ApprovalApproveDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: (d) => approval(d.approveRequest),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/approvals/:id/deny',
+      summary: 'Deny a pending request: its task is cancelled',
+      operation: ApprovalDenyDocument,
+      errors: runtime,
+      variables: { id: fromPath('id'), reason: fromBody('reason', undefined, 'why it is denied') },
+      shape: (d) => approval(d.denyRequest),
     }),
     route({
       method: 'GET',
