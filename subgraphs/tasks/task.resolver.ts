@@ -74,12 +74,15 @@ export class TaskResolver {
       description: 'Any of these; one status of another API (Hermes InProgress) can be several of ours.',
     })
     statuses: TaskStatus[] | undefined,
+    @Arg('agentId', () => ID, { nullable: true, description: 'Only tasks assigned to this agent.' })
+    agentId: string | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<TaskConnection> {
     const where = [
       ctx.ownedWhere('creatorId'),
       status ? { status } : {},
       statuses ? { status: { $in: statuses } } : {},
+      agentId ? { agentId } : {},
     ];
     return paginate(ctx.em, Task, { $and: where }, page);
   }

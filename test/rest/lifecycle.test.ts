@@ -95,6 +95,16 @@ describe('hermes', () => {
     expect(deleted.body).toEqual({ task_id: open, status: 'Cancelled' });
   });
 
+  test('GET /api/tasks?agent= lists only the tasks assigned to that agent', async () => {
+    const other = (await createAgent(user, 'Other worker')).id;
+    const mine = await newTask();
+    await api('POST', `/api/tasks/${mine}/claim`, { body: { agent_name: other } });
+    const listed = await api('GET', `/api/tasks?agent=${other}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([mine]);
+    expect(listed.body.total).toBe(1);
+  });
+
   test('cron jobs: create 201, list, get, runs, delete; a bad schedule is 400 in {error}', async () => {
     const created = await api('POST', '/api/cron/jobs', {
       body: { name: 'digest', schedule: '0 9 * * 1-5', title: 'Morning digest' },

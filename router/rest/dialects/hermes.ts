@@ -294,10 +294,13 @@ export const hermes: Dialect = {
     route({
       method: 'GET',
       path: '/api/tasks',
-      summary: 'List tasks (filterable by status)',
+      summary: 'List tasks (filterable by status and assigned agent)',
       operation: TaskListDocument,
       paged: { connection: (d) => d.tasks },
-      variables: { statuses: fromQuery('status', oneOf(HERMES_STATUSES)) },
+      variables: {
+        statuses: fromQuery('status', oneOf(HERMES_STATUSES)),
+        agentId: fromQuery('agent', undefined, 'id of the assigned agent (agt_…)'),
+      },
       shape: ({ tasks }) => ({ tasks: tasks.nodes.map(task), total: tasks.totalCount }),
     }),
     // A literal segment outranks `:id`, so stats is not shadowed as it is in the original.
