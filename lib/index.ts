@@ -16,3 +16,4 @@ export * from './project';
 export * from './auth-directives';
 export * from './identity';
 export * from './tokens';
+export * from './replay-stream';

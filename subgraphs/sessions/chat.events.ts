@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { BigIntScalar, type EntityManager } from '../../lib';
+import { BigIntScalar, ReplayThenLive, type EntityManager } from '../../lib';
 
 export enum ChatEventKind {
   STARTED = 'STARTED',
@@ -157,30 +157,21 @@ export async function lastSeq(em: EntityManager, sessionId: string): Promise<num
 }
 
 /** After this long, a stream re-reads the table once, for events published before it was listening. */
-const CATCH_UP_AFTER_MS = 1000;
-const CATCH_UP = Symbol('catch-up');
 
 /**
  * Live events of one account, in seq order per session with neither gap nor duplicate: stored
  * events after `afterSeq` first, then live ones; a live event that skips a seq fetches the gap
  * from the table (every event is stored before it is published), a repeated seq is dropped.
  */
-export class ChatEventStream implements AsyncIterableIterator<ChatEventPayload> {
-  private readonly ready: ChatEventPayload[] = [];
+export class ChatEventStream extends ReplayThenLive<ChatEventPayload> {
   private readonly lastSeen = new Map<string, number>();
-  private pending: Promise<IteratorResult<unknown>> | undefined;
-  private catchUp: Promise<typeof CATCH_UP>;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
 
   private constructor(
-    private readonly live: AsyncIterableIterator<unknown>,
+    live: AsyncIterableIterator<unknown>,
     private readonly em: EntityManager,
     private readonly sessionId: string | undefined,
   ) {
-    this.catchUp = new Promise(
-      (resolve) => (this.timer = setTimeout(() => resolve(CATCH_UP), CATCH_UP_AFTER_MS)),
-    );
+    super(live);
   }
 
   /** Listens first, then reads the table, so nothing falls between the two. */
@@ -210,7 +201,11 @@ export class ChatEventStream implements AsyncIterableIterator<ChatEventPayload> 
     this.lastSeen.set(sessionId, missed.at(-1)?.seq ?? afterSeq);
   }
 
-  private async accept(event: ChatEventPayload): Promise<void> {
+  protected override async catchUpRead(): Promise<void> {
+    for (const [sessionId, seq] of this.lastSeen) await this.fill(sessionId, seq);
+  }
+
+  protected override async accept(event: ChatEventPayload): Promise<void> {
     if (this.sessionId && event.sessionId !== this.sessionId) return;
     const last = this.lastSeen.get(event.sessionId);
     if (last === undefined || event.seq === last + 1) {
@@ -219,34 +214,5 @@ export class ChatEventStream implements AsyncIterableIterator<ChatEventPayload> 
     } else if (event.seq > last + 1) {
       await this.fill(event.sessionId, last);
     }
-  }
-
-  async next(): Promise<IteratorResult<ChatEventPayload>> {
-    while (!this.closed) {
-      const event = this.ready.shift();
-      if (event) return { value: event, done: false };
-      this.pending ??= this.live.next();
-      const arrived = await Promise.race([this.pending, this.catchUp]);
-      if (arrived === CATCH_UP) {
-        this.catchUp = new Promise(() => undefined);
-        for (const [sessionId, seq] of this.lastSeen) await this.fill(sessionId, seq);
-        continue;
-      }
-      this.pending = undefined;
-      if (arrived.done) break;
-      await this.accept(arrived.value as ChatEventPayload);
-    }
-    return this.return();
-  }
-
-  async return(): Promise<IteratorResult<ChatEventPayload>> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.live.return?.();
-    return { value: undefined, done: true };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }

@@ -1,4 +1,4 @@
-import { badInput, type EntityManager, type Identity } from '../../lib';
+import { badInput, ReplayThenLive, type EntityManager, type Identity } from '../../lib';
 import type { TaskEventPayload } from './task.events';
 
 /** The most events a resumed subscription replays; further behind, a client lists its tasks again. */
@@ -42,9 +42,6 @@ async function storedAfter(em: EntityManager, subscriber: Identity, after: numbe
   return rows.map((row): TaskEventPayload => ({ ...row.payload, seq: String(row.seq) }));
 }
 
-/** After this long, a stream reads the table once more, for events published before it was listening. */
-const CATCH_UP_AFTER_MS = 1000;
-const CATCH_UP = Symbol('catch-up');
 /** How many delivered seqs a stream remembers to drop a repeat. */
 const REMEMBERED = 5000;
 
@@ -55,26 +52,19 @@ const REMEMBERED = 5000;
  * delivered are dropped. Events of concurrent transactions may commit out of seq order; each is
  * still delivered once, when it is first seen.
  */
-export class TaskEventStream implements AsyncIterableIterator<TaskEventPayload> {
-  private readonly ready: TaskEventPayload[] = [];
+export class TaskEventStream extends ReplayThenLive<TaskEventPayload> {
   private readonly delivered = new Set<number>();
   private highest: number;
-  private pending: Promise<IteratorResult<unknown>> | undefined;
-  private catchUp: Promise<typeof CATCH_UP>;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
 
   private constructor(
-    private readonly live: AsyncIterableIterator<unknown>,
+    live: AsyncIterableIterator<unknown>,
     private readonly em: EntityManager,
     private readonly subscriber: Identity,
     private readonly matches: (payload: TaskEventPayload) => boolean,
     after: number,
   ) {
+    super(live);
     this.highest = after;
-    this.catchUp = new Promise(
-      (resolve) => (this.timer = setTimeout(() => resolve(CATCH_UP), CATCH_UP_AFTER_MS)),
-    );
   }
 
   /** Listens first, then reads the table, so nothing falls between the two. */
@@ -113,43 +103,18 @@ export class TaskEventStream implements AsyncIterableIterator<TaskEventPayload> 
     }
   }
 
+  protected override catchUpRead(): Promise<void> {
+    return this.fill();
+  }
+
   private async fill(): Promise<void> {
     this.take(await storedAfter(this.em, this.subscriber, this.highest, MAX_REPLAY));
   }
 
-  private async accept(event: TaskEventPayload): Promise<void> {
+  protected override async accept(event: TaskEventPayload): Promise<void> {
     const seq = Number(event.seq);
     if (seq > this.highest + 1) await this.fill();
     this.take([event]);
-  }
-
-  async next(): Promise<IteratorResult<TaskEventPayload>> {
-    while (!this.closed) {
-      const event = this.ready.shift();
-      if (event) return { value: event, done: false };
-      this.pending ??= this.live.next();
-      const arrived = await Promise.race([this.pending, this.catchUp]);
-      if (arrived === CATCH_UP) {
-        this.catchUp = new Promise(() => undefined);
-        await this.fill();
-        continue;
-      }
-      this.pending = undefined;
-      if (arrived.done) break;
-      await this.accept(arrived.value as TaskEventPayload);
-    }
-    return this.return();
-  }
-
-  async return(): Promise<IteratorResult<TaskEventPayload>> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.live.return?.();
-    return { value: undefined, done: true };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }
 
