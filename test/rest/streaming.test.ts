@@ -57,6 +57,38 @@ describe('x402 GET /tasks/:id with Accept: text/event-stream', () => {
     expect(await eventually(upstreamSubscribers, (n) => n === 0)).toBe(0);
   });
 
+  test('a client that reconnects with Last-Event-ID receives what happened while it was away', async () => {
+    const agent = await createAgent(user, 'Resumed agent');
+    const task = await createTask(user, undefined, 'Resume me');
+    const headers = { authorization: `Bearer ${user.credential}` };
+    const first = await openEventStream(`${t.url}/x402/v1/tasks/${task.id}`, headers);
+    let lastId: string | undefined;
+    try {
+      await eventually(upstreamSubscribers, (n) => n === 1);
+      await user.data(ClaimTaskDocument, { id: task.id, agentId: agent.id });
+      const accepted = await first.next();
+      expect(accepted.event).toBe('task.accepted');
+      expect(accepted.id).toMatch(/^\d+$/);
+      lastId = accepted.id;
+    } finally {
+      await first.close();
+    }
+    // While nobody listens, the agent delivers.
+    await api('POST', `/x402/v1/tasks/${task.id}/deliver`, { body: { result: 'done' } });
+
+    const second = await openEventStream(`${t.url}/x402/v1/tasks/${task.id}`, {
+      ...headers,
+      'last-event-id': lastId!,
+    });
+    try {
+      const missed = await second.next();
+      expect(missed.event).toBe('task.delivered');
+      expect(Number(missed.id)).toBeGreaterThan(Number(lastId));
+    } finally {
+      await second.close();
+    }
+  });
+
   test('without a credential the stream is refused with a 401 in x402’s format, not opened', async () => {
     const task = await createTask(user);
     const response = await fetch(`${t.url}/x402/v1/tasks/${task.id}`, {

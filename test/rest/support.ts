@@ -48,6 +48,7 @@ export const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)
 export interface StreamEvent {
   event: string;
   data: string;
+  id?: string;
   comment?: string;
 }
 
@@ -77,6 +78,7 @@ export async function openEventStream(url: string, headers: Record<string, strin
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) event.comment = line.slice(1).trim();
             else if (line.startsWith('event: ')) event.event = line.slice(7);
+            else if (line.startsWith('id: ')) event.id = line.slice(4);
             else if (line.startsWith('data: ')) event.data += line.slice(6);
           }
           queue.push(event);

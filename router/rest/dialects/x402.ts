@@ -27,6 +27,7 @@ import {
   derived,
   fixed,
   fromBody,
+  fromHeader,
   fromPath,
   integer,
   lower,
@@ -154,12 +155,14 @@ export const x402: Dialect = {
       path: '/tasks/:id',
       summary: "The task's events as Server-Sent Events (task.created, task.accepted, …)",
       operation: TaskEventStreamDocument,
-      variables: { taskId: fromPath('id') },
+      // Each event's id is its cursor, so a reconnecting EventSource resumes where it stopped.
+      variables: { taskId: fromPath('id'), after: fromHeader('last-event-id') },
       stream: {
         event: ({ taskEvents: e }) => {
           const event = `task.${e.task.x402Status}`;
           return {
             event,
+            id: e.seq,
             data: { event, task_id: e.task.id, agent_id: e.task.agent?.id ?? null, timestamp: e.at },
           };
         },
