@@ -77,6 +77,7 @@ describe('with mounts from configuration', () => {
     const status = hermes.paths['/api/tasks/{id}'].get.responses['200'].content['application/json'].schema;
     expect(status.properties.assigned_agent.type).toEqual(['string', 'null']);
     expect(hermes.paths['/api/tasks'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'agent',
       'limit',
       'offset',
       'status',
