@@ -23,6 +23,23 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.join(' or ')}`,
     });
 
+/** A variable holding JSON, validated by `shape`. */
+const json = <T extends z.ZodType>(shape: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(shape);
+
+const microUsd = z.coerce.number().int().min(0).max(1e12);
+const modelName = /^[\w.:/-]{1,100}$/;
+
 /** Signing secrets: at least 32 characters; unset, the launcher generates and keeps them in DATA_DIR. */
 const secret = z.string().min(32, { message: 'must be at least 32 characters' });
 
@@ -56,15 +73,35 @@ const schema = z.object({
   // UPSTREAM_UNAVAILABLE. Prices are micro-USD (1 USD = 1,000,000), 001's defaults.
   LLM_BASE_URL: url(['http:', 'https:']).optional(),
   LLM_API_KEY: z.string().optional(),
-  LLM_DEFAULT_MODEL: z
-    .string()
-    .regex(/^[\w.:/-]{1,100}$/, 'must be a model name')
-    .default('default'),
+  LLM_DEFAULT_MODEL: z.string().regex(modelName, 'must be a model name').default('default'),
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   LLM_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-  LLM_PRICE_PER_1K_TOKENS_MICRO_USD: z.coerce.number().int().min(0).max(1e12).default(3000),
-  LLM_PRICE_PER_CALL_MICRO_USD: z.coerce.number().int().min(0).max(1e12).default(80_000),
+  LLM_PRICE_PER_1K_TOKENS_MICRO_USD: microUsd.default(3000),
+  LLM_PRICE_PER_CALL_MICRO_USD: microUsd.default(80_000),
+  // More OpenAI-compatible providers, each answering the models its patterns match (`*` = any
+  // characters); models no pattern matches go to LLM_BASE_URL's provider, named `default`.
+  LLM_PROVIDERS: json(
+    z
+      .array(
+        z.object({
+          name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be a lowercase name'),
+          baseUrl: url(['http:', 'https:']),
+          apiKey: z.string().min(1).optional(),
+          models: z.array(z.string().regex(/^[\w.:/*-]{1,100}$/, 'must be a model pattern')).min(1),
+        }),
+      )
+      .max(20)
+      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, 'names must be unique')
+      .refine((list) => list.every((p) => p.name !== 'default'), '`default` is LLM_BASE_URL'),
+  ).optional(),
+  // Prices of particular models, over the two defaults above: {"model": {"perThousandTokens": µUSD, "perCall": µUSD}}.
+  LLM_MODEL_PRICES: json(
+    z.record(
+      z.string().regex(modelName, 'must be a model name'),
+      z.object({ perThousandTokens: microUsd, perCall: microUsd }),
+    ),
+  ).optional(),
   ...subgraphUrlVars,
   // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
   // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.

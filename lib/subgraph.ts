@@ -52,12 +52,15 @@ export interface SubgraphDefinition {
   entityTypes: Record<string, ClassType<Identified>>;
   /** Background work (job runners) started with the subgraph and stopped before its database closes. */
   background?: (deps: BackgroundDeps) => Promise<Stoppable> | Stoppable;
+  /** The state of services outside the product this subgraph depends on, added to its /health. */
+  upstream?: () => Promise<Record<string, unknown>>;
 }
 
 export interface BackgroundDeps {
   orm: MikroORM;
   pubsub: PubSub;
   log: Logger;
+  jwtSecret: string;
 }
 
 export interface Stoppable {
@@ -202,7 +205,7 @@ export async function startSubgraph(
   });
   await apollo.start();
   const deps: ContextDeps = { orm, pubsub: options.pubsub, log, jwtSecret: options.jwtSecret };
-  const background = await definition.background?.({ orm, pubsub: options.pubsub, log });
+  const background = await definition.background?.({ ...deps, orm });
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
@@ -245,11 +248,12 @@ export async function startSubgraph(
       url.pathname === '/graphql'
         ? handleGraphQL(req, res, url)
         : url.pathname === '/health'
-          ? orm.isConnected().then((db) =>
+          ? Promise.all([orm.isConnected(), definition.upstream?.()]).then(([db, upstream]) =>
               sendJson(res, db ? 200 : 503, {
                 status: db ? 'ok' : 'degraded',
                 service: definition.name,
                 database: db,
+                ...(upstream && { upstream }),
               }),
             )
           : url.pathname === '/metrics'

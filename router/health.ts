@@ -4,6 +4,8 @@ export interface SubgraphHealth {
   reachable: boolean;
   latencyMs: number;
   error?: string;
+  /** What the subgraph reports of the outside services it uses (the LLM providers). */
+  upstream?: Record<string, unknown>;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -13,11 +15,12 @@ async function probe(graphqlUrl: string): Promise<SubgraphHealth> {
   const healthUrl = new URL('/health', graphqlUrl);
   try {
     const response = await fetch(healthUrl, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await response.body?.cancel();
+    const body = (await response.json().catch(() => ({}))) as { upstream?: Record<string, unknown> };
     const latencyMs = Math.round(performance.now() - started);
+    const upstream = body.upstream && { upstream: body.upstream };
     return response.ok
-      ? { reachable: true, latencyMs }
-      : { reachable: false, latencyMs, error: `HTTP ${response.status}` };
+      ? { reachable: true, latencyMs, ...upstream }
+      : { reachable: false, latencyMs, error: `HTTP ${response.status}`, ...upstream };
   } catch (error) {
     return {
       reachable: false,
@@ -27,7 +30,10 @@ async function probe(graphqlUrl: string): Promise<SubgraphHealth> {
   }
 }
 
-/** Liveness, version, uptime and each subgraph's reachability, probed in parallel. */
+/**
+ * Liveness, version, uptime and each subgraph's reachability, probed in parallel. An unreachable
+ * upstream (LLM) is reported, not counted: the platform still serves everything but chat.
+ */
 export async function checkHealth(urls: Record<SubgraphName, string>, version: string, startedAt: number) {
   const entries = await Promise.all(
     Object.entries(urls).map(async ([name, url]) => [name, await probe(url)] as const),

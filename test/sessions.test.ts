@@ -266,10 +266,14 @@ test('upstream failures open the breaker, the stream ends with ERROR, and an adm
 test('a closed session refuses messages; closing twice is fine', async () => {
   const sessionId = await newSession(ada);
   const { closeSession } = await ada.data(CloseSessionDocument, { id: sessionId });
-  expect(closeSession).toMatchObject({ status: 'CLOSED', endedAt: expect.any(String) });
-  expect((await ada.data(CloseSessionDocument, { id: sessionId })).closeSession.endedAt).toBe(
-    closeSession.endedAt,
-  );
+  expect(closeSession).toMatchObject({
+    alreadyClosed: false,
+    session: { status: 'CLOSED', endedAt: expect.any(String) },
+  });
+  expect((await ada.data(CloseSessionDocument, { id: sessionId })).closeSession).toEqual({
+    ...closeSession,
+    alreadyClosed: true,
+  });
   const refused = await ada.request(SendMessageDocument, { sessionId, content: 'anyone?' });
   expect(errorOf(refused).code).toBe('CONFLICT');
   expect((await ada.data(SessionChatDocument, { id: sessionId })).session.messages.totalCount).toBe(0);

@@ -1,5 +1,5 @@
 import { BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BigIntScalar, newId } from '../../lib';
 
 export enum MessageRole {
@@ -62,6 +62,15 @@ export class ContextMessage {
   content!: string;
 }
 
+@ObjectType({ description: 'Sampling parameters of one answer; unset ones were left to the upstream.' })
+export class TurnParameters {
+  @Field(() => Float, { nullable: true })
+  temperature?: number;
+
+  @Field(() => Int, { nullable: true })
+  maxTokens?: number;
+}
+
 /** One user message and its answer. */
 @ObjectType({ description: 'One user message and the answer to it.' })
 @Entity({ tableName: 'turn' })
@@ -69,6 +78,7 @@ export class Turn {
   [OptionalProps]?:
     | 'id'
     | 'status'
+    | 'parameters'
     | 'assistantMessageId'
     | 'promptTokens'
     | 'completionTokens'
@@ -116,6 +126,10 @@ export class Turn {
   @Field(() => [ContextMessage], { description: 'The messages sent upstream for this answer.' })
   @Property({ type: 'json' })
   context!: ContextMessage[];
+
+  @Field(() => TurnParameters, { description: 'The sampling parameters sent upstream with it.' })
+  @Property({ type: 'json' })
+  parameters: TurnParameters = {};
 
   @Field(() => Int)
   @Property({ type: 'integer' })

@@ -1,5 +1,6 @@
-import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, Int } from 'type-graphql';
 import { badInput } from '../../lib';
+import { MessageRole } from './chat.entities';
 import { DEFAULT_MODEL } from './session.input';
 
 export const MAX_MESSAGE_CHARS = 32_000;
@@ -61,4 +62,100 @@ export function validateFeedback(input: FeedbackInput) {
   if (comment && comment.length > MAX_COMMENT_CHARS)
     throw badInput(`comment must be at most ${MAX_COMMENT_CHARS} characters`, { field: 'comment' });
   return { grade: input.grade, comment };
+}
+
+const MAX_CONVERSATION_MESSAGES = 200;
+const MAX_CONVERSATION_CHARS = 200_000;
+
+@InputType({ description: 'A message of a conversation sent whole, the way OpenAI-style clients do.' })
+export class ChatMessageInput {
+  @Field(() => MessageRole)
+  role!: MessageRole;
+
+  @Field()
+  content!: string;
+}
+
+@InputType({ description: 'One message to answer: in a session of yours, or in a new one.' })
+export class ChatInput {
+  @Field(() => ID, { nullable: true, description: 'Continue this session; omit it to start a new one.' })
+  sessionId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The message. Give it or `messages`.' })
+  content?: string | null;
+
+  @Field(() => [ChatMessageInput], {
+    nullable: true,
+    description:
+      'A whole conversation instead of `content` (OpenAI-style, stateless): answered in a new session ' +
+      'that closes with the answer.',
+  })
+  messages?: ChatMessageInput[] | null;
+
+  @Field(() => String, { nullable: true, description: "The model; else the session's, else the platform's." })
+  model?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Title of a new session; the message start by default.',
+  })
+  title?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The marketplace agent of a new session.' })
+  agentId?: string | null;
+
+  @Field(() => Float, { nullable: true, description: '0 to 2.' })
+  temperature?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Most tokens the answer may have, 1 to 100000.' })
+  maxTokens?: number | null;
+}
+
+export interface ChatRequest {
+  sessionId: string | null;
+  /** Messages to store before the answer; the last is the one answered. */
+  messages: { role: MessageRole; content: string }[];
+  /** A stateless conversation: the messages are the whole context and the session closes after. */
+  oneShot: boolean;
+  requestedModel: string | null;
+  title: string | null;
+  agentId: string | null;
+  parameters: { temperature?: number; maxTokens?: number };
+}
+
+export function validateChat(input: ChatInput): ChatRequest {
+  const hasContent = input.content !== null && input.content !== undefined;
+  if (hasContent === Boolean(input.messages))
+    throw badInput('give either content or messages', { field: hasContent ? 'messages' : 'content' });
+  if (input.messages && input.sessionId)
+    throw badInput('messages start a new conversation: leave sessionId out', { field: 'sessionId' });
+  const { requestedModel } = validateMessage('-', input.model);
+  const messages = input.messages
+    ? validateConversation(input.messages)
+    : [{ role: MessageRole.USER, content: validateMessage(input.content!, null).content }];
+  const { temperature, maxTokens } = input;
+  if (temperature !== null && temperature !== undefined && !(temperature >= 0 && temperature <= 2))
+    throw badInput('temperature must be from 0 to 2', { field: 'temperature' });
+  if (maxTokens !== null && maxTokens !== undefined && !(maxTokens >= 1 && maxTokens <= 100_000))
+    throw badInput('maxTokens must be from 1 to 100000', { field: 'maxTokens' });
+  return {
+    sessionId: input.sessionId ?? null,
+    messages,
+    oneShot: Boolean(input.messages),
+    requestedModel,
+    title: input.title ?? null,
+    agentId: input.agentId ?? null,
+    parameters: { temperature: temperature ?? undefined, maxTokens: maxTokens ?? undefined },
+  };
+}
+
+function validateConversation(messages: ChatMessageInput[]) {
+  if (!messages.length || messages.length > MAX_CONVERSATION_MESSAGES)
+    throw badInput(`messages must hold 1 to ${MAX_CONVERSATION_MESSAGES} messages`, { field: 'messages' });
+  const total = messages.reduce((sum, message) => sum + message.content.length, 0);
+  if (total > MAX_CONVERSATION_CHARS)
+    throw badInput(`messages must total at most ${MAX_CONVERSATION_CHARS} characters`, { field: 'messages' });
+  if (messages.at(-1)!.role !== MessageRole.USER)
+    throw badInput('the last message must be from the user: it is the one answered', { field: 'messages' });
+  return messages.map(({ role, content }) => ({ role, content }));
 }

@@ -1,18 +1,35 @@
-import { loadConfig, projectVersion } from '../../lib';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { loadConfig, projectVersion, type EntityManager, type Logger } from '../../lib';
 import { CircuitBreaker } from './chat.breaker';
 import type { PriceTable } from './chat.pricing';
 import { LlmProvider, type ProbeResult } from './chat.upstream';
 
-/** The one provider `LLM_BASE_URL` configures; a model → provider map would add more names. */
+/** The provider `LLM_BASE_URL` configures; it answers every model no other provider claims. */
 export const DEFAULT_PROVIDER = 'default';
-const PROBE_INTERVAL_MS = 30_000;
+/** Replicas reload provider keys from the table when one of them changes a key. */
+export const PROVIDER_KEYS_TOPIC = 'sessions.provider-keys';
+export const PROBE_INTERVAL_MS = 30_000;
+
+interface ProviderRoute {
+  provider: LlmProvider;
+  /** Model patterns as configured, `*` matching any characters. */
+  models: string[];
+  patterns: RegExp[];
+}
 
 export interface ChatSettings {
   defaultModel: string;
-  prices: PriceTable;
+  /** The price of a model: its own from LLM_MODEL_PRICES, else the defaults. */
+  pricesOf(model: string): PriceTable;
   /** By name; empty when no upstream is configured. */
   providers: Map<string, LlmProvider>;
+  /** Longest silence a live turn can go without recording anything (retries included). */
+  maxTurnSilenceMs: number;
+  routes: ProviderRoute[];
 }
+
+const pattern = (glob: string) =>
+  new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
 let settings: ChatSettings | undefined;
 
@@ -23,35 +40,92 @@ let settings: ChatSettings | undefined;
 export function chatSettings(): ChatSettings {
   if (settings) return settings;
   const config = loadConfig();
-  const providers = new Map<string, LlmProvider>();
+  const breaker = () =>
+    new CircuitBreaker({
+      threshold: config.LLM_BREAKER_FAILURES,
+      cooldownMs: config.LLM_BREAKER_COOLDOWN_SECONDS * 1000,
+    });
+  const provider = (name: string, baseUrl: string, apiKey: string | undefined) =>
+    new LlmProvider({ name, baseUrl, apiKey, timeoutMs: config.LLM_TIMEOUT_MS, breaker: breaker() });
+  const routes: ProviderRoute[] = (config.LLM_PROVIDERS ?? []).map((p) => ({
+    provider: provider(p.name, p.baseUrl, p.apiKey),
+    models: p.models,
+    patterns: p.models.map(pattern),
+  }));
   if (config.LLM_BASE_URL)
-    providers.set(
-      DEFAULT_PROVIDER,
-      new LlmProvider({
-        name: DEFAULT_PROVIDER,
-        baseUrl: config.LLM_BASE_URL,
-        apiKey: config.LLM_API_KEY,
-        timeoutMs: config.LLM_TIMEOUT_MS,
-        breaker: new CircuitBreaker({
-          threshold: config.LLM_BREAKER_FAILURES,
-          cooldownMs: config.LLM_BREAKER_COOLDOWN_SECONDS * 1000,
-        }),
-      }),
-    );
+    routes.push({
+      provider: provider(DEFAULT_PROVIDER, config.LLM_BASE_URL, config.LLM_API_KEY),
+      models: ['*'],
+      patterns: [/.*/],
+    });
+  const defaults: PriceTable = {
+    perThousandTokensMicroUsd: BigInt(config.LLM_PRICE_PER_1K_TOKENS_MICRO_USD),
+    perCallMicroUsd: BigInt(config.LLM_PRICE_PER_CALL_MICRO_USD),
+  };
+  const modelPrices = config.LLM_MODEL_PRICES ?? {};
   settings = {
     defaultModel: config.LLM_DEFAULT_MODEL,
-    prices: {
-      perThousandTokensMicroUsd: BigInt(config.LLM_PRICE_PER_1K_TOKENS_MICRO_USD),
-      perCallMicroUsd: BigInt(config.LLM_PRICE_PER_CALL_MICRO_USD),
+    pricesOf(model) {
+      const own = modelPrices[model];
+      return own
+        ? { perThousandTokensMicroUsd: BigInt(own.perThousandTokens), perCallMicroUsd: BigInt(own.perCall) }
+        : defaults;
     },
-    providers,
+    providers: new Map(routes.map(({ provider }) => [provider.name, provider])),
+    maxTurnSilenceMs: 2 * config.LLM_TIMEOUT_MS + 60_000,
+    routes,
   };
   return settings;
 }
 
-/** The provider that answers `model`; one for now. */
-export function providerFor(_model: string): LlmProvider | undefined {
-  return chatSettings().providers.get(DEFAULT_PROVIDER);
+/** The provider that answers `model`: the first whose patterns match, in configuration order. */
+export function providerFor(model: string): LlmProvider | undefined {
+  return chatSettings().routes.find(({ patterns }) => patterns.some((p) => p.test(model)))?.provider;
+}
+
+/** The model patterns a provider answers, as configured. */
+export const modelPatternsOf = (name: string): string[] =>
+  chatSettings().routes.find(({ provider }) => provider.name === name)?.models ?? [];
+
+// Provider keys set through the API: stored encrypted, so a database dump does not leak them.
+
+const keyOf = (secret: string) =>
+  Buffer.from(hkdfSync('sha256', secret, 'agentry', 'sessions/provider-keys', 32));
+
+export function sealKey(apiKey: string, secret: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', keyOf(secret), iv);
+  const sealed = Buffer.concat([cipher.update(apiKey, 'utf8'), cipher.final()]);
+  return ['v1', iv, cipher.getAuthTag(), sealed].map((part) => part.toString('base64url')).join('.');
+}
+
+export function openKey(ciphertext: string, secret: string): string {
+  const [, iv, tag, sealed] = ciphertext.split('.').map((part) => Buffer.from(part, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), iv);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(sealed), decipher.final()]).toString('utf8');
+}
+
+/** Gives every configured provider the key stored for it, or back its configured one. */
+export async function loadProviderKeys(em: EntityManager, secret: string, log: Logger): Promise<void> {
+  const rows = await em.execute<{ provider: string; ciphertext: string }[]>(
+    `select "provider", "ciphertext" from "sessions"."provider_key"`,
+  );
+  const stored = new Map(rows.map((row) => [row.provider, row.ciphertext]));
+  for (const provider of chatSettings().providers.values()) {
+    const ciphertext = stored.get(provider.name);
+    let key: string | undefined;
+    try {
+      key = ciphertext === undefined ? undefined : openKey(ciphertext, secret);
+    } catch {
+      // The platform secret changed since the key was set: the key must be set again.
+      log.warn(
+        { provider: provider.name },
+        'stored provider key cannot be decrypted; using the configured one',
+      );
+    }
+    provider.useKey(key);
+  }
 }
 
 export enum GatewayMode {
@@ -66,26 +140,40 @@ export enum GatewayMode {
 export interface GatewayProbe {
   connected: boolean;
   mode: GatewayMode;
+  /** Every model the reachable providers list. */
   models: string[];
+  /** Per provider: reachable, and its models when it lists them. */
+  providers: { name: string; reachable: boolean; models: string[] | null }[];
   probedAt: Date;
   version: string;
 }
 
 let lastProbe: { at: number; result: Promise<GatewayProbe> } | undefined;
 
-/** Probes the upstream at first use, then at most every 30 s; concurrent callers share one probe. */
+/**
+ * Probes every provider (GET /models) at first use, then at most every 30 s; concurrent callers
+ * share one probe. Connected when any provider answers; enhanced when every reachable one lists models.
+ */
 export function gatewayProbe(now = Date.now()): Promise<GatewayProbe> {
   if (lastProbe && now - lastProbe.at < PROBE_INTERVAL_MS) return lastProbe.result;
-  const provider = chatSettings().providers.get(DEFAULT_PROVIDER);
-  const result = (
-    provider ? provider.probe() : Promise.resolve<ProbeResult>({ reachable: false, models: null })
-  ).then(({ reachable, models }) => ({
-    connected: reachable,
-    mode: !reachable ? GatewayMode.DISCONNECTED : models ? GatewayMode.ENHANCED : GatewayMode.PORTABLE,
-    models: models ?? [],
-    probedAt: new Date(),
-    version: projectVersion(),
-  }));
+  const providers = [...chatSettings().providers.values()];
+  const result = Promise.all(
+    providers.map(async (provider) => ({ name: provider.name, ...(await provider.probe()) })),
+  ).then((probes) => {
+    const reachable = probes.filter((p: ProbeResult) => p.reachable);
+    return {
+      connected: reachable.length > 0,
+      mode: !reachable.length
+        ? GatewayMode.DISCONNECTED
+        : reachable.every((p) => p.models)
+          ? GatewayMode.ENHANCED
+          : GatewayMode.PORTABLE,
+      models: [...new Set(reachable.flatMap((p) => p.models ?? []))],
+      providers: probes,
+      probedAt: new Date(),
+      version: projectVersion(),
+    };
+  });
   lastProbe = { at: now, result };
   return result;
 }

@@ -14,18 +14,31 @@ import {
 } from 'type-graphql';
 import { AppError, conflict, flushUnique, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
 import { Feedback, Message, MessageRole, Turn, TurnStatus, UsageRecord } from './chat.entities';
-import { ChatEvent, ChatEventStream, chatTopic, fromPayload, type ChatEventPayload } from './chat.events';
+import {
+  ChatEvent,
+  ChatEventKind,
+  ChatEventStream,
+  chatTopic,
+  fromPayload,
+  type ChatEventPayload,
+} from './chat.events';
 import {
   ChatEventsArgs,
+  ChatInput,
   chooseModel,
   FeedbackInput,
+  validateChat,
   validateChatEventsArgs,
   validateFeedback,
-  validateMessage,
+  type ChatRequest,
 } from './chat.input';
+import { approximateTokens } from './chat.pricing';
+import { tipsFor, TurnTip } from './chat.tips';
 import { chatSettings, providerFor } from './chat.providers';
 import { abortLocalTurn, CANCEL_TOPIC, startTurn } from './chat.turns';
 import { Session, SessionStatus } from './session.entity';
+import { DEFAULT_MODEL, validateStartSession } from './session.input';
+import { ownedSession } from './session.resolver';
 
 /** How many earlier messages go upstream with a new one. */
 const CONTEXT_MESSAGES = 50;
@@ -41,6 +54,105 @@ export async function cancelTurnAnywhere(ctx: SubgraphContext, turnId: string): 
   if (!abortLocalTurn(turnId)) await ctx.pubsub.publish(CANCEL_TOPIC, { turnId });
 }
 
+const isFinal = (kind: ChatEventKind) => kind === ChatEventKind.COMPLETED || kind === ChatEventKind.ERROR;
+
+/** A turn stored and ready to answer; `start` runs it and resolves once it is recorded. */
+interface PreparedTurn {
+  turn: Turn;
+  start(): Promise<void>;
+}
+
+/**
+ * Checks and stores a message (opening its session if needed) and prepares its answer, so a
+ * subscriber can listen before the first token. Every refusal happens here, before anything streams.
+ */
+async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<PreparedTurn> {
+  const existing = request.sessionId ? await ownedSession(ctx, request.sessionId) : null;
+  if (existing?.status === SessionStatus.CLOSED)
+    throw conflict(`session ${existing.id} is closed`, { id: existing.id });
+  const opened = existing
+    ? null
+    : validateStartSession({
+        title: request.title ?? request.messages.at(-1)!.content.slice(0, 80),
+        model: request.requestedModel ?? undefined,
+        agentId: request.agentId ?? undefined,
+      });
+  const settings = chatSettings();
+  const choice = chooseModel(request.requestedModel, existing?.model ?? DEFAULT_MODEL, settings.defaultModel);
+  const provider = providerFor(choice.model);
+  if (!provider) throw upstreamUnavailable('no upstream LLM is configured (LLM_BASE_URL)');
+  if (!provider.breaker.allowsCalls)
+    throw upstreamUnavailable(`provider ${provider.name} is unavailable (circuit open)`, {
+      retryAt: provider.breaker.retryAt?.toISOString(),
+    });
+
+  const history =
+    existing && !request.oneShot
+      ? await ctx.em.find(
+          Message,
+          { sessionId: existing.id },
+          { orderBy: { id: 'desc' }, limit: CONTEXT_MESSAGES },
+        )
+      : [];
+  const context = [...history.reverse(), ...request.messages].map(({ role, content }) => ({ role, content }));
+  let turn: Turn;
+  try {
+    turn = await ctx.em.transactional(async (tx) => {
+      const session = existing ?? tx.create(Session, { ...opened!, ownerId: ctx.me().accountId });
+      // No relations are mapped, so the unit of work cannot order the inserts by foreign key.
+      await tx.flush();
+      const stored = request.messages.map(({ role, content }) =>
+        tx.create(Message, { sessionId: session.id, role, content, tokens: approximateTokens(content) }),
+      );
+      await tx.flush();
+      const created = tx.create(Turn, {
+        sessionId: session.id,
+        ownerId: session.ownerId,
+        userMessageId: stored.at(-1)!.id,
+        provider: provider.name,
+        ...choice,
+        context,
+        parameters: request.parameters,
+      });
+      await tx.flush();
+      await tx.execute(
+        `update "sessions"."session" set "message_count" = "message_count" + ? where "id" = ?`,
+        [stored.length, session.id],
+      );
+      return created;
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException)
+      throw conflict('an answer is still streaming in this session; wait for it or cancel it', {
+        id: existing?.id,
+      });
+    throw error;
+  }
+  const deps = { em: ctx.em, pubsub: ctx.pubsub, log: ctx.log };
+  const plan = { turn, provider, prices: settings.pricesOf(choice.model), closeSession: request.oneShot };
+  return { turn, start: () => startTurn(deps, plan) };
+}
+
+/** The events of one turn, ending with its last; a subscriber who leaves early cancels the answer. */
+async function* eventsOfTurn(
+  stream: AsyncIterableIterator<ChatEventPayload>,
+  turnId: string,
+  abandon: () => Promise<void>,
+): AsyncGenerator<ChatEventPayload> {
+  let ended = false;
+  try {
+    for await (const event of stream) {
+      if (event.turnId !== turnId) continue;
+      ended = isFinal(event.kind);
+      yield event;
+      if (ended) return;
+    }
+  } finally {
+    await stream.return?.();
+    if (!ended) await abandon();
+  }
+}
+
 @Resolver(() => Turn)
 export class ChatResolver {
   @RequiresScopes('orders')
@@ -54,62 +166,47 @@ export class ChatResolver {
     @Arg('model', () => String, { nullable: true }) model: string | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Turn> {
-    const message = validateMessage(content, model);
-    const session = await ctx.getOwned(Session, sessionId, ownerOf);
-    if (session.status === SessionStatus.CLOSED)
-      throw conflict(`session ${session.id} is closed`, { id: session.id });
-    const settings = chatSettings();
-    const choice = chooseModel(message.requestedModel, session.model, settings.defaultModel);
-    const provider = providerFor(choice.model);
-    if (!provider) throw upstreamUnavailable('no upstream LLM is configured (LLM_BASE_URL)');
-    if (!provider.breaker.allowsCalls)
-      throw upstreamUnavailable(`provider ${provider.name} is unavailable (circuit open)`, {
-        retryAt: provider.breaker.retryAt?.toISOString(),
-      });
-
-    const history = await ctx.em.find(
-      Message,
-      { sessionId: session.id },
-      { orderBy: { id: 'desc' }, limit: CONTEXT_MESSAGES },
-    );
-    const context = [...history.reverse(), { role: MessageRole.USER, content: message.content }].map(
-      ({ role, content }) => ({ role, content }),
-    );
-    let turn: Turn;
-    try {
-      turn = await ctx.em.transactional(async (tx) => {
-        const userMessage = tx.create(Message, {
-          sessionId: session.id,
-          role: MessageRole.USER,
-          content: message.content,
-          tokens: Math.ceil(message.content.length / 4),
-        });
-        // No relations are mapped, so the unit of work cannot order the inserts by foreign key.
-        await tx.flush();
-        const created = tx.create(Turn, {
-          sessionId: session.id,
-          ownerId: session.ownerId,
-          userMessageId: userMessage.id,
-          provider: provider.name,
-          ...choice,
-          context,
-        });
-        await tx.flush();
-        await tx.execute(
-          `update "sessions"."session" set "message_count" = "message_count" + 1 where "id" = ?`,
-          [session.id],
-        );
-        return created;
-      });
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException)
-        throw conflict('an answer is still streaming in this session; wait for it or cancel it', {
-          id: session.id,
-        });
-      throw error;
-    }
-    startTurn({ em: ctx.em, pubsub: ctx.pubsub, log: ctx.log }, turn, provider, settings.prices);
+    const { turn, start } = await prepareTurn(ctx, validateChat({ sessionId, content, model }));
+    void start();
     return turn;
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => Turn, {
+    description:
+      'Sends a message (in a new session when sessionId is left out) and waits for the whole answer. ' +
+      'A failed answer is a turn with an errorCode, not an error.',
+  })
+  async chat(@Arg('input') input: ChatInput, @Ctx() ctx: SubgraphContext): Promise<Turn> {
+    const { turn, start } = await prepareTurn(ctx, validateChat(input));
+    await start();
+    return ctx.em.fork().findOneOrFail(Turn, turn.id);
+  }
+
+  @RequiresScopes('orders')
+  @Subscription(() => ChatEvent, {
+    description:
+      'Sends a message (in a new session when sessionId is left out) and streams its answer: STARTED, ' +
+      'TOKENs, then COMPLETED or ERROR, where the stream ends. Unsubscribing early cancels the answer.',
+    subscribe: async ({
+      args,
+      context,
+    }: SubscribeResolverData<unknown, { input: ChatInput }, SubgraphContext>) => {
+      const request = validateChat(args.input);
+      const live = context.pubsub.subscribe(chatTopic(context.me().accountId));
+      try {
+        const { turn, start } = await prepareTurn(context, request);
+        const stream = await ChatEventStream.open({ live, em: context.em, sessionId: turn.sessionId });
+        void start();
+        return eventsOfTurn(stream, turn.id, () => cancelTurnAnywhere(context, turn.id));
+      } catch (error) {
+        await live.return?.();
+        throw error;
+      }
+    },
+  })
+  chatStream(@Root() payload: ChatEventPayload, @Arg('input') _input: ChatInput): ChatEvent {
+    return fromPayload(payload);
   }
 
   @RequiresScopes('orders')
@@ -135,9 +232,7 @@ export class ChatResolver {
       'Reconnect with afterSeq = the last seq you saw to miss nothing.',
     subscribe: async ({ args, context }: SubscribeResolverData<unknown, ChatEventsArgs, SubgraphContext>) => {
       const { sessionId, afterSeq } = validateChatEventsArgs(args);
-      const owner = sessionId
-        ? (await context.getOwned(Session, sessionId, ownerOf)).ownerId
-        : context.me().accountId;
+      const owner = sessionId ? (await ownedSession(context, sessionId)).ownerId : context.me().accountId;
       return ChatEventStream.open({
         live: context.pubsub.subscribe(chatTopic(owner)),
         em: context.em,
@@ -203,6 +298,14 @@ export class ChatResolver {
   @FieldResolver(() => UsageRecord, { nullable: true, description: 'Metered once the answer ends.' })
   usage(@Root() turn: Turn, @Ctx() ctx: SubgraphContext): Promise<UsageRecord | null> {
     return ctx.em.findOne(UsageRecord, { turnId: turn.id });
+  }
+
+  @FieldResolver(() => [TurnTip], {
+    description: 'Heuristic remarks on the turn (latency, context size, …).',
+  })
+  async tips(@Root() turn: Turn, @Ctx() ctx: SubgraphContext): Promise<TurnTip[]> {
+    const usage = await ctx.em.findOne(UsageRecord, { turnId: turn.id });
+    return tipsFor(turn, usage?.estimated ?? false);
   }
 
   @FieldResolver(() => Feedback, { nullable: true })

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, Logger, PubSub } from '../../lib';
 import { Message, MessageRole, Turn, TurnStatus, UsageRecord } from './chat.entities';
 import {
@@ -38,25 +39,32 @@ export async function abortAllTurns(): Promise<void> {
   await Promise.all(turns.map((turn) => turn.done));
 }
 
-/** Starts answering in the background; the caller returns at once. Never throws. */
-export function startTurn(deps: TurnDeps, turn: Turn, provider: LlmProvider, prices: PriceTable): void {
+/** What a turn's runner knows when it starts. */
+export interface TurnPlan {
+  turn: Turn;
+  provider: LlmProvider;
+  prices: PriceTable;
+  /** Close the session once this answer is recorded (one-shot OpenAI-style calls). */
+  closeSession?: boolean;
+}
+
+/** Starts answering in the background; resolves once the turn is recorded. Never rejects. */
+export function startTurn(deps: TurnDeps, plan: TurnPlan): Promise<void> {
   const controller = new AbortController();
-  const done = runTurn(deps, turn, provider, prices, controller.signal)
+  const { turn } = plan;
+  const done = runTurn(deps, plan, controller.signal)
     .catch((error: unknown) => deps.log.error({ err: error, turnId: turn.id }, 'turn failed to record'))
     .finally(() => running.delete(turn.id));
   running.set(turn.id, { controller, done });
+  return done;
 }
 
-async function runTurn(
-  deps: TurnDeps,
-  turn: Turn,
-  provider: LlmProvider,
-  prices: PriceTable,
-  signal: AbortSignal,
-): Promise<void> {
-  const em = deps.em.fork();
-  let seq = await lastSeq(em, turn.sessionId);
-  const event = (kind: ChatEventKind, fields: Partial<ChatEventPayload> = {}): ChatEventPayload => ({
+/** One event of a turn, numbered after the session's last one. */
+type EventOf = (kind: ChatEventKind, fields?: Partial<ChatEventPayload>) => ChatEventPayload;
+
+function eventsOf(turn: Turn, lastSeq: number): EventOf {
+  let seq = lastSeq;
+  return (kind, fields = {}) => ({
     sessionId: turn.sessionId,
     turnId: turn.id,
     seq: ++seq,
@@ -67,6 +75,12 @@ async function runTurn(
     at: new Date().toISOString(),
     ...fields,
   });
+}
+
+async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
+  const { turn, provider } = plan;
+  const em = deps.em.fork();
+  const event = eventsOf(turn, await lastSeq(em, turn.sessionId));
   // Publishes go one after another so subscribers mostly see seq order (they reorder anyway).
   let published = Promise.resolve();
   const publish = (payload: ChatEventPayload) => {
@@ -92,7 +106,7 @@ async function runTurn(
       role: role.toLowerCase() as UpstreamMessage['role'],
       content,
     }));
-    for await (const chunk of provider.stream(turn.model, messages, signal)) {
+    for await (const chunk of provider.stream(turn.model, messages, signal, turn.parameters)) {
       if (chunk.kind === 'usage') {
         reported = chunk;
         continue;
@@ -113,9 +127,43 @@ async function runTurn(
       deps.log.error({ err: error, turnId: turn.id }, 'turn stream failed');
   }
 
+  const last = await recordEnd(em, {
+    turn,
+    prices: plan.prices,
+    answer,
+    reported,
+    failure,
+    event,
+    latencyMs: Math.round(performance.now() - startedAt),
+    firstTokenLatencyMs: firstTokenMs,
+    closeSession: plan.closeSession ?? false,
+  });
+  if (last) publish(last);
+  await published;
+}
+
+interface TurnEnd {
+  turn: Turn;
+  prices: PriceTable;
+  answer: string;
+  reported?: { promptTokens: number; completionTokens: number };
+  failure?: { code: string; message: string };
+  event: EventOf;
+  latencyMs: number | null;
+  firstTokenLatencyMs: number | null;
+  closeSession: boolean;
+}
+
+/**
+ * Records how a turn ended, all in one transaction: the assistant message (what came, complete or
+ * not), the metered usage, the session's counters and the final event. Returns that event to
+ * publish, or nothing when the turn had already been recorded (by the sweep, or its runner).
+ */
+async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayload | undefined> {
+  const { turn, answer, failure } = end;
   const answered = answer !== '' || !failure;
-  const tokens: TokenUsage = reported
-    ? { ...reported, estimated: false }
+  const tokens: TokenUsage = end.reported
+    ? { ...end.reported, estimated: false }
     : {
         promptTokens: approximateTokens(turn.context.map((message) => message.content).join('\n')),
         completionTokens: approximateTokens(answer),
@@ -126,18 +174,19 @@ async function runTurn(
     ? {
         ...tokens,
         totalTokens: tokens.promptTokens + tokens.completionTokens,
-        costMicroUsd: priceOf(tokens, prices),
+        costMicroUsd: priceOf(tokens, end.prices),
       }
     : null;
   const error: ChatError | null = failure ? { code: failure.code, message: failure.message } : null;
   const status = !failure ? TurnStatus.COMPLETE : answered ? TurnStatus.INTERRUPTED : TurnStatus.FAILED;
-  const last = event(failure ? ChatEventKind.ERROR : ChatEventKind.COMPLETED, {
+  const last = end.event(failure ? ChatEventKind.ERROR : ChatEventKind.COMPLETED, {
     usage: usage && toUsageWire(usage),
     error,
   });
 
-  await em.transactional(async (tx) => {
-    const stored = await tx.findOneOrFail(Turn, turn.id);
+  return em.transactional(async (tx) => {
+    const stored = await tx.findOneOrFail(Turn, turn.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (stored.status !== TurnStatus.RUNNING) return undefined;
     let messages = 0;
     if (answered) {
       const message = tx.create(Message, {
@@ -156,8 +205,8 @@ async function runTurn(
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
       costMicroUsd: usage?.costMicroUsd ?? 0n,
-      latencyMs: Math.round(performance.now() - startedAt),
-      firstTokenLatencyMs: firstTokenMs,
+      latencyMs: end.latencyMs,
+      firstTokenLatencyMs: end.firstTokenLatencyMs,
       errorCode: error?.code ?? null,
       errorMessage: error?.message ?? null,
       finishedAt: new Date(),
@@ -179,18 +228,70 @@ async function runTurn(
     // Counters are incremented in place so a concurrent close never loses them.
     await tx.execute(
       `update "sessions"."session" set "message_count" = "message_count" + ?, "input_tokens" = "input_tokens" + ?,
-         "output_tokens" = "output_tokens" + ?, "cost_micro_usd" = "cost_micro_usd" + ? where "id" = ?`,
+         "output_tokens" = "output_tokens" + ?, "cost_micro_usd" = "cost_micro_usd" + ?,
+         "status" = case when ? then 'CLOSED' else "status" end,
+         "ended_at" = case when ? then coalesce("ended_at", now()) else "ended_at" end
+       where "id" = ?`,
       [
         messages,
         usage?.promptTokens ?? 0,
         usage?.completionTokens ?? 0,
         String(usage?.costMicroUsd ?? 0n),
+        end.closeSession,
+        end.closeSession,
         turn.sessionId,
       ],
     );
     // The final event is written with the turn: it exists exactly when the turn has ended.
     await storeEvent(tx, last);
+    return last;
   });
-  publish(last);
-  await published;
+}
+
+/**
+ * Ends turns whose runner died (a crashed or killed replica): a turn still RUNNING that no process
+ * here runs and that recorded nothing for longer than any live runner stays silent. What it had
+ * streamed is kept as an interrupted answer. Returns how many were ended.
+ */
+export async function sweepAbandonedTurns(
+  deps: TurnDeps,
+  maxSilenceMs: number,
+  pricesOf: (model: string) => PriceTable,
+) {
+  const em = deps.em.fork();
+  const stale = await em.execute<{ id: string }[]>(
+    `select t."id" from "sessions"."turn" t
+      where t."status" = 'RUNNING'
+        and greatest(t."created_at", (select max(e."at") from "sessions"."chat_event" e where e."turn_id" = t."id"))
+            < now() - make_interval(secs => ?)
+      limit 100`,
+    [maxSilenceMs / 1000],
+  );
+  let ended = 0;
+  for (const { id } of stale) {
+    if (running.has(id)) continue;
+    const turn = await em.findOneOrFail(Turn, id);
+    const tokens = await em.execute<{ delta: string }[]>(
+      `select "delta" from "sessions"."chat_event" where "turn_id" = ? and "kind" = 'TOKEN' order by "seq"`,
+      [id],
+    );
+    const last = await recordEnd(em, {
+      turn,
+      prices: pricesOf(turn.model),
+      answer: tokens.map((row) => row.delta).join(''),
+      failure: {
+        code: 'UPSTREAM_INTERRUPTED',
+        message: 'the answer stopped: the server running it went away',
+      },
+      event: eventsOf(turn, await lastSeq(em, turn.sessionId)),
+      latencyMs: null,
+      firstTokenLatencyMs: null,
+      closeSession: false,
+    });
+    if (last) {
+      ended++;
+      await deps.pubsub.publish(chatTopic(turn.ownerId), last);
+    }
+  }
+  return ended;
 }

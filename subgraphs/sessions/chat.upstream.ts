@@ -51,14 +51,36 @@ export interface ProbeResult {
   models: string[] | null;
 }
 
+/** Sampling parameters passed through to the upstream; unset ones are left to it. */
+export interface SamplingParameters {
+  temperature?: number;
+  maxTokens?: number;
+}
+
 /** One OpenAI-compatible server: streaming chat completions behind a circuit breaker. */
 export class LlmProvider {
   readonly name: string;
   readonly breaker: CircuitBreaker;
+  /** A key set through the API, which replaces the configured one. */
+  private keyOverride: string | undefined;
 
   constructor(private readonly options: ProviderOptions) {
     this.name = options.name;
     this.breaker = options.breaker;
+  }
+
+  useKey(apiKey: string | undefined): void {
+    this.keyOverride = apiKey;
+  }
+
+  /** Whether calls carry a key (the one set through the API, else the configured one). */
+  get hasKey(): boolean {
+    return Boolean(this.keyOverride ?? this.options.apiKey);
+  }
+
+  /** Where the key in use comes from. */
+  get keySource(): 'api' | 'config' | null {
+    return this.keyOverride ? 'api' : this.options.apiKey ? 'config' : null;
   }
 
   /** The base URL without credentials, safe to show. */
@@ -73,10 +95,8 @@ export class LlmProvider {
   }
 
   private headers(): Record<string, string> {
-    return {
-      'content-type': 'application/json',
-      ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-    };
+    const apiKey = this.keyOverride ?? this.options.apiKey;
+    return { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
   }
 
   /** Streams one answer; throws {@link UpstreamError}. Aborting `signal` ends the upstream request. */
@@ -84,6 +104,7 @@ export class LlmProvider {
     model: string,
     messages: UpstreamMessage[],
     signal: AbortSignal,
+    parameters: SamplingParameters = {},
   ): AsyncGenerator<UpstreamChunk> {
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.tryAcquire())
@@ -97,7 +118,7 @@ export class LlmProvider {
         );
       let tokens = 0;
       try {
-        for await (const chunk of this.attempt(model, messages, signal)) {
+        for await (const chunk of this.attempt(model, messages, signal, parameters)) {
           if (chunk.kind === 'token') tokens++;
           yield chunk;
         }
@@ -121,6 +142,7 @@ export class LlmProvider {
     model: string,
     messages: UpstreamMessage[],
     signal: AbortSignal,
+    { temperature, maxTokens }: SamplingParameters,
   ): AsyncGenerator<UpstreamChunk> {
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -139,7 +161,14 @@ export class LlmProvider {
       const response = await fetch(this.endpoint('/chat/completions'), {
         method: 'POST',
         headers: { ...this.headers(), accept: 'text/event-stream' },
-        body: JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } }),
+        body: JSON.stringify({
+          model,
+          messages,
+          temperature,
+          max_tokens: maxTokens,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
         signal: controller.signal,
       });
       if (!response.ok) throw await errorFromResponse(response);

@@ -1,7 +1,15 @@
 import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
-import { AppError, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
+import { AppError, badInput, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
 import { BreakerState } from './chat.breaker';
-import { chatSettings, gatewayProbe, GatewayMode } from './chat.providers';
+import {
+  chatSettings,
+  gatewayProbe,
+  GatewayMode,
+  loadProviderKeys,
+  modelPatternsOf,
+  PROVIDER_KEYS_TOPIC,
+  sealKey,
+} from './chat.providers';
 import type { LlmProvider } from './chat.upstream';
 
 registerEnumType(BreakerState, {
@@ -26,10 +34,25 @@ class LlmProviderStatus {
 
   @Field(() => Date, { nullable: true, description: 'When an open breaker lets a trial call through.' })
   retryAt!: Date | null;
+
+  @Field(() => [String], { description: 'The model patterns it answers (`*` matches anything).' })
+  models!: string[];
+
+  @Field({ description: 'Whether calls carry an API key (its value is never shown).' })
+  keySet!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: '"api" when set through setProviderKey, "config" from the environment.',
+  })
+  keySource!: string | null;
 }
 
 const statusOf = (provider: LlmProvider): LlmProviderStatus => ({
   name: provider.name,
+  models: modelPatternsOf(provider.name),
+  keySet: provider.hasKey,
+  keySource: provider.keySource,
   state: provider.breaker.state,
   consecutiveFailures: provider.breaker.consecutiveFailures,
   lastError: provider.breaker.lastError,
@@ -87,6 +110,20 @@ class GatewayStatus {
   probedAt!: Date;
 }
 
+function adminProvider(ctx: SubgraphContext, name: string, action: string): LlmProvider {
+  if (ctx.me().role !== 'ADMIN') throw new AppError('FORBIDDEN', `only an admin may ${action}`);
+  const provider = chatSettings().providers.get(name);
+  if (!provider) throw notFound('Provider', name);
+  return provider;
+}
+
+/** Reloads the keys here at once, and on every other replica through the pub/sub. */
+async function keysChanged(ctx: SubgraphContext, provider: LlmProvider): Promise<LlmProviderStatus> {
+  await loadProviderKeys(ctx.em, ctx.jwtSecret, ctx.log);
+  await ctx.pubsub.publish(PROVIDER_KEYS_TOPIC, { provider: provider.name });
+  return statusOf(provider);
+}
+
 @Resolver()
 export class GatewayResolver {
   @RequiresScopes('orders')
@@ -98,12 +135,45 @@ export class GatewayResolver {
   @RequiresScopes('orders')
   @Mutation(() => LlmProviderStatus, { description: "Closes a provider's circuit breaker. Admins only." })
   resetCircuitBreaker(@Arg('provider') name: string, @Ctx() ctx: SubgraphContext): LlmProviderStatus {
-    if (ctx.me().role !== 'ADMIN')
-      throw new AppError('FORBIDDEN', 'only an admin may reset a circuit breaker');
-    const provider = chatSettings().providers.get(name);
-    if (!provider) throw notFound('Provider', name);
+    const provider = adminProvider(ctx, name, 'reset a circuit breaker');
     provider.breaker.reset();
     return statusOf(provider);
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => LlmProviderStatus, {
+    description: "Sets a provider's API key, stored encrypted and never shown again. Admins only.",
+  })
+  async setProviderKey(
+    @Arg('provider') name: string,
+    @Arg('apiKey') apiKey: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<LlmProviderStatus> {
+    const provider = adminProvider(ctx, name, 'set a provider key');
+    const key = apiKey.trim();
+    if (!key || key.length > 4096 || /\s/.test(key))
+      throw badInput('apiKey must be 1 to 4096 characters without spaces', { field: 'apiKey' });
+    await ctx.em.execute(
+      `insert into "sessions"."provider_key" ("provider", "ciphertext", "updated_by") values (?, ?, ?)
+       on conflict ("provider") do update set "ciphertext" = excluded."ciphertext",
+         "updated_by" = excluded."updated_by", "updated_at" = now()`,
+      [provider.name, sealKey(key, ctx.jwtSecret), ctx.me().accountId],
+    );
+    return keysChanged(ctx, provider);
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => LlmProviderStatus, {
+    description:
+      'Removes the key set through the API; the configured one (if any) is used again. Admins only.',
+  })
+  async removeProviderKey(
+    @Arg('provider') name: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<LlmProviderStatus> {
+    const provider = adminProvider(ctx, name, 'remove a provider key');
+    await ctx.em.execute(`delete from "sessions"."provider_key" where "provider" = ?`, [provider.name]);
+    return keysChanged(ctx, provider);
   }
 
   // Public, like 001's /api/gateway-status: it says only whether chat works, never who uses it.

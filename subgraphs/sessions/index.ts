@@ -1,10 +1,18 @@
 import type { SubgraphDefinition } from '../../lib';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
-import { abortAllTurns, abortLocalTurn, CANCEL_TOPIC } from './chat.turns';
+import {
+  chatSettings,
+  gatewayProbe,
+  loadProviderKeys,
+  PROBE_INTERVAL_MS,
+  PROVIDER_KEYS_TOPIC,
+} from './chat.providers';
+import { abortAllTurns, abortLocalTurn, CANCEL_TOPIC, sweepAbandonedTurns } from './chat.turns';
 import { GatewayResolver } from './gateway.resolver';
 import { SessionsInit } from './migrations/0001-init';
 import { SessionsChat } from './migrations/0002-chat';
+import { SessionsProviders } from './migrations/0003-providers';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 
@@ -14,19 +22,58 @@ export const sessions: SubgraphDefinition = {
   migrations: [
     { name: '0001-init', class: SessionsInit },
     { name: '0002-chat', class: SessionsChat },
+    { name: '0003-providers', class: SessionsProviders },
   ],
   resolvers: [SessionResolver, ChatResolver, GatewayResolver],
   entityTypes: { Session },
-  // Cancels may reach any replica; the one running the turn aborts it. At shutdown every local
+  upstream: async () => {
+    const probe = await gatewayProbe();
+    return {
+      llm: {
+        status: probe.connected ? 'connected' : 'disconnected',
+        mode: probe.mode.toLowerCase(),
+        providers: probe.providers.map(({ name, reachable }) => ({ name, reachable })),
+        probedAt: probe.probedAt.toISOString(),
+      },
+    };
+  },
+  // Cancels may reach any replica; the one running the turn aborts it. Provider keys changed on
+  // one replica are reloaded by all. Turns whose replica died are swept. At shutdown every local
   // turn is aborted and recorded as interrupted before the database closes.
-  background: ({ pubsub, log }) => {
-    const cancels = pubsub.subscribe(CANCEL_TOPIC);
-    void (async () => {
-      for await (const message of cancels) abortLocalTurn((message as { turnId: string }).turnId);
-    })().catch((error: unknown) => log.error({ err: error }, 'turn cancel listener stopped'));
+  background: async ({ orm, pubsub, log, jwtSecret }) => {
+    const em = orm.em.fork();
+    const listen = (topic: string, handle: (message: unknown) => unknown) => {
+      const messages = pubsub.subscribe(topic);
+      void (async () => {
+        for await (const message of messages) await handle(message);
+      })().catch((error: unknown) => log.error({ err: error, topic }, 'listener stopped'));
+      return messages;
+    };
+    const reloadKeys = () =>
+      loadProviderKeys(em.fork(), jwtSecret, log).catch((error: unknown) =>
+        log.error({ err: error }, 'provider keys not loaded'),
+      );
+    const listeners = [
+      listen(CANCEL_TOPIC, (message) => abortLocalTurn((message as { turnId: string }).turnId)),
+      listen(PROVIDER_KEYS_TOPIC, reloadKeys),
+    ];
+    await reloadKeys();
+    const settings = chatSettings();
+    const sweep = () =>
+      sweepAbandonedTurns({ em, pubsub, log }, settings.maxTurnSilenceMs, settings.pricesOf)
+        .then((ended) => ended && log.warn({ ended }, 'ended turns abandoned by a stopped server'))
+        .catch((error: unknown) => log.error({ err: error }, 'abandoned turn sweep failed'));
+    void sweep();
+    const sweeper = setInterval(sweep, Math.min(60_000, settings.maxTurnSilenceMs));
+    // Capabilities are probed at start and then kept fresh, so status answers never wait on a probe.
+    const probe = () => void gatewayProbe().catch(() => undefined);
+    probe();
+    const prober = setInterval(probe, PROBE_INTERVAL_MS);
     return {
       async stop() {
-        await cancels.return?.();
+        clearInterval(sweeper);
+        clearInterval(prober);
+        await Promise.all(listeners.map((messages) => messages.return?.()));
         await abortAllTurns();
       },
     };

@@ -22,7 +22,8 @@ export class Session {
     | 'agentId'
     | 'inputTokens'
     | 'outputTokens'
-    | 'costMicroUsd';
+    | 'costMicroUsd'
+    | 'deletedAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -69,4 +70,8 @@ export class Session {
   @Field(() => BigIntScalar, { description: 'Metered price of every turn so far, in micro-USD.' })
   @Property({ type: new BigIntType('bigint') })
   costMicroUsd: bigint = 0n;
+
+  /** Deleted sessions are kept for their metered usage but read as not found. */
+  @Property({ type: 'Date', nullable: true })
+  deletedAt: Date | null = null;
 }

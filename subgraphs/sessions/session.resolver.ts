@@ -1,4 +1,16 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import {
   AccountReference,
   AgentReference,
@@ -6,6 +18,7 @@ import {
   PageArgs,
   paginate,
   reference,
+  notFound,
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
@@ -23,18 +36,53 @@ class MessageConnection extends Connection(Message) {}
 @ObjectType()
 class TurnConnection extends Connection(Turn) {}
 
+@ObjectType({ description: 'A closed session, and whether it was closed before this request.' })
+class SessionClosure {
+  @Field(() => Session)
+  session!: Session;
+
+  @Field()
+  alreadyClosed!: boolean;
+}
+
+/** One of the caller's sessions; a deleted one is not found, like another account's. */
+export async function ownedSession(ctx: SubgraphContext, id: string): Promise<Session> {
+  const session = await ctx.getOwned(Session, id, (row) => row.ownerId);
+  if (session.deletedAt) throw notFound('Session', id);
+  return session;
+}
+
+/** Closes a session (idempotent) and stops the answer streaming in it, if any. */
+async function closeOwned(ctx: SubgraphContext, session: Session): Promise<Session> {
+  if (session.status === SessionStatus.CLOSED) return session;
+  Object.assign(session, { status: SessionStatus.CLOSED, endedAt: new Date() });
+  await ctx.em.flush();
+  const running = await ctx.em.findOne(Turn, { sessionId: session.id, status: TurnStatus.RUNNING });
+  if (running) await cancelTurnAnywhere(ctx, running.id);
+  return session;
+}
+
 @Resolver(() => Session)
 export class SessionResolver {
   @RequiresScopes('orders')
   @Query(() => Session, { description: 'One of your chat sessions by id.' })
   session(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Session> {
-    return ctx.getOwned(Session, id, (session) => session.ownerId);
+    return ownedSession(ctx, id);
   }
 
   @RequiresScopes('orders')
   @Query(() => SessionConnection, { description: 'Your chat sessions, newest first.' })
   sessions(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext): Promise<SessionConnection> {
-    return paginate(ctx.em, Session, ctx.ownedWhere('ownerId'), page);
+    return paginate(ctx.em, Session, { ...ctx.ownedWhere('ownerId'), deletedAt: null }, page);
+  }
+
+  @RequiresScopes('orders')
+  @Query(() => TurnConnection, {
+    name: 'turns',
+    description: 'Your turns in every session, newest first: the model chosen for each and why.',
+  })
+  allTurns(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext): Promise<TurnConnection> {
+    return paginate(ctx.em, Turn, ctx.ownedWhere('ownerId'), page);
   }
 
   @RequiresScopes('orders')
@@ -46,16 +94,24 @@ export class SessionResolver {
   }
 
   @RequiresScopes('orders')
-  @Mutation(() => Session, {
+  @Mutation(() => SessionClosure, {
     description: 'Ends a session: no more messages, a streaming answer is stopped. Idempotent.',
   })
-  async closeSession(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Session> {
-    const session = await ctx.getOwned(Session, id, (row) => row.ownerId);
-    if (session.status === SessionStatus.CLOSED) return session;
-    Object.assign(session, { status: SessionStatus.CLOSED, endedAt: new Date() });
+  async closeSession(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<SessionClosure> {
+    const session = await ownedSession(ctx, id);
+    const alreadyClosed = session.status === SessionStatus.CLOSED;
+    return { session: await closeOwned(ctx, session), alreadyClosed };
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => Session, {
+    description:
+      'Deletes a session: it is closed and then reads as not found. Its metered usage is kept for billing.',
+  })
+  async deleteSession(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Session> {
+    const session = await closeOwned(ctx, await ownedSession(ctx, id));
+    session.deletedAt = new Date();
     await ctx.em.flush();
-    const running = await ctx.em.findOne(Turn, { sessionId: session.id, status: TurnStatus.RUNNING });
-    if (running) await cancelTurnAnywhere(ctx, running.id);
     return session;
   }
 
