@@ -3,6 +3,7 @@ import {
   AccountReference,
   Connection,
   flushUnique,
+  notFound,
   PageArgs,
   paginate,
   reference,
@@ -20,6 +21,13 @@ export class AgentResolver {
   @Query(() => Agent, { description: 'One agent by id.' })
   agent(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Agent> {
     return ctx.get(Agent, id);
+  }
+
+  @Query(() => Agent, { description: 'One agent by its ticker (any case).' })
+  async agentByTicker(@Arg('ticker') ticker: string, @Ctx() ctx: SubgraphContext): Promise<Agent> {
+    const agent = await ctx.em.findOne(Agent, { ticker: ticker.trim().toUpperCase() });
+    if (!agent) throw notFound('Agent', ticker);
+    return agent;
   }
 
   @Query(() => AgentConnection, { description: 'Marketplace listings, newest first.' })
