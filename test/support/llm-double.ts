@@ -34,6 +34,8 @@ export interface RecordedRequest {
   model: string;
   messages: { role: string; content: string }[];
   authorization: string | undefined;
+  /** The whole request body (sampling parameters and all). */
+  body: Record<string, unknown>;
   /** The client closed the connection before the answer ended. */
   aborted: boolean;
 }
@@ -105,6 +107,7 @@ export async function startLlmDouble(): Promise<LlmDouble> {
         model: String(body.model),
         messages: body.messages as RecordedRequest['messages'],
         authorization: req.headers.authorization,
+        body,
         aborted: false,
       };
       requests.push(record);
