@@ -13,7 +13,7 @@ import {
   type SubscribeResolverData,
 } from 'type-graphql';
 import { AppError, conflict, flushUnique, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
-import { Feedback, Message, MessageRole, Turn, TurnStatus, UsageRecord } from './chat.entities';
+import { Feedback, Message, Turn, TurnStatus, UsageRecord } from './chat.entities';
 import {
   ChatEvent,
   ChatEventKind,
