@@ -120,6 +120,8 @@ const useIdentityContext = (): GatewayPlugin => ({
  * The edge: request id, credentials resolved once, a per-caller rate limit, then Hive Gateway at
  * /graphql (HTTP, SSE, graphql-ws) with @authenticated / @requiresScopes enforced, plus /health.
  */
+const READMIT_AFTER_MS = 60_000;
+
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const { config, secrets, log } = options;
   const startedAt = Date.now();
@@ -189,8 +191,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     config,
     log,
     version: options.version,
-    admit: async (req) => {
-      const { limit, headers } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
+    admit: async (req, credential = credentialFrom(req.headers)) => {
+      const { limit, headers } = await admit(credential, req.socket.remoteAddress);
       return { headers, allowed: limit.allowed };
     },
   });
@@ -256,20 +258,36 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (!rest.handleUpgrade(req, socket, head))
       wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
   });
-  const admitted = new WeakMap<object, Record<string, string>>();
+  /** Per connection: its credential and the edge's last admission of it. */
+  const admitted = new WeakMap<
+    object,
+    { credential?: string; address?: string; requestId: string; headers: Record<string, string>; at: number }
+  >();
+  /**
+   * The signed identity expires (lib/identity.ts), and a key may be revoked while a connection
+   * stays open: an operation on a connection admitted over a minute ago is admitted again.
+   */
+  const operationHeaders = async (socket: object): Promise<Record<string, string>> => {
+    const entry = admitted.get(socket);
+    if (!entry) return {};
+    if (Date.now() - entry.at > READMIT_AFTER_MS) {
+      const { headers } = await admit(entry.credential, entry.address);
+      Object.assign(entry, { headers, at: Date.now() });
+    }
+    return { ...entry.headers, [REQUEST_ID_HEADER]: entry.requestId };
+  };
   const ws = useServer<Record<string, unknown>, WsExtra>(
     {
-      ...getGraphQLWSOptions<Record<string, unknown>, WsExtra>(gateway, (ctx) => ({
+      ...getGraphQLWSOptions<Record<string, unknown>, WsExtra>(gateway, async (ctx) => ({
         request: new Request(`http://router${gateway.graphqlEndpoint}`, {
-          headers: admitted.get(ctx.extra.socket) ?? {},
+          headers: await operationHeaders(ctx.extra.socket),
         }),
       })),
       // Credentials come in connectionParams (`authorization` or `x-api-key`); refused ones close with 4401.
       onConnect: async (ctx) => {
-        const { limit, headers } = await admit(
-          credentialFrom(ctx.connectionParams),
-          ctx.extra.request.socket.remoteAddress,
-        );
+        const credential = credentialFrom(ctx.connectionParams);
+        const address = ctx.extra.request.socket.remoteAddress;
+        const { limit, headers } = await admit(credential, address);
         if (!limit.allowed) {
           ctx.extra.socket.close(4429, 'Too many requests');
           return false;
@@ -279,7 +297,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           return false;
         }
         const requestId = requestIdFrom(ctx.connectionParams?.[REQUEST_ID_HEADER] as string | undefined);
-        admitted.set(ctx.extra.socket, { ...headers, [REQUEST_ID_HEADER]: requestId });
+        admitted.set(ctx.extra.socket, { credential, address, requestId, headers, at: Date.now() });
         return true;
       },
     },

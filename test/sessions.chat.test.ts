@@ -17,7 +17,14 @@ import {
   type ChatInput,
   type ChatStreamSubscription,
 } from './generated/graphql';
-import { ANSWER, startLlmDouble, USAGE, type LlmDouble } from './support/llm-double';
+import {
+  ANSWER,
+  CONFIGURED_KEY,
+  startLlmDouble,
+  USAGE,
+  useUpstream,
+  type LlmDouble,
+} from './support/llm-double';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
 import { subscribe, type Subscription, type Transport } from './support/subscriptions';
 import { errorOf, registerAdmin, sql } from './tasks.support';
@@ -37,10 +44,7 @@ const PRICED_MODEL_COST = String((USAGE.total_tokens * 1_000_000) / 1000);
 
 beforeAll(async () => {
   [main, second] = [await startLlmDouble(), await startLlmDouble()];
-  Object.assign(process.env, {
-    LLM_BASE_URL: main.url,
-    LLM_API_KEY: 'sk-configured',
-    LLM_TIMEOUT_MS: '2000',
+  useUpstream(main, {
     LLM_PROVIDERS: JSON.stringify([{ name: 'second', baseUrl: second.url, models: ['second-*'] }]),
     LLM_MODEL_PRICES: JSON.stringify({ priced: { perThousandTokens: 1_000_000, perCall: 0 } }),
   });
@@ -214,7 +218,7 @@ describe('provider keys', () => {
     const removed = await admin.data(RemoveProviderKeyDocument, { provider: 'default' });
     expect(removed.removeProviderKey).toEqual({ name: 'default', keySet: true, keySource: 'config' });
     await ada.data(ChatDocument, { input: { content: 'which key now?' } });
-    expect(main.requests.at(-1)?.authorization).toBe('Bearer sk-configured');
+    expect(main.requests.at(-1)?.authorization).toBe(`Bearer ${CONFIGURED_KEY}`);
   });
 });
 

@@ -13,7 +13,14 @@ import {
   UpdateFeedbackDocument,
   type ChatEventsSubscription,
 } from './generated/graphql';
-import { ANSWER, startLlmDouble, USAGE, type LlmDouble } from './support/llm-double';
+import {
+  ANSWER,
+  CONFIGURED_KEY,
+  startLlmDouble,
+  USAGE,
+  useUpstream,
+  type LlmDouble,
+} from './support/llm-double';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
 import { subscribe, type Subscription, type Transport } from './support/subscriptions';
 import { errorOf, registerAdmin } from './tasks.support';
@@ -27,15 +34,7 @@ let stranger: User;
 
 beforeAll(async () => {
   double = await startLlmDouble();
-  // The sessions subgraph reads LLM_* through loadConfig() from process.env at first use (a subgraph
-  // definition takes no configuration), so they are set here rather than passed to the platform.
-  Object.assign(process.env, {
-    LLM_BASE_URL: double.url,
-    LLM_API_KEY: 'sk-test-never-shown',
-    LLM_TIMEOUT_MS: '2000',
-    LLM_BREAKER_FAILURES: '2',
-    LLM_BREAKER_COOLDOWN_SECONDS: '300',
-  });
+  useUpstream(double, { LLM_BREAKER_FAILURES: '2', LLM_BREAKER_COOLDOWN_SECONDS: '300' });
   t = await startTestPlatform();
   [ada, stranger] = [await t.register('Ada'), await t.register('Stranger')];
 });
@@ -121,7 +120,7 @@ describe.each<Transport>(['graphql-ws', 'sse'])('a chat over %s through the rout
         costMicroUsd: PRICE,
       });
       const upstream = double.requests.at(-1)!;
-      expect(upstream.authorization).toBe('Bearer sk-test-never-shown');
+      expect(upstream.authorization).toBe(`Bearer ${CONFIGURED_KEY}`);
       expect(upstream.messages).toEqual([{ role: 'user', content: 'Say hello' }]);
     } finally {
       await events.close();

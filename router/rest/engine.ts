@@ -15,7 +15,18 @@ import { IDENTITY_HEADER, MAX_PAGE_SIZE, REQUEST_ID_HEADER, type Logger } from '
 import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from './errors';
 import { readEventStream, readJsonObject, splitUrl, startEventStream, writeEvent, writeJson } from './http';
 import { fromQuery, integer } from './mapping';
-import type { Dialect, ErrorStyle, Page, RestConfig, Row, RouteInput, ShapeContext, Socket } from './types';
+import type {
+  Dialect,
+  ErrorStyle,
+  Page,
+  RestConfig,
+  Row,
+  RouteInput,
+  ShapeContext,
+  Socket,
+  SseEvent,
+  StreamContext,
+} from './types';
 import {
   buildVariables,
   checkVariables,
@@ -299,6 +310,16 @@ export function createEngine(options: EngineOptions) {
     uptimeSeconds: Math.round((Date.now() - options.startedAt) / 1000),
   });
 
+  /** A failure inside a stream, as the event the row's error format makes of it. */
+  function streamError(error: unknown, route: CompiledRoute, style: ErrorStyle): SseEvent {
+    const problem = problemOf(
+      error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', ''),
+      style,
+    );
+    if (problem.status === 500) log.error({ err: error, route: route.operation.name }, 'REST stream failed');
+    return { event: 'error', data: style.body(problem) };
+  }
+
   async function serveStream(
     route: CompiledRoute,
     variables: Record<string, unknown>,
@@ -307,11 +328,19 @@ export function createEngine(options: EngineOptions) {
     res: ServerResponse,
     style: ErrorStyle,
   ): Promise<void> {
+    const spec = route.row.stream!;
     const abort = new AbortController();
     open.add(abort);
     res.on('close', () => abort.abort());
     headers.set('accept', SUBSCRIPTION_ACCEPT);
     let heartbeat: NodeJS.Timeout | undefined;
+    /** Commits the 200 and the event-stream headers, once. */
+    const begin = () => {
+      if (heartbeat) return;
+      startEventStream(res);
+      heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+    };
+    const stream: StreamContext<unknown> = { ...context, state: spec.init?.(context) };
     try {
       const response = await execute(route.operation.text, variables, headers, abort.signal);
       if (!isEventStream(response)) {
@@ -320,26 +349,24 @@ export function createEngine(options: EngineOptions) {
         dataOf(result, response.status, route, headers);
         throw new RestError('INTERNAL_SERVER_ERROR', `router answered ${response.status} to a subscription`);
       }
-      startEventStream(res);
-      heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      if (!spec.awaitFirst) begin();
       for await (const message of readEventStream(response.body!, abort.signal)) {
         if (message.event === 'complete' || abort.signal.aborted) break;
         if (!message.data) continue;
-        const result = JSON.parse(message.data) as GraphQLResult;
+        let events: SseEvent[];
         try {
-          const event = route.row.stream!.event(dataOf(result, 200, route, headers) as never, context);
-          if (event) writeEvent(res, event);
+          const data = dataOf(JSON.parse(message.data) as GraphQLResult, 200, route, headers);
+          events = [spec.event(data as never, stream) ?? []].flat();
         } catch (error) {
-          const problem = problemOf(
-            error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', ''),
-            style,
-          );
-          if (problem.status === 500)
-            log.error({ err: error, route: route.operation.name }, 'REST stream failed');
-          writeEvent(res, { event: 'error', data: style.body(problem) });
+          // A refusal that came as the first result, before anything was sent, is an HTTP error.
+          if (!heartbeat) throw error;
+          writeEvent(res, streamError(error, route, style));
           break;
         }
+        begin();
+        for (const event of events) writeEvent(res, event);
       }
+      if (!abort.signal.aborted) begin();
       res.end();
     } catch (error) {
       if (!abort.signal.aborted) sendProblem(res, error, style, route.operation.name);
@@ -350,23 +377,26 @@ export function createEngine(options: EngineOptions) {
     }
   }
 
-  async function serveRoute(
-    route: CompiledRoute,
+  /** The parts of a request a row reads; the body is read once, before a row is picked by it. */
+  async function readInput(
+    row: Row,
     params: Record<string, string>,
     query: URLSearchParams,
+    req: IncomingMessage,
+  ): Promise<RouteInput> {
+    const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
+    return { params, query, body: hasBody ? await readJsonObject(req) : {}, headers: req.headers };
+  }
+
+  async function serveRoute(
+    route: CompiledRoute,
+    input: RouteInput,
     req: IncomingMessage,
     res: ServerResponse,
     edge: EdgeVerdict,
     style: ErrorStyle,
   ): Promise<void> {
     const { row } = route;
-    const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
-    const input: RouteInput = {
-      params,
-      query,
-      body: hasBody ? await readJsonObject(req) : {},
-      headers: req.headers,
-    };
     const variables = buildVariables(route.sources, input);
     const page = pageOf(route, input, variables);
     checkVariables(schema, route.operation, variables, route.sources);
@@ -376,12 +406,14 @@ export function createEngine(options: EngineOptions) {
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
+    const failure = row.failure?.(data as never);
+    if (failure) return writeJson(res, failure.status, style.body(failure));
     const status = typeof row.status === 'function' ? row.status(data as never) : (row.status ?? 200);
     writeJson(res, status, row.shape ? row.shape(data as never, context) : data);
   }
 
-  /** The row for a request, or the dialect's 404 / 405. An SSE row is chosen when the client accepts SSE. */
-  function choose(compiled: CompiledDialect, below: string, method: string, accept: string) {
+  /** The rows a request may mean (one path, one method), or the dialect's 404 / 405. */
+  function candidates(compiled: CompiledDialect, below: string, method: string) {
     const segments = splitPath(below).map((segment) => {
       try {
         return decodeURIComponent(segment);
@@ -399,11 +431,24 @@ export function createEngine(options: EngineOptions) {
       const allow = [...new Set(matches.map(({ route }) => route.row.method))].join(', ');
       throw new RestError('METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allow}`, { allow });
     }
-    // The most specific pattern wins; of two rows on one path, SSE goes to clients that accept it.
-    const best = sameMethod.filter(({ route }) => route.row.path === sameMethod[0].route.row.path);
-    const wantsStream = /\btext\/event-stream\b/.test(accept);
-    return best.find(({ route }) => Boolean(route.row.stream) === wantsStream) ?? best[0];
+    // The most specific pattern wins; several rows on that path are told apart by the request.
+    const { params } = sameMethod[0];
+    const routes = sameMethod
+      .filter(({ route }) => route.row.path === sameMethod[0].route.row.path)
+      .map(({ route }) => route);
+    return { routes, params };
   }
+
+  const wantsStream = (row: Row, input: RouteInput) =>
+    row.stream?.when
+      ? row.stream.when(input)
+      : /\btext\/event-stream\b/.test(String(input.headers.accept ?? ''));
+
+  /** Of the rows on one path: the streaming row the request wants, else the JSON row. */
+  const pick = (routes: CompiledRoute[], input: RouteInput) =>
+    routes.find(({ row }) => row.stream && wantsStream(row, input)) ??
+    routes.find(({ row }) => !row.stream) ??
+    routes[0];
 
   return {
     locate,
@@ -425,17 +470,16 @@ export function createEngine(options: EngineOptions) {
       let style = dialect.errors;
       let label = `${dialect.name} ${req.method} ${path}`;
       try {
-        const { route, params } = choose(
-          found.compiled,
-          found.below,
-          req.method ?? 'GET',
-          req.headers.accept ?? '',
-        );
-        style = route.row.errors ?? style;
-        label = `${dialect.name} ${route.row.method} ${route.row.path}`;
+        const { routes, params } = candidates(found.compiled, found.below, req.method ?? 'GET');
+        const [first] = routes;
+        style = first.row.errors ?? style;
+        label = `${dialect.name} ${first.row.method} ${first.row.path}`;
         if (edge.rateLimited)
           throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
-        await serveRoute(route, params, query, req, res, edge, style);
+        const input = await readInput(first.row, params, query, req);
+        const route = pick(routes, input);
+        style = route.row.errors ?? style;
+        await serveRoute(route, input, req, res, edge, style);
       } catch (error) {
         sendProblem(res, error, style, label);
       }

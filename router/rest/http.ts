@@ -71,8 +71,15 @@ export function startEventStream(res: ServerResponse): void {
   res.flushHeaders();
 }
 
-export function writeEvent(res: ServerResponse, { event, data, id }: SseEvent): void {
-  res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** One event; a text with line breaks becomes several `data:` lines, which the client joins again. */
+export function writeEvent(res: ServerResponse, { event, data, id, raw }: SseEvent): void {
+  const text = raw ? String(data) : JSON.stringify(data ?? null);
+  const lines = [
+    ...(id === undefined ? [] : [`id: ${id}`]),
+    ...(event === undefined ? [] : [`event: ${event}`]),
+    ...text.split('\n').map((line) => `data: ${line}`),
+  ];
+  res.write(`${lines.join('\n')}\n\n`);
 }
 
 export interface UpstreamMessage {

@@ -116,7 +116,10 @@ function responseOf(schema: GraphQLSchema, route: CompiledRoute | CompiledSocket
     const data = sampleData(schema, route.operation, nulls);
     if ('row' in route) {
       const { row } = route;
-      if (row.stream) return row.stream.event(data as never, sampleContext(version));
+      if (row.stream) {
+        const context = sampleContext(version);
+        return row.stream.event(data as never, { ...context, state: row.stream.init?.(context) });
+      }
       return row.shape ? row.shape(data as never, sampleContext(version)) : data;
     }
     return route.spec.frame(data as never);
@@ -238,15 +241,26 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
         'text/event-stream': {
           schema: {
             type: 'string',
-            description: 'Server-Sent Events; each `data:` is JSON like the example.',
+            description: 'Server-Sent Events; the example shows the event(s) one result becomes.',
           },
           example: answer.example,
         },
       };
-      const streamDoc = describeRow(row, route.operation, `${row.summary}. Send Accept: text/event-stream.`);
       if (existing)
         Object.assign((existing.responses as Record<string, { content: object }>)['200'].content, content);
-      else paths[key][method] = { ...streamDoc, responses: { '200': { description: row.summary, content } } };
+      else {
+        const doc: Record<string, unknown> = {
+          ...describeRow(row, route.operation, streamSummary(row)),
+          parameters: parametersOf(schema, route, route.pattern),
+          responses: {
+            '200': { description: row.summary, content },
+            default: { $ref: '#/components/responses/Error' },
+          },
+        };
+        const body = requestBodyOf(schema, route);
+        if (body) doc.requestBody = body;
+        paths[key][method] = doc;
+      }
       continue;
     }
     const status = String(
@@ -331,6 +345,10 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
   };
 }
 
+/** A stream row chosen by Accept says so; one with its own `when` says when in its summary. */
+const streamSummary = (row: Row) =>
+  row.stream?.when ? row.summary : `${row.summary} (Accept: text/event-stream)`;
+
 function describeRow(row: Row, operation: Operation, summary: string) {
   return {
     operationId: operationId(row.method + (row.stream ? '_stream' : ''), row.path),
@@ -359,7 +377,7 @@ export function docsPage(dialects: CompiledDialect[], version: string): string {
       ...routes.map(({ row, operation }) => ({
         method: row.method,
         path: `${mount}${row.path}`,
-        summary: row.summary + (row.stream ? ' (Accept: text/event-stream)' : ''),
+        summary: row.stream ? streamSummary(row) : row.summary,
         operation: operation.name,
         status: row.stream ? 'SSE' : typeof row.status === 'function' ? 'varies' : String(row.status ?? 200),
       })),

@@ -83,15 +83,42 @@ export interface ErrorStyle {
 }
 
 export interface SseEvent {
-  event: string;
+  /** The `event:` line; without one a client reads the default `message` (OpenAI's chunks have none). */
+  event?: string;
+  /** Written as JSON, or as text when `raw` (OpenAI's closing `[DONE]`). */
   data: unknown;
+  raw?: boolean;
   /** Only for resumable streams: the client sends it back as Last-Event-ID. */
   id?: string;
 }
 
+/** What a stream row's `event` reads: the request, and the state of this one stream. */
+export interface StreamContext<S> extends ShapeContext {
+  state: S;
+}
+
+/** How a row answers a subscription as Server-Sent Events. */
+export interface StreamSpec<D, S> {
+  /**
+   * Whether the request wants this row; by default, when the client accepts text/event-stream.
+   * A path with a streaming and a JSON row for one method answers the JSON row otherwise.
+   */
+  when?: (input: RouteInput) => boolean;
+  /** The state of one stream (e.g. the answer so far), made before its first result. */
+  init?: (context: ShapeContext) => S;
+  /** The events of one subscription result, in order: one, several or none. */
+  event: (data: D, context: StreamContext<S>) => SseEvent | SseEvent[] | null;
+  /**
+   * Hold the response until the subscription's first result, so a refusal that arrives as that
+   * result is an ordinary HTTP error rather than an event of a 200 stream. Only for subscriptions
+   * whose first result comes at once (chat's STARTED): a quiet one would hold the client's headers.
+   */
+  awaitFirst?: boolean;
+}
+
 export type SuccessStatus = 200 | 201 | 204;
 
-export interface RowSpec<D, V> {
+export interface RowSpec<D, V, S = unknown> {
   method: Method;
   /** Below the dialect's mount, exactly as documented; `:name` is a path parameter. */
   path: string;
@@ -105,8 +132,13 @@ export interface RowSpec<D, V> {
   status?: SuccessStatus | ((data: D) => SuccessStatus);
   /** `limit`/`offset` query parameters walked onto the connection's `first`/`after`. */
   paged?: { connection: (data: D) => Connection; defaultLimit?: number };
-  /** A subscription answered as Server-Sent Events when the client accepts text/event-stream. */
-  stream?: { event: (data: D, context: ShapeContext) => SseEvent | null };
+  /** A subscription answered as Server-Sent Events (by default when the client accepts them). */
+  stream?: StreamSpec<D, S>;
+  /**
+   * A result that is a failure although the operation succeeded (a chat turn that ended with an
+   * upstream error): answered as this problem, in the row's error format, instead of the shape.
+   */
+  failure?: (data: D) => Problem | undefined;
   /** The error format of this row when it differs from the dialect's (002's routes in hermes). */
   errors?: ErrorStyle;
   /** Ungated (health): no credential or identity is forwarded, so a bad one cannot refuse it. */
@@ -115,28 +147,70 @@ export interface RowSpec<D, V> {
 
 /** A row with its types checked and then erased, so one table holds rows of many operations. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Row = RowSpec<any, any>;
+export type Row = RowSpec<any, any, any>;
 
-export const route = <D, V>(row: RowSpec<D, V>): Row => row;
+export const route = <D, V, S = unknown>(row: RowSpec<D, V, S>): Row => row;
 
-export interface SocketSpec<D, V> {
+export interface SocketSpec<D, V, S = unknown> {
   /** Below the mount, as documented. */
   path: string;
   summary: string;
-  /** The first frame, sent once the subscription is accepted. */
+  /**
+   * The first frame, sent once the subscription is accepted. A dialogue greets with what its
+   * `open` returns instead; this is then an example of that frame, for the docs.
+   */
   greeting: unknown;
-  /** A subscription; each result becomes one frame. */
+  /** A subscription; each result becomes one frame (none when `frame` answers null). */
   operation: TypedDocumentNode<D, V>;
   variables?: VariableMap<V>;
   frame(data: D): unknown;
   /** The error format of this endpoint when it differs from the dialect's. */
   errors?: ErrorStyle;
+  /** A two-way conversation: the client authenticates in a frame and then sends requests as frames. */
+  dialogue?: Dialogue<D, V, S>;
+}
+
+/** A client frame of a dialogue: a JSON object. */
+export type Frame = Record<string, unknown>;
+
+/** What a dialogue's handlers can do on their connection, as the caller its credential names. */
+export interface Conversation<D, V, S> {
+  /** The upgrade URL's path parameters. */
+  params: Record<string, string>;
+  /** What `open` returned. */
+  state: S;
+  /** A query or mutation through the router; its first GraphQL error throws as a RestError. */
+  run<RD, RV>(operation: TypedDocumentNode<RD, RV>, variables: RV): Promise<RD>;
+  /**
+   * Runs the socket's subscription and sends `frame(result)` of each result; resolves with the last
+   * result once it completes (undefined when there was none). Ends early when the client leaves.
+   */
+  stream(variables: V): Promise<D | undefined>;
+  send(frame: unknown): void;
+}
+
+/**
+ * The protocol of a dialogue. The upgrade needs no credential: the first frame carries it, and it
+ * is resolved, limited and re-checked per frame exactly as the edge does for a request. One frame is
+ * handled at a time; a frame that arrives meanwhile is refused with a `BUSY` problem.
+ */
+export interface Dialogue<D, V, S> {
+  /** The credential in the client's first frame; undefined (not an auth frame) closes with 4401. */
+  credential(first: Frame): string | undefined;
+  /** Once authenticated: prepares the conversation and greets. A refusal closes the socket (4000 + status). */
+  open(conversation: Conversation<D, V, undefined>): Promise<{ state: S; greeting: unknown }>;
+  /** Handlers of the later frames by their `type`. A refusal is an error frame; the socket stays open. */
+  on: Record<string, (frame: Frame, conversation: Conversation<D, V, S>) => Promise<void>>;
+  /** After the client left (its running subscription already cancelled), e.g. to end what `open` began. */
+  close?(conversation: Conversation<D, V, S>): Promise<unknown>;
+  /** The error frame of a problem. */
+  error(problem: Problem): unknown;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Socket = SocketSpec<any, any>;
+export type Socket = SocketSpec<any, any, any>;
 
-export const socket = <D, V>(spec: SocketSpec<D, V>): Socket => spec;
+export const socket = <D, V, S = unknown>(spec: SocketSpec<D, V, S>): Socket => spec;
 
 export type RestConfig = Pick<
   Config,

@@ -32,12 +32,20 @@ test('GET /api/health answers status, uptime and version, whatever credential co
 test('GET /api/gateway-status answers the mode and feature flags, ungated', async () => {
   const { status, body } = await rest(t)('GET', '/api/gateway-status');
   expect(status).toBe(200);
+  // No LLM_BASE_URL here: chat is off and everything else on.
   expect(body).toEqual({
-    status: 'connected',
-    mode: 'portable',
-    model: null,
+    status: 'disconnected',
+    mode: 'disconnected',
+    model: 'default',
     version: expect.any(String),
-    features: expect.objectContaining({ sessions: true, memory: true, tasks: true, wallet: true }),
+    features: expect.objectContaining({
+      sessions: true,
+      memory: true,
+      tasks: true,
+      wallet: true,
+      streaming: false,
+      chat_stream: false,
+    }),
   });
   expect(Object.values(body.features).every((flag) => typeof flag === 'boolean')).toBe(true);
 });

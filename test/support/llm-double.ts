@@ -145,3 +145,19 @@ export async function startLlmDouble(): Promise<LlmDouble> {
     },
   };
 }
+
+/** The API key {@link useUpstream} configures; it must never show in an answer. */
+export const CONFIGURED_KEY = 'sk-test-never-shown';
+
+/**
+ * Points the sessions subgraph at `double`. The subgraph reads LLM_* from process.env at first
+ * use (a subgraph definition takes no configuration), so call this before the platform starts.
+ */
+export function useUpstream(double: LlmDouble, settings: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    LLM_BASE_URL: double.url,
+    LLM_API_KEY: CONFIGURED_KEY,
+    LLM_TIMEOUT_MS: '2000',
+    ...settings,
+  });
+}

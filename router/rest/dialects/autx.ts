@@ -4,6 +4,7 @@
  */
 import {
   AgentByIdDocument,
+  AgentByTickerDocument,
   AgentCreateDocument,
   AgentListDocument,
   AuthLoginDocument,
@@ -14,13 +15,18 @@ import {
   MyApiKeyListDocument,
   MyApiKeyRevokeDocument,
   MyLedgerAccountsDocument,
+  ChatStreamDocument,
   SessionByIdDocument,
+  SessionCloseDocument,
   SessionListDocument,
+  SessionStartDocument,
   type AgentFieldsFragment,
   type ApiKeyFieldsFragment,
+  type ChatEventFieldsFragment,
   type SignedInFieldsFragment,
   type SessionFieldsFragment,
 } from '../generated/graphql';
+import { RestError } from '../errors';
 import {
   commaList,
   decimalAmount,
@@ -32,7 +38,7 @@ import {
   lower,
   minorToDecimal,
 } from '../mapping';
-import { route, type Dialect } from '../types';
+import { route, socket, type Dialect } from '../types';
 
 const agent = (a: AgentFieldsFragment) => ({
   id: a.id,
@@ -73,14 +79,84 @@ const apiKey = (k: ApiKeyFieldsFragment) => ({
 
 const credentials = { 'input.email': fromBody('email'), 'input.password': fromBody('password') } as const;
 
+/** Micro-USD (BigInt string) → USD with at least cents and no trailing zeros past them: "80048" → "0.080048". */
+const usdOfMicro = (micro: string) => minorToDecimal(micro, 6).replace(/(\.\d\d\d*?)0+$/, '$1');
+
 const session = (s: SessionFieldsFragment) => ({
   id: s.id,
   agent_ticker: s.agent?.ticker ?? null,
   status: lower(s.status),
   message_count: s.messageCount,
-  consumed_usd: '0.00', // nothing is billed per message until chat billing exists
+  consumed_usd: usdOfMicro(s.costMicroUsd), // the metered price of every answer so far
   started_at: s.startedAt,
   closed_at: s.endedAt,
+});
+
+const errorFrame = (code: string, message: string) => ({ type: 'error', code: lower(code), message });
+
+/** One event of a streamed answer as the chat frame it becomes; STARTED has none. */
+function chatFrame(e: ChatEventFieldsFragment) {
+  if (e.kind === 'TOKEN') return { type: 'chunk', data: e.delta ?? '' };
+  // The answer is AUTX's order: its turn id is the order id.
+  if (e.kind === 'COMPLETED') return { type: 'done', order_id: e.turnId };
+  if (e.kind === 'ERROR')
+    return errorFrame(e.error?.code ?? 'UPSTREAM_ERROR', e.error?.message ?? 'the answer failed');
+  return null;
+}
+
+const optionalText = (frame: Record<string, unknown>, name: string) => {
+  const value = frame[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new RestError('BAD_USER_INPUT', `${name} must be a string`);
+};
+
+/**
+ * 003's WebSocket chat with one agent. `{type:"auth", token}` (an API key or access token with the
+ * orders scope) opens a session for the agent and is answered `{type:"session", session_id,
+ * credits_reserved}`; then each `{type:"message", content}` (`text` is taken too, and `model` picks
+ * a model) streams `chunk {data}` frames, `done {order_id}` and `billing {amount_charged}`. A
+ * message sent before `billing` is refused as `busy`. Errors are `{type:"error", code, message}`; a
+ * failed answer leaves the socket open. Leaving closes the session, cancelling an unfinished answer
+ * (what was generated of it is still metered and shows in the session's consumed_usd).
+ */
+const chat = socket({
+  path: '/ws/agent/:ticker',
+  summary:
+    'Chat with an agent: send {"type":"auth","token":…} first, then {"type":"message","content":…} frames',
+  greeting: { type: 'session', session_id: 'ses_…', credits_reserved: '0.00' },
+  operation: ChatStreamDocument,
+  frame: (d) => chatFrame(d.chatStream),
+  dialogue: {
+    credential: (first) =>
+      first.type === 'auth' && typeof first.token === 'string' ? first.token : undefined,
+    async open({ params, run }) {
+      const { agentByTicker: agent } = await run(AgentByTickerDocument, { ticker: params.ticker });
+      const { startSession } = await run(SessionStartDocument, {
+        input: { agentId: agent.id, title: `Chat with ${agent.name}` },
+      });
+      return {
+        state: { sessionId: startSession.id },
+        // The wallet reserves nothing ahead of an answer (each is metered when it ends), so nothing
+        // is held: the honest figure is zero, not the per-call price.
+        greeting: { type: 'session', session_id: startSession.id, credits_reserved: '0.00' },
+      };
+    },
+    on: {
+      async message(frame, { state, stream, send }) {
+        const content = optionalText(frame, 'content') ?? optionalText(frame, 'text');
+        if (!content?.trim()) throw new RestError('BAD_USER_INPUT', 'a message needs its content');
+        const last = await stream({
+          input: { sessionId: state.sessionId, content, model: optionalText(frame, 'model') },
+        });
+        // The metered price of the answer follows it, also when it failed after generating part of
+        // it. It is what the platform meters; the credit balance is not debited by chat yet.
+        const usage = last?.chatStream.usage;
+        if (usage) send({ type: 'billing', amount_charged: usdOfMicro(usage.costMicroUsd) });
+      },
+    },
+    close: ({ state, run }) => run(SessionCloseDocument, { id: state.sessionId }),
+    error: ({ code, message }) => errorFrame(code, message),
+  },
 });
 
 export const autx: Dialect = {
@@ -216,5 +292,15 @@ export const autx: Dialect = {
       variables: { id: fromPath('id') },
       shape: (d) => session(d.session),
     }),
+    route({
+      method: 'DELETE',
+      path: '/sessions/:id',
+      summary: 'Close session (204; 200 with the session when it was already closed)',
+      operation: SessionCloseDocument,
+      variables: { id: fromPath('id') },
+      status: (d) => (d.closeSession.alreadyClosed ? 200 : 204),
+      shape: (d) => session(d.closeSession.session),
+    }),
   ],
+  sockets: [chat],
 };

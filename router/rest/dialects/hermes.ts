@@ -8,6 +8,9 @@ import {
   ApprovalApproveDocument,
   ApprovalDenyDocument,
   ApprovalListDocument,
+  BreakerResetDocument,
+  ChatCompleteDocument,
+  ChatStreamDocument,
   CronJobByIdDocument,
   CronJobCreateDocument,
   CronJobDeleteDocument,
@@ -15,13 +18,24 @@ import {
   CronRunListDocument,
   DeadLetterListDocument,
   DeadLetterReplayDocument,
+  FeedbackCreateDocument,
+  FeedbackUpdateDocument,
+  GatewayStatusDocument,
   MemoryListDocument,
   MemoryStoreDocument,
+  MessageSendDocument,
   MyLedgerAccountsDocument,
+  ProviderKeyRemoveDocument,
+  ProviderKeySetDocument,
+  ProviderListDocument,
   RouterPingDocument,
   SessionByIdDocument,
+  SessionDeleteDocument,
+  SessionFeedbackDocument,
   SessionListDocument,
+  SessionMessagesDocument,
   SessionStartDocument,
+  SessionTurnsDocument,
   TaskByIdDocument,
   TaskCancelDocument,
   TaskClaimDocument,
@@ -31,15 +45,26 @@ import {
   TaskListDocument,
   TaskStatsDocument,
   TaskSwarmDocument,
+  TurnByIdDocument,
+  TurnListDocument,
   type ApprovalFieldsFragment,
+  type ChatEventFieldsFragment,
+  type ChatStreamSubscription,
+  type FeedbackFieldsFragment,
+  type GatewayMode,
   type MemoryFieldsFragment,
+  type MessageFieldsFragment,
+  type MessageRole,
   type MyLedgerAccountsQuery,
+  type ProviderFieldsFragment,
   type SessionFieldsFragment,
   type TaskFieldsFragment,
   type ScheduleFieldsFragment,
   type TaskStatus,
+  type TurnFieldsFragment,
   type WebhookDeliveryRestFieldsFragment,
 } from '../generated/graphql';
+import { RestError } from '../errors';
 import {
   decimalAmount,
   decimalsOf,
@@ -47,11 +72,25 @@ import {
   fromBody,
   fromPath,
   fromQuery,
+  integer,
   lower,
   minorToNumber,
   oneOf,
 } from '../mapping';
-import { route, socket, type Dialect, type ErrorStyle } from '../types';
+import {
+  InputError,
+  route,
+  socket,
+  type Converter,
+  type Dialect,
+  type ErrorStyle,
+  type Problem,
+  type RouteInput,
+  type ShapeContext,
+  type Source,
+  type SseEvent,
+  type StreamContext,
+} from '../types';
 
 const detail: ErrorStyle = {
   invalidInput: 422,
@@ -63,6 +102,357 @@ const runtime: ErrorStyle = {
   wrongContentType: 415,
   body: ({ message }) => ({ error: message }),
 };
+
+/** OpenAI's `type` of an error, by status. */
+const openAiErrorType = (status: number) =>
+  ({ 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' })[status] ??
+  (status >= 500 ? 'server_error' : 'invalid_request_error');
+
+/** The OpenAI-compatible routes answer errors as OpenAI does: `{"error": {message, type, code}}`, 400. */
+const openai: ErrorStyle = {
+  invalidInput: 400,
+  wrongContentType: 415,
+  body: ({ status, code, message }) => ({
+    error: { message, type: openAiErrorType(status), code: code.toLowerCase() },
+  }),
+};
+
+// ── Chat ───────────────────────────────────────────────────────────────────────────────────────
+
+/** A body field the route needs although the operation's input leaves it optional. */
+const required = (source: Source): Source => ({
+  ...source,
+  description: source.description ? `${source.description} (required)` : 'required',
+  read: (input) => {
+    const value = source.read(input);
+    if (value === undefined || value === null)
+      throw new RestError('BAD_USER_INPUT', `${source.name} is required`);
+    return value;
+  },
+});
+
+/** A body field with the default the reference documents, sent upstream when the client leaves it out. */
+const withDefault = (source: Source, value: unknown): Source => ({
+  ...source,
+  description: `default ${JSON.stringify(value)}`,
+  read: (input) => source.read(input) ?? value,
+});
+
+/** The first of several names a client may send a body field under; documented as the first. */
+const fromBodyAs = (names: string[]): Source => ({
+  ...fromBody(names[0], undefined, `also accepted as ${names.slice(1).join(', ')}`),
+  read: ({ body }) => names.map((name) => body[name]).find((value) => value !== undefined),
+});
+
+const OPENAI_ROLES: Record<string, MessageRole> = {
+  system: 'SYSTEM',
+  developer: 'SYSTEM',
+  user: 'USER',
+  assistant: 'ASSISTANT',
+};
+
+/** The text of an OpenAI message's content: a string, or a list of parts whose text parts count. */
+function textOf(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (content === null) return '';
+  if (!Array.isArray(content)) return undefined;
+  const parts = content as { type?: unknown; text?: unknown }[];
+  if (!parts.every((part) => part?.type !== 'text' || typeof part.text === 'string')) return undefined;
+  return parts
+    .filter((part) => part?.type === 'text')
+    .map((part) => part.text)
+    .join('');
+}
+
+/** OpenAI's `messages` (the whole conversation) as the GraphQL ChatMessageInput list. */
+const conversation: Converter = {
+  schema: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        role: { type: 'string', enum: Object.keys(OPENAI_ROLES) },
+        content: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
+      },
+      required: ['role', 'content'],
+    },
+  },
+  convert: (value) => {
+    if (!Array.isArray(value)) throw new InputError('must be a list of messages');
+    return value.map((message: { role?: unknown; content?: unknown } | null, index) => {
+      const role =
+        typeof message?.role === 'string' && Object.hasOwn(OPENAI_ROLES, message.role)
+          ? OPENAI_ROLES[message.role]
+          : undefined;
+      if (!role)
+        throw new InputError(`item ${index} needs a role of ${Object.keys(OPENAI_ROLES).join(', ')}`);
+      const content = textOf(message!.content);
+      if (content === undefined)
+        throw new InputError(`item ${index} needs a content: a string or a list of text parts`);
+      return { role, content };
+    });
+  },
+};
+
+/** An OpenAI-style request body (`messages`, `model`, sampling) as a one-shot chat. */
+const openAiChat = {
+  'input.messages': required(
+    fromBody('messages', conversation, 'the whole conversation, last from the user'),
+  ),
+  'input.model': fromBody('model'),
+  'input.temperature': fromBody('temperature'),
+  'input.maxTokens': fromBodyAs(['max_tokens', 'max_completion_tokens']),
+};
+
+/** 001's chat stream body: `{message, model?, temperature=0.7, max_tokens=4096}`. */
+const hermesChat = {
+  'input.content': required(fromBody('message')),
+  'input.model': fromBody('model'),
+  'input.temperature': withDefault(fromBody('temperature'), 0.7),
+  'input.maxTokens': withDefault(fromBody('max_tokens'), 4096),
+};
+
+type Turn = TurnFieldsFragment;
+type ChatEvent = ChatEventFieldsFragment;
+
+/** An answer the upstream failed: 503 when no upstream could be reached, else 502. */
+const upstreamProblem = (code: string, message: string | null): Problem => ({
+  status: code === 'UPSTREAM_UNAVAILABLE' ? 503 : 502,
+  code,
+  message: message ?? 'the upstream LLM failed',
+});
+
+/** A turn that ended with an upstream error: the operation succeeded, the request did not. */
+const failedTurn = ({ errorCode, errorMessage }: Turn) =>
+  errorCode ? upstreamProblem(errorCode, errorMessage) : undefined;
+
+/** OpenAI's finish reason: the answer stopped at the token limit, or by itself. */
+const finishReason = (completionTokens: number, maxTokens: unknown) =>
+  typeof maxTokens === 'number' && completionTokens >= maxTokens ? 'length' : 'stop';
+
+const openAiUsage = (u: { promptTokens: number; completionTokens: number }) => ({
+  prompt_tokens: u.promptTokens,
+  completion_tokens: u.completionTokens,
+  total_tokens: u.promptTokens + u.completionTokens,
+});
+
+const MICRO_USD_DECIMALS = 6;
+
+/** A turn (a message and its answer) in 002's snake_case. */
+const turn = (t: Turn) => ({
+  id: t.id,
+  session_id: t.sessionId,
+  status: lower(t.status),
+  provider: t.provider,
+  model: t.model,
+  model_reason: t.modelReason,
+  parameters: { temperature: t.parameters.temperature, max_tokens: t.parameters.maxTokens },
+  user_message: { id: t.userMessage.id, content: t.userMessage.content },
+  assistant_message: t.assistantMessage && {
+    id: t.assistantMessage.id,
+    content: t.assistantMessage.content,
+    complete: t.assistantMessage.complete,
+  },
+  usage: openAiUsage(t),
+  cost_usd: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
+  latency_ms: t.latencyMs,
+  first_token_latency_ms: t.firstTokenLatencyMs,
+  error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
+  created_at: t.createdAt,
+  finished_at: t.finishedAt,
+});
+
+const message = (m: MessageFieldsFragment) => ({
+  id: m.id,
+  session_id: m.sessionId,
+  role: lower(m.role),
+  content: m.content,
+  tokens: m.tokens,
+  complete: m.complete,
+  created_at: m.createdAt,
+});
+
+const feedback = (f: FeedbackFieldsFragment) => ({
+  id: f.id,
+  turn_id: f.turnId,
+  session_id: f.sessionId,
+  grade: f.grade,
+  comment: f.comment,
+  created_at: f.createdAt,
+  updated_at: f.updatedAt,
+});
+
+/** A provider and its circuit breaker; its key is never part of it, only whether one is set. */
+const provider = (p: ProviderFieldsFragment) => ({
+  name: p.name,
+  state: lower(p.state),
+  consecutive_failures: p.consecutiveFailures,
+  last_error: p.lastError,
+  retry_at: p.retryAt,
+  models: p.models,
+  key_set: p.keySet,
+  key_source: p.keySource,
+});
+
+const GATEWAY_MODES: Record<GatewayMode, string> = {
+  ENHANCED: 'enhanced-hermes',
+  PORTABLE: 'portable',
+  DISCONNECTED: 'disconnected',
+};
+
+/** camelCase keys as snake_case: `chatStream` → `chat_stream`. */
+const snakeKeys = (object: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(object).map(([key, value]) => [
+      key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      value,
+    ]),
+  );
+
+/** The default model first, then the others the upstream lists. */
+const modelIds = (g: { model: string; models: string[] }) => [...new Set([g.model, ...g.models])];
+
+/** The state of one 001 chat stream: whether it opened its session, and the answer so far. */
+interface HermesStream {
+  created: boolean;
+  answer: string;
+}
+
+/**
+ * One chat event in both vocabularies a Hermes client may speak, 001's first on each step:
+ * `session`, `content`, `done`, `error` (JettChat) and `run.started`, `message.started`,
+ * `assistant.delta`, `assistant.completed`, `error`, `run.completed` (Hermes Workspace, which
+ * waits for run.completed). The run is the turn.
+ */
+function hermesEvents(e: ChatEvent, state: HermesStream): SseEvent[] {
+  const run = { session_id: e.sessionId, run_id: e.turnId };
+  switch (e.kind) {
+    case 'STARTED':
+      return [
+        {
+          event: 'session',
+          data: { session_id: e.sessionId, status: state.created ? 'created' : 'streaming' },
+        },
+        { event: 'run.started', data: run },
+        { event: 'message.started', data: { ...run, role: 'assistant' } },
+      ];
+    case 'TOKEN':
+      state.answer += e.delta ?? '';
+      return [
+        { event: 'content', data: { content: e.delta, session_id: e.sessionId } },
+        { event: 'assistant.delta', data: { ...run, delta: e.delta } },
+      ];
+    case 'COMPLETED':
+      return [
+        { event: 'done', data: { session_id: e.sessionId, status: 'complete' } },
+        { event: 'assistant.completed', data: { ...run, content: state.answer } },
+        {
+          event: 'run.completed',
+          data: { ...run, status: 'complete', usage: e.usage && openAiUsage(e.usage) },
+        },
+      ];
+    case 'ERROR': {
+      const { code, message } = upstreamProblem(e.error?.code ?? 'UPSTREAM_ERROR', e.error?.message ?? null);
+      return [
+        { event: 'error', data: { error: message, session_id: e.sessionId } },
+        { event: 'error', data: { ...run, error: { message, code } } },
+        { event: 'run.completed', data: { ...run, status: 'error' } },
+      ];
+    }
+  }
+}
+
+const always = () => true;
+
+/**
+ * A chat answered as SSE whatever the Accept; the response waits for the first event (STARTED,
+ * sent at once), so a refusal (closed session, no upstream, …) is an ordinary HTTP error.
+ * `created`: whether the request opens a new session.
+ */
+const hermesStream = (created: (input: RouteInput) => boolean) => ({
+  when: always,
+  awaitFirst: true,
+  init: ({ input }: ShapeContext): HermesStream => ({ created: created(input), answer: '' }),
+  event: ({ chatStream: e }: ChatStreamSubscription, { state }: StreamContext<HermesStream>) =>
+    hermesEvents(e, state),
+});
+
+/** What every chunk of one OpenAI stream repeats. */
+interface OpenAiStream {
+  created: number;
+  /** ChatEvent does not carry the model: the requested one, else `default` (the platform's). */
+  model: string;
+  maxTokens: unknown;
+  includeUsage: boolean;
+}
+
+const DONE: SseEvent = { data: '[DONE]', raw: true };
+
+/** One chat event as OpenAI's `chat.completion.chunk`s (no event names), ending with `[DONE]`. */
+function openAiChunks(e: ChatEvent, state: OpenAiStream): SseEvent[] {
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): SseEvent => ({
+    data: {
+      id: e.turnId,
+      object: 'chat.completion.chunk',
+      created: state.created,
+      model: state.model,
+      choices,
+      ...extra,
+    },
+  });
+  const choice = (delta: Record<string, unknown>, finish: string | null = null) => [
+    { index: 0, delta, finish_reason: finish },
+  ];
+  switch (e.kind) {
+    case 'STARTED':
+      return [chunk(choice({ role: 'assistant', content: '' }))];
+    case 'TOKEN':
+      return [chunk(choice({ content: e.delta ?? '' }))];
+    case 'COMPLETED': {
+      const usage = e.usage && openAiUsage(e.usage);
+      return [
+        chunk(choice({}, finishReason(usage?.completion_tokens ?? 0, state.maxTokens))),
+        ...(state.includeUsage && usage ? [chunk([], { usage })] : []),
+        DONE,
+      ];
+    }
+    case 'ERROR': {
+      const error = e.error ?? { code: 'UPSTREAM_ERROR', message: null };
+      return [{ data: openai.body(upstreamProblem(error.code, error.message)) }, DONE];
+    }
+  }
+}
+
+/** 002's agent message body: `{message, session_id?, model?}`. */
+const agentMessage = {
+  'input.content': required(fromBody('message')),
+  'input.sessionId': fromBody('session_id', undefined, 'continue this session; a new one without it'),
+  'input.model': fromBody('model'),
+};
+
+/** 002's feedback body: `{grade: 1..5, comment}` for the turn in the path. */
+const feedbackBody = {
+  turnId: fromPath('id'),
+  'input.grade': fromBody('grade', integer(1, 5)),
+  'input.comment': fromBody('comment'),
+};
+
+/** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
+const turnById = { operation: TurnByIdDocument, errors: runtime, variables: { id: fromPath('id') } };
+
+/** An OpenAI stream, answered when `when` says the request wants one. */
+const openAiStream = (when: (input: RouteInput) => boolean) => ({
+  when,
+  awaitFirst: true,
+  init: ({ input: { body } }: ShapeContext): OpenAiStream => ({
+    created: Math.floor(Date.now() / 1000),
+    model: typeof body.model === 'string' ? body.model : 'default',
+    maxTokens: body.max_tokens ?? body.max_completion_tokens,
+    includeUsage: (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+  }),
+  event: ({ chatStream: e }: ChatStreamSubscription, { state }: StreamContext<OpenAiStream>) =>
+    openAiChunks(e, state),
+});
 
 /** A schedule as 002's cron jobs: it posts a task each time `schedule` fires. */
 const cronJob = (j: ScheduleFieldsFragment) => ({
@@ -127,9 +517,8 @@ const session = (s: SessionFieldsFragment) => ({
   started_at: epochSeconds(s.startedAt),
   ended_at: epochSeconds(s.endedAt),
   message_count: s.messageCount,
-  // No chat turn has been metered yet (chat arrives with the LLM upstream), so no tokens were counted.
-  input_tokens: 0,
-  output_tokens: 0,
+  input_tokens: s.inputTokens,
+  output_tokens: s.outputTokens,
 });
 
 const task = (t: TaskFieldsFragment) => ({
@@ -174,7 +563,7 @@ export const hermes: Dialect = {
   title: 'Hermes OPTX API, OPTX platform bridge and agent runtime',
   references: ['000', '001', '002'],
   mountSetting: 'REST_MOUNT_HERMES',
-  owns: ['/api', '/ws'],
+  owns: ['/api', '/ws', '/v1'],
   errors: detail,
   routes: [
     route({
@@ -189,25 +578,15 @@ export const hermes: Dialect = {
     route({
       method: 'GET',
       path: '/api/gateway-status',
-      summary: 'Feature flags and connection mode',
-      operation: RouterPingDocument,
+      summary: 'Feature flags and connection mode of the upstream LLM, as last probed',
+      operation: GatewayStatusDocument,
       public: true,
-      shape: (_data, { server }) => ({
-        status: 'connected',
-        // No upstream LLM is wired in yet, so this is the limited mode and there is no model.
-        mode: 'portable',
-        model: null,
-        version: server.version,
-        features: {
-          sessions: true,
-          streaming: false,
-          chat_stream: false,
-          memory: true,
-          tasks: true,
-          wallet: true,
-          mcp_servers: false,
-          tempo_billing: false,
-        },
+      shape: ({ gatewayStatus: g }) => ({
+        status: g.status,
+        mode: GATEWAY_MODES[g.mode],
+        model: g.model,
+        version: g.version,
+        features: snakeKeys(g.features),
       }),
     }),
     route({
@@ -243,6 +622,105 @@ export const hermes: Dialect = {
       operation: SessionByIdDocument,
       variables: { id: fromPath('id') },
       shape: ({ session: s }) => ({ session: session(s) }),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/sessions/:id',
+      summary: 'Delete a session (closed, then not found; its metered usage stays billed)',
+      operation: SessionDeleteDocument,
+      variables: { id: fromPath('id') },
+      shape: ({ deleteSession }) => ({ deleted: true, session_id: deleteSession.id }),
+    }),
+    // The API pages newest first; offset counts back from the newest message, and each page is
+    // turned oldest first, the order a chat shows it in.
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/messages',
+      summary: 'Session messages: the latest `limit` after skipping `offset`, oldest first',
+      operation: SessionMessagesDocument,
+      variables: { id: fromPath('id') },
+      paged: { connection: (d) => d.session.messages },
+      shape: ({ session: s }) => ({
+        messages: s.messages.nodes.map(message).reverse(),
+        session_id: s.id,
+        total: s.messages.totalCount,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/sessions/new/chat/stream',
+      summary: 'Create a session and stream the answer to its first message (SSE, 001 and Workspace events)',
+      operation: ChatStreamDocument,
+      variables: hermesChat,
+      stream: hermesStream(always),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/sessions/:id/chat/stream',
+      summary: 'Send a message into a session and stream the answer (SSE, 001 and Workspace events)',
+      operation: ChatStreamDocument,
+      variables: { ...hermesChat, 'input.sessionId': fromPath('id') },
+      stream: hermesStream(() => false),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/chat/completions/stream',
+      summary: 'OpenAI-compatible SSE proxy: the conversation answered as chat.completion.chunk events',
+      operation: ChatStreamDocument,
+      variables: openAiChat,
+      stream: openAiStream(always),
+    }),
+    // OpenAI's own routes (the /v1 passthrough of 000/001, 002's compatibility routes), in its formats.
+    route({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      summary: 'OpenAI-compatible chat completion of a whole conversation (a one-shot session)',
+      operation: ChatCompleteDocument,
+      errors: openai,
+      variables: openAiChat,
+      failure: ({ chat }) => failedTurn(chat),
+      shape: ({ chat: t }) => ({
+        id: t.id,
+        object: 'chat.completion',
+        created: epochSeconds(t.createdAt),
+        model: t.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: t.assistantMessage?.content ?? '' },
+            finish_reason: finishReason(t.completionTokens, t.parameters.maxTokens),
+          },
+        ],
+        usage: openAiUsage(t),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      summary: 'With "stream": true, the answer as chat.completion.chunk events, then [DONE]',
+      operation: ChatStreamDocument,
+      errors: openai,
+      variables: openAiChat,
+      stream: openAiStream(({ body }) => body.stream === true),
+    }),
+    // Public like /api/gateway-status, which lists the same models.
+    route({
+      method: 'GET',
+      path: '/v1/models',
+      summary: 'OpenAI-compatible model list: the default model and those the upstream lists',
+      operation: GatewayStatusDocument,
+      errors: openai,
+      public: true,
+      shape: ({ gatewayStatus: g }) => ({
+        object: 'list',
+        // Served through the platform; when the upstream made a model is unknown, so `created` is the probe.
+        data: modelIds(g).map((id) => ({
+          id,
+          object: 'model',
+          created: epochSeconds(g.probedAt),
+          owned_by: 'agentry',
+        })),
+      }),
     }),
     route({
       method: 'GET',
@@ -538,6 +1016,230 @@ export const hermes: Dialect = {
         usdc: balance(ledgerAccounts.nodes, 'USDC'),
         credits: balance(ledgerAccounts.nodes, 'USD'),
       }),
+    }),
+    // ── 002: sessions, turns and feedback (the "context observatory"). Shapes the reference
+    // leaves open are ours: snake_case, a turn as `turn()` above.
+    route({
+      method: 'POST',
+      path: '/api/sessions/:id/messages',
+      summary: 'Append a user message to a session; its answer starts at once (follow it on the turn)',
+      operation: MessageSendDocument,
+      errors: runtime,
+      status: 201,
+      variables: { sessionId: fromPath('id'), content: fromBody('content'), model: fromBody('model') },
+      shape: ({ sendMessage }) => turn(sendMessage),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/turns',
+      summary: 'List the turns of a session, newest first',
+      operation: SessionTurnsDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      paged: { connection: (d) => d.session.turns },
+      shape: ({ session: s }) => ({
+        turns: s.turns.nodes.map(turn),
+        session_id: s.id,
+        total: s.turns.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id',
+      summary: 'Get single turn detail',
+      ...turnById,
+      shape: ({ turn: t }) => ({ ...turn(t), feedback: t.feedback && feedback(t.feedback) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/context',
+      summary: 'The messages and sampling parameters sent upstream for a turn',
+      ...turnById,
+      shape: ({ turn: t }) => ({
+        turn_id: t.id,
+        messages: t.context.map((m) => ({ role: lower(m.role), content: m.content })),
+        parameters: turn(t).parameters,
+        total: t.context.length,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/tools',
+      summary: 'Tool calls of a turn: none, as no tools are offered upstream',
+      ...turnById,
+      shape: ({ turn: t }) => ({ turn_id: t.id, tools: [], total: 0 }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/tips',
+      summary: 'Heuristic remarks on a turn (latency, context size, …)',
+      ...turnById,
+      shape: ({ turn: t }) => ({ turn_id: t.id, tips: t.tips }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/model-selection',
+      summary: 'The model and provider of a turn, and why that model',
+      ...turnById,
+      shape: ({ turn: t }) => ({
+        turn_id: t.id,
+        model: t.model,
+        provider: t.provider,
+        reason: t.modelReason,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/turns/:id/feedback',
+      summary: 'Grade an answer 1 to 5 (409 when graded: update it)',
+      operation: FeedbackCreateDocument,
+      errors: runtime,
+      status: 201,
+      variables: feedbackBody,
+      shape: ({ createFeedback }) => feedback(createFeedback),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/feedback',
+      summary: 'The feedback of a turn (404 when it has none)',
+      ...turnById,
+      failure: ({ turn: t }) =>
+        t.feedback ? undefined : { status: 404, code: 'NOT_FOUND', message: `turn ${t.id} has no feedback` },
+      shape: ({ turn: t }) => feedback(t.feedback!),
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/turns/:id/feedback',
+      summary: 'Change the grade or comment of an answer',
+      operation: FeedbackUpdateDocument,
+      errors: runtime,
+      variables: feedbackBody,
+      shape: ({ updateFeedback }) => feedback(updateFeedback),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/feedback',
+      summary: 'Every grade given in a session, oldest first',
+      operation: SessionFeedbackDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: ({ session: s }) => ({
+        session_id: s.id,
+        feedback: s.feedback.map(feedback),
+        total: s.feedback.length,
+      }),
+    }),
+    // ── 002: models, providers, circuit breakers and the agent.
+    route({
+      method: 'GET',
+      path: '/api/models/available',
+      summary: 'List available LLM models: the default and those the upstream lists',
+      operation: GatewayStatusDocument,
+      errors: runtime,
+      shape: ({ gatewayStatus: g }) => {
+        const models = modelIds(g);
+        return {
+          models: models.map((id) => ({ id, default: id === g.model })),
+          default_model: g.model,
+          total: models.length,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/models/selections',
+      summary: 'Model selection log: the model of each of your turns and why, newest first',
+      operation: TurnListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.turns },
+      shape: ({ turns }) => ({
+        selections: turns.nodes.map((t) => ({
+          turn_id: t.id,
+          session_id: t.sessionId,
+          model: t.model,
+          provider: t.provider,
+          reason: t.modelReason,
+          created_at: t.createdAt,
+        })),
+        total: turns.totalCount,
+      }),
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/providers/:name/key',
+      summary: "Set a provider's API key (admins; stored encrypted, never shown)",
+      operation: ProviderKeySetDocument,
+      errors: runtime,
+      variables: { provider: fromPath('name'), apiKey: fromBodyAs(['key', 'api_key']) },
+      shape: ({ setProviderKey }) => provider(setProviderKey),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/providers/:name/key',
+      summary: 'Remove the provider key set through the API (admins); a configured one applies again',
+      operation: ProviderKeyRemoveDocument,
+      errors: runtime,
+      variables: { provider: fromPath('name') },
+      shape: ({ removeProviderKey }) => provider(removeProviderKey),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/breaker/status',
+      summary: 'All provider breaker states',
+      operation: ProviderListDocument,
+      errors: runtime,
+      shape: ({ llmProviders }) => ({ breakers: llmProviders.map(provider) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/breaker/reset/:provider',
+      summary: 'Reset (close) a provider breaker (admins)',
+      operation: BreakerResetDocument,
+      errors: runtime,
+      variables: { provider: fromPath('provider') },
+      shape: ({ resetCircuitBreaker }) => provider(resetCircuitBreaker),
+    }),
+    // No response cache exists, so the status has no cache statistics.
+    route({
+      method: 'GET',
+      path: '/api/agent/status',
+      summary: 'Agent state and model: whether the upstream LLM answers',
+      operation: GatewayStatusDocument,
+      errors: runtime,
+      shape: ({ gatewayStatus: g }) => ({
+        state: g.status === 'connected' ? 'ready' : 'disconnected',
+        mode: GATEWAY_MODES[g.mode],
+        model: g.model,
+        models: g.models,
+        version: g.version,
+        probed_at: g.probedAt,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/agent/message',
+      summary: 'Send a message (into session_id, else a new session) and wait for the answer',
+      operation: ChatCompleteDocument,
+      errors: runtime,
+      variables: agentMessage,
+      failure: ({ chat }) => failedTurn(chat),
+      shape: ({ chat: t }) => ({
+        session_id: t.sessionId,
+        turn_id: t.id,
+        content: t.assistantMessage?.content ?? '',
+        model: t.model,
+        usage: openAiUsage(t),
+        cost_usd: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/agent/message/stream',
+      summary: 'Send a message and stream the answer as SSE (the events of 001’s chat stream)',
+      operation: ChatStreamDocument,
+      errors: runtime,
+      variables: agentMessage,
+      stream: hermesStream(({ body }) => !body.session_id),
     }),
   ],
   sockets: [
