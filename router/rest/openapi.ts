@@ -222,6 +222,17 @@ const openApiPath = (mount: string, path: string) => `${mount}${path}`.replace(/
 const operationId = (method: string, path: string) =>
   `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+/g, '_').replace(/_$/, '')}`;
 
+/** What a WebSocket endpoint says and expects, frame by frame. */
+function socketDescription({ spec, operation }: CompiledSocket): string {
+  const greeting = JSON.stringify(spec.greeting);
+  if (!spec.dialogue)
+    return `Upgrades to a WebSocket. The first frame is ${greeting}; then one JSON frame per event, like the example. GraphQL operation: ${operation.name}.`;
+  const accepted = Object.keys(spec.dialogue.on)
+    .map((type) => `{"type":"${type}", …}`)
+    .join(', ');
+  return `Upgrades to a WebSocket without credentials: the first client frame carries them. The server answers ${greeting}, then accepts ${accepted}, each answered with JSON frames like the example. GraphQL operation: ${operation.name}.`;
+}
+
 export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema, version: string) {
   const { dialect, mount } = compiled;
   const errorExample = dialect.errors.body({
@@ -301,7 +312,7 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
       get: {
         operationId: operationId('ws', socket.spec.path),
         summary: `WebSocket: ${socket.spec.summary}`,
-        description: `Upgrades to a WebSocket. The first frame is ${JSON.stringify(socket.spec.greeting)}; then one JSON frame per event, like the example. GraphQL operation: ${socket.operation.name}.`,
+        description: socketDescription(socket),
         parameters: parametersOf(schema, socket, socket.pattern),
         responses: {
           '101': {
