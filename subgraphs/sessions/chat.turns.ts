@@ -100,6 +100,25 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
   let answer = '';
   let reported: { promptTokens: number; completionTokens: number } | undefined;
   let failure: UpstreamError | undefined;
+  // Tokens that arrive while the previous event is being stored leave together as one TOKEN
+  // event: an idle server sends every token at once, a busy one sends fewer, larger events
+  // instead of falling behind. One event at a time is in flight, so seq order is kept.
+  let pending = '';
+  let storing: Promise<void> | undefined;
+  let storeFailure: unknown;
+  const storePending = async () => {
+    try {
+      while (pending && !storeFailure) {
+        const delta = pending;
+        pending = '';
+        await emit(event(ChatEventKind.TOKEN, { delta }));
+      }
+    } catch (error) {
+      storeFailure = error;
+    } finally {
+      storing = undefined;
+    }
+  };
   try {
     await emit(event(ChatEventKind.STARTED));
     const messages: UpstreamMessage[] = turn.context.map(({ role, content }) => ({
@@ -111,10 +130,14 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
         reported = chunk;
         continue;
       }
+      if (storeFailure) throw storeFailure;
       firstTokenMs ??= Math.round(performance.now() - startedAt);
       answer += chunk.delta;
-      await emit(event(ChatEventKind.TOKEN, { delta: chunk.delta }));
+      pending += chunk.delta;
+      storing ??= storePending();
     }
+    await storing;
+    if (storeFailure) throw storeFailure;
   } catch (error) {
     failure =
       error instanceof UpstreamError
@@ -125,6 +148,7 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
           });
     if (!(error instanceof UpstreamError))
       deps.log.error({ err: error, turnId: turn.id }, 'turn stream failed');
+    await storing; // what came before the failure is stored before the end is
   }
 
   const last = await recordEnd(em, {

@@ -6,6 +6,7 @@
 import { CloseSessionDocument } from '../generated/graphql';
 import {
   ANSWER,
+  answerDeltas,
   DOUBLE_MODELS,
   CONFIGURED_KEY,
   startLlmDouble,
@@ -95,13 +96,21 @@ async function post(path: string, body: unknown, who: Client = ada, accept = 'ap
 }
 
 /** The events a 001 chat stream sends for the double's answer: both vocabularies on each step. */
-const expectedEvents = (sessionId: string, runId: string, opened: 'created' | 'streaming') => {
+const expectedEvents = (
+  events: Json[],
+  sessionId: string,
+  runId: string,
+  opened: 'created' | 'streaming',
+) => {
   const run = { session_id: sessionId, run_id: runId };
+  const deltas = answerDeltas(
+    events.filter((e) => e.event === 'content').map((e) => e.data.content as string),
+  );
   return [
     { event: 'session', data: { session_id: sessionId, status: opened } },
     { event: 'run.started', data: run },
     { event: 'message.started', data: { ...run, role: 'assistant' } },
-    ...ANSWER.flatMap((delta) => [
+    ...deltas.flatMap((delta) => [
       { event: 'content', data: { content: delta, session_id: sessionId } },
       { event: 'assistant.delta', data: { ...run, delta } },
     ]),
@@ -132,7 +141,7 @@ describe('001 chat streams', () => {
     const sessionId = stream.events[0].data.session_id;
     const runId = stream.events[1].data.run_id;
     expect(sessionId).toMatch(/^ses_/);
-    expect(stream.events).toEqual(expectedEvents(sessionId, runId, 'created'));
+    expect(stream.events).toEqual(expectedEvents(stream.events, sessionId, runId, 'created'));
     // 001's documented defaults go upstream.
     expect(double.requests.at(-1)!.body).toMatchObject({ temperature: 0.7, max_tokens: 4096 });
 
@@ -166,7 +175,9 @@ describe('001 chat streams', () => {
       max_tokens: 50,
     });
     expect(stream.status).toBe(200);
-    expect(stream.events).toEqual(expectedEvents(sessionId, stream.events[1].data.run_id, 'streaming'));
+    expect(stream.events).toEqual(
+      expectedEvents(stream.events, sessionId, stream.events[1].data.run_id, 'streaming'),
+    );
     const upstream = double.requests.at(-1)!;
     expect(upstream.model).toBe(DOUBLE_MODELS[1]);
     expect(upstream.body).toMatchObject({ temperature: 0.2, max_tokens: 50 });
@@ -650,7 +661,9 @@ describe('002 models, providers and agent', () => {
     const sessionId = answered.body.session_id;
     const stream = await post('/api/agent/message/stream', { message: 'And again', session_id: sessionId });
     expect(stream.status).toBe(200);
-    expect(stream.events).toEqual(expectedEvents(sessionId, stream.events[1].data.run_id, 'streaming'));
+    expect(stream.events).toEqual(
+      expectedEvents(stream.events, sessionId, stream.events[1].data.run_id, 'streaming'),
+    );
     const missing = await api('POST', '/api/agent/message', { body: {} });
     expect(missing).toMatchObject({ status: 400, body: { error: 'message is required' } });
   });

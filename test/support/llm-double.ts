@@ -10,6 +10,16 @@ import type { AddressInfo } from 'node:net';
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
+
+/**
+ * The answer as a stream delivered it: tokens that reach the platform together may leave in one
+ * event, so a stream carries ANSWER's text in one or more deltas. Checks the text, returns the deltas.
+ */
+export function answerDeltas(deltas: string[]): string[] {
+  if (!deltas.length || deltas.length > ANSWER.length || deltas.join('') !== ANSWER.join(''))
+    throw new Error(`the stream carried ${JSON.stringify(deltas)}, not the answer ${JSON.stringify(ANSWER)}`);
+  return deltas;
+}
 export const USAGE = { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 };
 export const DOUBLE_MODELS = ['double-1', 'double-2'];
 
