@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 
 /**
  * Events that cross processes: a subgraph replica publishes after commit and every replica's
- * subscribers receive it. Payloads are JSON.
+ * subscribers receive it. Payloads are JSON; one process's messages go out in publish order.
  */
 export interface PubSub {
   publish(topic: string, payload: unknown): Promise<void>;
@@ -115,10 +115,25 @@ abstract class FanOutPubSub implements PubSub {
 /** NOTIFY carries at most 8000 bytes; larger payloads are refused rather than truncated. */
 const MAX_NOTIFY_BYTES = 7900;
 
+/** Most messages one NOTIFY round trip carries. */
+const MAX_NOTIFY_BATCH = 500;
+
+interface Outgoing {
+  topic: string;
+  message: string;
+  sent: () => void;
+  failed: (error: unknown) => void;
+}
+
 /** The default transport: PostgreSQL LISTEN/NOTIFY on the database the subgraphs already use. */
 export class PostgresPubSub extends FanOutPubSub {
   private readonly pool: pg.Pool;
   private listener: Promise<pg.Client> | undefined;
+  /** LISTEN/UNLISTEN one after another: a pg client runs one query at a time. */
+  private listening: Promise<unknown> = Promise.resolve();
+  /** Messages published while the previous round trip is in flight, in publish order. */
+  private outgoing: Outgoing[] = [];
+  private sending = false;
 
   constructor(
     private readonly url: string,
@@ -128,11 +143,37 @@ export class PostgresPubSub extends FanOutPubSub {
     this.pool = new pg.Pool({ connectionString: url, max: 2 });
   }
 
-  protected async send(topic: string, message: string): Promise<void> {
+  protected send(topic: string, message: string): Promise<void> {
     if (Buffer.byteLength(message) > MAX_NOTIFY_BYTES) {
-      throw new Error(`event on ${topic} is larger than ${MAX_NOTIFY_BYTES} bytes`);
+      return Promise.reject(new Error(`event on ${topic} is larger than ${MAX_NOTIFY_BYTES} bytes`));
     }
-    await this.pool.query('SELECT pg_notify($1, $2)', [topic, message]);
+    return new Promise((sent, failed) => {
+      this.outgoing.push({ topic, message, sent, failed });
+      if (!this.sending) void this.drain();
+    });
+  }
+
+  /**
+   * One statement notifies everything published since the last one, so a busy process pays one
+   * round trip per batch rather than per event; one batch at a time keeps the order. (Within one
+   * statement PostgreSQL folds identical topic-and-payload pairs into one; every event we publish
+   * carries its own id or seq, and the rest are wake-ups.)
+   */
+  private async drain(): Promise<void> {
+    this.sending = true;
+    while (this.outgoing.length) {
+      const batch = this.outgoing.splice(0, MAX_NOTIFY_BATCH);
+      try {
+        await this.pool.query(
+          'SELECT pg_notify(n.topic, n.message) FROM unnest($1::text[], $2::text[]) AS n(topic, message)',
+          [batch.map((item) => item.topic), batch.map((item) => item.message)],
+        );
+        for (const item of batch) item.sent();
+      } catch (error) {
+        for (const item of batch) item.failed(error);
+      }
+    }
+    this.sending = false;
   }
 
   private connectListener(): Promise<pg.Client> {
@@ -146,14 +187,21 @@ export class PostgresPubSub extends FanOutPubSub {
     return this.listener;
   }
 
-  protected async listen(topic: string): Promise<void> {
-    const client = await this.connectListener();
-    await client.query(`LISTEN ${pg.escapeIdentifier(topic)}`);
+  private onListener(command: string): Promise<void> {
+    const run = this.listening.then(async () => {
+      const client = await this.connectListener();
+      await client.query(command);
+    });
+    this.listening = run.catch(() => undefined);
+    return run;
   }
 
-  protected async unlisten(topic: string): Promise<void> {
-    const client = await this.connectListener();
-    await client.query(`UNLISTEN ${pg.escapeIdentifier(topic)}`);
+  protected listen(topic: string): Promise<void> {
+    return this.onListener(`LISTEN ${pg.escapeIdentifier(topic)}`);
+  }
+
+  protected unlisten(topic: string): Promise<void> {
+    return this.onListener(`UNLISTEN ${pg.escapeIdentifier(topic)}`);
   }
 
   protected async disconnect(): Promise<void> {

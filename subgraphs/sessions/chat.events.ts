@@ -98,22 +98,75 @@ export function fromPayload(payload: ChatEventPayload): ChatEvent {
 /** One topic per account: a session's subscribers and the account's dashboards listen on it. */
 export const chatTopic = (ownerId: string) => `sessions.chat.${ownerId}`;
 
+const EVENT_COLUMNS = `"session_id", "seq", "turn_id", "kind", "delta", "usage", "error", "at"`;
+
+const asRow = (event: ChatEventPayload) => ({
+  session_id: event.sessionId,
+  seq: event.seq,
+  turn_id: event.turnId,
+  kind: event.kind,
+  delta: event.delta,
+  usage: event.usage,
+  error: event.error,
+  at: event.at,
+});
+
+/** Inserts events given as one JSON array: one statement, whatever their number. */
+function insertEvents(em: EntityManager, events: ChatEventPayload[]): Promise<unknown> {
+  return em.execute(
+    `insert into "sessions"."chat_event" (${EVENT_COLUMNS})
+     select ${EVENT_COLUMNS} from json_to_recordset(?::json) as e("session_id" text, "seq" integer,
+       "turn_id" text, "kind" text, "delta" text, "usage" jsonb, "error" jsonb, "at" timestamptz)`,
+    [JSON.stringify(events.map(asRow))],
+  );
+}
+
 /** Stored before it is published, so a replay never misses an event a subscriber could have missed. */
 export async function storeEvent(em: EntityManager, event: ChatEventPayload): Promise<void> {
-  await em.execute(
-    `insert into "sessions"."chat_event" ("session_id", "seq", "turn_id", "kind", "delta", "usage", "error", "at")
-     values (?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      event.sessionId,
-      event.seq,
-      event.turnId,
-      event.kind,
-      event.delta,
-      event.usage && JSON.stringify(event.usage),
-      event.error && JSON.stringify(event.error),
-      event.at,
-    ],
-  );
+  await insertEvents(em, [event]);
+}
+
+/** Most events one insert carries. */
+const MAX_STORE_BATCH = 500;
+
+/**
+ * Stores the events of every turn this process runs, many per statement: the events that arrive
+ * while one insert is in flight go in the next. A busy server then pays one round trip per batch
+ * instead of one per token. Each turn has at most one event waiting, so its order holds.
+ */
+export class ChatEventStore {
+  private waiting: { event: ChatEventPayload; stored: () => void; failed: (error: unknown) => void }[] = [];
+  private storing = false;
+
+  constructor(private readonly em: EntityManager) {}
+
+  store(event: ChatEventPayload): Promise<void> {
+    return new Promise((stored, failed) => {
+      this.waiting.push({ event, stored, failed });
+      if (!this.storing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.storing = true;
+    while (this.waiting.length) {
+      const batch = this.waiting.splice(0, MAX_STORE_BATCH);
+      try {
+        await insertEvents(
+          this.em.fork(),
+          batch.map((item) => item.event),
+        );
+        for (const item of batch) item.stored();
+      } catch (error) {
+        // One bad event (a seq another replica took) must not fail the others: retry them alone.
+        if (batch.length === 1) batch[0].failed(error);
+        else
+          for (const item of batch)
+            await insertEvents(this.em.fork(), [item.event]).then(item.stored, item.failed);
+      }
+    }
+    this.storing = false;
+  }
 }
 
 interface EventRow {

@@ -6,6 +6,7 @@ import {
   chatTopic,
   lastSeq,
   storeEvent,
+  ChatEventStore,
   toUsageWire,
   type ChatError,
   type ChatEventPayload,
@@ -24,6 +25,15 @@ export interface TurnDeps {
 
 /** Turns answering in this process, so a cancel (from any replica) can abort their upstream call. */
 const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+
+/** One batching event store per database (one per process, but tests run several platforms). */
+const eventStores = new WeakMap<object, ChatEventStore>();
+const eventStoreOf = (em: EntityManager): ChatEventStore => {
+  const driver = em.getDriver();
+  let store = eventStores.get(driver);
+  if (!store) eventStores.set(driver, (store = new ChatEventStore(em.fork())));
+  return store;
+};
 
 /** Aborts a turn if this process runs it; true when it did. */
 export function abortLocalTurn(turnId: string): boolean {
@@ -81,17 +91,17 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
   const { turn, provider } = plan;
   const em = deps.em.fork();
   const event = eventsOf(turn, await lastSeq(em, turn.sessionId));
-  // Publishes go one after another so subscribers mostly see seq order (they reorder anyway).
+  // The pub/sub sends in publish order, so subscribers see seq order (they would reorder anyway);
+  // waiting for the last publish waits for all of them.
   let published = Promise.resolve();
   const publish = (payload: ChatEventPayload) => {
-    published = published.then(() =>
-      deps.pubsub.publish(chatTopic(turn.ownerId), payload).catch((error: unknown) => {
-        deps.log.error({ err: error, turnId: turn.id, seq: payload.seq }, 'chat event not published');
-      }),
-    );
+    published = deps.pubsub.publish(chatTopic(turn.ownerId), payload).catch((error: unknown) => {
+      deps.log.error({ err: error, turnId: turn.id, seq: payload.seq }, 'chat event not published');
+    });
   };
+  const store = eventStoreOf(deps.em);
   const emit = async (payload: ChatEventPayload) => {
-    await storeEvent(em, payload);
+    await store.store(payload);
     publish(payload);
   };
 
