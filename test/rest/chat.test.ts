@@ -235,7 +235,7 @@ describe('001 chat streams', () => {
       text += decoder.decode(value, { stream: true });
     }
     abort.abort();
-    const aborted = await double.abortOf('slow', 3000);
+    const aborted = await double.abortOf('slow', 1000);
     expect(aborted.aborted).toBe(true);
 
     const runId = JSON.parse(parseEvents(text).find((m) => m.event === 'run.started')!.data).run_id;
