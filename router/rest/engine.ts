@@ -312,10 +312,7 @@ export function createEngine(options: EngineOptions) {
 
   /** A failure inside a stream, as the event the row's error format makes of it. */
   function streamError(error: unknown, route: CompiledRoute, style: ErrorStyle): SseEvent {
-    const problem = problemOf(
-      error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', ''),
-      style,
-    );
+    const problem = problemOf(error, style);
     if (problem.status === 500) log.error({ err: error, route: route.operation.name }, 'REST stream failed');
     return { event: 'error', data: style.body(problem) };
   }

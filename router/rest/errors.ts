@@ -35,7 +35,9 @@ const CODE_OF_EDGE_STATUS: Record<number, string> = {
   429: 'RATE_LIMITED',
 };
 
-export function problemOf(error: RestError, style: ErrorStyle): Problem {
+export function problemOf(thrown: unknown, style: ErrorStyle): Problem {
+  // Anything but a RestError is a fault of ours: a 500 without details.
+  const error = thrown instanceof RestError ? thrown : new RestError('INTERNAL_SERVER_ERROR', '');
   const status =
     error.code === 'BAD_USER_INPUT'
       ? style.invalidInput

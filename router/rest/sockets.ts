@@ -24,7 +24,7 @@ import {
 } from './engine';
 import { problemOf, RestError } from './errors';
 import { readEventStream, splitUrl } from './http';
-import type { Conversation, Dialect, Dialogue, ErrorStyle, Frame, Problem } from './types';
+import type { Conversation, Dialect, Dialogue, Frame, Problem } from './types';
 import { buildVariables, checkVariables, operationOf, type Operation } from './variables';
 
 /** The edge's decision for a connection: its identity headers, and whether its rate limit allows it. */
@@ -40,10 +40,6 @@ const closeCode = (status: number) => (status >= 500 ? 1011 : 4000 + status);
 
 /** A dialogue's client has this long to send its credential (graphql-ws closes such a socket with 4408). */
 export const AUTH_TIMEOUT_MS = 10_000;
-
-/** The problem of any error: a RestError keeps its code, anything else is a 500 without details. */
-const problemOfError = (error: unknown, style: ErrorStyle) =>
-  problemOf(error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', ''), style);
 
 function refuseUpgrade(socket: Duplex, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
@@ -162,7 +158,7 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
     } catch (error) {
       if (abort.signal.aborted) return;
       const style = compiled.spec.errors ?? dialect.errors;
-      const problem = problemOfError(error, style);
+      const problem = problemOf(error, style);
       if (problem.status === 500) log.error({ err: error, socket: compiled.spec.path }, 'REST socket failed');
       send(ws, { type: 'error', ...(style.body(problem) as object) });
       ws.close(closeCode(problem.status), problem.code);
@@ -292,7 +288,7 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
         await (first ? authenticate(frame) : respond(frame));
       } catch (error) {
         if (abort.signal.aborted) return;
-        const problem = problemOfError(error, style);
+        const problem = problemOf(error, style);
         if (problem.status === 500)
           log.error({ err: error, socket: compiled.spec.path }, 'REST dialogue failed');
         fail(problem, first || problem.status === 401);
@@ -333,7 +329,7 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
         .find(({ params }) => params);
       const refuse = (error: unknown) => {
         const style = match?.compiled.spec.errors ?? dialect.errors;
-        const problem = problemOfError(error, style);
+        const problem = problemOf(error, style);
         if (problem.status === 500) log.error({ err: error, path }, 'REST socket refused');
         refuseUpgrade(socket, problem.status, style.body(problem), dialect.headers);
       };
