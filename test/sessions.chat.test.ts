@@ -175,6 +175,46 @@ describe('chat (waits for the answer)', () => {
   });
 });
 
+describe('an idempotency key', () => {
+  test('sends a message once however often it is sent, and replays its answer', async () => {
+    const input = { content: 'Only once, please', idempotencyKey: 'once-1' };
+    const before = main.requests.length;
+    const first = (await ada.data(ChatDocument, { input })).chat;
+    const again = (await ada.data(ChatDocument, { input })).chat;
+    expect(again).toMatchObject({ id: first.id, sessionId: first.sessionId, status: 'COMPLETE' });
+    expect(again.session.messageCount).toBe(2);
+    const sent = main.requests.slice(before).filter((r) => r.messages.at(-1)?.content === input.content);
+    expect(sent).toHaveLength(1);
+
+    // Over a subscription, the same key streams the first answer again from its start, then ends.
+    const events = stream(input);
+    try {
+      const received = await untilEnd(events);
+      expect(received[0]).toMatchObject({ kind: 'STARTED', turnId: first.id });
+      expect(received.at(-1)).toMatchObject({ kind: 'COMPLETED', turnId: first.id });
+      answerDeltas(received.slice(1, -1).map((event) => event.delta ?? ''));
+    } finally {
+      await events.close();
+    }
+    expect(
+      main.requests.slice(before).filter((r) => r.messages.at(-1)?.content === input.content),
+    ).toHaveLength(1);
+  });
+
+  test('is refused with another message', async () => {
+    await ada.data(ChatDocument, { input: { content: 'first', idempotencyKey: 'once-2' } });
+    const reused = await ada.request(ChatDocument, {
+      input: { content: 'second', idempotencyKey: 'once-2' },
+    });
+    expect(errorOf(reused)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    // Keys are per account: another account's use of it is its own.
+    const theirs = await stranger.data(ChatDocument, {
+      input: { content: 'second', idempotencyKey: 'once-2' },
+    });
+    expect(theirs.chat.status).toBe('COMPLETE');
+  });
+});
+
 test('a deleted session reads as not found and leaves the list; its turns stay metered', async () => {
   const { chat } = await ada.data(ChatDocument, { input: { content: 'Forget me' } });
   await ada.data(DeleteSessionDocument, { id: chat.sessionId });

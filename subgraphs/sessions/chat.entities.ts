@@ -79,6 +79,7 @@ export class Turn {
     | 'id'
     | 'status'
     | 'parameters'
+    | 'idempotencyKey'
     | 'assistantMessageId'
     | 'promptTokens'
     | 'completionTokens'
@@ -126,6 +127,13 @@ export class Turn {
   @Field(() => [ContextMessage], { description: 'The messages sent upstream for this answer.' })
   @Property({ type: 'json' })
   context!: ContextMessage[];
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The key it was sent with, if any (ChatInput.idempotencyKey).',
+  })
+  @Property({ type: 'string', nullable: true })
+  idempotencyKey: string | null = null;
 
   @Field(() => TurnParameters, { description: 'The sampling parameters sent upstream with it.' })
   @Property({ type: 'json' })

@@ -109,6 +109,14 @@ export class ChatInput {
 
   @Field(() => Int, { nullable: true, description: 'Most tokens the answer may have, 1 to 100000.' })
   maxTokens?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Sending again with the same key (after a dropped connection, say) sends nothing twice: you get ' +
+      'the first turn and its answer from the start. Up to 200 printable characters.',
+  })
+  idempotencyKey?: string | null;
 }
 
 export interface ChatRequest {
@@ -121,6 +129,7 @@ export interface ChatRequest {
   title: string | null;
   agentId: string | null;
   parameters: { temperature?: number; maxTokens?: number };
+  idempotencyKey: string | null;
 }
 
 export function validateChat(input: ChatInput): ChatRequest {
@@ -138,6 +147,9 @@ export function validateChat(input: ChatInput): ChatRequest {
     throw badInput('temperature must be from 0 to 2', { field: 'temperature' });
   if (maxTokens !== null && maxTokens !== undefined && !(maxTokens >= 1 && maxTokens <= 100_000))
     throw badInput('maxTokens must be from 1 to 100000', { field: 'maxTokens' });
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))
+    throw badInput('idempotencyKey must be 1 to 200 printable characters', { field: 'idempotencyKey' });
   return {
     sessionId: input.sessionId ?? null,
     messages,
@@ -146,6 +158,7 @@ export function validateChat(input: ChatInput): ChatRequest {
     title: input.title ?? null,
     agentId: input.agentId ?? null,
     parameters: { temperature: temperature ?? undefined, maxTokens: maxTokens ?? undefined },
+    idempotencyKey,
   };
 }
 

@@ -12,7 +12,15 @@ import {
   Subscription,
   type SubscribeResolverData,
 } from 'type-graphql';
-import { AppError, conflict, flushUnique, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
+import {
+  AppError,
+  badInput,
+  conflict,
+  flushUnique,
+  notFound,
+  RequiresScopes,
+  type SubgraphContext,
+} from '../../lib';
 import { Feedback, Message, Turn, TurnStatus, UsageRecord } from './chat.entities';
 import {
   ChatEvent,
@@ -35,7 +43,7 @@ import {
 import { approximateTokens } from './chat.pricing';
 import { tipsFor, TurnTip } from './chat.tips';
 import { chatSettings, providerFor } from './chat.providers';
-import { abortLocalTurn, CANCEL_TOPIC, startTurn } from './chat.turns';
+import { abortLocalTurn, CANCEL_TOPIC, recordedHere, startTurn } from './chat.turns';
 import { Session, SessionStatus } from './session.entity';
 import { DEFAULT_MODEL, validateStartSession } from './session.input';
 import { ownedSession } from './session.resolver';
@@ -60,6 +68,33 @@ const isFinal = (kind: ChatEventKind) => kind === ChatEventKind.COMPLETED || kin
 interface PreparedTurn {
   turn: Turn;
   start(): Promise<void>;
+  /** For a turn sent before (same idempotency key): replay its events after this seq. */
+  replayAfter?: number;
+}
+
+/**
+ * The turn an idempotency key was first sent with, instead of a new one; the same key with another
+ * message is refused, as the Idempotency-Key draft has it.
+ */
+async function earlierTurn(ctx: SubgraphContext, request: ChatRequest): Promise<PreparedTurn | undefined> {
+  if (!request.idempotencyKey) return undefined;
+  const turn = await ctx.em.findOne(Turn, {
+    ownerId: ctx.me().accountId,
+    idempotencyKey: request.idempotencyKey,
+  });
+  if (!turn) return undefined;
+  const sent = await ctx.em.findOneOrFail(Message, turn.userMessageId);
+  if (sent.content !== request.messages.at(-1)!.content)
+    throw badInput('this idempotencyKey was used for another message', { field: 'idempotencyKey' });
+  const [first] = await ctx.em.execute<{ seq: number | null }[]>(
+    `select min("seq") as "seq" from "sessions"."chat_event" where "turn_id" = ?`,
+    [turn.id],
+  );
+  return {
+    turn,
+    start: () => recordedHere(turn.id),
+    replayAfter: first?.seq ? first.seq - 1 : undefined,
+  };
 }
 
 /**
@@ -67,6 +102,8 @@ interface PreparedTurn {
  * subscriber can listen before the first token. Every refusal happens here, before anything streams.
  */
 async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<PreparedTurn> {
+  const earlier = await earlierTurn(ctx, request);
+  if (earlier) return earlier;
   const existing = request.sessionId ? await ownedSession(ctx, request.sessionId) : null;
   if (existing?.status === SessionStatus.CLOSED)
     throw conflict(`session ${existing.id} is closed`, { id: existing.id });
@@ -113,6 +150,7 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
         ...choice,
         context,
         parameters: request.parameters,
+        idempotencyKey: request.idempotencyKey,
       });
       await tx.flush();
       await tx.execute(
@@ -122,11 +160,13 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
       return created;
     });
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException)
-      throw conflict('an answer is still streaming in this session; wait for it or cancel it', {
-        id: existing?.id,
-      });
-    throw error;
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    // The same key sent twice at once: the first one won.
+    const first = await earlierTurn(ctx, request);
+    if (first) return first;
+    throw conflict('an answer is still streaming in this session; wait for it or cancel it', {
+      id: existing?.id,
+    });
   }
   const deps = { em: ctx.em, pubsub: ctx.pubsub, log: ctx.log };
   const plan = { turn, provider, prices: settings.pricesOf(choice.model), closeSession: request.oneShot };
@@ -195,8 +235,13 @@ export class ChatResolver {
       const request = validateChat(args.input);
       const live = context.pubsub.subscribe(chatTopic(context.me().accountId));
       try {
-        const { turn, start } = await prepareTurn(context, request);
-        const stream = await ChatEventStream.open({ live, em: context.em, sessionId: turn.sessionId });
+        const { turn, start, replayAfter } = await prepareTurn(context, request);
+        const stream = await ChatEventStream.open({
+          live,
+          em: context.em,
+          sessionId: turn.sessionId,
+          afterSeq: replayAfter,
+        });
         void start();
         return eventsOfTurn(stream, turn.id, () => cancelTurnAnywhere(context, turn.id));
       } catch (error) {

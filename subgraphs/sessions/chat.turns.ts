@@ -35,6 +35,9 @@ const eventStoreOf = (em: EntityManager): ChatEventStore => {
   return store;
 };
 
+/** Resolves once a turn this process runs is recorded; at once for any other. */
+export const recordedHere = (turnId: string): Promise<void> => running.get(turnId)?.done ?? Promise.resolve();
+
 /** Aborts a turn if this process runs it; true when it did. */
 export function abortLocalTurn(turnId: string): boolean {
   const turn = running.get(turnId);

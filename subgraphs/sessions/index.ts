@@ -13,6 +13,7 @@ import { GatewayResolver } from './gateway.resolver';
 import { SessionsInit } from './migrations/0001-init';
 import { SessionsChat } from './migrations/0002-chat';
 import { SessionsProviders } from './migrations/0003-providers';
+import { SessionsIdempotency } from './migrations/0004-idempotency';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 
@@ -23,6 +24,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0001-init', class: SessionsInit },
     { name: '0002-chat', class: SessionsChat },
     { name: '0003-providers', class: SessionsProviders },
+    { name: '0004-idempotency', class: SessionsIdempotency },
   ],
   resolvers: [SessionResolver, ChatResolver, GatewayResolver],
   entityTypes: { Session },

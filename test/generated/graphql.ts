@@ -26,6 +26,8 @@ export type ChatInput = {
   agentId?: string | number | null | undefined;
   /** The message. Give it or `messages`. */
   content?: string | null | undefined;
+  /** Sending again with the same key (after a dropped connection, say) sends nothing twice: you get the first turn and its answer from the start. Up to 200 printable characters. */
+  idempotencyKey?: string | null | undefined;
   /** Most tokens the answer may have, 1 to 100000. */
   maxTokens?: number | null | undefined;
   /** A whole conversation instead of `content` (OpenAI-style, stateless): answered in a new session that closes with the answer. */

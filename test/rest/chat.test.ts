@@ -69,13 +69,20 @@ function parseEvents(text: string): Message[] {
 }
 
 /** POSTs a JSON body and reads the whole answer; a client that sends `Accept: application/json`. */
-async function post(path: string, body: unknown, who: Client = ada, accept = 'application/json') {
+async function post(
+  path: string,
+  body: unknown,
+  who: Client = ada,
+  accept = 'application/json',
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${t.url}${path}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       accept,
       ...(who.credential ? { authorization: `Bearer ${who.credential}` } : {}),
+      ...headers,
     },
     body: JSON.stringify(body),
   });
@@ -279,6 +286,26 @@ describe('001 chat streams', () => {
 });
 
 describe('OpenAI-compatible /v1', () => {
+  test('a retry with the same Idempotency-Key gets the first answer; the upstream is asked once', async () => {
+    const request = { model: DOUBLE_MODELS[0], messages: [{ role: 'user', content: 'Retry-safe?' }] };
+    const key = { 'idempotency-key': 'retry-1' };
+    const before = double.requests.length;
+    const first = await post('/v1/chat/completions', request, ada, 'application/json', key);
+    const retry = await post('/v1/chat/completions', request, ada, 'application/json', key);
+    expect(first.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    const asked = double.requests.slice(before).filter((r) => r.messages.at(-1)?.content === 'Retry-safe?');
+    expect(asked).toHaveLength(1);
+    const reused = await post(
+      '/v1/chat/completions',
+      { ...request, messages: [{ role: 'user', content: 'Something else' }] },
+      ada,
+      'application/json',
+      key,
+    );
+    expect(reused).toMatchObject({ status: 400, body: { error: { code: 'bad_user_input' } } });
+  });
+
   test('POST /v1/chat/completions answers a chat.completion in a one-shot session', async () => {
     const { status, body } = await post('/v1/chat/completions', {
       model: DOUBLE_MODELS[0],

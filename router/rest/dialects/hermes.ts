@@ -70,6 +70,7 @@ import {
   decimalsOf,
   epochSeconds,
   fromBody,
+  fromHeader,
   fromPath,
   fromQuery,
   integer,
@@ -194,8 +195,12 @@ const conversation: Converter = {
   },
 };
 
+/** The IETF Idempotency-Key header: a chat sent again with the same key is answered once. */
+const idempotency = { 'input.idempotencyKey': fromHeader('Idempotency-Key') };
+
 /** An OpenAI-style request body (`messages`, `model`, sampling) as a one-shot chat. */
 const openAiChat = {
+  ...idempotency,
   'input.messages': required(
     fromBody('messages', conversation, 'the whole conversation, last from the user'),
   ),
@@ -206,6 +211,7 @@ const openAiChat = {
 
 /** 001's chat stream body: `{message, model?, temperature=0.7, max_tokens=4096}`. */
 const hermesChat = {
+  ...idempotency,
   'input.content': required(fromBody('message')),
   'input.model': fromBody('model'),
   'input.temperature': withDefault(fromBody('temperature'), 0.7),
@@ -425,6 +431,7 @@ function openAiChunks(e: ChatEvent, state: OpenAiStream): SseEvent[] {
 
 /** 002's agent message body: `{message, session_id?, model?}`. */
 const agentMessage = {
+  ...idempotency,
   'input.content': required(fromBody('message')),
   'input.sessionId': fromBody('session_id', undefined, 'continue this session; a new one without it'),
   'input.model': fromBody('model'),
