@@ -2,6 +2,7 @@
  * The shared vocabulary of route tables: where a variable comes from (sources), how a REST value
  * becomes a GraphQL one (converters), and how GraphQL values become documented JSON (formatters).
  */
+import { RestError } from './errors';
 import { InputError, type Converter, type JsonSchema, type RouteInput, type Source } from './types';
 
 // ── Sources ────────────────────────────────────────────────────────────────────────────────────
@@ -33,6 +34,31 @@ export const fromHeader = (name: string, converter?: Converter): Source => ({
   name,
   converter,
   read: ({ headers }) => headers[name.toLowerCase()],
+});
+
+/** A body field the route needs although the operation's input leaves it optional. */
+export const required = (source: Source): Source => ({
+  ...source,
+  description: source.description ? `${source.description} (required)` : 'required',
+  read: (input) => {
+    const value = source.read(input);
+    if (value === undefined || value === null)
+      throw new RestError('BAD_USER_INPUT', `${source.name} is required`);
+    return value;
+  },
+});
+
+/** A body field with the default the reference documents, sent upstream when the client leaves it out. */
+export const withDefault = (source: Source, value: unknown): Source => ({
+  ...source,
+  description: `default ${JSON.stringify(value)}`,
+  read: (input) => source.read(input) ?? value,
+});
+
+/** The first of several names a client may send a body field under; documented as the first. */
+export const fromBodyAs = (names: string[]): Source => ({
+  ...fromBody(names[0], undefined, `also accepted as ${names.slice(1).join(', ')}`),
+  read: ({ body }) => names.map((name) => body[name]).find((value) => value !== undefined),
 });
 
 /** A value the dialect implies, e.g. the asset of a dialect that only speaks SOL. */

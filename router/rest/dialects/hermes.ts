@@ -64,12 +64,12 @@ import {
   type TurnFieldsFragment,
   type WebhookDeliveryRestFieldsFragment,
 } from '../generated/graphql';
-import { RestError } from '../errors';
 import {
   decimalAmount,
   decimalsOf,
   epochSeconds,
   fromBody,
+  fromBodyAs,
   fromHeader,
   fromPath,
   fromQuery,
@@ -77,6 +77,8 @@ import {
   lower,
   minorToNumber,
   oneOf,
+  required,
+  withDefault,
 } from '../mapping';
 import {
   InputError,
@@ -88,7 +90,6 @@ import {
   type Problem,
   type RouteInput,
   type ShapeContext,
-  type Source,
   type SseEvent,
   type StreamContext,
 } from '../types';
@@ -119,31 +120,6 @@ const openai: ErrorStyle = {
 };
 
 // ── Chat ───────────────────────────────────────────────────────────────────────────────────────
-
-/** A body field the route needs although the operation's input leaves it optional. */
-const required = (source: Source): Source => ({
-  ...source,
-  description: source.description ? `${source.description} (required)` : 'required',
-  read: (input) => {
-    const value = source.read(input);
-    if (value === undefined || value === null)
-      throw new RestError('BAD_USER_INPUT', `${source.name} is required`);
-    return value;
-  },
-});
-
-/** A body field with the default the reference documents, sent upstream when the client leaves it out. */
-const withDefault = (source: Source, value: unknown): Source => ({
-  ...source,
-  description: `default ${JSON.stringify(value)}`,
-  read: (input) => source.read(input) ?? value,
-});
-
-/** The first of several names a client may send a body field under; documented as the first. */
-const fromBodyAs = (names: string[]): Source => ({
-  ...fromBody(names[0], undefined, `also accepted as ${names.slice(1).join(', ')}`),
-  read: ({ body }) => names.map((name) => body[name]).find((value) => value !== undefined),
-});
 
 const OPENAI_ROLES: Record<string, MessageRole> = {
   system: 'SYSTEM',
