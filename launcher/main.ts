@@ -76,10 +76,10 @@ async function startAll(config: Config, log: Logger): Promise<Stop[]> {
 }
 
 async function startOne(service: SubgraphName | 'router', config: Config, log: Logger): Promise<Stop[]> {
+  const subgraphUrls = Object.fromEntries(
+    SUBGRAPHS.map((name) => [name, subgraphUrl(config, name)]),
+  ) as Record<SubgraphName, string>;
   if (service === 'router') {
-    const subgraphUrls = Object.fromEntries(
-      SUBGRAPHS.map((name) => [name, subgraphUrl(config, name)]),
-    ) as Record<SubgraphName, string>;
     const router = await startRouter({
       config,
       secrets: await resolveSecrets(config, false),
@@ -102,6 +102,7 @@ async function startOne(service: SubgraphName | 'router', config: Config, log: L
     poolMax: config.DB_POOL_MAX,
     internalSecret: secrets.internal,
     jwtSecret: secrets.jwt,
+    peerUrls: subgraphUrls,
   });
   return [() => subgraph.close(), () => pubsub.close(), db.stop];
 }

@@ -8,6 +8,7 @@ import {
   SUBGRAPHS,
   type Config,
   type Logger,
+  type PeerUrls,
   type PubSub,
   type RunningSubgraph,
   type SubgraphName,
@@ -43,6 +44,8 @@ export async function startPlatform({
 }: PlatformOptions): Promise<Platform> {
   const pubsub = createPubSub({ databaseUrl, redisUrl: config.REDIS_URL, log });
   const started: RunningSubgraph[] = [];
+  // Filled as each subgraph starts; every subgraph holds this same object to find its peers.
+  const peerUrls: PeerUrls = {};
   try {
     for (const name of SUBGRAPHS) {
       started.push(
@@ -55,8 +58,10 @@ export async function startPlatform({
           poolMax: config.DB_POOL_MAX,
           internalSecret: secrets.internal,
           jwtSecret: secrets.jwt,
+          peerUrls,
         }),
       );
+      peerUrls[name] = started.at(-1)!.url;
     }
     const subgraphUrls = Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<
       SubgraphName,

@@ -1,3 +1,4 @@
+import type { SubgraphName } from './config';
 import { AppError } from './errors';
 import { InvalidTokenError, signToken, verifyToken } from './tokens';
 
@@ -15,6 +16,16 @@ export interface Identity {
 
 /** The router's own calls to a subgraph (API key lookups); never given to a client. */
 export const ROUTER_PRINCIPAL = 'router';
+/** A request the router admitted without a credential: public fields only. */
+export const ANONYMOUS_PRINCIPAL = 'anonymous';
+const SERVICE_PREFIX = 'service:';
+
+/** One subgraph calling another (a turn asking the wallet for a hold). */
+export interface ServicePrincipal {
+  service: SubgraphName;
+}
+
+export type Principal = Identity | ServicePrincipal | typeof ROUTER_PRINCIPAL | typeof ANONYMOUS_PRINCIPAL;
 
 /** Header (and graphql-ws connection parameter) carrying the router-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-agentry-identity';
@@ -25,32 +36,42 @@ const INTERNAL_TTL_SECONDS = 300;
 export const SCOPES = ['proxy', 'orders', 'agents', 'tasks', 'memory', 'wallet', 'admin', '*'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export function signIdentity(identity: Identity | typeof ROUTER_PRINCIPAL, secret: string): string {
-  const claims =
-    identity === ROUTER_PRINCIPAL
-      ? { sub: ROUTER_PRINCIPAL, aud: INTERNAL_AUDIENCE }
-      : {
-          sub: identity.accountId,
-          aud: INTERNAL_AUDIENCE,
-          role: identity.role,
-          scopes: identity.scopes,
-          via: identity.via,
-          key: identity.apiKeyId,
-        };
-  return signToken(claims, secret, INTERNAL_TTL_SECONDS);
+function claimsOf(principal: Principal): Record<string, unknown> & { sub: string; aud: string } {
+  if (typeof principal === 'string') return { sub: principal, aud: INTERNAL_AUDIENCE };
+  if ('service' in principal) return { sub: SERVICE_PREFIX + principal.service, aud: INTERNAL_AUDIENCE };
+  return {
+    sub: principal.accountId,
+    aud: INTERNAL_AUDIENCE,
+    role: principal.role,
+    scopes: principal.scopes,
+    via: principal.via,
+    key: principal.apiKeyId,
+  };
 }
 
-export type Caller = { kind: 'anonymous' } | { kind: 'router' } | { kind: 'account'; identity: Identity };
+export function signIdentity(principal: Principal, secret: string): string {
+  return signToken(claimsOf(principal), secret, INTERNAL_TTL_SECONDS);
+}
+
+export type Caller =
+  | { kind: 'anonymous' }
+  | { kind: 'router' }
+  | { kind: 'service'; service: SubgraphName }
+  | { kind: 'account'; identity: Identity };
 
 /**
- * Reads the identity the router signed. An absent header is an anonymous caller; a header that
- * does not verify is refused outright, so a hand-made identity never reaches a resolver.
+ * Reads the identity the router (or a peer subgraph) signed. A header that does not verify is
+ * refused outright, so a hand-made identity never reaches a resolver. An absent header is an
+ * anonymous caller here; subgraphs refuse it before this point (see {@link requireSignedCaller}).
  */
 export function callerFrom(header: string | undefined, secret: string): Caller {
   if (!header) return { kind: 'anonymous' };
   try {
     const claims = verifyToken(header, secret, INTERNAL_AUDIENCE);
     if (claims.sub === ROUTER_PRINCIPAL) return { kind: 'router' };
+    if (claims.sub === ANONYMOUS_PRINCIPAL) return { kind: 'anonymous' };
+    if (claims.sub.startsWith(SERVICE_PREFIX))
+      return { kind: 'service', service: claims.sub.slice(SERVICE_PREFIX.length) as SubgraphName };
     return {
       kind: 'account',
       identity: {
@@ -66,6 +87,15 @@ export function callerFrom(header: string | undefined, secret: string): Caller {
       throw new AppError('UNAUTHENTICATED', 'identity not verifiable: ' + error.message);
     throw error;
   }
+}
+
+/**
+ * What a subgraph accepts: only a signed identity (the router signs one for anonymous callers
+ * too), so nobody who merely reaches a subgraph's port can read through it.
+ */
+export function requireSignedCaller(header: string | undefined, secret: string): Caller {
+  if (!header) throw new AppError('UNAUTHENTICATED', 'subgraphs answer only identities the router signs');
+  return callerFrom(header, secret);
 }
 
 export const hasScope = (identity: Identity, scope: Scope) =>

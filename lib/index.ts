@@ -17,3 +17,4 @@ export * from './auth-directives';
 export * from './identity';
 export * from './tokens';
 export * from './replay-stream';
+export * from './peers';

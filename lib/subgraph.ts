@@ -12,7 +12,9 @@ import { WebSocketServer } from 'ws';
 import type { SubgraphName } from './config';
 import { openDatabase, sqlStatementCounts, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
-import { callerFrom, IDENTITY_HEADER, type Caller, type Identity } from './identity';
+import { IDENTITY_HEADER, requireSignedCaller, type Caller, type Identity } from './identity';
+import { createPeers, type PeerUrls, type Peers } from './peers';
+import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './references';
 import { buildFederatedSchema } from './federation';
 import { once, readBody, sendJson } from './http';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
@@ -29,6 +31,12 @@ export interface SubgraphContext {
   me(): Identity;
   /** Loads a row the caller owns (admins own everything); another account's row is NOT_FOUND. */
   getOwned<T extends Identified>(entity: ClassType<T>, id: string, owner: (row: T) => string): Promise<T>;
+  /** Like `getOwned`, but null for a missing or foreign row; services and the router see every row. */
+  findOwned<T extends Identified>(
+    entity: ClassType<T>,
+    id: string,
+    owner: (row: T) => string,
+  ): Promise<T | null>;
   /** The filter that limits a list to the caller's rows (none for admins). */
   ownedWhere(field: string): Record<string, string>;
   /** Signs access tokens; only the accounts subgraph issues them. */
@@ -40,7 +48,20 @@ export interface SubgraphContext {
   load<T extends Identified>(entity: ClassType<T>, id: string): Promise<T | null>;
   /** Like `load`, but a missing row is a NOT_FOUND error naming the kind. */
   get<T extends Identified>(entity: ClassType<T>, id: string): Promise<T>;
+  /** Other subgraphs, called with this subgraph's service identity (or the caller's). */
+  peers: Peers;
+  /** The caller's signed identity as received, to call a peer as the caller. */
+  identityHeader: string;
+  /** Checks references to other subgraphs' entities on write, batched per request. */
+  references: ReferenceChecker;
 }
+
+/** Whom a federated entity belongs to; rows of other accounts resolve to null for them. */
+export interface OwnedEntityType<T extends Identified = Identified> {
+  entity: ClassType<T>;
+  owner: (row: T) => string;
+}
+export type EntityType = ClassType<Identified> | OwnedEntityType<never>;
 
 /** Everything that makes a subgraph: each folder under subgraphs/ exports one of these. */
 export interface SubgraphDefinition {
@@ -48,8 +69,11 @@ export interface SubgraphDefinition {
   entities: ClassType<Identified>[];
   migrations: MigrationObject[];
   resolvers: NonEmptyArray<ClassType<object>>;
-  /** Federated entities this subgraph resolves by `@key(fields: "id")`, by GraphQL type name. */
-  entityTypes: Record<string, ClassType<Identified>>;
+  /**
+   * Federated entities this subgraph resolves by `@key(fields: "id")`, by GraphQL type name: a
+   * public entity by its class, an owned one with its owner (`__resolveReference` checks it).
+   */
+  entityTypes: Record<string, EntityType>;
   /** Background work (job runners) started with the subgraph and stopped before its database closes. */
   background?: (deps: BackgroundDeps) => Promise<Stoppable> | Stoppable;
   /** The state of services outside the product this subgraph depends on, added to its /health. */
@@ -61,6 +85,7 @@ export interface BackgroundDeps {
   pubsub: PubSub;
   log: Logger;
   jwtSecret: string;
+  peers: Peers;
 }
 
 export interface Stoppable {
@@ -69,9 +94,14 @@ export interface Stoppable {
 
 export function buildSubgraphSchema(definition: SubgraphDefinition, pubsub: PubSub): Promise<GraphQLSchema> {
   const references = Object.fromEntries(
-    Object.entries(definition.entityTypes).map(([typename, entity]) => [
+    Object.entries(definition.entityTypes).map(([typename, type]) => [
       typename,
-      { __resolveReference: (ref: Identified, context: SubgraphContext) => context.load(entity, ref.id) },
+      {
+        __resolveReference: (ref: Identified, context: SubgraphContext) =>
+          'owner' in type
+            ? context.findOwned(type.entity, ref.id, type.owner as (row: Identified) => string)
+            : context.load(type, ref.id),
+      },
     ]),
   );
   return buildFederatedSchema(
@@ -89,12 +119,14 @@ interface ContextDeps {
   pubsub: PubSub;
   log: Logger;
   jwtSecret: string;
+  peers: Peers;
 }
 
 function createContext(
-  { orm, pubsub, log, jwtSecret }: ContextDeps,
+  { orm, pubsub, log, jwtSecret, peers }: ContextDeps,
   requestId: string,
   caller: Caller,
+  identityHeader: string,
 ): SubgraphContext {
   const em = orm.em.fork() as EntityManager;
   const loaders = new Map<ClassType<Identified>, DataLoader<string, Identified | null>>();
@@ -116,6 +148,17 @@ function createContext(
         throw notFound(entity.name, id);
       return row;
     },
+    async findOwned<T extends Identified>(
+      entity: ClassType<T>,
+      id: string,
+      owner: (row: T) => string,
+    ): Promise<T | null> {
+      if (caller.kind === 'service' || caller.kind === 'router') return context.load(entity, id);
+      if (caller.kind !== 'account') return null;
+      const row = await context.load(entity, id);
+      const { identity } = caller;
+      return row && (identity.role === 'ADMIN' || owner(row) === identity.accountId) ? row : null;
+    },
     ownedWhere(field: string): Record<string, string> {
       const identity = context.me();
       return identity.role === 'ADMIN' ? {} : { [field]: identity.accountId };
@@ -123,11 +166,16 @@ function createContext(
     requestId,
     pubsub,
     jwtSecret,
+    peers,
+    identityHeader,
+    references: createReferenceChecker(peers, () => ({ identity: identityHeader, requestId })),
     log: log.child({ requestId }),
     async get<T extends Identified>(entity: ClassType<T>, id: string): Promise<T> {
       return (await context.load(entity, id)) ?? Promise.reject(notFound(entity.name, id));
     },
     load<T extends Identified>(entity: ClassType<T>, id: string): Promise<T | null> {
+      // No id is that long, nor empty: answered without a query (and without a 1 MB statement).
+      if (typeof id !== 'string' || !id || id.length > MAX_ID_LENGTH) return Promise.resolve(null);
       let loader = loaders.get(entity);
       if (!loader) {
         loader = new DataLoader(async (ids: readonly string[]) => {
@@ -177,6 +225,8 @@ export interface StartSubgraphOptions {
   poolMax: number;
   /** Verifies the identity the router signs; shared by the router and every subgraph. */
   internalSecret: string;
+  /** Where the other subgraphs are; may be filled after this one starts. */
+  peerUrls: PeerUrls;
   jwtSecret: string;
 }
 
@@ -204,15 +254,22 @@ export async function startSubgraph(
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
-  const deps: ContextDeps = { orm, pubsub: options.pubsub, log, jwtSecret: options.jwtSecret };
+  const deps: ContextDeps = {
+    orm,
+    pubsub: options.pubsub,
+    log,
+    jwtSecret: options.jwtSecret,
+    peers: createPeers(definition.name, options.peerUrls, options.internalSecret),
+  };
   const background = await definition.background?.({ ...deps, orm });
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    const identityHeader = req.headers[IDENTITY_HEADER] as string | undefined;
     let caller: Caller;
     try {
-      caller = callerFrom(req.headers[IDENTITY_HEADER] as string | undefined, options.internalSecret);
+      caller = requireSignedCaller(identityHeader, options.internalSecret);
     } catch (error) {
       sendJson(res, 401, {
         errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED' } }],
@@ -230,7 +287,7 @@ export async function startSubgraph(
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(deps, requestId, caller),
+      context: async () => createContext(deps, requestId, caller, identityHeader!),
     });
     res.statusCode = result.status ?? 200;
     for (const [key, value] of result.headers) res.setHeader(key, value);
@@ -277,7 +334,10 @@ export async function startSubgraph(
       // A connection whose identity does not verify is closed with 4403 before any subscription.
       onConnect: (ctx) => {
         try {
-          callerFrom(ctx.connectionParams?.[IDENTITY_HEADER] as string | undefined, options.internalSecret);
+          requireSignedCaller(
+            ctx.connectionParams?.[IDENTITY_HEADER] as string | undefined,
+            options.internalSecret,
+          );
           return true;
         } catch {
           return false;
@@ -285,9 +345,10 @@ export async function startSubgraph(
       },
       context: (ctx) => {
         const params = ctx.connectionParams as Record<string, unknown> | undefined;
-        const caller = callerFrom(params?.[IDENTITY_HEADER] as string | undefined, options.internalSecret);
+        const identityHeader = params?.[IDENTITY_HEADER] as string;
+        const caller = requireSignedCaller(identityHeader, options.internalSecret);
         const requestId = requestIdFrom(params?.[REQUEST_ID_HEADER] as string | undefined);
-        return createContext(deps, requestId, caller);
+        return createContext(deps, requestId, caller, identityHeader);
       },
     },
     wss,

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import {
+  ANONYMOUS_PRINCIPAL,
   callerFrom,
   IDENTITY_HEADER,
   MAX_BODY_BYTES,
@@ -109,10 +110,26 @@ function validateCaller(params: ValidateUserFnParams<Record<string, unknown>>) {
     : refusal(`${field} needs a signed-in session or an API key`, 'UNAUTHENTICATED');
 }
 
+/**
+ * Subgraphs answer only signed identities; a request without a credential carries a signed
+ * anonymous one, reused while it is fresh.
+ */
+function anonymousIdentity(secret: string): () => string {
+  let token = '';
+  let signedAt = 0;
+  return () => {
+    if (Date.now() - signedAt > 60_000) {
+      token = signIdentity(ANONYMOUS_PRINCIPAL, secret);
+      signedAt = Date.now();
+    }
+    return token;
+  };
+}
+
 /** Hands the signed identity to the context, where the graphql-ws transport interpolates it. */
-const useIdentityContext = (): GatewayPlugin => ({
+const useIdentityContext = (anonymous: () => string): GatewayPlugin => ({
   onContextBuilding({ context, extendContext }) {
-    extendContext({ agentryIdentity: context.request?.headers.get(IDENTITY_HEADER) ?? '' });
+    extendContext({ agentryIdentity: context.request?.headers.get(IDENTITY_HEADER) || anonymous() });
   },
 });
 
@@ -137,6 +154,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ? new RedisRateLimiter(config.REDIS_URL, config.RATE_LIMIT_PER_MINUTE)
     : new MemoryRateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
+  const anonymous = anonymousIdentity(secrets.internal);
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
     transportEntries: transportEntries(options.subgraphUrls),
@@ -158,11 +176,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       validateUser: validateCaller,
       rejectUnauthenticated: true,
     },
-    plugins: () => [...hardening(config), useIdentityContext(), useErrorCodes()],
+    plugins: () => [...hardening(config), useIdentityContext(anonymous), useErrorCodes()],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
-        [IDENTITY_HEADER]: request.headers.get(IDENTITY_HEADER) ?? '',
+        [IDENTITY_HEADER]: request.headers.get(IDENTITY_HEADER) || anonymous(),
       }),
     },
   });
