@@ -18,3 +18,4 @@ export * from './identity';
 export * from './tokens';
 export * from './replay-stream';
 export * from './peers';
+export * from './public-address';

@@ -240,6 +240,13 @@ describe('SSRF', () => {
     'http://[fd00::1]/hook',
     'http://[::ffff:127.0.0.1]/hook',
     'http://[::ffff:a9fe:a9fe]/hook',
+    'http://[::127.0.0.1]/hook', // IPv4-compatible
+    'http://[::ffff:0:127.0.0.1]/hook', // SIIT
+    'http://[2002:7f00:1::]/hook', // 6to4 of loopback
+    'http://[2002:a9fe:a9fe::1]/hook', // 6to4 of the metadata address
+    'http://[64:ff9b::10.0.0.1]/hook', // NAT64
+    'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook', // Teredo
+    'http://[fec0::1]/hook',
     'http://224.0.0.1/hook',
   ];
 
@@ -277,6 +284,9 @@ describe('SSRF', () => {
     for (const url of ['http://127.0.0.1:9/hook', 'http://10.1.2.3/hook', 'http://[::1]:8080/hook'])
       expect([url, (await create(url)).body.errors]).toEqual([url, undefined]);
     expect(errorOf(await create('http://192.168.1.1/hook')).code).toBe('BAD_USER_INPUT');
+    // An allowlisted address is allowed in its IPv4-mapped spelling, a tunnel to it is not.
+    expect((await create('http://[::ffff:127.0.0.1]:9/hook')).body.errors).toBeUndefined();
+    expect(errorOf(await create('http://[2002:7f00:1::]/hook')).code).toBe('BAD_USER_INPUT');
     process.env.WEBHOOK_ALLOWLIST = 'localhost';
     expect((await create('http://localhost:8080/hook')).body.errors).toBeUndefined();
   });
