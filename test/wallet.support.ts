@@ -1,0 +1,136 @@
+import pg from 'pg';
+import type { EntityManager } from '../lib';
+import type { LedgerDeps } from '../subgraphs/wallet';
+import type { TestPlatform } from './support/platform';
+
+/** The wallet subgraph's own database handle and pub/sub, to drive the ledger without HTTP. */
+export function walletDeps(t: TestPlatform): LedgerDeps {
+  const wallet = t.platform.subgraphs.find((subgraph) => subgraph.name === 'wallet')!;
+  return { em: wallet.orm.em.fork() as unknown as EntityManager, pubsub: t.platform.pubsub, log: t.log };
+}
+
+export interface AccountRow {
+  id: string;
+  owner_id: string;
+  asset: string;
+  kind: string;
+  debits_posted: bigint;
+  credits_posted: bigint;
+  debits_pending: bigint;
+  credits_pending: bigint;
+}
+
+/** One consistent read of every ledger account (a single statement sees one snapshot). */
+export async function readAccounts(client: pg.ClientBase | pg.Pool): Promise<AccountRow[]> {
+  const { rows } = await client.query<Record<string, string>>(
+    `select "id", "owner_id", "asset", "kind", "debits_posted", "credits_posted", "debits_pending",
+            "credits_pending" from "wallet"."ledger_account" order by "id"`,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    owner_id: row.owner_id,
+    asset: row.asset,
+    kind: row.kind,
+    debits_posted: BigInt(row.debits_posted),
+    credits_posted: BigInt(row.credits_posted),
+    debits_pending: BigInt(row.debits_pending),
+    credits_pending: BigInt(row.credits_pending),
+  }));
+}
+
+/** Credits less debits, posted and pending: what an account is worth once every hold resolves either way. */
+export const netWorth = (a: AccountRow) =>
+  a.credits_posted - a.debits_posted + a.credits_pending - a.debits_pending;
+
+/** A user account never spends what it does not have (debits, posted and held, within posted credits). */
+export const withinLimit = (a: AccountRow) =>
+  a.kind !== 'USER' || a.debits_posted + a.debits_pending <= a.credits_posted;
+
+/**
+ * Everything the ledger's tables must agree on, as a list of violations (empty when sound):
+ * double entry per transfer, balances equal to their entries, pending totals equal to the open
+ * holds, each hold resolved at most once and open exactly when unresolved, every asset summing to zero.
+ */
+export async function ledgerViolations(client: pg.ClientBase | pg.Pool): Promise<string[]> {
+  const checks: [string, string][] = [
+    [
+      'a transfer without exactly two entries summing to zero',
+      `select t."id" from "wallet"."transfer" t left join "wallet"."ledger_entry" e on e."transfer_id" = t."id"
+       group by t."id" having count(e.*) <> 2 or sum(e."posted_delta") <> 0 or sum(e."pending_delta") <> 0`,
+    ],
+    [
+      'an account whose totals differ from the sum of its entries',
+      `select a."id" from "wallet"."ledger_account" a left join "wallet"."ledger_entry" e on e."account_id" = a."id"
+       group by a."id"
+       having coalesce(sum(e."posted_delta"), 0) <> a."credits_posted" - a."debits_posted"
+           or coalesce(sum(e."pending_delta"), 0) <> a."credits_pending" - a."debits_pending"`,
+    ],
+    [
+      "an account whose last entry's balance is not its balance",
+      `select a."id" from "wallet"."ledger_account" a
+       join lateral (select * from "wallet"."ledger_entry" e where e."account_id" = a."id"
+                     order by e."id" desc limit 1) last on true
+       where last."posted_after" <> a."credits_posted" - a."debits_posted"
+          or last."available_after" <> a."credits_posted" - a."debits_posted" - a."debits_pending"`,
+    ],
+    [
+      'an account whose pending debits differ from its open holds',
+      `select a."id" from "wallet"."ledger_account" a
+       where a."debits_pending" <> coalesce((select sum(t."amount") from "wallet"."pending_hold" h
+             join "wallet"."transfer" t on t."id" = h."transfer_id" where t."debit_account_id" = a."id"), 0)
+          or a."credits_pending" <> coalesce((select sum(t."amount") from "wallet"."pending_hold" h
+             join "wallet"."transfer" t on t."id" = h."transfer_id" where t."credit_account_id" = a."id"), 0)`,
+    ],
+    [
+      'a pending transfer both open and resolved, or resolved twice',
+      `select p."id" from "wallet"."transfer" p
+       where p."kind" = 'PENDING'
+         and (select count(*) from "wallet"."transfer" r where r."pending_id" = p."id")
+             + (select count(*) from "wallet"."pending_hold" h where h."transfer_id" = p."id") <> 1`,
+    ],
+    [
+      'a user account over its limit',
+      `select "id" from "wallet"."ledger_account"
+       where "kind" = 'USER' and "debits_posted" + "debits_pending" > "credits_posted"`,
+    ],
+    [
+      'an asset whose accounts do not sum to zero',
+      `select "asset" from "wallet"."ledger_account" group by "asset"
+       having sum("credits_posted" - "debits_posted") <> 0 or sum("credits_pending" - "debits_pending") <> 0`,
+    ],
+  ];
+  const violations: string[] = [];
+  for (const [name, sql] of checks) {
+    const { rows } = await client.query(sql);
+    for (const row of rows) violations.push(`${name}: ${JSON.stringify(row)}`);
+  }
+  return violations;
+}
+
+/** Runs `work` on a client of the test's database. */
+export async function withDatabase<T>(t: TestPlatform, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: t.databaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
+export function seededRandom(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = state;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(items: T[]) => items[Math.floor(next() * items.length)],
+  };
+}
