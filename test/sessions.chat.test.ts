@@ -1,6 +1,4 @@
 import pino from 'pino';
-import { createPubSub, openDatabase, type MikroORM, type PubSub } from '../lib';
-import { sessions } from '../subgraphs/sessions';
 import { sweepAbandonedTurns } from '../subgraphs/sessions/chat.turns';
 import {
   ChatDocument,
@@ -27,6 +25,7 @@ import {
   type LlmDouble,
 } from './support/llm-double';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
+import { insertAbandonedTurn, openSessionsReplica, type SessionsReplica } from './support/sessions-replica';
 import { subscribe, type Subscription, type Transport } from './support/subscriptions';
 import { errorOf, registerAdmin, sql } from './tasks.support';
 
@@ -278,44 +277,21 @@ test('/health reports each LLM provider as reachable', async () => {
 });
 
 describe('a turn whose server died', () => {
-  let orm: MikroORM;
-  let pubsub: PubSub;
+  let replica: SessionsReplica;
   const log = pino({ level: 'silent' });
+  const sweep = () =>
+    sweepAbandonedTurns({ em: replica.orm.em.fork(), pubsub: replica.pubsub, log }, 60_000, DEFAULT_PRICES);
 
   beforeAll(async () => {
-    // Another replica of the sessions subgraph, as far as the sweep is concerned.
-    orm = await openDatabase({
-      url: t.databaseUrl,
-      schema: 'sessions',
-      entities: sessions.entities,
-      migrations: sessions.migrations,
-      poolMax: 2,
-      log,
-    });
-    pubsub = createPubSub({ databaseUrl: t.databaseUrl, log });
+    replica = await openSessionsReplica(t);
   });
-  afterAll(async () => {
-    await pubsub.close();
-    await orm.close();
-  });
+  afterAll(() => replica.close());
 
   test('is ended by the sweep with what it had streamed, and its subscribers hear of it', async () => {
     const { startSession } = await ada.data(StartSessionDocument, { input: { title: 'orphan' } });
     const sessionId = startSession.id;
     const turnId = 'turn_orphan';
-    await sql(
-      t,
-      `insert into "sessions"."message" ("id", "session_id", "role", "content") values ('msg_orphan', $1, 'USER', 'hi');
-       `,
-      [sessionId],
-    );
-    await sql(
-      t,
-      `insert into "sessions"."turn" ("id", "session_id", "owner_id", "user_message_id", "provider", "model",
-         "model_reason", "context", "created_at")
-       values ($1, $2, $3, 'msg_orphan', 'default', 'default', 'test', '[]', now() - interval '1 hour')`,
-      [turnId, sessionId, ada.id],
-    );
+    await insertAbandonedTurn(t, { id: turnId, sessionId, ownerId: ada.id });
     for (const [seq, kind, delta] of [
       [1, 'STARTED', null],
       [2, 'TOKEN', 'half an '],
@@ -336,8 +312,7 @@ describe('a turn whose server died', () => {
       ada.credential,
     );
     try {
-      const ended = await sweepAbandonedTurns({ em: orm.em.fork(), pubsub, log }, 60_000, DEFAULT_PRICES);
-      expect(ended).toBe(1);
+      expect(await sweep()).toBe(1);
       const { chatEvents } = await events.next(10_000);
       expect(chatEvents).toMatchObject({ seq: 4, kind: 'ERROR', error: { code: 'UPSTREAM_INTERRUPTED' } });
 
@@ -350,7 +325,7 @@ describe('a turn whose server died', () => {
       );
       expect(answer).toEqual({ content: 'half an answer', complete: false });
       // A second sweep finds nothing left to end.
-      expect(await sweepAbandonedTurns({ em: orm.em.fork(), pubsub, log }, 60_000, DEFAULT_PRICES)).toBe(0);
+      expect(await sweep()).toBe(0);
     } finally {
       await events.close();
     }

@@ -62,11 +62,12 @@ export function chatSettings(): ChatSettings {
     perThousandTokensMicroUsd: BigInt(config.LLM_PRICE_PER_1K_TOKENS_MICRO_USD),
     perCallMicroUsd: BigInt(config.LLM_PRICE_PER_CALL_MICRO_USD),
   };
-  const modelPrices = config.LLM_MODEL_PRICES ?? {};
+  // A Map, so a model named like an Object.prototype property ("constructor") has no price of its own.
+  const modelPrices = new Map(Object.entries(config.LLM_MODEL_PRICES ?? {}));
   settings = {
     defaultModel: config.LLM_DEFAULT_MODEL,
     pricesOf(model) {
-      const own = modelPrices[model];
+      const own = modelPrices.get(model);
       return own
         ? { perThousandTokensMicroUsd: BigInt(own.perThousandTokens), perCallMicroUsd: BigInt(own.perCall) }
         : defaults;

@@ -132,6 +132,8 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
         )
       : [];
   const context = [...history.reverse(), ...request.messages].map(({ role, content }) => ({ role, content }));
+  // Everything that can fail is done before the turn is stored, so a refusal leaves no turn RUNNING.
+  const prices = settings.pricesOf(choice.model);
   let turn: Turn;
   try {
     turn = await ctx.em.transactional(async (tx) => {
@@ -169,7 +171,7 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
     });
   }
   const deps = { em: ctx.em, pubsub: ctx.pubsub, log: ctx.log };
-  const plan = { turn, provider, prices: settings.pricesOf(choice.model), closeSession: request.oneShot };
+  const plan = { turn, provider, prices, closeSession: request.oneShot };
   return { turn, start: () => startTurn(deps, plan) };
 }
 

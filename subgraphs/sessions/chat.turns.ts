@@ -13,7 +13,7 @@ import {
   type ChatUsage,
 } from './chat.events';
 import { approximateTokens, priceOf, type PriceTable, type TokenUsage } from './chat.pricing';
-import { UpstreamError, type LlmProvider, type UpstreamMessage } from './chat.upstream';
+import { safeText, UpstreamError, type LlmProvider, type UpstreamMessage } from './chat.upstream';
 
 export const CANCEL_TOPIC = 'sessions.turn-cancel';
 
@@ -61,10 +61,15 @@ export interface TurnPlan {
   closeSession?: boolean;
 }
 
-/** Starts answering in the background; resolves once the turn is recorded. Never rejects. */
+/**
+ * Starts answering in the background; resolves once the turn is recorded. Never rejects. The one
+ * place a stored turn starts; {@link endTurn} is the one place it ends.
+ */
 export function startTurn(deps: TurnDeps, plan: TurnPlan): Promise<void> {
   const controller = new AbortController();
   const { turn } = plan;
+  // Should even the fallback end fail (the database gone), the turn is left to the sweep:
+  // once it leaves `running`, nothing here claims it any more.
   const done = runTurn(deps, plan, controller.signal)
     .catch((error: unknown) => deps.log.error({ err: error, turnId: turn.id }, 'turn failed to record'))
     .finally(() => running.delete(turn.id));
@@ -72,28 +77,35 @@ export function startTurn(deps: TurnDeps, plan: TurnPlan): Promise<void> {
   return done;
 }
 
-/** One event of a turn, numbered after the session's last one. */
+const chatEvent = (
+  turn: Turn,
+  seq: number,
+  kind: ChatEventKind,
+  fields: Partial<ChatEventPayload> = {},
+): ChatEventPayload => ({
+  sessionId: turn.sessionId,
+  turnId: turn.id,
+  seq,
+  kind,
+  delta: null,
+  usage: null,
+  error: null,
+  at: new Date().toISOString(),
+  ...fields,
+});
+
+/** The events a runner streams, numbered on from the session's last one. */
 type EventOf = (kind: ChatEventKind, fields?: Partial<ChatEventPayload>) => ChatEventPayload;
 
 function eventsOf(turn: Turn, lastSeq: number): EventOf {
   let seq = lastSeq;
-  return (kind, fields = {}) => ({
-    sessionId: turn.sessionId,
-    turnId: turn.id,
-    seq: ++seq,
-    kind,
-    delta: null,
-    usage: null,
-    error: null,
-    at: new Date().toISOString(),
-    ...fields,
-  });
+  return (kind, fields) => chatEvent(turn, ++seq, kind, fields);
 }
 
 async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
   const { turn, provider } = plan;
   const em = deps.em.fork();
-  const event = eventsOf(turn, await lastSeq(em, turn.sessionId));
+  let event: EventOf | undefined;
   // The pub/sub sends in publish order, so subscribers see seq order (they would reorder anyway);
   // waiting for the last publish waits for all of them.
   let published = Promise.resolve();
@@ -124,7 +136,7 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
       while (pending && !storeFailure) {
         const delta = pending;
         pending = '';
-        await emit(event(ChatEventKind.TOKEN, { delta }));
+        await emit(event!(ChatEventKind.TOKEN, { delta }));
       }
     } catch (error) {
       storeFailure = error;
@@ -133,6 +145,7 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
     }
   };
   try {
+    event = eventsOf(turn, await lastSeq(em, turn.sessionId));
     await emit(event(ChatEventKind.STARTED));
     const messages: UpstreamMessage[] = turn.context.map(({ role, content }) => ({
       role: role.toLowerCase() as UpstreamMessage['role'],
@@ -164,13 +177,12 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
     await storing; // what came before the failure is stored before the end is
   }
 
-  const last = await recordEnd(em, {
+  const last = await endTurn(em, deps.log, {
     turn,
     prices: plan.prices,
     answer,
     reported,
     failure,
-    event,
     latencyMs: Math.round(performance.now() - startedAt),
     firstTokenLatencyMs: firstTokenMs,
     closeSession: plan.closeSession ?? false,
@@ -185,24 +197,50 @@ interface TurnEnd {
   answer: string;
   reported?: { promptTokens: number; completionTokens: number };
   failure?: { code: string; message: string };
-  event: EventOf;
   latencyMs: number | null;
   firstTokenLatencyMs: number | null;
   closeSession: boolean;
 }
 
+/** Saturated session totals: a session of many huge answers stays within its columns. */
+const MAX_SESSION_TOKENS = 2 ** 31 - 1;
+const MAX_SESSION_COST = 2n ** 63n - 1n;
+
+/**
+ * The one place a turn ends: records it, and should that fail on what it carries, records it again
+ * as FAILED without its answer, so that no content can leave a turn RUNNING. Returns the final event
+ * to publish, or nothing when the turn had already ended.
+ */
+async function endTurn(em: EntityManager, log: Logger, end: TurnEnd): Promise<ChatEventPayload | undefined> {
+  try {
+    return await recordEnd(em, end);
+  } catch (error) {
+    log.error({ err: error, turnId: end.turn.id }, 'turn end not recorded; ending it without its answer');
+    return recordEnd(em, {
+      ...end,
+      answer: '',
+      reported: undefined,
+      failure: { code: 'UPSTREAM_ERROR', message: 'the answer could not be recorded' },
+    });
+  }
+}
+
 /**
  * Records how a turn ended, all in one transaction: the assistant message (what came, complete or
- * not), the metered usage, the session's counters and the final event. Returns that event to
- * publish, or nothing when the turn had already been recorded (by the sweep, or its runner).
+ * not), the metered usage, the session's counters and the final event, numbered after the last
+ * stored one. Returns that event, or nothing when the turn had already been recorded (by the sweep,
+ * or its runner).
  */
 async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayload | undefined> {
-  const { turn, answer, failure } = end;
+  const { turn, failure } = end;
+  const answer = safeText(end.answer);
   const answered = answer !== '' || !failure;
+  // The stored context is read back as it is: a row written by hand may not be a list.
+  const context = Array.isArray(turn.context) ? turn.context : [];
   const tokens: TokenUsage = end.reported
     ? { ...end.reported, estimated: false }
     : {
-        promptTokens: approximateTokens(turn.context.map((message) => message.content).join('\n')),
+        promptTokens: approximateTokens(context.map((message) => String(message.content)).join('\n')),
         completionTokens: approximateTokens(answer),
         estimated: true,
       };
@@ -214,16 +252,20 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
         costMicroUsd: priceOf(tokens, end.prices),
       }
     : null;
-  const error: ChatError | null = failure ? { code: failure.code, message: failure.message } : null;
+  const error: ChatError | null = failure ? { code: failure.code, message: safeText(failure.message) } : null;
   const status = !failure ? TurnStatus.COMPLETE : answered ? TurnStatus.INTERRUPTED : TurnStatus.FAILED;
-  const last = end.event(failure ? ChatEventKind.ERROR : ChatEventKind.COMPLETED, {
-    usage: usage && toUsageWire(usage),
-    error,
-  });
 
-  return em.transactional(async (tx) => {
+  // A fresh unit of work per attempt: a failed one leaves nothing behind for the next.
+  return em.fork().transactional(async (tx) => {
     const stored = await tx.findOneOrFail(Turn, turn.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (stored.status !== TurnStatus.RUNNING) return undefined;
+    // The turn is locked and its runner done, so nothing else numbers events of this session now.
+    const last = chatEvent(
+      turn,
+      (await lastSeq(tx, turn.sessionId)) + 1,
+      failure ? ChatEventKind.ERROR : ChatEventKind.COMPLETED,
+      { usage: usage && toUsageWire(usage), error },
+    );
     let messages = 0;
     if (answered) {
       const message = tx.create(Message, {
@@ -264,8 +306,10 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
     await tx.flush();
     // Counters are incremented in place so a concurrent close never loses them.
     await tx.execute(
-      `update "sessions"."session" set "message_count" = "message_count" + ?, "input_tokens" = "input_tokens" + ?,
-         "output_tokens" = "output_tokens" + ?, "cost_micro_usd" = "cost_micro_usd" + ?,
+      `update "sessions"."session" set "message_count" = "message_count" + ?,
+         "input_tokens" = least("input_tokens"::bigint + ?, ${MAX_SESSION_TOKENS}),
+         "output_tokens" = least("output_tokens"::bigint + ?, ${MAX_SESSION_TOKENS}),
+         "cost_micro_usd" = least("cost_micro_usd"::numeric + ?, ${MAX_SESSION_COST})::bigint,
          "status" = case when ? then 'CLOSED' else "status" end,
          "ended_at" = case when ? then coalesce("ended_at", now()) else "ended_at" end
        where "id" = ?`,
@@ -285,10 +329,14 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
   });
 }
 
+/** Turns one sweep query reads; a sweep reads on until none is left. */
+const SWEEP_BATCH = 100;
+
 /**
- * Ends turns whose runner died (a crashed or killed replica): a turn still RUNNING that no process
- * here runs and that recorded nothing for longer than any live runner stays silent. What it had
- * streamed is kept as an interrupted answer. Returns how many were ended.
+ * Ends turns whose runner died (a crashed or killed replica, or an exception between two steps): a
+ * turn still RUNNING that no process here runs and that recorded nothing for longer than any live
+ * runner stays silent. What it had streamed is kept as an interrupted answer. A turn that cannot be
+ * ended is logged and skipped; the others still are. Returns how many were ended.
  */
 export async function sweepAbandonedTurns(
   deps: TurnDeps,
@@ -296,39 +344,58 @@ export async function sweepAbandonedTurns(
   pricesOf: (model: string) => PriceTable,
 ) {
   const em = deps.em.fork();
-  const stale = await em.execute<{ id: string }[]>(
-    `select t."id" from "sessions"."turn" t
-      where t."status" = 'RUNNING'
-        and greatest(t."created_at", (select max(e."at") from "sessions"."chat_event" e where e."turn_id" = t."id"))
-            < now() - make_interval(secs => ?)
-      limit 100`,
-    [maxSilenceMs / 1000],
-  );
   let ended = 0;
-  for (const { id } of stale) {
-    if (running.has(id)) continue;
-    const turn = await em.findOneOrFail(Turn, id);
-    const tokens = await em.execute<{ delta: string }[]>(
-      `select "delta" from "sessions"."chat_event" where "turn_id" = ? and "kind" = 'TOKEN' order by "seq"`,
-      [id],
+  // Read in id order from where the last batch stopped, so turns that keep failing cannot hide
+  // the rest behind them.
+  for (let after = ''; ;) {
+    const stale = await em.execute<{ id: string }[]>(
+      `select t."id" from "sessions"."turn" t
+        where t."status" = 'RUNNING' and t."id" > ?
+          and greatest(t."created_at", (select max(e."at") from "sessions"."chat_event" e where e."turn_id" = t."id"))
+              < now() - make_interval(secs => ?)
+        order by t."id"
+        limit ${SWEEP_BATCH}`,
+      [after, maxSilenceMs / 1000],
     );
-    const last = await recordEnd(em, {
-      turn,
-      prices: pricesOf(turn.model),
-      answer: tokens.map((row) => row.delta).join(''),
-      failure: {
-        code: 'UPSTREAM_INTERRUPTED',
-        message: 'the answer stopped: the server running it went away',
-      },
-      event: eventsOf(turn, await lastSeq(em, turn.sessionId)),
-      latencyMs: null,
-      firstTokenLatencyMs: null,
-      closeSession: false,
-    });
-    if (last) {
-      ended++;
-      await deps.pubsub.publish(chatTopic(turn.ownerId), last);
+    for (const { id } of stale) {
+      if (running.has(id)) continue;
+      try {
+        if (await endAbandonedTurn(deps, em.fork(), id, pricesOf)) ended++;
+      } catch (error) {
+        deps.log.error({ err: error, turnId: id }, 'abandoned turn could not be ended; skipped');
+      }
     }
+    if (stale.length < SWEEP_BATCH) return ended;
+    after = stale.at(-1)!.id;
   }
-  return ended;
+}
+
+async function endAbandonedTurn(
+  deps: TurnDeps,
+  em: EntityManager,
+  id: string,
+  pricesOf: (model: string) => PriceTable,
+): Promise<boolean> {
+  const turn = await em.findOneOrFail(Turn, id);
+  const tokens = await em.execute<{ delta: string | null }[]>(
+    `select "delta" from "sessions"."chat_event" where "turn_id" = ? and "kind" = 'TOKEN' order by "seq"`,
+    [id],
+  );
+  const last = await endTurn(em, deps.log, {
+    turn,
+    prices: pricesOf(turn.model),
+    answer: tokens.map((row) => row.delta ?? '').join(''),
+    failure: {
+      code: 'UPSTREAM_INTERRUPTED',
+      message: 'the answer stopped: the server running it went away',
+    },
+    latencyMs: null,
+    firstTokenLatencyMs: null,
+    closeSession: false,
+  });
+  if (!last) return false;
+  await deps.pubsub
+    .publish(chatTopic(turn.ownerId), last)
+    .catch((error: unknown) => deps.log.error({ err: error, turnId: id }, 'chat event not published'));
+  return true;
 }

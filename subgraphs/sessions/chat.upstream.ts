@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { CircuitBreaker } from './chat.breaker';
+import { tokenCount } from './chat.pricing';
 
 /** A message in OpenAI's chat format. */
 export interface UpstreamMessage {
@@ -18,6 +19,18 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_INTERRUPTED'
   | 'CANCELLED';
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Upstream text made storable: PostgreSQL's text and jsonb refuse NUL, and JSON with a lone UTF-16
+ * surrogate is refused by PostgreSQL and by strict clients, so both become U+FFFD.
+ */
+export const safeText = (text: string): string =>
+  text.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+
+/** Longest upstream error message kept; some servers answer whole HTML pages. */
+const MAX_ERROR_CHARS = 1000;
+
 /** Why a stream ended early; `failure` marks the provider unhealthy, `retryable` allows another try. */
 export class UpstreamError extends Error {
   constructor(
@@ -25,7 +38,8 @@ export class UpstreamError extends Error {
     message: string,
     readonly options: { retryable: boolean; failure: boolean },
   ) {
-    super(message);
+    // Cut first, then made safe: a cut can split a surrogate pair.
+    super(safeText(message.slice(0, MAX_ERROR_CHARS)));
   }
 }
 
@@ -173,6 +187,11 @@ export class LlmProvider {
       });
       if (!response.ok) throw await errorFromResponse(response);
       if (!response.body) throw new UpstreamError('UPSTREAM_ERROR', 'empty response', retryableFailure);
+      if (response.headers.get('content-type')?.includes('application/json')) {
+        // A server that ignored `stream: true`, or that answers an error with 200.
+        yield* wholeAnswer(await response.text());
+        return;
+      }
       let finished = false;
       for await (const data of sseData(response.body)) {
         restartIdleTimer();
@@ -237,17 +256,29 @@ function asUpstreamError(error: unknown, afterFirstToken: boolean): UpstreamErro
   );
 }
 
-/** OpenAI answers errors as `{error: {message, type, code}}`; other servers vary. */
+/** The message of an error body: OpenAI's `{error: {message, type, code}}`, else whatever it has. */
+function errorDetail(body: { error?: unknown; detail?: unknown } | null): string | undefined {
+  const error = body?.error;
+  const detail =
+    typeof error === 'string' ? error : ((error as { message?: unknown } | null)?.message ?? body?.detail);
+  if (typeof detail === 'string') return detail;
+  return error ? 'error' : undefined;
+}
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const asObject = (value: unknown): Record<string, unknown> | null =>
+  value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+
 async function errorFromResponse(response: Response): Promise<UpstreamError> {
   const text = await response.text().catch(() => '');
-  let message = text.slice(0, 500) || response.statusText;
-  try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } | string; detail?: unknown };
-    const detail = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.detail);
-    if (typeof detail === 'string') message = detail;
-  } catch {
-    // Not JSON: the text itself is the message.
-  }
+  const message = errorDetail(asObject(parseJson(text))) ?? (text.slice(0, 500) || response.statusText);
   const serverSide = response.status >= 500 || response.status === 429 || response.status === 408;
   return new UpstreamError(
     serverSide ? 'UPSTREAM_ERROR' : 'UPSTREAM_REJECTED',
@@ -291,30 +322,48 @@ interface ParsedChunk {
   finished: boolean;
 }
 
+/** Usage both of whose counts are sane; anything else (negative, not numbers) is not trusted. */
+function usageOf(value: unknown): ParsedChunk['usage'] {
+  const usage = asObject(value);
+  const promptTokens = tokenCount(usage?.prompt_tokens);
+  const completionTokens = tokenCount(usage?.completion_tokens);
+  return promptTokens === undefined || completionTokens === undefined
+    ? undefined
+    : { promptTokens, completionTokens };
+}
+
+/** A chunk (or a whole answer) that is not JSON, not an object, or says it is an error, is refused. */
+function parseObject(data: string, what: string): Record<string, unknown> {
+  const parsed = asObject(parseJson(data));
+  if (!parsed)
+    throw new UpstreamError('UPSTREAM_ERROR', `upstream sent ${what} that is not JSON`, retryableFailure);
+  if (parsed.error)
+    throw new UpstreamError('UPSTREAM_ERROR', `upstream error: ${errorDetail(parsed)}`, retryableFailure);
+  return parsed;
+}
+
+function firstChoice(body: Record<string, unknown>): Record<string, unknown> | null {
+  return Array.isArray(body.choices) ? asObject(body.choices[0]) : null;
+}
+
 function parseChunk(data: string): ParsedChunk {
-  let chunk: {
-    choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
-    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
-    error?: { message?: unknown } | string;
-  };
-  try {
-    chunk = JSON.parse(data);
-  } catch {
-    throw new UpstreamError('UPSTREAM_ERROR', 'upstream sent a chunk that is not JSON', retryableFailure);
-  }
-  if (chunk.error) {
-    const message = typeof chunk.error === 'string' ? chunk.error : String(chunk.error.message ?? 'error');
-    throw new UpstreamError('UPSTREAM_ERROR', `upstream error: ${message}`, retryableFailure);
-  }
-  const choice = chunk.choices?.[0];
-  const content = choice?.delta?.content;
-  const usage = chunk.usage;
+  const chunk = parseObject(data, 'a chunk');
+  const choice = firstChoice(chunk);
+  const content = asObject(choice?.delta)?.content;
   return {
-    delta: typeof content === 'string' && content !== '' ? content : undefined,
-    usage:
-      usage && Number.isInteger(usage.prompt_tokens) && Number.isInteger(usage.completion_tokens)
-        ? { promptTokens: usage.prompt_tokens as number, completionTokens: usage.completion_tokens as number }
-        : undefined,
-    finished: Boolean(choice?.finish_reason) || Boolean(usage),
+    delta: typeof content === 'string' && content !== '' ? safeText(content) : undefined,
+    usage: usageOf(chunk.usage),
+    finished: Boolean(choice?.finish_reason) || Boolean(chunk.usage),
   };
+}
+
+/** A whole (non-streamed) chat completion, as the chunks a stream would have carried. */
+function* wholeAnswer(text: string): Generator<UpstreamChunk> {
+  const body = parseObject(text, 'an answer');
+  const content = asObject(firstChoice(body)?.message)?.content;
+  if (typeof content !== 'string')
+    throw new UpstreamError('UPSTREAM_ERROR', 'upstream answered JSON without a message', retryableFailure);
+  if (content) yield { kind: 'token', delta: safeText(content) };
+  const usage = usageOf(body.usage);
+  if (usage) yield { kind: 'usage', ...usage };
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
  * - `slow`: ten tokens 150 ms apart; `no-usage`: the normal answer without a usage chunk;
  * - `error-500`: a 500 with OpenAI's error body; `stall`: headers, then silence;
  * - `disconnect`: two tokens, then the connection is cut;
+ * - a model of {@link HOSTILE}: an upstream that breaks the protocol in that way;
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
  */
@@ -64,6 +65,58 @@ const token = (content: string) =>
   chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const finishChunk = {
+  object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+};
+const usageChunk = (usage: unknown) => ({ object: 'chat.completion.chunk', choices: [], usage });
+
+/**
+ * Upstreams that misbehave, by model: each writes its whole answer at once after a 200.
+ * Tokens are JSON-escaped, so a lone surrogate arrives as `\ud800`, as it would.
+ */
+export const HOSTILE = {
+  'hostile-negative-usage': () =>
+    ANSWER.map(token).join('') +
+    chunk(finishChunk) +
+    chunk(usageChunk({ prompt_tokens: -12, completion_tokens: -4, total_tokens: -16 })) +
+    'data: [DONE]\n\n',
+  'hostile-huge-usage': () =>
+    ANSWER.map(token).join('') +
+    chunk(finishChunk) +
+    chunk(usageChunk({ prompt_tokens: 2 ** 31 + 7, completion_tokens: 2 ** 53, total_tokens: 2 ** 53 })) +
+    'data: [DONE]\n\n',
+  'hostile-nul-token': () =>
+    [token('Hel'), token('lo\u0000'), token(' world')].join('') + chunk(finishChunk) + 'data: [DONE]\n\n',
+  'hostile-lone-surrogate': () =>
+    [token('Hel'), token('lo\ud800'), token('\udfff world')].join('') +
+    chunk(finishChunk) +
+    'data: [DONE]\n\n',
+  /** Not JSON before any token: nothing was answered. */
+  'hostile-garbage': () => 'data: <html>upstream proxy error</html>\n\ndata: {"choices": [\n\n',
+  /** Not JSON after two tokens: what came is kept. */
+  'hostile-garbage-midway': () => token('Hello') + token(',') + 'data: }{ not json\n\n',
+  /** Every token and a finish reason, then the stream ends without usage nor [DONE]. */
+  'hostile-no-done': () => ANSWER.map(token).join('') + chunk(finishChunk),
+  /** Two tokens, then a clean end of the stream with neither finish reason nor [DONE]. */
+  'hostile-truncated': () => token('Hello') + token(','),
+  /** A JSON error body where a stream should be, with a 200. */
+  'hostile-error-200': () =>
+    JSON.stringify({ error: { message: 'quota exceeded\u0000 for \ud800 you', type: 'insufficient_quota' } }),
+  /** An error event inside the stream, its message carrying a NUL. */
+  'hostile-error-event': () => chunk({ error: { message: 'overloaded\u0000 now' } }),
+  /** Content that is not a string, and usage that is not numbers. */
+  'hostile-wrong-types': () =>
+    chunk({ choices: [{ index: 0, delta: { content: 42 } }] }) +
+    chunk({ choices: [{ index: 0, delta: { content: { text: 'x' } } }] }) +
+    ANSWER.map(token).join('') +
+    chunk(finishChunk) +
+    chunk(usageChunk({ prompt_tokens: '12', completion_tokens: null })) +
+    'data: [DONE]\n\n',
+} satisfies Record<string, () => string>;
+
+const isHostile = (model: string): model is keyof typeof HOSTILE => Object.hasOwn(HOSTILE, model);
+
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
@@ -76,6 +129,13 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
     res.end(
       JSON.stringify({ error: { message: 'the model is overloaded', type: 'server_error', code: null } }),
     );
+    return;
+  }
+  if (isHostile(model)) {
+    const body = HOSTILE[model]();
+    const json = model === 'hostile-error-200';
+    res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/event-stream' });
+    res.end(body);
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -92,10 +152,8 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
     res.write(token(content));
     if (model === 'slow') await sleep(150);
   }
-  res.write(
-    chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
-  );
-  if (model !== 'no-usage') res.write(chunk({ object: 'chat.completion.chunk', choices: [], usage: USAGE }));
+  res.write(chunk(finishChunk));
+  if (model !== 'no-usage') res.write(chunk(usageChunk(USAGE)));
   res.end('data: [DONE]\n\n');
 }
 
