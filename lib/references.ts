@@ -69,6 +69,15 @@ export function createReferenceChecker(peers: Peers, options: () => PeerCallOpti
       if (!id || id.length > MAX_ID_LENGTH) return false;
       return loaderOf(typename).load(id);
     },
+    /**
+     * The stub a nullable field returns: null once the entity is gone (or hidden from the caller),
+     * so one missing entity never fails a whole list. The router asks this subgraph for the key
+     * alone and the owner for the rest, so only the owner can say whether it is still there.
+     */
+    async linked(typename: ReferencedType, id: string | null) {
+      if (id === null) return null;
+      return (await this.exists(typename, id)) ? { id } : null;
+    },
     /** The id, or NOT_FOUND naming the field that pointed at nothing. */
     async require(typename: ReferencedType, id: string, field: string): Promise<string> {
       if (await this.exists(typename, id)) return id;

@@ -61,7 +61,11 @@ export interface OwnedEntityType<T extends Identified = Identified> {
   entity: ClassType<T>;
   owner: (row: T) => string;
 }
-export type EntityType = ClassType<Identified> | OwnedEntityType<never>;
+export type EntityType = ClassType<Identified> | OwnedEntityType;
+
+/** An entity `__resolveReference` answers only to its owner (and admins and peer services). */
+export const ownedEntity = <T extends Identified>(entity: ClassType<T>, owner: (row: T) => string) =>
+  ({ entity, owner }) as unknown as OwnedEntityType;
 
 /** Everything that makes a subgraph: each folder under subgraphs/ exports one of these. */
 export interface SubgraphDefinition {
@@ -98,9 +102,7 @@ export function buildSubgraphSchema(definition: SubgraphDefinition, pubsub: PubS
       typename,
       {
         __resolveReference: (ref: Identified, context: SubgraphContext) =>
-          'owner' in type
-            ? context.findOwned(type.entity, ref.id, type.owner as (row: Identified) => string)
-            : context.load(type, ref.id),
+          'owner' in type ? context.findOwned(type.entity, ref.id, type.owner) : context.load(type, ref.id),
       },
     ]),
   );

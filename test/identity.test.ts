@@ -10,6 +10,7 @@ import {
   StoreMemoryDocument,
 } from './generated/graphql';
 import { signToken } from '../lib/tokens';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 
 let t: TestPlatform;
@@ -127,7 +128,8 @@ describe('API keys', () => {
 
     const tasks = await byKey.request(CreateTaskDocument, { input: { title: 'not allowed' } });
     expect(codeOf(tasks.body)).toBe('FORBIDDEN');
-    await byKey.data(StoreMemoryDocument, { input: { agentId: 'agt_any', content: 'allowed' } });
+    const agentId = (await createAgent(user)).id;
+    await byKey.data(StoreMemoryDocument, { input: { agentId, content: 'allowed' } });
 
     const mint = await byKey.request(CreateApiKeyDocument, { input: { name: 'escalate', scopes: ['*'] } });
     expect(codeOf(mint.body)).toBe('FORBIDDEN');

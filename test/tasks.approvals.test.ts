@@ -9,17 +9,20 @@ import {
   TaskTransitionsDocument,
 } from './generated/graphql';
 import { rest } from './rest/support';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { firstEventAfter, subscribe } from './support/subscriptions';
 import { errorOf, registerAdmin } from './tasks.support';
 
-const AGENT = 'agt_01jzzzzzzzzzzzzzzzzzzzzzzz';
+/** A real marketplace agent: claims name one that exists. */
+let AGENT: string;
 
 let t: TestPlatform;
 let creator: User;
 let stranger: User;
 beforeAll(async () => {
   t = await startTestPlatform();
+  AGENT = (await createAgent(await t.register('Agent owner'))).id;
   [creator, stranger] = [await t.register('Creator'), await t.register('Stranger')];
 });
 afterAll(() => t.close());

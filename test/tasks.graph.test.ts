@@ -6,14 +6,17 @@ import {
   DeliverTaskDocument,
   TaskDetailsDocument,
 } from './generated/graphql';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type Client, type TestPlatform } from './support/platform';
 import { errorOf, taskIn } from './tasks.support';
 
-const AGENT = 'agt_01jzzzzzzzzzzzzzzzzzzzzzzz';
+/** A real marketplace agent: claims name one that exists. */
+let AGENT: string;
 
 let t: TestPlatform;
 beforeAll(async () => {
   t = await startTestPlatform();
+  AGENT = (await createAgent(await t.register('Agent owner'))).id;
 });
 afterAll(() => t.close());
 

@@ -20,16 +20,19 @@ import {
   TaskTransitionsDocument,
   type TaskTransitionsSubscription,
 } from './generated/graphql';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
 import { firstEventAfter, subscribe } from './support/subscriptions';
 import { errorOf, registerAdmin, sql, taskIn } from './tasks.support';
 
-const AGENT = 'agt_01jzzzzzzzzzzzzzzzzzzzzzzz';
+/** A real marketplace agent: claims name one that exists. */
+let AGENT: string;
 
 let t: TestPlatform;
 let admin: Client;
 beforeAll(async () => {
   t = await startTestPlatform();
+  AGENT = (await createAgent(await t.register('Agent owner'))).id;
   admin = await registerAdmin(t);
 });
 afterAll(() => t.close());
@@ -309,7 +312,7 @@ test('an API key without the tasks scope reaches no transition and no statistics
 
 test('the subscription carries each transition with the status before it and the task after it', async () => {
   const creator: User = await t.register('Watcher');
-  const working = await taskIn(creator, 'IN_PROGRESS');
+  const working = await taskIn(creator, 'IN_PROGRESS', {}, AGENT);
   const overdue = await taskIn(creator, 'OPEN', { deadlineIn: '1h' });
   const events = subscribe('graphql-ws', t.graphqlUrl, TaskTransitionsDocument, {}, creator.credential);
   try {

@@ -8,6 +8,7 @@ import {
   StartTaskDocument,
   type CreateTaskInput,
 } from './generated/graphql';
+import { createAgent } from './support/fixtures';
 import type { Client, GraphQLResponse, TestPlatform } from './support/platform';
 
 /** Runs SQL on the test's own database, as an operator would: to move a timestamp back in time. */
@@ -53,13 +54,15 @@ export async function taskIn(
   creator: Client,
   status: (typeof HAPPY_PATH)[number],
   input: Partial<CreateTaskInput> = {},
+  /** The agent that claims it; a new one of the creator's when left out. */
+  agentId?: string,
 ): Promise<string> {
   const { createTask } = await creator.data(CreateTaskDocument, {
     input: { title: `to ${status}`, ...input },
   });
   const { id } = createTask;
   const steps = [
-    () => creator.data(ClaimTaskDocument, { id, agentId: 'agt_01jzzzzzzzzzzzzzzzzzzzzzzz' }),
+    async () => creator.data(ClaimTaskDocument, { id, agentId: agentId ?? (await createAgent(creator)).id }),
     () => creator.data(StartTaskDocument, { id }),
     () => creator.data(DeliverTaskDocument, { id, input: { result: 'the result' } }),
     () => creator.data(ConfirmTaskDocument, { id }),

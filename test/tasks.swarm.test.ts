@@ -9,11 +9,13 @@ import {
 } from './generated/graphql';
 import { rest } from './rest/support';
 import { startLlmDouble, type LlmDouble } from './support/llm-double';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
 import { firstEventAfter, subscribe } from './support/subscriptions';
 import { errorOf, sql } from './tasks.support';
 
-const AGENT = 'agt_01jzzzzzzzzzzzzzzzzzzzzzzz';
+/** A real marketplace agent: claims name one that exists. */
+let AGENT: string;
 
 let double: LlmDouble;
 let t: TestPlatform;
@@ -24,6 +26,7 @@ beforeAll(async () => {
   // The planner reads LLM_* through loadConfig() at each call, so a test may switch the model.
   Object.assign(process.env, { LLM_BASE_URL: double.url, LLM_DEFAULT_MODEL: 'plan-valid' });
   t = await startTestPlatform();
+  AGENT = (await createAgent(await t.register('Agent owner'))).id;
   user = await t.register('Swarm');
 });
 afterAll(async () => {

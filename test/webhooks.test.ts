@@ -14,10 +14,12 @@ import {
   WebhookEndpointDocument,
   WebhookEndpointsDocument,
 } from './generated/graphql';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type Client, type TestPlatform } from './support/platform';
 import { errorOf } from './tasks.support';
 
-const AGENT = 'agt_01jzzzzzzzzzzzzzzzzzzzzzzz';
+/** A real marketplace agent: claims name one that exists. */
+let AGENT: string;
 
 // The subgraphs read these from the environment of this process; the receiver listens on 127.0.0.1.
 process.env.WEBHOOK_ALLOWLIST = '127.0.0.1';
@@ -96,6 +98,7 @@ let t: TestPlatform;
 const receiver = new Receiver();
 beforeAll(async () => {
   t = await startTestPlatform();
+  AGENT = (await createAgent(await t.register('Agent owner'))).id;
   await receiver.start();
 });
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '../../lib';
+import { ownedEntity, type SubgraphDefinition } from '../../lib';
 import { MemoryEntry } from './memory.entity';
 import { MemoryResolver } from './memory.resolver';
 import { MemoryInit } from './migrations/0001-init';
@@ -12,5 +12,5 @@ export const memory: SubgraphDefinition = {
     { name: '0002-owner', class: MemoryOwner },
   ],
   resolvers: [MemoryResolver],
-  entityTypes: { MemoryEntry },
+  entityTypes: { MemoryEntry: ownedEntity(MemoryEntry, (entry) => entry.ownerId) },
 };

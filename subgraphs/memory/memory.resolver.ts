@@ -4,7 +4,6 @@ import {
   Connection,
   PageArgs,
   paginate,
-  reference,
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
@@ -45,13 +44,18 @@ export class MemoryResolver {
     @Arg('input') input: StoreMemoryInput,
     @Ctx() ctx: SubgraphContext,
   ): Promise<MemoryEntry> {
-    const entry = ctx.em.create(MemoryEntry, { ...validateStoreMemory(input), ownerId: ctx.me().accountId });
+    const values = validateStoreMemory(input);
+    await ctx.references.require('Agent', values.agentId, 'agentId');
+    const entry = ctx.em.create(MemoryEntry, { ...values, ownerId: ctx.me().accountId });
     await ctx.em.flush();
     return entry;
   }
 
-  @FieldResolver(() => AgentReference, { description: 'The agent this memory belongs to.' })
-  agent(@Root() entry: MemoryEntry) {
-    return reference(entry.agentId);
+  @FieldResolver(() => AgentReference, {
+    nullable: true,
+    description: 'The agent this memory belongs to; null once that agent is gone.',
+  })
+  agent(@Root() entry: MemoryEntry, @Ctx() ctx: SubgraphContext) {
+    return ctx.references.linked('Agent', entry.agentId);
   }
 }

@@ -109,7 +109,7 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
     throw conflict(`session ${existing.id} is closed`, { id: existing.id });
   const opened = existing
     ? null
-    : validateStartSession({
+    : await validateStartSession(ctx, {
         title: request.title ?? request.messages.at(-1)!.content.slice(0, 80),
         model: request.requestedModel ?? undefined,
         agentId: request.agentId ?? undefined,

@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '../../lib';
+import { ownedEntity, type SubgraphDefinition } from '../../lib';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
 import {
@@ -27,7 +27,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0004-idempotency', class: SessionsIdempotency },
   ],
   resolvers: [SessionResolver, ChatResolver, GatewayResolver],
-  entityTypes: { Session },
+  entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
     const probe = await gatewayProbe();
     return {

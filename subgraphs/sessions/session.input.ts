@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { badInput } from '../../lib';
+import { badInput, type SubgraphContext } from '../../lib';
 
 @InputType()
 export class StartSessionInput {
@@ -15,10 +15,13 @@ export class StartSessionInput {
 
 export const DEFAULT_MODEL = 'default';
 
-export function validateStartSession(input: StartSessionInput) {
+/** The session's settings; its marketplace agent must exist. */
+export async function validateStartSession(ctx: SubgraphContext, input: StartSessionInput) {
   const title = input.title?.trim() || 'New chat';
   if (title.length > 200) throw badInput('title must be at most 200 characters', { field: 'title' });
   const model = input.model?.trim() || DEFAULT_MODEL;
   if (!/^[\w.:/-]{1,100}$/.test(model)) throw badInput('model is not a valid model name', { field: 'model' });
-  return { agentId: input.agentId ?? null, title, model };
+  const agentId =
+    input.agentId == null ? null : await ctx.references.require('Agent', input.agentId, 'agentId');
+  return { agentId, title, model };
 }

@@ -20,6 +20,7 @@ import {
   reference,
   notFound,
   RequiresScopes,
+  updateReturning,
   type SubgraphContext,
 } from '../../lib';
 import { Feedback, Message, Turn, TurnStatus } from './chat.entities';
@@ -52,14 +53,25 @@ export async function ownedSession(ctx: SubgraphContext, id: string): Promise<Se
   return session;
 }
 
-/** Closes a session (idempotent) and stops the answer streaming in it, if any. */
-async function closeOwned(ctx: SubgraphContext, session: Session): Promise<Session> {
-  if (session.status === SessionStatus.CLOSED) return session;
-  Object.assign(session, { status: SessionStatus.CLOSED, endedAt: new Date() });
-  await ctx.em.flush();
+/**
+ * Closes a session with one conditional UPDATE, so of concurrent closes exactly one closes it and
+ * stops the answer streaming in it, if any. Answers whether this call closed it; either way
+ * `session` then shows it closed (or deleted, when a concurrent delete won).
+ */
+async function closeOwned(ctx: SubgraphContext, session: Session): Promise<boolean> {
+  const [closed] = await updateReturning(
+    ctx.em,
+    Session,
+    { id: session.id, status: SessionStatus.ACTIVE, deletedAt: null },
+    { status: SessionStatus.CLOSED, endedAt: new Date() },
+  );
+  if (!closed) {
+    await ctx.em.refresh(session);
+    return false;
+  }
   const running = await ctx.em.findOne(Turn, { sessionId: session.id, status: TurnStatus.RUNNING });
   if (running) await cancelTurnAnywhere(ctx, running.id);
-  return session;
+  return true;
 }
 
 @Resolver(() => Session)
@@ -88,7 +100,10 @@ export class SessionResolver {
   @RequiresScopes('orders')
   @Mutation(() => Session, { description: 'Open a chat session.' })
   async startSession(@Arg('input') input: StartSessionInput, @Ctx() ctx: SubgraphContext): Promise<Session> {
-    const session = ctx.em.create(Session, { ...validateStartSession(input), ownerId: ctx.me().accountId });
+    const session = ctx.em.create(Session, {
+      ...(await validateStartSession(ctx, input)),
+      ownerId: ctx.me().accountId,
+    });
     await ctx.em.flush();
     return session;
   }
@@ -99,8 +114,9 @@ export class SessionResolver {
   })
   async closeSession(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<SessionClosure> {
     const session = await ownedSession(ctx, id);
-    const alreadyClosed = session.status === SessionStatus.CLOSED;
-    return { session: await closeOwned(ctx, session), alreadyClosed };
+    const alreadyClosed = !(await closeOwned(ctx, session));
+    if (session.deletedAt) throw notFound('Session', id);
+    return { session, alreadyClosed };
   }
 
   @RequiresScopes('orders')
@@ -109,10 +125,17 @@ export class SessionResolver {
       'Deletes a session: it is closed and then reads as not found. Its metered usage is kept for billing.',
   })
   async deleteSession(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Session> {
-    const session = await closeOwned(ctx, await ownedSession(ctx, id));
-    session.deletedAt = new Date();
-    await ctx.em.flush();
-    return session;
+    const session = await ownedSession(ctx, id);
+    await closeOwned(ctx, session);
+    // Of concurrent deletes one deletes it; the others find it gone, as any later delete does.
+    const [deleted] = await updateReturning(
+      ctx.em,
+      Session,
+      { id, deletedAt: null },
+      { deletedAt: new Date() },
+    );
+    if (!deleted) throw notFound('Session', id);
+    return deleted;
   }
 
   @FieldResolver(() => MessageConnection, { description: 'The messages, newest first.' })
@@ -136,7 +159,7 @@ export class SessionResolver {
   }
 
   @FieldResolver(() => AgentReference, { nullable: true, description: 'The marketplace agent, if any.' })
-  agent(@Root() session: Session) {
-    return session.agentId ? reference(session.agentId) : null;
+  agent(@Root() session: Session, @Ctx() ctx: SubgraphContext) {
+    return ctx.references.linked('Agent', session.agentId);
   }
 }

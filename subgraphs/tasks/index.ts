@@ -1,9 +1,10 @@
-import { loadConfig, type SubgraphDefinition } from '../../lib';
+import { loadConfig, ownedEntity, type SubgraphDefinition } from '../../lib';
 import { TasksInit } from './migrations/0001-init';
 import { TasksLifecycle } from './migrations/0002-lifecycle';
 import { TasksWebhooks } from './migrations/0003-webhooks';
 import { TasksSchedules } from './migrations/0004-schedules';
 import { TasksApprovals } from './migrations/0005-approvals';
+import { TasksWorkerNames } from './migrations/0006-worker-names';
 import { ApprovalRequest } from './approval.entity';
 import { ApprovalResolver } from './approval.resolver';
 import { Schedule, ScheduleRun } from './schedule.entity';
@@ -12,6 +13,7 @@ import { startTaskClock } from './schedule.runner';
 import { SwarmResolver } from './swarm.resolver';
 import { Task } from './task.entity';
 import { TaskResolver } from './task.resolver';
+import { creatorOf } from './task.transitions';
 import { startWebhookWorker } from './webhook.delivery';
 import { WebhookDelivery, WebhookEndpoint } from './webhook.entity';
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from './webhook.resolver';
@@ -30,6 +32,7 @@ export const tasks: SubgraphDefinition = {
     { name: '0003-webhooks', class: TasksWebhooks },
     { name: '0004-schedules', class: TasksSchedules },
     { name: '0005-approvals', class: TasksApprovals },
+    { name: '0006-worker-names', class: TasksWorkerNames },
   ],
   resolvers: [
     TaskResolver,
@@ -39,7 +42,7 @@ export const tasks: SubgraphDefinition = {
     WebhookEndpointResolver,
     WebhookDeliveryResolver,
   ],
-  entityTypes: { Task },
+  entityTypes: { Task: ownedEntity(Task, creatorOf) },
   background: (deps) => {
     const jobs = [startTaskClock(deps, loadConfig().TASK_CLOCK_MS), startWebhookWorker(deps)];
     return { stop: async () => void (await Promise.all(jobs.map((job) => job.stop()))) };

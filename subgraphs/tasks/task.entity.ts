@@ -22,6 +22,7 @@ export class Task {
     | 'rewardMinor'
     | 'asset'
     | 'agentId'
+    | 'agentName'
     | 'createdAt'
     | 'updatedAt'
     | 'requiredCapabilities'
@@ -72,6 +73,13 @@ export class Task {
 
   @Property({ type: 'string', nullable: true })
   agentId: string | null = null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The worker as the client named it (a free name, or the agent id it was given).',
+  })
+  @Property({ type: 'text', nullable: true })
+  agentName: string | null = null;
 
   @Field(() => ID, { nullable: true, description: 'The task this one is a subtask of.' })
   @Property({ type: 'string', nullable: true })

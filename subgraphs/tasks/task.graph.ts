@@ -11,7 +11,7 @@ export async function checkTaskReferences(
   parentTaskId: string | null,
   dependsOn: readonly string[],
 ): Promise<void> {
-  const ids = [...new Set([...(parentTaskId ? [parentTaskId] : []), ...dependsOn])];
+  const ids = [...new Set([...(parentTaskId !== null ? [parentTaskId] : []), ...dependsOn])];
   if (!ids.length) return;
   const found = await ctx.em.find(Task, { id: { $in: ids }, creatorId });
   const known = new Set(found.map((task) => task.id));

@@ -1,8 +1,9 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import { badInput, BigIntScalar } from '../../lib';
+import { badInput, BigIntScalar, type SubgraphContext } from '../../lib';
 import { TaskResolution, TaskStatus } from './task.entity';
 
 const MAX_CAPABILITIES = 32;
+const MAX_WORKER_NAME = 200;
 export const MAX_DEPENDENCIES = 50;
 const MAX_DEADLINE_MS = 366 * 24 * 60 * 60 * 1000;
 
@@ -25,6 +26,12 @@ export class CreateTaskInput {
 
   @Field(() => ID, { nullable: true, description: 'Assign the task to this agent from the start.' })
   agentId?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Or name the worker freely (up to 200 characters); a marketplace agent id is also linked.',
+  })
+  agentName?: string;
 
   @Field(() => [String], { nullable: true, description: `Up to ${MAX_CAPABILITIES} capability names.` })
   requiredCapabilities?: string[];
@@ -118,6 +125,7 @@ export function validateCreateTask(input: CreateTaskInput, now: Date) {
     asset: input.asset,
     budgetMinor,
     agentId: input.agentId ?? null,
+    agentName: text(input.agentName, 'agentName', MAX_WORKER_NAME),
     requiredCapabilities: capabilitiesOf(input),
     deadline: deadlineOf(input, now),
     status: input.fundingRequired ? TaskStatus.FUNDING : TaskStatus.OPEN,
@@ -133,6 +141,22 @@ export class DeliverTaskInput {
 
   @Field({ nullable: true, description: 'Up to 2000 characters.' })
   summary?: string;
+}
+
+/**
+ * The worker of a task: an agent id is checked (it must exist), a free name is kept as the client
+ * gave it and linked to an agent only when it is one's id.
+ */
+export async function workerOf(
+  ctx: SubgraphContext,
+  agentId: string | null | undefined,
+  agentName: string | null | undefined,
+): Promise<{ agentId: string | null; agentName: string | null }> {
+  const name = text(agentName, 'agentName', MAX_WORKER_NAME);
+  if (agentId != null)
+    return { agentId: await ctx.references.require('Agent', agentId, 'agentId'), agentName: name };
+  if (name === null) return { agentId: null, agentName: null };
+  return { agentId: (await ctx.references.exists('Agent', name)) ? name : null, agentName: name };
 }
 
 export const validateDelivery = (input: DeliverTaskInput) => ({

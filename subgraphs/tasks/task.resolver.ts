@@ -16,6 +16,7 @@ import {
 import {
   AccountReference,
   AgentReference,
+  badInput,
   Connection,
   PageArgs,
   paginate,
@@ -46,6 +47,7 @@ import {
   validateDelivery,
   validateProgress,
   validateResolution,
+  workerOf,
 } from './task.input';
 import { TaskTransition, toHermesStatus, toX402Status } from './task.machine';
 import { TaskStats, taskStats } from './task.stats';
@@ -76,6 +78,11 @@ export class TaskResolver {
     statuses: TaskStatus[] | undefined,
     @Arg('agentId', () => ID, { nullable: true, description: 'Only tasks assigned to this agent.' })
     agentId: string | undefined,
+    @Arg('worker', () => String, {
+      nullable: true,
+      description: "Only tasks whose worker has this name or this agent id (hermes' agent filter).",
+    })
+    worker: string | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<TaskConnection> {
     const where = [
@@ -83,6 +90,7 @@ export class TaskResolver {
       status ? { status } : {},
       statuses ? { status: { $in: statuses } } : {},
       agentId ? { agentId } : {},
+      worker ? { $or: [{ agentName: worker }, { agentId: worker }] } : {},
     ];
     return paginate(ctx.em, Task, { $and: where }, page);
   }
@@ -98,8 +106,11 @@ export class TaskResolver {
   async createTask(@Arg('input') input: CreateTaskInput, @Ctx() ctx: SubgraphContext): Promise<Task> {
     const creatorId = ctx.me().accountId;
     const values = validateCreateTask(input, new Date());
-    await checkTaskReferences(ctx, creatorId, values.parentTaskId, values.dependsOn);
-    const task = ctx.em.create(Task, { ...values, creatorId });
+    const [worker] = await Promise.all([
+      workerOf(ctx, values.agentId, values.agentName),
+      checkTaskReferences(ctx, creatorId, values.parentTaskId, values.dependsOn),
+    ]);
+    const task = ctx.em.create(Task, { ...values, ...worker, creatorId });
     // One flush, one transaction: the task and its approval request are written together or not at all.
     if (input.requiresApproval) ctx.em.create(ApprovalRequest, { taskId: task.id, requestedBy: creatorId });
     await ctx.em.flush();
@@ -120,12 +131,20 @@ export class TaskResolver {
     description:
       'Assign an OPEN task whose dependencies are COMPLETED to an agent; OPEN → ACCEPTED. Of concurrent claims exactly one wins.',
   })
-  claimTask(
+  async claimTask(
     @Arg('id', () => ID) id: string,
-    @Arg('agentId', () => ID) agentId: string,
+    @Arg('agentId', () => ID, { nullable: true, description: 'The marketplace agent that takes it.' })
+    agentId: string | undefined,
+    @Arg('agentName', () => String, {
+      nullable: true,
+      description: 'Or the worker by a free name (up to 200 characters).',
+    })
+    agentName: string | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Task> {
-    return applyTransition(ctx, id, TaskTransition.CLAIM, { agentId });
+    if (agentId == null && agentName == null)
+      throw badInput('name the agentId or the agentName', { field: 'agentId' });
+    return applyTransition(ctx, id, TaskTransition.CLAIM, await workerOf(ctx, agentId, agentName));
   }
 
   @RequiresScopes('tasks')
@@ -254,7 +273,7 @@ export class TaskResolver {
     nullable: true,
     description: 'The agent working on it, once claimed.',
   })
-  agent(@Root() task: Task) {
-    return task.agentId ? reference(task.agentId) : null;
+  agent(@Root() task: Task, @Ctx() ctx: SubgraphContext) {
+    return ctx.references.linked('Agent', task.agentId);
   }
 }

@@ -24,6 +24,7 @@ export type TransitionChanges = Partial<
   Pick<
     Task,
     | 'agentId'
+    | 'agentName'
     | 'progress'
     | 'result'
     | 'summary'

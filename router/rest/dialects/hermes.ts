@@ -511,7 +511,8 @@ const task = (t: TaskFieldsFragment) => ({
   status: t.hermesStatus,
   reward: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
   asset: t.asset,
-  assigned_agent: t.agent?.id ?? null,
+  // 001 names workers freely; a name that is an agent id is also linked to that agent.
+  assigned_agent: t.agentName ?? t.agent?.id ?? null,
   created_by: t.creator.id,
   created_at: t.createdAt,
   updated_at: t.updatedAt,
@@ -528,7 +529,7 @@ const memory = (m: MemoryFieldsFragment) => ({
   category: m.category,
   importance: m.importance,
   tier: lower(m.tier),
-  agent_id: m.agent.id,
+  agent_id: m.agent?.id ?? null,
   created_at: m.createdAt,
 });
 
@@ -742,7 +743,7 @@ export const hermes: Dialect = {
         'input.title': fromBody('title'),
         'input.description': fromBody('description'),
         'input.rewardMinor': fromBody('reward', decimalAmount(2), 'reward in USD'),
-        'input.agentId': fromBody('assigned_agent', undefined, 'id of the agent to assign'),
+        'input.agentName': fromBody('assigned_agent', undefined, 'name of the worker (or an agent id)'),
       },
       shape: ({ createTask: t }) => ({
         task_id: t.id,
@@ -760,7 +761,7 @@ export const hermes: Dialect = {
       paged: { connection: (d) => d.tasks },
       variables: {
         statuses: fromQuery('status', oneOf(HERMES_STATUSES)),
-        agentId: fromQuery('agent', undefined, 'id of the assigned agent (agt_…)'),
+        worker: fromQuery('agent', undefined, 'name of the assigned worker, or an agent id'),
       },
       shape: ({ tasks }) => ({ tasks: tasks.nodes.map(task), total: tasks.totalCount }),
     }),
@@ -817,10 +818,10 @@ export const hermes: Dialect = {
       path: '/api/tasks/:id/claim',
       summary: 'Claim task for an agent (409 unless Open)',
       operation: TaskClaimDocument,
-      // Hermes names the claiming agent; here that name is the agent's id (agt_…).
+      // Hermes names the claiming worker freely; an agent id there also links the agent.
       variables: {
         id: fromPath('id'),
-        agentId: fromBody('agent_name', undefined, 'id of the claiming agent'),
+        agentName: fromBody('agent_name', undefined, 'name of the claiming worker (or an agent id)'),
       },
       shape: (d) => task(d.claimTask),
     }),

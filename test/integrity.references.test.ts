@@ -1,0 +1,198 @@
+/**
+ * References to another subgraph's entity are checked when written and read as nullable: an
+ * unknown agent id is refused with nothing stored, and an agent that disappears later leaves
+ * every list answering, with `agent: null` where it was.
+ */
+import { parse } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { IDENTITY_HEADER, signIdentity } from '../lib';
+import { CreateAgentDocument, CreateTaskDocument, StartSessionDocument } from './generated/graphql';
+import { rest, type Rest } from './rest/support';
+import { startTestPlatform, type TestPlatform, type User } from './support/platform';
+import { sql } from './tasks.support';
+
+let t: TestPlatform;
+let user: User;
+let api: Rest;
+let agentId: string;
+
+const gql = (text: string) =>
+  parse(text) as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>;
+const count = async (table: string) =>
+  Number((await sql<{ n: string }>(t, `select count(*) as n from ${table}`))[0].n);
+
+beforeAll(async () => {
+  t = await startTestPlatform();
+  user = await t.register('Owner');
+  api = rest(t, user.credential);
+  agentId = (
+    await user.data(CreateAgentDocument, { input: { name: 'Scout', ticker: 'SCOUT', priceMinor: '5' } })
+  ).createAgent.id;
+});
+afterAll(() => t.close());
+
+describe('an unknown agent id is refused when written, and nothing is stored', () => {
+  const unknown = ['agt_nope', 'nope', '', 'x'.repeat(1024 * 1024 - 200)];
+
+  test.each([
+    [
+      'createTask',
+      'mutation ($a: ID) { createTask(input: { title: "t", agentId: $a }) { id } }',
+      '"tasks"."task"',
+    ],
+    [
+      'startSession',
+      'mutation ($a: ID) { startSession(input: { agentId: $a }) { id } }',
+      '"sessions"."session"',
+    ],
+    [
+      'storeMemory',
+      'mutation ($a: ID!) { storeMemory(input: { agentId: $a, content: "c" }) { id } }',
+      '"memory"."memory_entry"',
+    ],
+  ])('%s', async (_name, text, table) => {
+    const before = await count(table);
+    for (const id of unknown.slice(0, 3)) {
+      const { status, body } = await user.request(gql(text), { a: id });
+      expect(status).toBeLessThan(500);
+      expect(body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    }
+    expect(await count(table)).toBe(before);
+  });
+
+  test('claimTask with an unknown agent id leaves the task OPEN', async () => {
+    const { createTask } = await user.data(CreateTaskDocument, { input: { title: 'claim me' } });
+    const { body } = await user.request(
+      gql('mutation ($id: ID!) { claimTask(id: $id, agentId: "agt_gone") { id } }'),
+      { id: createTask.id },
+    );
+    expect(body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const [row] = await sql<{ status: string }>(t, `select status from "tasks"."task" where id = $1`, [
+      createTask.id,
+    ]);
+    expect(row.status).toBe('OPEN');
+  });
+
+  test('REST: a 1 MB agent id and an unknown one answer 4xx in the dialect shape', async () => {
+    const before = await count('"sessions"."session"');
+    const huge = await api('POST', '/api/sessions', { body: { agent_id: unknown[3] } });
+    expect(huge.status).toBeGreaterThanOrEqual(400);
+    expect(huge.status).toBeLessThan(500);
+    const nope = await api('POST', '/api/sessions', { body: { agent_id: 'nope' } });
+    expect(nope.status).toBe(404);
+    expect(nope.body).toEqual({ detail: expect.any(String) });
+    expect(await count('"sessions"."session"')).toBe(before);
+  });
+});
+
+describe("hermes' worker names are names, linked to an agent only when they are its id", () => {
+  test('assigned_agent and agent_name keep free names; the task list answers', async () => {
+    const created = await api('POST', '/api/tasks', { body: { title: 't', assigned_agent: 'worker-1' } });
+    expect(created.status).toBeLessThan(300);
+    const claimTarget = await api('POST', '/api/tasks', { body: { title: 'to claim' } });
+    const claimed = await api('POST', `/api/tasks/${claimTarget.body.task_id}/claim`, {
+      body: { agent_name: 'agent-1' },
+    });
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.assigned_agent).toBe('agent-1');
+
+    const list = await api('GET', '/api/tasks?limit=100');
+    expect(list.status).toBe(200);
+    const byId = new Map(list.body.tasks.map((task: { task_id: string }) => [task.task_id, task]));
+    expect(byId.get(created.body.task_id)).toMatchObject({ assigned_agent: 'worker-1' });
+    const filtered = await api('GET', '/api/tasks?agent=agent-1');
+    expect(filtered.body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([
+      claimTarget.body.task_id,
+    ]);
+
+    const { body } = await user.request(
+      gql('query ($id: ID!) { task(id: $id) { agentName agent { id } } }'),
+      { id: created.body.task_id },
+    );
+    expect(body).toEqual({ data: { task: { agentName: 'worker-1', agent: null } } });
+  });
+
+  test('an agent id given as a name links the agent', async () => {
+    const created = await api('POST', '/api/tasks', { body: { title: 't', assigned_agent: agentId } });
+    const { body } = await user.request(
+      gql('query ($id: ID!) { task(id: $id) { agentName agent { id name } } }'),
+      { id: created.body.task_id },
+    );
+    expect(body.data).toEqual({ task: { agentName: agentId, agent: { id: agentId, name: 'Scout' } } });
+  });
+});
+
+describe('an agent that disappears later never breaks a list', () => {
+  let taskId: string;
+  beforeAll(async () => {
+    const doomed = (
+      await user.data(CreateAgentDocument, { input: { name: 'Doomed', ticker: 'DOOM', priceMinor: '1' } })
+    ).createAgent.id;
+    taskId = (await user.data(CreateTaskDocument, { input: { title: 'orphan', agentId: doomed } })).createTask
+      .id;
+    await user.data(StartSessionDocument, { input: { agentId: doomed } });
+    await sql(t, `delete from "agents"."agent" where id = $1`, [doomed]);
+  });
+
+  test('GraphQL lists answer the missing agent as null, without errors', async () => {
+    const { status, body } = await user.request(
+      gql(
+        '{ tasks(first: 100) { nodes { id agent { id name ticker } } } sessions { nodes { id agent { name } } } }',
+      ),
+    );
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const tasks = (body.data as { tasks: { nodes: { id: string; agent: unknown }[] } }).tasks.nodes;
+    expect(tasks.find((task) => task.id === taskId)?.agent).toBeNull();
+  });
+
+  test.each(['/api/tasks', '/api/sessions', '/autx/v1/sessions', `/api/tasks/${'TASK'}`])(
+    'REST %s answers 200',
+    async (path) => {
+      const response = await api('GET', path.replace('TASK', taskId));
+      expect(response.status).toBe(200);
+    },
+  );
+});
+
+describe('subgraphs answer only signed identities', () => {
+  const entities = (typename: string, id: string) =>
+    JSON.stringify({
+      query: `query ($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { id } } }`,
+      variables: { r: [{ __typename: typename, id }] },
+    });
+  const subgraphUrl = (name: string) => t.platform.subgraphs.find((s) => s.name === name)!.url;
+
+  test('a call without the signed identity is 401; /health still answers', async () => {
+    const { createTask } = await user.data(CreateTaskDocument, { input: { title: 'private' } });
+    const response = await fetch(subgraphUrl('tasks'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: entities('Task', createTask.id),
+    });
+    expect(response.status).toBe(401);
+    expect(JSON.stringify(await response.json())).not.toContain('private');
+    expect((await fetch(new URL('/health', subgraphUrl('tasks')))).status).toBe(200);
+  });
+
+  test("__resolveReference answers another account's task, session and memory as null", async () => {
+    const stranger = await t.register('Stranger');
+    const strangerIdentity = signIdentity(
+      { accountId: stranger.id, role: 'USER', scopes: ['*'], via: 'jwt' },
+      t.secrets.internal,
+    );
+    const { createTask } = await user.data(CreateTaskDocument, { input: { title: 'mine' } });
+    const { startSession } = await user.data(StartSessionDocument, { input: {} });
+    for (const [subgraph, typename, id] of [
+      ['tasks', 'Task', createTask.id],
+      ['sessions', 'Session', startSession.id],
+    ]) {
+      const response = await fetch(subgraphUrl(subgraph), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: strangerIdentity },
+        body: entities(typename, id),
+      });
+      expect(await response.json()).toEqual({ data: { _entities: [null] } });
+    }
+  });
+});
