@@ -18,5 +18,6 @@ export * from './auth-directives';
 export * from './identity';
 export * from './tokens';
 export * from './replay-stream';
+export * from './returning';
 export * from './peers';
 export * from './public-address';

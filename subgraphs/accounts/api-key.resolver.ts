@@ -6,6 +6,7 @@ import {
   PageArgs,
   paginate,
   type Identity,
+  updateReturning,
   type SubgraphContext,
 } from '../../lib';
 import { CreateApiKeyInput, validateCreateApiKey } from './account.input';
@@ -48,8 +49,13 @@ export class ApiKeyResolver {
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<ApiKey> {
     signedIn(ctx);
     const apiKey = await ctx.getOwned(ApiKey, id, (key) => key.accountId);
-    apiKey.revokedAt ??= new Date();
-    await ctx.em.flush();
-    return apiKey;
+    // Conditional, so of concurrent revokes one stamps the time and every one answers that time.
+    const [revoked] = await updateReturning(
+      ctx.em,
+      ApiKey,
+      { id, revokedAt: null },
+      { revokedAt: new Date() },
+    );
+    return revoked ?? (await ctx.em.refresh(apiKey)) ?? apiKey;
   }
 }

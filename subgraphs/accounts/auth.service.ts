@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError, newId, randomSecret, sha256, signToken } from '../../lib';
+import { AppError, newId, randomSecret, sha256, signToken, updateReturning } from '../../lib';
 import type { Account } from './account.entity';
 import { ApiKey } from './api-key.entity';
 import { RefreshToken } from './refresh-token.entity';
@@ -45,26 +45,37 @@ export function issueSession(
 }
 
 /**
- * Spends a refresh token. The conditional update lets exactly one of two racing uses win; the
- * loser, like any reuse of a spent token, revokes the whole family.
+ * A link whose family holds a revoked link is dead too: a link issued concurrently with the
+ * revocation (the winner of a race with a reused token) was not there to be revoked.
+ */
+const FAMILY_NOT_REVOKED = `not exists (select 1 from "accounts"."refresh_token" as "sibling"
+  where "sibling"."family_id" = "refresh_token"."family_id" and "sibling"."revoked_at" is not null)`;
+
+/**
+ * Spends a refresh token with one conditional UPDATE, so exactly one of any number of racing uses
+ * wins. Every other use, like any later reuse of a spent link, revokes the whole family, which
+ * also kills the link the winner is issuing.
  */
 export async function spendRefreshToken(em: EntityManager, token: string): Promise<RefreshToken> {
-  const link = await em.findOne(RefreshToken, { tokenHash: sha256(token) });
-  if (!link) throw unauthenticated('refresh token not recognised');
+  const tokenHash = sha256(token);
   const now = new Date();
-  const spent = await em.nativeUpdate(
+  const [spent] = await updateReturning(
+    em,
     RefreshToken,
-    { id: link.id, usedAt: null, revokedAt: null },
+    { tokenHash, usedAt: null, revokedAt: null },
     { usedAt: now },
+    (query) => query.andWhere(FAMILY_NOT_REVOKED),
   );
-  if (!spent) {
-    await em.nativeUpdate(RefreshToken, { familyId: link.familyId, revokedAt: null }, { revokedAt: now });
-    throw unauthenticated(
-      'refresh token already used: every session of this sign-in is revoked, sign in again',
-    );
+  if (spent) {
+    if (spent.expiresAt <= now) throw unauthenticated('refresh token expired, sign in again');
+    return spent;
   }
-  if (link.expiresAt <= now) throw unauthenticated('refresh token expired, sign in again');
-  return link;
+  const link = await em.findOne(RefreshToken, { tokenHash });
+  if (!link) throw unauthenticated('refresh token not recognised');
+  await em.nativeUpdate(RefreshToken, { familyId: link.familyId, revokedAt: null }, { revokedAt: now });
+  throw unauthenticated(
+    'refresh token already used or revoked: every session of this sign-in is revoked, sign in again',
+  );
 }
 
 /** A new key: the full secret for the caller to keep, and the row that keeps only its hash. */

@@ -1,5 +1,13 @@
 import { Arg, Args, Ctx, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import { Connection, PageArgs, paginate, RequiresScopes, type SubgraphContext } from '../../lib';
+import {
+  Connection,
+  deleteReturning,
+  notFound,
+  PageArgs,
+  paginate,
+  RequiresScopes,
+  type SubgraphContext,
+} from '../../lib';
 import { Schedule, ScheduleRun } from './schedule.entity';
 import { CreateScheduleInput, validateCreateSchedule } from './schedule.input';
 
@@ -42,9 +50,11 @@ export class ScheduleResolver {
   @RequiresScopes('tasks')
   @Mutation(() => Schedule, { description: 'Delete one of your schedules; its runs stay in the log.' })
   async deleteSchedule(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Schedule> {
-    const schedule = await ctx.getOwned(Schedule, id, ownerOf);
-    await ctx.em.remove(schedule).flush();
-    return schedule;
+    await ctx.getOwned(Schedule, id, ownerOf);
+    // Of concurrent deletes one deletes it; the others find it gone, as any later delete does.
+    const [deleted] = await deleteReturning(ctx.em, Schedule, { id });
+    if (!deleted) throw notFound('Schedule', id);
+    return deleted;
   }
 
   @RequiresScopes('tasks')

@@ -124,13 +124,17 @@ export async function expireOverdueTasks(
   now: Date = new Date(),
 ): Promise<Task[]> {
   const rule = TRANSITIONS.EXPIRE;
+  // The rows are locked before they are read, so the status each event reports as the previous
+  // one is the status the task really left; one that a transition holds now waits for a later pass.
   const rows: { id: string; previous_status: TaskStatus }[] = await deps.em.getConnection().execute(
-    `update "tasks"."task" as "task" set "status" = ?, "expired_at" = ?, "updated_at" = ?
-     from "tasks"."task" as "before"
-     where "before"."id" = "task"."id" and "task"."deadline" <= ?
-       and "task"."status" in (${rule.from.map(() => '?').join(', ')})
-     returning "task"."id", "before"."status" as "previous_status"`,
-    [rule.to, now, now, now, ...rule.from],
+    `with "due" as (
+       select "id", "status" from "tasks"."task"
+       where "deadline" <= ? and "status" in (${rule.from.map(() => '?').join(', ')})
+       for update skip locked)
+     update "tasks"."task" as "task" set "status" = ?, "expired_at" = ?, "updated_at" = ?
+     from "due" where "due"."id" = "task"."id"
+     returning "task"."id", "due"."status" as "previous_status"`,
+    [now, ...rule.from, rule.to, now, now],
   );
   if (!rows.length) return [];
   const tasks = await deps.em.find(Task, { id: { $in: rows.map((row) => row.id) } });

@@ -12,7 +12,16 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import { conflict, Connection, PageArgs, paginate, RequiresScopes, type SubgraphContext } from '../../lib';
+import {
+  conflict,
+  Connection,
+  deleteReturning,
+  notFound,
+  PageArgs,
+  paginate,
+  RequiresScopes,
+  type SubgraphContext,
+} from '../../lib';
 import {
   WebhookDelivery,
   WebhookDeliveryState,
@@ -70,8 +79,11 @@ export class WebhookEndpointResolver {
   @RequiresScopes('tasks')
   @Mutation(() => ID, { description: 'Remove an endpoint and its delivery log; answers its id.' })
   async deleteWebhookEndpoint(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<string> {
-    const endpoint = await ctx.getOwned(WebhookEndpoint, id, ownerOf);
-    await ctx.em.remove(endpoint).flush();
+    await ctx.getOwned(WebhookEndpoint, id, ownerOf);
+    // Of concurrent deletes one deletes it (its deliveries go with it, by cascade); the others
+    // find it gone, as any later delete does.
+    const [deleted] = await deleteReturning(ctx.em, WebhookEndpoint, { id });
+    if (!deleted) throw notFound('WebhookEndpoint', id);
     return id;
   }
 
