@@ -231,13 +231,15 @@ export class WebhookWorker {
     }
     const connection = this.em.getConnection();
     const done = new Date();
+    // Outcomes are written only while this attempt still holds the lease ("attempts" unchanged): an
+    // attempt that outlived it finds the delivery claimed again and leaves the newer attempt's say.
     const log = this.log.child({ deliveryId: delivery.id, endpointId: delivery.endpoint_id });
     if (status !== null && status >= 200 && status < 300) {
       await connection.execute(
         `update "tasks"."webhook_delivery" set "state" = 'SUCCEEDED', "next_attempt_at" = null,
            "last_status_code" = ?, "last_error" = null, "delivered_at" = ?, "updated_at" = ?
-         where "id" = ? and "state" = 'PENDING'`,
-        [status, done, done, delivery.id],
+         where "id" = ? and "state" = 'PENDING' and "attempts" = ?`,
+        [status, done, done, delivery.id, delivery.attempts],
       );
       return null;
     }
@@ -268,7 +270,7 @@ export class WebhookWorker {
     await connection.execute(
       `update "tasks"."webhook_delivery" set "state" = ?, "next_attempt_at" = ?, "last_status_code" = ?,
          "last_error" = ?, "updated_at" = ?
-       where "id" = ? and "state" = 'PENDING'`,
+       where "id" = ? and "state" = 'PENDING' and "attempts" = ?`,
       [
         next ? WebhookDeliveryState.PENDING : WebhookDeliveryState.FAILED,
         next,
@@ -276,6 +278,7 @@ export class WebhookWorker {
         failure ?? `the endpoint answered ${status}`,
         done,
         delivery.id,
+        delivery.attempts,
       ],
     );
     log.info({ attempts: delivery.attempts, status, dead: !next }, 'webhook attempt failed');
