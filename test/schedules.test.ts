@@ -119,6 +119,32 @@ test('the clock fires due schedules and expires overdue tasks by itself', async 
   await owner.data(DeleteScheduleDocument, { id: schedule.id });
 });
 
+test('a schedule that cannot fire is recorded as failed and stopped; the others still fire', async () => {
+  const broken = await pausedSchedule('0 9 * * *', 'Broken cron');
+  const healthy = await pausedSchedule('0 9 * * *', 'Healthy cron');
+  // A cron written before the rules tightened, say: it no longer parses.
+  await sql(t, `update "tasks"."schedule" set "cron" = 'not a cron' where "id" = $1`, [broken.id]);
+  await sql(t, `update "tasks"."schedule" set "next_run_at" = '2030-01-01' where "id" = any($1)`, [
+    [broken.id, healthy.id],
+  ]);
+  const created = await fire(new Date('2030-01-02T00:00:00Z'));
+  expect(created.map((task) => task.title)).toContain('Healthy cron');
+  expect(created.map((task) => task.title)).not.toContain('Broken cron');
+  const [stopped] = await sql<{ enabled: boolean }>(
+    t,
+    `select "enabled" from "tasks"."schedule" where "id" = $1`,
+    [broken.id],
+  );
+  expect(stopped.enabled).toBe(false);
+  const { scheduleRuns } = await owner.data(ScheduleRunsDocument, { scheduleId: broken.id });
+  expect(scheduleRuns.nodes).toEqual([expect.objectContaining({ status: 'FAILED', taskId: null })]);
+  // Fired again, neither fires twice.
+  expect((await fire(new Date('2030-01-02T00:00:00Z'))).map((task) => task.title)).not.toContain(
+    'Healthy cron',
+  );
+  for (const id of [broken.id, healthy.id]) await owner.data(DeleteScheduleDocument, { id });
+});
+
 test("another account's schedule is NOT_FOUND and stays", async () => {
   const schedule = await pausedSchedule();
   const stranger = await t.register('Stranger');

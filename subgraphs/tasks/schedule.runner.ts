@@ -24,45 +24,66 @@ export function nextRun(cron: string, from: Date): Date {
 const BATCH = 50;
 
 /**
- * Fires every schedule that is due: in one transaction per pass, locks due schedules (skipping
- * those another replica holds), creates their tasks and runs and moves them to their next time,
- * so a schedule fires once per due time however many replicas poll. Events go out after commit.
+ * Fires every schedule that is due, each in its own transaction: locks it (skipping one another
+ * replica holds), creates its task and run and moves it to its next time, so a schedule fires once
+ * per due time however many replicas poll. A schedule that cannot fire is logged and skipped, and
+ * the others still fire. Events go out after commit.
  */
 export async function runDueSchedules(
   deps: { em: EntityManager; pubsub: PubSub; log: Logger },
   now = new Date(),
 ) {
-  const created = await deps.em.transactional(async (em) => {
-    const due = await em.find(
+  const due = await deps.em
+    .fork()
+    .find(
       Schedule,
       { enabled: true, nextRunAt: { $lte: now } },
-      { orderBy: { nextRunAt: 'asc' }, limit: BATCH, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      { orderBy: { nextRunAt: 'asc' }, limit: BATCH, fields: ['id'] },
     );
-    const tasks: Task[] = [];
-    for (const schedule of due) {
-      const task = em.create(Task, {
-        title: schedule.taskTitle,
-        description: schedule.taskDescription,
-        rewardMinor: schedule.taskRewardMinor,
-        asset: schedule.taskAsset,
-        creatorId: schedule.ownerId,
-      });
-      tasks.push(task);
-      em.create(ScheduleRun, {
-        scheduleId: schedule.id,
-        ownerId: schedule.ownerId,
-        dueAt: schedule.nextRunAt,
-        ranAt: now,
-        status: ScheduleRunStatus.SUCCEEDED,
-        taskId: task.id,
-      });
-      schedule.lastRunAt = now;
-      schedule.nextRunAt = nextRun(schedule.cron, now);
+  const created: Task[] = [];
+  for (const { id } of due) {
+    try {
+      const task = await fireSchedule(deps.em.fork(), id, now);
+      if (task) created.push(task);
+    } catch (error) {
+      deps.log.error({ err: error, scheduleId: id }, 'schedule could not fire; skipped');
     }
-    return tasks;
-  });
+  }
   for (const task of created) await publishTaskEvent(deps, task, TaskTransition.CREATE, null);
   return created;
+}
+
+/** Fires one due schedule; nothing when another replica holds it or fired it first. */
+function fireSchedule(em: EntityManager, id: string, now: Date): Promise<Task | undefined> {
+  return em.transactional(async (tx) => {
+    const schedule = await tx.findOne(
+      Schedule,
+      { id, enabled: true, nextRunAt: { $lte: now } },
+      { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+    );
+    if (!schedule) return undefined;
+    const run = { scheduleId: schedule.id, ownerId: schedule.ownerId, dueAt: schedule.nextRunAt, ranAt: now };
+    let next: Date;
+    try {
+      next = nextRun(schedule.cron, now);
+    } catch (error) {
+      // A cron that no longer parses would be due at every pass: it stops, and its run says why.
+      tx.create(ScheduleRun, { ...run, status: ScheduleRunStatus.FAILED, error: (error as Error).message });
+      schedule.enabled = false;
+      return undefined;
+    }
+    const task = tx.create(Task, {
+      title: schedule.taskTitle,
+      description: schedule.taskDescription,
+      rewardMinor: schedule.taskRewardMinor,
+      asset: schedule.taskAsset,
+      creatorId: schedule.ownerId,
+    });
+    tx.create(ScheduleRun, { ...run, status: ScheduleRunStatus.SUCCEEDED, taskId: task.id });
+    schedule.lastRunAt = now;
+    schedule.nextRunAt = next;
+    return task;
+  });
 }
 
 /** The tasks subgraph's clock: fires due schedules and expires overdue tasks every `pollMs`. */
@@ -71,16 +92,19 @@ export function startTaskClock({ orm, pubsub, log }: BackgroundDeps, pollMs: num
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<void> = Promise.resolve();
+  // Each job of a pass runs whatever another one did: one failing stops none of the others.
+  const jobs: [string, () => Promise<unknown>][] = [
+    ['schedules', () => runDueSchedules({ em: fork(), pubsub, log })],
+    ['expiries', () => expireOverdueTasks({ em: fork(), pubsub, log })],
+    ['event pruning', () => pruneTaskEvents(fork())],
+  ];
   const loop = () => {
     pass = (async () => {
-      await runDueSchedules({ em: fork(), pubsub, log });
-      await expireOverdueTasks({ em: fork(), pubsub, log });
-      await pruneTaskEvents(fork());
-    })()
-      .catch((error: unknown) => log.error({ err: error }, 'task clock pass failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, pollMs);
-      });
+      for (const [job, run] of jobs)
+        await run().catch((error: unknown) => log.error({ err: error, job }, 'task clock job failed'));
+    })().finally(() => {
+      if (!stopped) timer = setTimeout(loop, pollMs);
+    });
   };
   timer = setTimeout(loop, pollMs);
   return {

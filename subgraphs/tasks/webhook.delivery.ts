@@ -200,7 +200,15 @@ export class WebhookWorker {
        returning "d"."id", "d"."endpoint_id", "d"."payload", "d"."attempts", "e"."url", "e"."secret"`,
       [new Date(now.getTime() + LEASE_MS), now, now],
     );
-    const retries = await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+    // One delivery that cannot be recorded is logged and left to its lease; the others still are.
+    const retries = await Promise.all(
+      claimed.map((delivery) =>
+        this.attempt(delivery).catch((error: unknown) => {
+          this.log.error({ err: error, deliveryId: delivery.id }, 'webhook attempt not recorded; skipped');
+          return null;
+        }),
+      ),
+    );
     if (claimed.length === BATCH) return 0;
     return Math.min(POLL_MS, ...retries.map((at) => (at ? at.getTime() - Date.now() : POLL_MS)));
   }
