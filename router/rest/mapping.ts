@@ -141,7 +141,7 @@ function numberToDecimal(value: number): string {
 
 /** Decimals of the assets the dialects speak; anything else is shown in cents. */
 const DECIMALS: Record<string, number> = { USD: 2, USDC: 6, SOL: 9, ETH: 18 };
-export const decimalsOf = (asset: string) => DECIMALS[asset] ?? 2;
+export const decimalsOf = (asset: string) => (Object.hasOwn(DECIMALS, asset) ? DECIMALS[asset] : 2);
 
 /** Minor units (BigInt string) → decimal string with the asset's decimals: "50", USD → "0.50". */
 export function minorToDecimal(minor: string, places: number): string {
