@@ -1,5 +1,4 @@
-import type { ClassType } from 'type-graphql';
-import type { EntityType, SubgraphDefinition } from '../../lib';
+import { ownedEntity, type SubgraphDefinition } from '../../lib';
 import { Asset } from './asset.entity';
 import { LedgerAccount, ownerOfAccount } from './ledger-account.entity';
 import { LedgerAccountResolver } from './ledger-account.resolver';
@@ -15,10 +14,6 @@ export { expireDueHolds } from './ledger.sweeper';
 export * from './ledger.service';
 export { SystemAccountRole } from './ledger.accounts';
 
-/** An entity `__resolveReference` answers only to its owner (and admins and peer services). */
-const owned = <T extends { id: string }>(entity: ClassType<T>, owner: (row: T) => string) =>
-  ({ entity, owner }) as unknown as EntityType;
-
 export const wallet: SubgraphDefinition = {
   name: 'wallet',
   entities: [Asset, LedgerAccount, Transfer, LedgerEntry],
@@ -28,8 +23,8 @@ export const wallet: SubgraphDefinition = {
   ],
   resolvers: [LedgerAccountResolver, TransferResolver, LedgerEntryResolver],
   entityTypes: {
-    LedgerAccount: owned(LedgerAccount, ownerOfAccount),
-    Transfer: owned(Transfer, ownerOfTransfer),
+    LedgerAccount: ownedEntity(LedgerAccount, ownerOfAccount),
+    Transfer: ownedEntity(Transfer, ownerOfTransfer),
   },
   background: (deps) => startHoldSweeper(deps),
 };
