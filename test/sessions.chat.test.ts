@@ -25,7 +25,7 @@ import {
   type LlmDouble,
 } from './support/llm-double';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
-import { insertAbandonedTurn, openSessionsReplica, type SessionsReplica } from './support/sessions-replica';
+import { openSessionsReplica, type SessionsReplica } from './support/sessions-replica';
 import { subscribe, type Subscription, type Transport } from './support/subscriptions';
 import { errorOf, registerAdmin, sql } from './tasks.support';
 
@@ -291,7 +291,7 @@ describe('a turn whose server died', () => {
     const { startSession } = await ada.data(StartSessionDocument, { input: { title: 'orphan' } });
     const sessionId = startSession.id;
     const turnId = 'turn_orphan';
-    await insertAbandonedTurn(t, { id: turnId, sessionId, ownerId: ada.id });
+    await replica.insertAbandonedTurn({ id: turnId, sessionId, ownerId: ada.id });
     for (const [seq, kind, delta] of [
       [1, 'STARTED', null],
       [2, 'TOKEN', 'half an '],

@@ -13,7 +13,7 @@ import {
 } from './generated/graphql';
 import { ANSWER, HOSTILE, startLlmDouble, useUpstream, type LlmDouble } from './support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
-import { insertAbandonedTurn, openSessionsReplica, type SessionsReplica } from './support/sessions-replica';
+import { openSessionsReplica, type SessionsReplica } from './support/sessions-replica';
 import { subscribe } from './support/subscriptions';
 import { errorOf, sql } from './tasks.support';
 
@@ -211,7 +211,7 @@ describe('the abandoned-turn sweep', () => {
   async function abandonedTurn(name: string, model = 'default') {
     const { startSession } = await ada.data(StartSessionDocument, { input: { title: name } });
     const turnId = `turn_${name}`;
-    await insertAbandonedTurn(t, { id: turnId, sessionId: startSession.id, ownerId: ada.id, model });
+    await replica.insertAbandonedTurn({ id: turnId, sessionId: startSession.id, ownerId: ada.id, model });
     return { sessionId: startSession.id, turnId };
   }
 
