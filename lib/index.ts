@@ -21,3 +21,4 @@ export * from './replay-stream';
 export * from './returning';
 export * from './peers';
 export * from './public-address';
+export * from './text';

@@ -25,6 +25,7 @@ import {
   type SubgraphName,
 } from '../lib';
 import { useErrorCodes } from './error-codes';
+import { unsafeParams, useSafeInput } from './safe-input';
 import { checkHealth } from './health';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -176,7 +177,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       validateUser: validateCaller,
       rejectUnauthenticated: true,
     },
-    plugins: () => [...hardening(config), useIdentityContext(anonymous), useErrorCodes()],
+    plugins: () => [useSafeInput(), ...hardening(config), useIdentityContext(anonymous), useErrorCodes()],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
@@ -294,13 +295,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
     return { ...entry.headers, [REQUEST_ID_HEADER]: entry.requestId };
   };
+  const wsOptions = getGraphQLWSOptions<Record<string, unknown>, WsExtra>(gateway, async (ctx) => ({
+    request: new Request(`http://router${gateway.graphqlEndpoint}`, {
+      headers: await operationHeaders(ctx.extra.socket),
+    }),
+  }));
   const ws = useServer<Record<string, unknown>, WsExtra>(
     {
-      ...getGraphQLWSOptions<Record<string, unknown>, WsExtra>(gateway, async (ctx) => ({
-        request: new Request(`http://router${gateway.graphqlEndpoint}`, {
-          headers: await operationHeaders(ctx.extra.socket),
-        }),
-      })),
+      ...wsOptions,
+      // An unsafe string is that operation's error; graphql-ws would close the whole socket on a throw.
+      onSubscribe: (ctx, id, payload) => {
+        const refused = unsafeParams(payload);
+        return refused ? [refused] : wsOptions.onSubscribe!(ctx, id, payload);
+      },
       // Credentials come in connectionParams (`authorization` or `x-api-key`); refused ones close with 4401.
       onConnect: async (ctx) => {
         const credential = credentialFrom(ctx.connectionParams);

@@ -11,7 +11,14 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IDENTITY_HEADER, MAX_PAGE_SIZE, REQUEST_ID_HEADER, type Logger } from '../../lib';
+import {
+  IDENTITY_HEADER,
+  MAX_PAGE_SIZE,
+  REQUEST_ID_HEADER,
+  UNSAFE_TEXT_MESSAGE,
+  unsafeTextPath,
+  type Logger,
+} from '../../lib';
 import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from './errors';
 import { readEventStream, readJsonObject, splitUrl, startEventStream, writeEvent, writeJson } from './http';
 import { fromQuery, integer } from './mapping';
@@ -50,6 +57,12 @@ export interface EdgeVerdict {
   headers?: Record<string, string>;
   /** The edge's rate limit refused the request; the dialect answers the 429 in its own format. */
   rateLimited?: boolean;
+}
+
+/** A request's strings (path, query, body) holding NUL or a lone surrogate: 400 naming the field. */
+export function refuseUnsafeText(values: Record<string, unknown>): void {
+  const field = unsafeTextPath(values, '');
+  if (field) throw new RestError('BAD_USER_INPUT', `${field} ${UNSAFE_TEXT_MESSAGE}`, { field });
 }
 
 /** An offset is walked page by page (the API pages by cursor), so it is bounded. */
@@ -382,7 +395,9 @@ export function createEngine(options: EngineOptions) {
     req: IncomingMessage,
   ): Promise<RouteInput> {
     const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
-    return { params, query, body: hasBody ? await readJsonObject(req) : {}, headers: req.headers };
+    const input = { params, query, body: hasBody ? await readJsonObject(req) : {}, headers: req.headers };
+    for (const part of [params, Object.fromEntries(query), input.body]) refuseUnsafeText(part);
+    return input;
   }
 
   async function serveRoute(

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { safeText } from '../../lib';
 import { CircuitBreaker } from './chat.breaker';
 import { tokenCount } from './chat.pricing';
 
@@ -19,14 +20,7 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_INTERRUPTED'
   | 'CANCELLED';
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/**
- * Upstream text made storable: PostgreSQL's text and jsonb refuse NUL, and JSON with a lone UTF-16
- * surrogate is refused by PostgreSQL and by strict clients, so both become U+FFFD.
- */
-export const safeText = (text: string): string =>
-  text.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+export { safeText };
 
 /** Longest upstream error message kept; some servers answer whole HTML pages. */
 const MAX_ERROR_CHARS = 1000;

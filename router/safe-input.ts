@@ -1,0 +1,52 @@
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { createGraphQLError } from '@graphql-tools/utils';
+import type { ValidationRule } from 'graphql';
+import { isUnsafeText, UNSAFE_TEXT_MESSAGE, unsafeTextPath } from '../lib';
+
+const refusal = (message: string, field: string) =>
+  createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 } } });
+
+/** A string literal of the document that an escape (`\u0000`) made unsafe once parsed. */
+const safeLiterals: ValidationRule = (context) => ({
+  StringValue(node) {
+    if (isUnsafeText(node.value))
+      context.reportError(
+        createGraphQLError(`a string literal ${UNSAFE_TEXT_MESSAGE}`, {
+          nodes: [node],
+          extensions: { code: 'BAD_USER_INPUT', field: 'query', http: { status: 400 } },
+        }),
+      );
+  },
+});
+
+/** The refusal of a request whose parameters hold an unsafe string, if they do. */
+export function unsafeParams(params: {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+}) {
+  const field =
+    unsafeTextPath(params.query, 'query') ??
+    unsafeTextPath(params.operationName, 'operationName') ??
+    unsafeTextPath(params.variables, 'variables') ??
+    unsafeTextPath(params.extensions, 'extensions');
+  return field ? refusal(`${field} ${UNSAFE_TEXT_MESSAGE}`, field) : undefined;
+}
+
+/**
+ * One check for every GraphQL request, whatever carried it (HTTP, SSE, graphql-ws, the REST
+ * facade): a string holding NUL or a lone surrogate anywhere (the document's literals, a variable,
+ * a key) is refused before anything runs, with BAD_USER_INPUT naming where it was.
+ */
+export function useSafeInput(): GatewayPlugin {
+  return {
+    onParams({ params }) {
+      const error = unsafeParams(params);
+      if (error) throw error;
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(safeLiterals);
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * NUL and lone UTF-16 surrogates are refused at the edge, whatever carries them (GraphQL over HTTP
+ * and graphql-ws, REST bodies, paths and queries, REST WebSocket frames), with 400 naming the field,
+ * and nothing is written.
+ */
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { rest, type Rest } from './rest/support';
+import { startTestPlatform, type TestPlatform, type User } from './support/platform';
+import { sql } from './tasks.support';
+
+let t: TestPlatform;
+let user: User;
+let api: Rest;
+
+const taskCount = async () =>
+  Number((await sql<{ n: string }>(t, 'select count(*) as n from "tasks"."task"'))[0].n);
+
+beforeAll(async () => {
+  t = await startTestPlatform();
+  user = await t.register();
+  api = rest(t, user.credential);
+});
+afterAll(() => t.close());
+
+// Raw JSON text, so the escapes reach the server as written (JSON.stringify would keep them too).
+const UNSAFE = [
+  ['NUL', '"a\\u0000b"'],
+  ['a lone high surrogate', '"a\\ud800b"'],
+  ['a lone low surrogate', '"\\udc00"'],
+];
+
+describe.each(UNSAFE)('%s', (_name, literal) => {
+  test('in a GraphQL variable: 400 BAD_USER_INPUT naming it, nothing stored', async () => {
+    const before = await taskCount();
+    const response = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${user.credential}`,
+      },
+      body: `{"query":"mutation ($t: String!) { createTask(input: {title: $t}) { id } }","variables":{"t":${literal}}}`,
+    });
+    expect(response.status).toBe(400);
+    const body = await response.json();
+    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'variables.t' });
+    expect(await taskCount()).toBe(before);
+  });
+
+  test('in a string literal of the document', async () => {
+    const query = `mutation { createTask(input: {title: ${literal.replaceAll('\\', '\\\\')}}) { id } }`;
+    const response = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${user.credential}`,
+      },
+      body: `{"query":"${query.replaceAll('"', '\\"')}"}`,
+    });
+    expect(response.status).toBe(400);
+    // graphql-js itself refuses a `\u` escape of a lone surrogate while parsing.
+    expect(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED']).toContain(
+      (await response.json()).errors[0].extensions.code,
+    );
+  });
+
+  test('in a REST body, in each dialect shape', async () => {
+    const before = await taskCount();
+    const hermes = await api('POST', '/api/tasks', {
+      raw: `{"title":${literal}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(hermes.status).toBe(422);
+    expect(hermes.body.detail).toContain('title');
+    const x402 = await api('POST', '/x402/v1/agents', {
+      raw: `{"name":${literal},"ticker":"ABC"}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(x402.status).toBeGreaterThanOrEqual(400);
+    expect(x402.status).toBeLessThan(500);
+    expect(await taskCount()).toBe(before);
+  });
+});
+
+test('NUL in a REST path id and query parameter is 400/422, not 500', async () => {
+  const byPath = await api('GET', '/api/tasks/task_%00x');
+  expect(byPath.status).toBeGreaterThanOrEqual(400);
+  expect(byPath.status).toBeLessThan(500);
+  const byQuery = await api('GET', '/api/tasks?agent=a%00b');
+  expect(byQuery.status).toBe(422);
+  expect(byQuery.body.detail).toContain('agent');
+});
+
+test('over graphql-ws the subscription is refused with BAD_USER_INPUT', async () => {
+  const client = createClient({
+    url: t.wsUrl,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { authorization: `Bearer ${user.credential}` },
+  });
+  try {
+    const errors = await new Promise<unknown[]>((resolve, reject) => {
+      client.subscribe(
+        {
+          query: 'subscription ($id: ID) { taskEvents(taskId: $id) { kind } }',
+          variables: { id: 'task_\u0000' },
+        },
+        {
+          next: (result) => (result.errors ? resolve(result.errors as unknown[]) : reject(new Error('data'))),
+          error: (error) => resolve(Array.isArray(error) ? error : [error]),
+          complete: () => undefined,
+        },
+      );
+    });
+    expect(errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field: 'variables.id' } }]);
+  } finally {
+    await client.dispose();
+  }
+});
