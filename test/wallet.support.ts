@@ -74,12 +74,14 @@ export async function ledgerViolations(client: pg.ClientBase | pg.Pool): Promise
           or last."available_after" <> a."credits_posted" - a."debits_posted" - a."debits_pending"`,
     ],
     [
-      'an account whose pending debits differ from its open holds',
-      `select a."id" from "wallet"."ledger_account" a
-       where a."debits_pending" <> coalesce((select sum(t."amount") from "wallet"."pending_hold" h
-             join "wallet"."transfer" t on t."id" = h."transfer_id" where t."debit_account_id" = a."id"), 0)
-          or a."credits_pending" <> coalesce((select sum(t."amount") from "wallet"."pending_hold" h
-             join "wallet"."transfer" t on t."id" = h."transfer_id" where t."credit_account_id" = a."id"), 0)`,
+      'an account whose pending totals differ from its open holds',
+      `with open as (select t."debit_account_id", t."credit_account_id", t."amount" from "wallet"."pending_hold" h
+                     join "wallet"."transfer" t on t."id" = h."transfer_id"),
+            debits as (select "debit_account_id" as "id", sum("amount") as "held" from open group by 1),
+            credits as (select "credit_account_id" as "id", sum("amount") as "held" from open group by 1)
+       select a."id" from "wallet"."ledger_account" a
+       left join debits d on d."id" = a."id" left join credits c on c."id" = a."id"
+       where a."debits_pending" <> coalesce(d."held", 0) or a."credits_pending" <> coalesce(c."held", 0)`,
     ],
     [
       'a pending transfer both open and resolved, or resolved twice',
