@@ -9,6 +9,7 @@ import {
   voidHold,
   type LedgerDeps,
 } from '../subgraphs/wallet';
+import type { Party } from '../subgraphs/wallet/ledger.accounts';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { ledgerViolations, readAccounts, walletDeps, withDatabase } from './wallet.support';
 
@@ -31,6 +32,13 @@ async function fundedAccount(amount = 1_000_000n): Promise<string> {
   await grantCredits(deps, { id: newId('grant'), accountId, asset: 'USD', amountMinor: amount });
   return accountId;
 }
+
+/** A hold of `amountMinor` from an account, into escrow unless `to` says otherwise. */
+const holdFrom = (
+  accountId: string,
+  amountMinor: bigint,
+  { timeoutSeconds, to = { system: SystemAccountRole.ESCROW } }: { timeoutSeconds?: number; to?: Party } = {},
+) => holdFunds(deps, { id: newId('h'), from: { accountId }, to, asset: 'USD', amountMinor, timeoutSeconds });
 
 async function available(accountId: string, asset = 'USD'): Promise<bigint> {
   const accounts = await withDatabase(t, readAccounts);
@@ -63,7 +71,7 @@ test('spending more than is available is PAYMENT_REQUIRED and changes nothing', 
   const spend = (amountMinor: bigint) =>
     transferNow(deps, { id: newId('t'), from: { accountId: alice }, to, asset: 'USD', amountMinor });
   expect(await codeOf(spend(101n))).toBe('PAYMENT_REQUIRED');
-  await holdFunds(deps, { id: newId('h'), from: { accountId: alice }, to, asset: 'USD', amountMinor: 60n });
+  await holdFrom(alice, 60n, { to });
   expect(await codeOf(spend(41n))).toBe('PAYMENT_REQUIRED');
   expect(await codeOf(spend(40n))).toBe('OK');
   expect(await available(alice)).toBe(0n);
@@ -71,13 +79,7 @@ test('spending more than is available is PAYMENT_REQUIRED and changes nothing', 
 
 test('a hold posts in part and releases the rest; it resolves only once', async () => {
   const alice = await fundedAccount(1000n);
-  const hold = await holdFunds(deps, {
-    id: newId('h'),
-    from: { accountId: alice },
-    to: { system: SystemAccountRole.ESCROW },
-    asset: 'USD',
-    amountMinor: 700n,
-  });
+  const hold = await holdFrom(alice, 700n);
   expect(await available(alice)).toBe(300n);
   const post = await postHold(deps, { id: newId('p'), pendingId: hold.transfer.id, amountMinor: 250n });
   expect(post.transfer.amountMinor).toBe(250n);
@@ -96,13 +98,7 @@ test('a hold posts in part and releases the rest; it resolves only once', async 
 test('posting more than a hold holds is refused', async () => {
   const alice = await fundedAccount(1000n);
   const to = { system: SystemAccountRole.ESCROW };
-  const hold = await holdFunds(deps, {
-    id: newId('h'),
-    from: { accountId: alice },
-    to,
-    asset: 'USD',
-    amountMinor: 10n,
-  });
+  const hold = await holdFrom(alice, 10n, { to });
   expect(
     await codeOf(postHold(deps, { id: newId('p'), pendingId: hold.transfer.id, amountMinor: 11n })),
   ).toBe('BAD_USER_INPUT');
@@ -113,13 +109,7 @@ test('a post racing a void: exactly one wins, every time', async () => {
   const alice = await fundedAccount(1_000_000n);
   const to = { accountId: newId('acc') };
   for (let round = 0; round < 30; round++) {
-    const hold = await holdFunds(deps, {
-      id: newId('h'),
-      from: { accountId: alice },
-      to,
-      asset: 'USD',
-      amountMinor: 100n,
-    });
+    const hold = await holdFrom(alice, 100n, { to });
     const pendingId = hold.transfer.id;
     const outcomes = await Promise.all([
       codeOf(postHold(deps, { id: newId('p'), pendingId })),
@@ -135,14 +125,7 @@ test('a post racing a void: exactly one wins, every time', async () => {
 
 test('an expired hold is voided by the sweeper, once, and can no longer be posted', async () => {
   const alice = await fundedAccount(500n);
-  const hold = await holdFunds(deps, {
-    id: newId('h'),
-    from: { accountId: alice },
-    to: { system: SystemAccountRole.ESCROW },
-    asset: 'USD',
-    amountMinor: 200n,
-    timeoutSeconds: 1,
-  });
+  const hold = await holdFrom(alice, 200n, { timeoutSeconds: 1 });
   expect(await available(alice)).toBe(300n);
   // The subgraph's own sweeper runs every second; wait for it rather than calling it.
   const deadline = Date.now() + 10_000;
@@ -161,14 +144,7 @@ test('concurrent sweepers expire each hold once', async () => {
   const alice = await fundedAccount(10_000n);
   const ids: string[] = [];
   for (let i = 0; i < 40; i++) {
-    const hold = await holdFunds(deps, {
-      id: newId('h'),
-      from: { accountId: alice },
-      to: { system: SystemAccountRole.ESCROW },
-      asset: 'USD',
-      amountMinor: 10n,
-      timeoutSeconds: 1,
-    });
+    const hold = await holdFrom(alice, 10n, { timeoutSeconds: 1 });
     ids.push(hold.transfer.id);
   }
   await withDatabase(t, (client) =>
@@ -185,15 +161,7 @@ test('concurrent sweepers expire each hold once', async () => {
 
 test('a bad hold is logged and skipped; the sweeper goes on with the rest', async () => {
   const alice = await fundedAccount(1_000n);
-  const make = () =>
-    holdFunds(deps, {
-      id: newId('h'),
-      from: { accountId: alice },
-      to: { system: SystemAccountRole.ESCROW },
-      asset: 'USD',
-      amountMinor: 10n,
-      timeoutSeconds: 3600,
-    });
+  const make = () => holdFrom(alice, 10n, { timeoutSeconds: 3600 });
   const [bad, good] = [await make(), await make()];
   // A hold row pointing at a transfer that is not pending: its expiry must fail.
   await withDatabase(t, async (client) => {
