@@ -102,6 +102,14 @@ const schema = z.object({
       z.object({ perThousandTokens: microUsd, perCall: microUsd }),
     ),
   ).optional(),
+  // Metered billing of chat from USD credits (README "Billing"): `off` meters and records every
+  // turn without charging; `on` holds the most a turn may cost before it goes upstream and posts
+  // its price when it ends. A turn's completion is bounded by its maxTokens, else by this default.
+  BILLING: z.enum(['on', 'off']).default('off'),
+  BILLING_MAX_COMPLETION_TOKENS: z.coerce.number().int().min(1).max(100_000).default(4096),
+  // At most 30 days, the wallet's longest hold.
+  BILLING_HOLD_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(3600),
+  BILLING_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ...subgraphUrlVars,
   // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
   // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.

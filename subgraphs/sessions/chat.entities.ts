@@ -19,6 +19,21 @@ export enum TurnStatus {
 }
 registerEnumType(TurnStatus, { name: 'TurnStatus' });
 
+/** Where a turn's payment stands in the wallet (README "Billing"). */
+export enum TurnSettlement {
+  /** Billing is off: metered and recorded, never charged. */
+  UNBILLED = 'UNBILLED',
+  /** Its most possible price is held; the post or void is still to be sent. */
+  HELD = 'HELD',
+  /** Its price was posted from the hold (the rest went back). */
+  POSTED = 'POSTED',
+  /** It failed or was cancelled: the whole hold went back. */
+  VOIDED = 'VOIDED',
+  /** The hold ended without this turn resolving it (expired in the wallet); nothing was charged. */
+  LAPSED = 'LAPSED',
+}
+registerEnumType(TurnSettlement, { name: 'TurnSettlement' });
+
 @ObjectType({ description: 'One message of a chat session.' })
 @Entity({ tableName: 'message' })
 export class Message {
@@ -89,7 +104,13 @@ export class Turn {
     | 'errorCode'
     | 'errorMessage'
     | 'createdAt'
-    | 'finishedAt';
+    | 'finishedAt'
+    | 'settlement'
+    | 'holdId'
+    | 'heldMicroUsd'
+    | 'chargedMicroUsd'
+    | 'callFeeMicroUsd'
+    | 'settledAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -174,6 +195,33 @@ export class Turn {
   @Field(() => Date, { nullable: true })
   @Property({ type: 'Date', nullable: true })
   finishedAt: Date | null = null;
+
+  @Field(() => TurnSettlement, { description: 'Where its payment from your credits stands.' })
+  @Property({ type: 'string' })
+  settlement: TurnSettlement = TurnSettlement.UNBILLED;
+
+  @Field(() => ID, { nullable: true, description: 'The wallet hold (a PENDING transfer) that pays it.' })
+  @Property({ type: 'string', nullable: true })
+  holdId: string | null = null;
+
+  @Field(() => BigIntScalar, { nullable: true, description: 'Micro-USD held before it went upstream.' })
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  heldMicroUsd: bigint | null = null;
+
+  @Field(() => BigIntScalar, {
+    nullable: true,
+    description: 'Micro-USD charged from the hold once it ended: its price when complete, else 0.',
+  })
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  chargedMicroUsd: bigint | null = null;
+
+  @Field(() => BigIntScalar, { description: 'The flat per-call part of costMicroUsd.' })
+  @Property({ type: new BigIntType('bigint') })
+  callFeeMicroUsd: bigint = 0n;
+
+  @Field(() => Date, { nullable: true, description: 'When the hold was posted or voided.' })
+  @Property({ type: 'Date', nullable: true })
+  settledAt: Date | null = null;
 }
 
 @ObjectType({ description: 'A grade (1 to 5) of one answer.' })

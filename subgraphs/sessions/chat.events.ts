@@ -25,6 +25,12 @@ export class ChatUsage {
 
   @Field(() => BigIntScalar, { description: 'Price in micro-USD (1 USD = 1,000,000).' })
   costMicroUsd!: bigint;
+
+  @Field(() => BigIntScalar, {
+    nullable: true,
+    description: 'Micro-USD charged from your credits for it; null when billing is off.',
+  })
+  chargedMicroUsd?: bigint | null;
 }
 
 @ObjectType({ description: 'Why an answer stopped.' })
@@ -68,7 +74,10 @@ export class ChatEvent {
   at!: Date;
 }
 
-type UsageWire = Omit<ChatUsage, 'costMicroUsd'> & { costMicroUsd: string };
+type UsageWire = Omit<ChatUsage, 'costMicroUsd' | 'chargedMicroUsd'> & {
+  costMicroUsd: string;
+  chargedMicroUsd?: string | null;
+};
 
 /** The JSON form stored for replay and sent over the pub/sub. */
 export interface ChatEventPayload {
@@ -85,12 +94,17 @@ export interface ChatEventPayload {
 export const toUsageWire = (usage: ChatUsage): UsageWire => ({
   ...usage,
   costMicroUsd: usage.costMicroUsd.toString(),
+  chargedMicroUsd: usage.chargedMicroUsd?.toString() ?? null,
 });
 
 export function fromPayload(payload: ChatEventPayload): ChatEvent {
   return {
     ...payload,
-    usage: payload.usage && { ...payload.usage, costMicroUsd: BigInt(payload.usage.costMicroUsd) },
+    usage: payload.usage && {
+      ...payload.usage,
+      costMicroUsd: BigInt(payload.usage.costMicroUsd),
+      chargedMicroUsd: payload.usage.chargedMicroUsd ? BigInt(payload.usage.chargedMicroUsd) : null,
+    },
     at: new Date(payload.at),
   };
 }

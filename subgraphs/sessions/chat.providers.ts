@@ -21,6 +21,8 @@ export interface ChatSettings {
   defaultModel: string;
   /** The price of a model: its own from LLM_MODEL_PRICES, else the defaults. */
   pricesOf(model: string): PriceTable;
+  /** The models LLM_MODEL_PRICES prices. */
+  pricedModels: string[];
   /** By name; empty when no upstream is configured. */
   providers: Map<string, LlmProvider>;
   /** Longest silence a live turn can go without recording anything (retries included). */
@@ -72,6 +74,7 @@ export function chatSettings(): ChatSettings {
         ? { perThousandTokensMicroUsd: BigInt(own.perThousandTokens), perCallMicroUsd: BigInt(own.perCall) }
         : defaults;
     },
+    pricedModels: [...modelPrices.keys()],
     providers: new Map(routes.map(({ provider }) => [provider.name, provider])),
     maxTurnSilenceMs: 2 * config.LLM_TIMEOUT_MS + 60_000,
     routes,

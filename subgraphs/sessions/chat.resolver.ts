@@ -17,6 +17,7 @@ import {
   badInput,
   conflict,
   flushUnique,
+  newId,
   notFound,
   RequiresScopes,
   type SubgraphContext,
@@ -40,6 +41,7 @@ import {
   validateFeedback,
   type ChatRequest,
 } from './chat.input';
+import { billingSettings, holdBound, holdCredits, voidCredits, type TurnHold } from './chat.billing';
 import { approximateTokens } from './chat.pricing';
 import { tipsFor, TurnTip } from './chat.tips';
 import { chatSettings, providerFor } from './chat.providers';
@@ -134,6 +136,18 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
   const context = [...history.reverse(), ...request.messages].map(({ role, content }) => ({ role, content }));
   // Everything that can fail is done before the turn is stored, so a refusal leaves no turn RUNNING.
   const prices = settings.pricesOf(choice.model);
+  const turnId = newId('turn');
+  const billing = billingSettings();
+  const maxTokens = request.parameters.maxTokens ?? billing.maxCompletionTokens;
+  // Billed, the credits are held before anything is stored: too few leaves nothing behind.
+  const hold = billing.enabled
+    ? await holdCredits(ctx.peers, {
+        turnId,
+        ownerId: ctx.me().accountId,
+        amount: holdBound(prices, context, maxTokens),
+        timeoutSeconds: billing.holdTimeoutSeconds,
+      })
+    : undefined;
   let turn: Turn;
   try {
     turn = await ctx.em.transactional(async (tx) => {
@@ -145,6 +159,8 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
       );
       await tx.flush();
       const created = tx.create(Turn, {
+        id: turnId,
+        ...hold,
         sessionId: session.id,
         ownerId: session.ownerId,
         userMessageId: stored.at(-1)!.id,
@@ -162,6 +178,7 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
       return created;
     });
   } catch (error) {
+    if (hold) await releaseUnusedHold(ctx, hold, turnId);
     if (!(error instanceof UniqueConstraintViolationException)) throw error;
     // The same key sent twice at once: the first one won.
     const first = await earlierTurn(ctx, request);
@@ -170,9 +187,23 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
       id: existing?.id,
     });
   }
-  const deps = { em: ctx.em, pubsub: ctx.pubsub, log: ctx.log };
-  const plan = { turn, provider, prices, closeSession: request.oneShot };
+  const deps = { em: ctx.em, pubsub: ctx.pubsub, log: ctx.log, peers: ctx.peers };
+  const plan = {
+    turn,
+    provider,
+    prices,
+    closeSession: request.oneShot,
+    // The upstream is held to the completion bound the hold was priced with.
+    upstreamParameters: hold ? { ...turn.parameters, maxTokens } : undefined,
+  };
   return { turn, start: () => startTurn(deps, plan) };
+}
+
+/** A hold whose turn was never stored goes back; should that fail, the wallet expires it. */
+async function releaseUnusedHold(ctx: SubgraphContext, hold: TurnHold, turnId: string): Promise<void> {
+  await voidCredits(ctx.peers, turnId).catch((error: unknown) =>
+    ctx.log.error({ err: error, turnId, holdId: hold.holdId }, 'unused turn hold not voided; it will expire'),
+  );
 }
 
 /** The events of one turn, ending with its last; a subscriber who leaves early cancels the answer. */

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
-import type { EntityManager, Logger, PubSub } from '../../lib';
-import { Message, MessageRole, Turn, TurnStatus, UsageRecord } from './chat.entities';
+import type { EntityManager, Logger, Peers, PubSub } from '../../lib';
+import { settleTurn } from './chat.billing';
+import { Message, MessageRole, Turn, TurnSettlement, TurnStatus, UsageRecord } from './chat.entities';
 import {
   ChatEventKind,
   chatTopic,
@@ -21,6 +22,8 @@ export interface TurnDeps {
   em: EntityManager;
   pubsub: PubSub;
   log: Logger;
+  /** To settle a billed turn's hold in the wallet when it ends. */
+  peers?: Peers;
 }
 
 /** Turns answering in this process, so a cancel (from any replica) can abort their upstream call. */
@@ -59,6 +62,8 @@ export interface TurnPlan {
   prices: PriceTable;
   /** Close the session once this answer is recorded (one-shot OpenAI-style calls). */
   closeSession?: boolean;
+  /** What goes upstream when it differs from the turn's own (a billed turn's max tokens bound). */
+  upstreamParameters?: Turn['parameters'];
 }
 
 /**
@@ -151,7 +156,12 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
       role: role.toLowerCase() as UpstreamMessage['role'],
       content,
     }));
-    for await (const chunk of provider.stream(turn.model, messages, signal, turn.parameters)) {
+    for await (const chunk of provider.stream(
+      turn.model,
+      messages,
+      signal,
+      plan.upstreamParameters ?? turn.parameters,
+    )) {
       if (chunk.kind === 'usage') {
         reported = chunk;
         continue;
@@ -187,6 +197,8 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
     firstTokenLatencyMs: firstTokenMs,
     closeSession: plan.closeSession ?? false,
   });
+  // Settled before the last event goes out: who sees the end sees the balance it left.
+  if (deps.peers) await settleTurn({ em: deps.em, peers: deps.peers, log: deps.log }, turn.id);
   if (last) publish(last);
   await published;
 }
@@ -201,6 +213,8 @@ interface TurnEnd {
   firstTokenLatencyMs: number | null;
   closeSession: boolean;
 }
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** Saturated session totals: a session of many huge answers stays within its columns. */
 const MAX_SESSION_TOKENS = 2 ** 31 - 1;
@@ -259,6 +273,15 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
   return em.fork().transactional(async (tx) => {
     const stored = await tx.findOneOrFail(Turn, turn.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (stored.status !== TurnStatus.RUNNING) return undefined;
+    // A billed turn pays its price when complete (never more than it held), nothing otherwise;
+    // recorded with its end, so the reconciler can send it should this process stop first.
+    const charged =
+      stored.settlement !== TurnSettlement.HELD
+        ? null
+        : usage && status === TurnStatus.COMPLETE
+          ? min(usage.costMicroUsd, stored.heldMicroUsd ?? 0n)
+          : 0n;
+    if (usage && charged !== null) usage.chargedMicroUsd = charged;
     // The turn is locked and its runner done, so nothing else numbers events of this session now.
     const last = chatEvent(
       turn,
@@ -289,6 +312,8 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
       errorCode: error?.code ?? null,
       errorMessage: error?.message ?? null,
       finishedAt: new Date(),
+      chargedMicroUsd: charged,
+      callFeeMicroUsd: usage ? end.prices.perCallMicroUsd : 0n,
     });
     if (usage)
       tx.create(UsageRecord, {
@@ -317,7 +342,8 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
         messages,
         usage?.promptTokens ?? 0,
         usage?.completionTokens ?? 0,
-        String(usage?.costMicroUsd ?? 0n),
+        // Billed, the session's cost is what its turns were charged (AUTX's consumed_usd).
+        String(charged ?? usage?.costMicroUsd ?? 0n),
         end.closeSession,
         end.closeSession,
         turn.sessionId,

@@ -14,6 +14,9 @@ import { SessionsInit } from './migrations/0001-init';
 import { SessionsChat } from './migrations/0002-chat';
 import { SessionsProviders } from './migrations/0003-providers';
 import { SessionsIdempotency } from './migrations/0004-idempotency';
+import { SessionsBilling } from './migrations/0005-billing';
+import { billingSettings, reconcileSettlements } from './chat.billing';
+import { MeteringResolver } from './metering.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 
@@ -25,8 +28,9 @@ export const sessions: SubgraphDefinition = {
     { name: '0002-chat', class: SessionsChat },
     { name: '0003-providers', class: SessionsProviders },
     { name: '0004-idempotency', class: SessionsIdempotency },
+    { name: '0005-billing', class: SessionsBilling },
   ],
-  resolvers: [SessionResolver, ChatResolver, GatewayResolver],
+  resolvers: [SessionResolver, ChatResolver, GatewayResolver, MeteringResolver],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
     const probe = await gatewayProbe();
@@ -42,7 +46,7 @@ export const sessions: SubgraphDefinition = {
   // Cancels may reach any replica; the one running the turn aborts it. Provider keys changed on
   // one replica are reloaded by all. Turns whose replica died are swept. At shutdown every local
   // turn is aborted and recorded as interrupted before the database closes.
-  background: async ({ orm, pubsub, log, jwtSecret }) => {
+  background: async ({ orm, pubsub, log, jwtSecret, peers }) => {
     const em = orm.em.fork();
     const listen = (topic: string, handle: (message: unknown) => unknown) => {
       const messages = pubsub.subscribe(topic);
@@ -67,6 +71,15 @@ export const sessions: SubgraphDefinition = {
         .catch((error: unknown) => log.error({ err: error }, 'abandoned turn sweep failed'));
     void sweep();
     const sweeper = setInterval(sweep, Math.min(60_000, settings.maxTurnSilenceMs));
+    // Holds of turns that ended while their process stopped before settling them (README "Billing").
+    const { reconcileMs } = billingSettings();
+    const reconcile = () =>
+      reconcileSettlements({ em, peers, log }, reconcileMs)
+        .then(
+          (settled) => settled && log.warn({ settled }, 'settled turn holds left open by a stopped server'),
+        )
+        .catch((error: unknown) => log.error({ err: error }, 'turn settlement reconciler failed'));
+    const reconciler = setInterval(reconcile, reconcileMs);
     // Capabilities are probed at start and then kept fresh, so status answers never wait on a probe.
     const probe = () => void gatewayProbe().catch(() => undefined);
     probe();
@@ -74,6 +87,7 @@ export const sessions: SubgraphDefinition = {
     return {
       async stop() {
         clearInterval(sweeper);
+        clearInterval(reconciler);
         clearInterval(prober);
         await Promise.all(listeners.map((messages) => messages.return?.()));
         await abortAllTurns();

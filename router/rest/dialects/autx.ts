@@ -20,6 +20,7 @@ import {
   SessionCloseDocument,
   SessionListDocument,
   SessionStartDocument,
+  TempoPricingDocument,
   type AgentFieldsFragment,
   type ApiKeyFieldsFragment,
   type ChatEventFieldsFragment,
@@ -116,8 +117,9 @@ const optionalText = (frame: Record<string, unknown>, name: string) => {
  * credits_reserved}`; then each `{type:"message", content}` (`text` is taken too, and `model` picks
  * a model) streams `chunk {data}` frames, `done {order_id}` and `billing {amount_charged}`. A
  * message sent before `billing` is refused as `busy`. Errors are `{type:"error", code, message}`; a
- * failed answer leaves the socket open. Leaving closes the session, cancelling an unfinished answer
- * (what was generated of it is still metered and shows in the session's consumed_usd).
+ * failed answer leaves the socket open. Leaving (or DELETE /sessions/{id}) closes the session,
+ * cancelling an unfinished answer: it is metered, and with billing on its hold is voided, so the
+ * session's consumed_usd counts only what was charged.
  */
 const chat = socket({
   path: '/ws/agent/:ticker',
@@ -134,11 +136,16 @@ const chat = socket({
       const { startSession } = await run(SessionStartDocument, {
         input: { agentId: agent.id, title: `Chat with ${agent.name}` },
       });
+      // Each message holds the most its answer may cost before it goes upstream: this is that
+      // hold for a short message (longer ones hold more); 0.00 when billing is off.
+      const { meteringPricing } = await run(TempoPricingDocument, {});
       return {
         state: { sessionId: startSession.id },
-        // The wallet reserves nothing ahead of an answer (each is metered when it ends), so nothing
-        // is held: the honest figure is zero, not the per-call price.
-        greeting: { type: 'session', session_id: startSession.id, credits_reserved: '0.00' },
+        greeting: {
+          type: 'session',
+          session_id: startSession.id,
+          credits_reserved: usdOfMicro(meteringPricing.messageHoldMicroUsd),
+        },
       };
     },
     on: {
@@ -148,10 +155,11 @@ const chat = socket({
         const last = await stream({
           input: { sessionId: state.sessionId, content, model: optionalText(frame, 'model') },
         });
-        // The metered price of the answer follows it, also when it failed after generating part of
-        // it. It is what the platform meters; the credit balance is not debited by chat yet.
+        // What the answer was charged follows it (its price when complete; a failed or cancelled one
+        // is refunded). With billing off nothing is charged and this is the metered price.
         const usage = last?.chatStream.usage;
-        if (usage) send({ type: 'billing', amount_charged: usdOfMicro(usage.costMicroUsd) });
+        if (usage)
+          send({ type: 'billing', amount_charged: usdOfMicro(usage.chargedMicroUsd ?? usage.costMicroUsd) });
       },
     },
     close: ({ state, run }) => run(SessionCloseDocument, { id: state.sessionId }),

@@ -93,6 +93,7 @@ import {
   type SseEvent,
   type StreamContext,
 } from '../types';
+import { tempoRoutes } from './hermes.tempo';
 
 const detail: ErrorStyle = {
   invalidInput: 422,
@@ -1225,6 +1226,7 @@ export const hermes: Dialect = {
       variables: agentMessage,
       stream: hermesStream(({ body }) => !body.session_id),
     }),
+    ...tempoRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
