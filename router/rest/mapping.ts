@@ -2,6 +2,7 @@
  * The shared vocabulary of route tables: where a variable comes from (sources), how a REST value
  * becomes a GraphQL one (converters), and how GraphQL values become documented JSON (formatters).
  */
+import { ASSET_DECIMALS, MAX_AMOUNT_MINOR } from '../../lib';
 import { RestError } from './errors';
 import { InputError, type Converter, type JsonSchema, type RouteInput, type Source } from './types';
 
@@ -88,6 +89,16 @@ export const integer = (min: number, max: number): Converter =>
     return number;
   });
 
+/** A number from a query string or JSON, within bounds (a minimum rating). */
+export const numberBetween = (min: number, max: number): Converter =>
+  converter({ type: 'number', minimum: min, maximum: max }, (value) => {
+    const number = typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isFinite(number) || number < min || number > max) {
+      throw new InputError(`must be a number from ${min} to ${max}`);
+    }
+    return number;
+  });
+
 /** One of the dialect's words, turned into the GraphQL value it stands for (an enum value, a list of them). */
 export const oneOf = (words: Record<string, unknown>): Converter =>
   converter({ type: 'string', enum: Object.keys(words) }, (value) => {
@@ -127,7 +138,11 @@ export const decimalAmount = (places: number): Converter =>
       if (!match || (match[2]?.length ?? 0) > places) {
         throw new InputError(`must be a non-negative amount with at most ${places} decimals`);
       }
-      return BigInt(match[1] + (match[2] ?? '').padEnd(places, '0')).toString();
+      const minor = BigInt(match[1] + (match[2] ?? '').padEnd(places, '0'));
+      // The business maximum, well inside the bigint column every amount is kept in.
+      if (minor > MAX_AMOUNT_MINOR)
+        throw new InputError(`must be at most ${minorToDecimal(String(MAX_AMOUNT_MINOR), places)}`);
+      return minor.toString();
     },
   );
 
@@ -139,9 +154,16 @@ function numberToDecimal(value: number): string {
 
 // ── Formatters (GraphQL → REST) ────────────────────────────────────────────────────────────────
 
-/** Decimals of the assets the dialects speak; anything else is shown in cents. */
-const DECIMALS: Record<string, number> = { USD: 2, USDC: 6, SOL: 9, ETH: 18 };
+/**
+ * Decimals of the assets the dialects speak: the wallet's (USD credits in micro-dollars, USDC 6,
+ * SOL 9); anything else is shown in cents.
+ */
+const DECIMALS: Record<string, number> = { ...ASSET_DECIMALS, ETH: 18 };
 export const decimalsOf = (asset: string) => (Object.hasOwn(DECIMALS, asset) ? DECIMALS[asset] : 2);
+
+/** A decimal string of an amount as people write it: "0.50", "0.00171" (at least two decimals). */
+export const amountText = (minor: string, asset: string) =>
+  minorToDecimal(minor, decimalsOf(asset)).replace(/(\.\d\d\d*?)0+$/, '$1');
 
 /** Minor units (BigInt string) → decimal string with the asset's decimals: "50", USD → "0.50". */
 export function minorToDecimal(minor: string, places: number): string {
