@@ -38,6 +38,7 @@ const json = <T extends z.ZodType>(shape: T) =>
     .pipe(shape);
 
 const microUsd = z.coerce.number().int().min(0).max(1e12);
+const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an EVM address (0x and 40 hex digits)');
 const modelName = /^[\w.:/-]{1,100}$/;
 
 /** Signing secrets: at least 32 characters; unset, the launcher generates and keeps them in DATA_DIR. */
@@ -126,6 +127,17 @@ const schema = z.object({
     .regex(/^(\/[\w.~-]+)+$/, 'must be /path without a trailing slash')
     .default('/x402/v1'),
   REST_SSE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+  // Wallet deposits and withdrawals (README "Deposits and withdrawals"). On-chain USDC deposits are
+  // verified through an EVM JSON-RPC node; unset, deposits answer UPSTREAM_UNAVAILABLE. Withdrawals
+  // are paid by the payout service at PAYOUT_URL; unset, they answer UPSTREAM_UNAVAILABLE.
+  EVM_RPC_URL: url(['http:', 'https:']).optional(),
+  CREDIT_VAULT_ADDRESS: evmAddress.optional(),
+  // Native USDC on Base (the chain 003's CreditVault lives on) unless another token is named.
+  USDC_CONTRACT_ADDRESS: evmAddress.default('0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913'),
+  DEPOSIT_CONFIRMATIONS: z.coerce.number().int().min(1).max(10_000).default(12),
+  ENABLE_TEST_CREDITS: z.enum(['true', 'false']).default('false'),
+  PAYOUT_URL: url(['http:', 'https:']).optional(),
+  PAYOUT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -241,6 +241,9 @@ export function createEngine(options: EngineOptions) {
     if (problem.status === 500) log.error({ err: error, route: context }, 'REST request failed');
     if (res.headersSent) return void res.end();
     if (restError.code === 'METHOD_NOT_ALLOWED') res.setHeader('allow', String(restError.extensions.allow));
+    // A refusal that names when to come back (a withdrawal's cooldown) says so as HTTP does.
+    const { retryAfterSeconds } = restError.extensions;
+    if (typeof retryAfterSeconds === 'number') res.setHeader('retry-after', String(retryAfterSeconds));
     writeJson(res, problem.status, style.body(problem));
   }
 

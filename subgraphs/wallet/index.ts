@@ -1,5 +1,7 @@
 import { ownedEntity, type SubgraphDefinition } from '../../lib';
 import { Asset } from './asset.entity';
+import { Deposit } from './deposit.entity';
+import { DepositResolver } from './deposit.resolver';
 import { LedgerAccount, ownerOfAccount } from './ledger-account.entity';
 import { LedgerAccountResolver } from './ledger-account.resolver';
 import { LedgerEntry } from './ledger-entry.entity';
@@ -7,8 +9,13 @@ import { LedgerEntryResolver } from './ledger-entry.resolver';
 import { startHoldSweeper } from './ledger.sweeper';
 import { WalletInit } from './migrations/0001-init';
 import { WalletLedger } from './migrations/0002-ledger';
+import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
 import { ownerOfTransfer, Transfer } from './transfer.entity';
 import { TransferResolver } from './transfer.resolver';
+import { WalletActivityResolver } from './wallet-activity.resolver';
+import { Withdrawal } from './withdrawal.entity';
+import { WithdrawalResolver } from './withdrawal.resolver';
+import { startWithdrawalReconciler } from './withdrawal.service';
 
 export { expireDueHolds } from './ledger.sweeper';
 export * from './ledger.service';
@@ -16,15 +23,26 @@ export { SystemAccountRole } from './ledger.accounts';
 
 export const wallet: SubgraphDefinition = {
   name: 'wallet',
-  entities: [Asset, LedgerAccount, Transfer, LedgerEntry],
+  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, Withdrawal],
   migrations: [
     { name: '0001-init', class: WalletInit },
     { name: '0002-ledger', class: WalletLedger },
+    { name: '0003-deposits-withdrawals', class: WalletDepositsWithdrawals },
   ],
-  resolvers: [LedgerAccountResolver, TransferResolver, LedgerEntryResolver],
+  resolvers: [
+    LedgerAccountResolver,
+    TransferResolver,
+    LedgerEntryResolver,
+    DepositResolver,
+    WithdrawalResolver,
+    WalletActivityResolver,
+  ],
   entityTypes: {
     LedgerAccount: ownedEntity(LedgerAccount, ownerOfAccount),
     Transfer: ownedEntity(Transfer, ownerOfTransfer),
   },
-  background: (deps) => startHoldSweeper(deps),
+  background: async (deps) => {
+    const jobs = [await startHoldSweeper(deps), startWithdrawalReconciler(deps)];
+    return { stop: async () => void (await Promise.all(jobs.map((job) => job.stop()))) };
+  },
 };

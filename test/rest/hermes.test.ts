@@ -263,13 +263,31 @@ test('GET /api/wallet and /api/wallet/balance read the caller’s ledger account
   expect(wallet.body.total).toBe(2);
   expect(wallet.body.balances).toEqual(
     expect.arrayContaining([
-      { account_id: expect.stringMatching(/^[a-z]+_\w+$/), asset: 'USD', balance: 0, balance_minor: '0' },
-      { account_id: expect.any(String), asset: 'USDC', balance: 0, balance_minor: '0' },
+      {
+        account_id: expect.stringMatching(/^[a-z]+_\w+$/),
+        asset: 'USD',
+        balance: 0,
+        balance_minor: '0',
+        pending: 0,
+        decimals: 6,
+      },
+      {
+        account_id: expect.any(String),
+        asset: 'USDC',
+        balance: 0,
+        balance_minor: '0',
+        pending: 0,
+        decimals: 6,
+      },
     ]),
   );
   // Another account sees only its own.
   const stranger = await t.register('Stranger');
-  expect((await rest(t, stranger.credential)('GET', '/api/wallet')).body).toEqual({ balances: [], total: 0 });
+  expect((await rest(t, stranger.credential)('GET', '/api/wallet')).body).toEqual({
+    balances: [],
+    total: 0,
+    deposit_address: null,
+  });
 });
 
 test('a REST call runs through the router: its request id reaches the subgraphs', async () => {

@@ -121,7 +121,7 @@ test('GET /api/health answers status and the agent count without authentication'
 });
 
 test('every response carries X-Payment-Protocol, 404s and 405s included', async () => {
-  const missing = await rest(t)('GET', '/x402/v1/payments/history');
+  const missing = await rest(t)('GET', '/x402/v1/payments/refunds');
   expect(missing.status).toBe(404);
   expectProtocolHeader(missing);
   expect(missing.body).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });

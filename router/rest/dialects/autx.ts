@@ -14,7 +14,12 @@ import {
   MyApiKeyCreateDocument,
   MyApiKeyListDocument,
   MyApiKeyRevokeDocument,
-  MyLedgerAccountsDocument,
+  DepositClaimDocument,
+  DepositTestCreditsDocument,
+  WalletActivityListDocument,
+  WalletSummaryOfDocument,
+  WithdrawalRequestDocument,
+  type DepositFieldsFragment,
   ChatStreamDocument,
   SessionByIdDocument,
   SessionCloseDocument,
@@ -28,7 +33,9 @@ import {
   type SessionFieldsFragment,
 } from '../generated/graphql';
 import { RestError } from '../errors';
+import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
 import {
+  amountText,
   commaList,
   decimalAmount,
   decimalsOf,
@@ -38,6 +45,7 @@ import {
   integer,
   lower,
   minorToDecimal,
+  required,
 } from '../mapping';
 import { route, socket, type Dialect } from '../types';
 
@@ -56,6 +64,19 @@ const agent = (a: AgentFieldsFragment) => ({
   // No proxy call or order exists yet, so no agent has served a request or earned anything.
   total_requests: 0,
   total_revenue: '0.00',
+});
+
+/** Credits are USD in micro-dollars; 003 shows them as decimal strings ("9.95", "0.00171"). */
+const CREDITS = 'USD';
+const usd = (minor: string) => amountText(minor, CREDITS);
+
+const deposit = (d: DepositFieldsFragment) => ({
+  id: d.id,
+  status: 'credited',
+  tx_hash: d.txHash,
+  from_address: d.fromAddress,
+  amount_usd: usd(d.amountMinor),
+  created_at: d.createdAt,
 });
 
 /** The token pair, OAuth-style, with the account it belongs to. */
@@ -276,13 +297,74 @@ export const autx: Dialect = {
     route({
       method: 'GET',
       path: '/credits/balance',
-      summary: 'Get credit balance',
-      operation: MyLedgerAccountsDocument,
-      shape: ({ ledgerAccounts }) => {
-        const usd = ledgerAccounts.nodes.find((a) => a.asset === 'USD');
-        // Nothing reserves credits until chat sessions bill per message.
-        return { balance_usd: minorToDecimal(usd?.balanceMinor ?? '0', 2), reserved_usd: '0.00' };
+      summary: 'Get credit balance (any scope): spendable and reserved by holds',
+      operation: WalletSummaryOfDocument,
+      variables: { asset: fixed(CREDITS) },
+      shape: ({ walletSummary: s }) => ({
+        balance_usd: usd(s.availableMinor),
+        reserved_usd: usd(s.reservedMinor),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/credits/deposit',
+      summary: 'Confirm an on-chain USDC deposit to the credit vault (once per tx_hash; $5 minimum)',
+      operation: DepositClaimDocument,
+      variables: { txHash: required(fromBody('tx_hash', undefined, '0x and 64 hex digits')) },
+      shape: ({ claimDeposit }) => deposit(claimDeposit),
+    }),
+    route({
+      method: 'POST',
+      path: '/credits/deposit-test',
+      summary: 'Inject test credits without an on-chain tx (only with ENABLE_TEST_CREDITS=true, else 403)',
+      operation: DepositTestCreditsDocument,
+      variables: { amountMinor: required(fromBody('amount', decimalAmount(6), 'USD, e.g. "10.00"')) },
+      shape: ({ depositTestCredits }) => deposit(depositTestCredits),
+    }),
+    route({
+      method: 'POST',
+      path: '/credits/withdraw',
+      summary: 'Withdraw credits back to your wallet as USDC (one per hour: 429 with Retry-After)',
+      operation: WithdrawalRequestDocument,
+      variables: {
+        'input.asset': fixed(CREDITS),
+        'input.amountMinor': required(fromBody('amount', decimalAmount(6), 'USD, e.g. "5.00"')),
+        'input.destination': fromBody(
+          'to',
+          undefined,
+          'EVM address; default: the sender of your last deposit',
+        ),
       },
+      shape: ({ requestWithdrawal: w }) => ({
+        id: w.id,
+        status: lower(w.status),
+        amount_usd: usd(w.amountMinor),
+        fee_usd: usd(w.feeMinor),
+        to: w.destination,
+        tx_hash: w.tx,
+        failure_reason: w.failureReason,
+        created_at: w.createdAt,
+        completed_at: w.completedAt,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/credits/transactions',
+      summary: 'Credit ledger: deposits, withdrawals and per-message charges, newest first',
+      operation: WalletActivityListDocument,
+      variables: { asset: fixed(CREDITS) },
+      paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
+      shape: ({ walletActivity }) =>
+        walletActivity.nodes.map((entry) => ({
+          id: entry.id,
+          type: activityType(entry),
+          status: activityStatus(entry),
+          amount_usd: usd(activityAmount(entry)),
+          balance_usd: usd(entry.availableAfter),
+          reference: entry.reference,
+          description: entry.memo,
+          created_at: entry.createdAt,
+        })),
     }),
     route({
       method: 'GET',

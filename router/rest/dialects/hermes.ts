@@ -24,7 +24,9 @@ import {
   MemoryListDocument,
   MemoryStoreDocument,
   MessageSendDocument,
-  MyLedgerAccountsDocument,
+  WalletActivityListDocument,
+  WalletDepositAddressDocument,
+  WalletOverviewDocument,
   ProviderKeyRemoveDocument,
   ProviderKeySetDocument,
   ProviderListDocument,
@@ -55,7 +57,7 @@ import {
   type MemoryFieldsFragment,
   type MessageFieldsFragment,
   type MessageRole,
-  type MyLedgerAccountsQuery,
+  type WalletOverviewQuery,
   type ProviderFieldsFragment,
   type SessionFieldsFragment,
   type TaskFieldsFragment,
@@ -68,6 +70,7 @@ import {
   decimalAmount,
   decimalsOf,
   epochSeconds,
+  fixed,
   fromBody,
   fromBodyAs,
   fromHeader,
@@ -80,6 +83,7 @@ import {
   required,
   withDefault,
 } from '../mapping';
+import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
 import {
   InputError,
   route,
@@ -534,9 +538,10 @@ const memory = (m: MemoryFieldsFragment) => ({
   created_at: m.createdAt,
 });
 
-const balance = (accounts: MyLedgerAccountsQuery['ledgerAccounts']['nodes'], asset: string) => {
-  const account = accounts.find((a) => a.asset === asset);
-  return minorToNumber(account?.balanceMinor ?? '0', decimalsOf(asset));
+/** A balance as 002 shows it: a JSON number of the asset; an account not opened yet holds 0. */
+const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: string) => {
+  const found = balances.find((b) => b.asset === asset);
+  return found ? minorToNumber(found.availableMinor, found.decimals) : 0;
 };
 
 const swarmStrategy = oneOf({ parallel: 'PARALLEL', sequential: 'SEQUENTIAL', dag: 'DAG' });
@@ -978,28 +983,106 @@ export const hermes: Dialect = {
     route({
       method: 'GET',
       path: '/api/wallet',
-      summary: 'Wallet overview: a balance per asset',
-      operation: MyLedgerAccountsDocument,
-      shape: ({ ledgerAccounts }) => ({
-        balances: ledgerAccounts.nodes.map((a) => ({
-          account_id: a.id,
-          asset: a.asset,
-          balance: minorToNumber(a.balanceMinor, decimalsOf(a.asset)),
-          balance_minor: a.balanceMinor,
-        })),
-        total: ledgerAccounts.totalCount,
+      summary: 'Wallet overview: a balance per asset, and where to deposit',
+      operation: WalletOverviewDocument,
+      // The assets the account holds (has opened a ledger account in), as before deposits existed.
+      shape: ({ walletBalances, depositAddress }) => {
+        const held = walletBalances.filter((b) => b.account);
+        return {
+          balances: held.map((b) => ({
+            account_id: b.account!.id,
+            asset: b.asset,
+            balance: minorToNumber(b.availableMinor, b.decimals),
+            balance_minor: b.availableMinor,
+            pending: minorToNumber(b.pendingDebitsMinor, b.decimals),
+            decimals: b.decimals,
+          })),
+          total: held.length,
+          deposit_address: depositAddress.address,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/wallet/balances',
+      summary: 'SOL and token balances (from the ledger)',
+      operation: WalletOverviewDocument,
+      shape: ({ walletBalances }) => ({
+        sol: minorToNumber(walletBalances.find((b) => b.asset === 'SOL')?.availableMinor ?? '0', 9),
+        tokens: walletBalances
+          .filter((b) => b.asset !== 'SOL')
+          .map((b) => ({
+            symbol: b.asset,
+            balance: minorToNumber(b.availableMinor, b.decimals),
+            decimals: b.decimals,
+          })),
       }),
     }),
     route({
       method: 'GET',
       path: '/api/wallet/balance',
       summary: 'USDC + credit balance',
-      operation: MyLedgerAccountsDocument,
+      operation: WalletOverviewDocument,
       errors: runtime,
       // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
-      shape: ({ ledgerAccounts }) => ({
-        usdc: balance(ledgerAccounts.nodes, 'USDC'),
-        credits: balance(ledgerAccounts.nodes, 'USD'),
+      shape: ({ walletBalances }) => ({
+        usdc: balanceOf(walletBalances, 'USDC'),
+        credits: balanceOf(walletBalances, 'USD'),
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/wallet/address',
+      summary: 'Wallet address: the credit vault to send USDC to (then claim the transaction)',
+      operation: WalletDepositAddressDocument,
+      errors: runtime,
+      shape: ({ depositAddress: d }) => ({
+        address: d.address,
+        asset: d.asset,
+        token_address: d.tokenAddress,
+        min_deposit: minorToNumber(d.minimumMinor, 6),
+        confirmations: d.confirmations,
+        enabled: d.enabled,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/stats/costs',
+      summary: 'Inference cost history: the charges of the latest 100 credit movements',
+      operation: WalletActivityListDocument,
+      errors: runtime,
+      variables: { asset: fixed('USD'), first: fixed(100) },
+      shape: ({ walletActivity }) => {
+        const charges = walletActivity.nodes.filter((e) => e.category === 'CHARGE' && e.kind !== 'PENDING');
+        const costs = charges.map((e) => ({
+          id: e.id,
+          cost_usd: -minorToNumber(activityAmount(e), 6),
+          description: e.memo,
+          created_at: e.createdAt,
+        }));
+        const totalMinor = charges.reduce((sum, e) => sum - BigInt(activityAmount(e)), 0n);
+        return { costs, total_usd: minorToNumber(totalMinor.toString(), 6), count: costs.length };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/stats/transactions',
+      summary: 'Financial transaction history: every balance change in every asset, newest first',
+      operation: WalletActivityListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
+      shape: ({ walletActivity }) => ({
+        transactions: walletActivity.nodes.map((e) => ({
+          id: e.id,
+          type: activityType(e),
+          status: activityStatus(e),
+          asset: e.asset,
+          amount: minorToNumber(activityAmount(e), e.decimals),
+          reference: e.reference,
+          description: e.memo,
+          created_at: e.createdAt,
+        })),
+        total: walletActivity.totalCount,
       }),
     }),
     // ── 002: sessions, turns and feedback (the "context observatory"). Shapes the reference

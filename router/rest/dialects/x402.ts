@@ -9,7 +9,9 @@ import {
   AgentCountDocument,
   AgentCreateDocument,
   AgentListDocument,
-  MyLedgerAccountsDocument,
+  WalletActivityListDocument,
+  WalletSummaryOfDocument,
+  WithdrawalRequestDocument,
   TaskByIdDocument,
   TaskCancelDocument,
   TaskClaimDocument,
@@ -32,7 +34,9 @@ import {
   integer,
   lower,
   minorToNumber,
+  required,
 } from '../mapping';
+import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
 import { route, type Dialect, type Problem } from '../types';
 
 /** x402's error codes: the documented INVALID_STATUS for state conflicts, plain names otherwise. */
@@ -47,6 +51,10 @@ function errorCode({ code, extensions }: Problem): string {
   };
   return names[code] ?? code;
 }
+
+/** 004 shows SOL as JSON numbers; the ledger keeps lamports. */
+const SOL = 'SOL';
+const sol = (minor: string) => minorToNumber(minor, decimalsOf(SOL));
 
 const listing = (a: AgentFieldsFragment) => ({
   id: a.id,
@@ -240,13 +248,52 @@ export const x402: Dialect = {
     route({
       method: 'GET',
       path: '/payments/balance',
-      summary: 'Get balance',
-      operation: MyLedgerAccountsDocument,
-      shape: ({ ledgerAccounts }) => {
-        const sol = ledgerAccounts.nodes.find((a) => a.asset === 'SOL');
-        // Nothing is escrowed or paid out yet, so nothing is pending and nothing was earned.
-        return { available: minorToNumber(sol?.balanceMinor ?? '0', 9), pending: 0, total_earned: 0 };
+      summary: 'Get balance: available, pending (on its way in) and total earned, in SOL',
+      operation: WalletSummaryOfDocument,
+      variables: { asset: fixed(SOL) },
+      shape: ({ walletSummary: s }) => ({
+        available: sol(s.availableMinor),
+        pending: sol(s.incomingMinor),
+        total_earned: sol(s.earnedMinor),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/payments/withdraw',
+      summary: 'Withdraw SOL to a wallet: held until the payout confirms, returned when it fails',
+      operation: WithdrawalRequestDocument,
+      variables: {
+        'input.asset': fixed(SOL),
+        'input.amountMinor': required(fromBody('amount', decimalAmount(9), 'SOL')),
+        'input.destination': required(fromBody('to', undefined, 'Solana address')),
       },
+      shape: ({ requestWithdrawal: w }) => ({
+        status: lower(w.status),
+        amount: sol(w.amountMinor),
+        tx: w.tx,
+        fee: sol(w.feeMinor),
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/payments/history',
+      summary: 'Transaction history in SOL, newest first',
+      operation: WalletActivityListDocument,
+      variables: { asset: fixed(SOL) },
+      paged: { connection: (d) => d.walletActivity, defaultLimit: 20 },
+      shape: ({ walletActivity }) => ({
+        transactions: walletActivity.nodes.map((entry) => ({
+          id: entry.id,
+          type: activityType(entry),
+          status: activityStatus(entry),
+          amount: sol(activityAmount(entry)),
+          balance: sol(entry.availableAfter),
+          tx: entry.reference,
+          description: entry.memo,
+          created_at: entry.createdAt,
+        })),
+        total: walletActivity.totalCount,
+      }),
     }),
     route({
       method: 'GET',

@@ -1,0 +1,78 @@
+import { Args, Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Authenticated, BigIntScalar, Connection, PageArgs, paginate, type SubgraphContext } from '../../lib';
+import { Deposit } from './deposit.entity';
+import { claimOnChainDeposit, grantTestDeposit } from './deposit.service';
+import { MINIMUM_DEPOSIT_MINOR, paymentSettings } from './payments.settings';
+
+@ObjectType()
+class DepositConnection extends Connection(Deposit) {}
+
+@ObjectType({ description: 'Where and how to send USDC so that it becomes your credits.' })
+class DepositAddress {
+  @Field(() => String, {
+    nullable: true,
+    description: 'The credit vault: send USDC here, then claim the transaction. Null when deposits are off.',
+  })
+  address!: string | null;
+
+  @Field({ description: 'The token accepted.' })
+  asset!: string;
+
+  @Field(() => String, { description: 'The USDC token contract.' })
+  tokenAddress!: string;
+
+  @Field(() => BigIntScalar, { description: 'The smallest deposit credited, in token units.' })
+  minimumMinor!: bigint;
+
+  @Field(() => Int, { description: 'Blocks a transaction needs before it is credited.' })
+  confirmations!: number;
+
+  @Field({ description: 'Whether on-chain deposits are configured here.' })
+  enabled!: boolean;
+}
+
+/** Credits work with any credential (003: "JWT or API key (any scope)"), so only sign-in is required. */
+@Resolver(() => Deposit)
+export class DepositResolver {
+  @Authenticated()
+  @Mutation(() => Deposit, {
+    description:
+      'Credit a USDC transfer to the credit vault, once per transaction, after it has enough confirmations.',
+  })
+  claimDeposit(@Arg('txHash') txHash: string, @Ctx() ctx: SubgraphContext): Promise<Deposit> {
+    return claimOnChainDeposit(ctx, ctx.me().accountId, txHash);
+  }
+
+  @Authenticated()
+  @Mutation(() => Deposit, {
+    description: 'Development only (ENABLE_TEST_CREDITS=true): credit USD without a chain transaction.',
+  })
+  depositTestCredits(
+    @Arg('amountMinor', () => BigIntScalar) amountMinor: bigint,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Deposit> {
+    return grantTestDeposit(ctx, ctx.me().accountId, amountMinor);
+  }
+
+  @Authenticated()
+  @Query(() => DepositConnection, { description: 'Your deposits, newest first.' })
+  deposits(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext): Promise<DepositConnection> {
+    return paginate(ctx.em, Deposit, ctx.ownedWhere('ownerId'), page);
+  }
+
+  @Authenticated()
+  @Query(() => DepositAddress, { description: 'Where to send USDC to fund your credits.' })
+  depositAddress(@Ctx() ctx: SubgraphContext): DepositAddress {
+    ctx.me();
+    const settings = paymentSettings();
+    const enabled = Boolean(settings.EVM_RPC_URL && settings.CREDIT_VAULT_ADDRESS);
+    return {
+      address: settings.CREDIT_VAULT_ADDRESS ?? null,
+      asset: 'USDC',
+      tokenAddress: settings.USDC_CONTRACT_ADDRESS,
+      minimumMinor: MINIMUM_DEPOSIT_MINOR,
+      confirmations: settings.DEPOSIT_CONFIRMATIONS,
+      enabled,
+    };
+  }
+}

@@ -1,0 +1,137 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Hash } from './evm';
+import { AppError, badInput, conflict, newId, parseAmount } from '../../lib';
+import { Deposit, DepositSource } from './deposit.entity';
+import { verifyDeposit } from './deposit.verifier';
+import { ledgerAccountId, SystemAccountRole, systemOwnerId } from './ledger.accounts';
+import { applyTransfersIn } from './ledger.engine';
+import { publishBalanceChanges } from './ledger.events';
+import type { LedgerDeps } from './ledger.service';
+import {
+  CREDITS_ASSET,
+  MAXIMUM_TEST_CREDIT_MINOR,
+  MINIMUM_DEPOSIT_MINOR,
+  paymentSettings,
+} from './payments.settings';
+import { TransferKind } from './transfer.entity';
+
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
+
+interface NewDeposit {
+  ownerId: string;
+  source: DepositSource;
+  amountMinor: bigint;
+  /** The ledger transfer's id: the chain transaction for ONCHAIN, so a replay cannot credit twice. */
+  transferId: string;
+  txHash?: string;
+  fromAddress?: string;
+  blockNumber?: bigint;
+}
+
+const alreadyClaimed = (txHash: string) =>
+  conflict('this transaction has already been credited', { field: 'txHash', txHash });
+
+/**
+ * Credits a deposit from deposits clearing and records it, in one database transaction: either
+ * both are written or neither. Balance events go out after commit.
+ */
+async function creditDeposit(deps: LedgerDeps, input: NewDeposit): Promise<Deposit> {
+  // Opened (and cached) outside the transaction, so a rollback cannot leave a cached id behind.
+  const [debitAccountId, creditAccountId] = await Promise.all([
+    ledgerAccountId(deps.em, systemOwnerId(SystemAccountRole.DEPOSITS_CLEARING), CREDITS_ASSET),
+    ledgerAccountId(deps.em, input.ownerId, CREDITS_ASSET),
+  ]);
+  let entries;
+  let deposit: Deposit;
+  try {
+    [entries, deposit] = await deps.em.transactional(async (em) => {
+      const [result] = await applyTransfersIn(em, [
+        {
+          id: input.transferId,
+          kind: TransferKind.SINGLE,
+          debitAccountId,
+          creditAccountId,
+          amount: input.amountMinor,
+          memo: input.txHash ? `deposit ${input.txHash}` : 'test credits',
+        },
+      ]);
+      if (result instanceof AppError) throw result;
+      // The transfer's id is the chain transaction: it existing already means it was credited.
+      if (!result.created) throw alreadyClaimed(input.txHash ?? input.transferId);
+      const row = em.create(Deposit, {
+        id: newId('dep'),
+        ownerId: input.ownerId,
+        source: input.source,
+        asset: CREDITS_ASSET,
+        amountMinor: input.amountMinor,
+        txHash: input.txHash ?? null,
+        fromAddress: input.fromAddress ?? null,
+        blockNumber: input.blockNumber ?? null,
+        transferId: input.transferId,
+        createdAt: new Date(),
+      });
+      await em.flush();
+      return [result.entries, row] as const;
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw alreadyClaimed(input.txHash ?? '');
+    // Another account's claim of the same transaction is a transfer of other content under its id.
+    if (error instanceof AppError && error.extensions.code === 'CONFLICT' && input.txHash)
+      throw alreadyClaimed(input.txHash);
+    throw error;
+  }
+  await publishBalanceChanges(deps, entries);
+  return deposit;
+}
+
+/**
+ * 003's `POST /credits/deposit`: credits the USDC a chain transaction sent to the credit vault,
+ * once per transaction, after the EVM node confirms it.
+ */
+export async function claimOnChainDeposit(deps: LedgerDeps, ownerId: string, txHash: unknown) {
+  if (typeof txHash !== 'string' || !TX_HASH.test(txHash))
+    throw badInput('txHash must be a transaction hash: 0x and 64 hex digits', { field: 'txHash' });
+  const hash = txHash.toLowerCase() as Hash;
+  const settings = paymentSettings();
+  if (!settings.EVM_RPC_URL || !settings.CREDIT_VAULT_ADDRESS)
+    throw new AppError('UPSTREAM_UNAVAILABLE', 'on-chain deposits are not configured on this platform');
+  // Answer a replay before asking the chain again.
+  if (await deps.em.findOne(Deposit, { txHash: hash }, { fields: ['id'] })) throw alreadyClaimed(hash);
+  const paid = await verifyDeposit(
+    {
+      rpcUrl: settings.EVM_RPC_URL,
+      vault: settings.CREDIT_VAULT_ADDRESS as Hash,
+      token: settings.USDC_CONTRACT_ADDRESS as Hash,
+      confirmations: settings.DEPOSIT_CONFIRMATIONS,
+    },
+    hash,
+  );
+  if (paid.amount < MINIMUM_DEPOSIT_MINOR)
+    throw badInput('the minimum deposit is 5.00 USDC; smaller transfers are not credited', {
+      field: 'txHash',
+      amountMinor: paid.amount.toString(),
+    });
+  return creditDeposit(deps, {
+    ownerId,
+    source: DepositSource.ONCHAIN,
+    amountMinor: paid.amount,
+    transferId: hash.slice(2), // 64 hex digits: the longest id a transfer may have
+    txHash: hash,
+    fromAddress: paid.from.toLowerCase(),
+    blockNumber: paid.blockNumber,
+  });
+}
+
+/** 003's `POST /credits/deposit-test`: credits without a chain, only where ENABLE_TEST_CREDITS=true. */
+export async function grantTestDeposit(deps: LedgerDeps, ownerId: string, amountMinor: unknown) {
+  if (paymentSettings().ENABLE_TEST_CREDITS !== 'true')
+    throw new AppError('FORBIDDEN', 'test credits are disabled on this platform (ENABLE_TEST_CREDITS)');
+  const amount =
+    typeof amountMinor === 'bigint'
+      ? amountMinor
+      : parseAmount(amountMinor, 0, { field: 'amountMinor', max: MAXIMUM_TEST_CREDIT_MINOR });
+  if (amount <= 0n || amount > MAXIMUM_TEST_CREDIT_MINOR)
+    throw badInput('amountMinor must be from 1 to 10000.00 USD in micro-dollars', { field: 'amountMinor' });
+  const id = newId('dep');
+  return creditDeposit(deps, { ownerId, source: DepositSource.TEST, amountMinor: amount, transferId: id });
+}
