@@ -748,7 +748,7 @@ export const hermes: Dialect = {
       variables: {
         'input.title': fromBody('title'),
         'input.description': fromBody('description'),
-        'input.rewardMinor': fromBody('reward', decimalAmount(2), 'reward in USD'),
+        'input.rewardMinor': fromBody('reward', decimalAmount(decimalsOf('USD')), 'reward in USD'),
         'input.agentName': fromBody('assigned_agent', undefined, 'name of the worker (or an agent id)'),
       },
       shape: ({ createTask: t }) => ({
