@@ -1,20 +1,68 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  Float,
+  ID,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import {
   AccountReference,
+  badInput,
   Connection,
   flushUnique,
   notFound,
   PageArgs,
-  paginate,
   reference,
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
-import { Agent } from './agent.entity';
-import { CreateAgentInput, validateCreateAgent } from './agent.input';
+import { Agent, AgentStatus } from './agent.entity';
+import { CreateAgentInput, UpdateAgentInput, validateAgentChanges, validateCreateAgent } from './agent.input';
+import { AgentListArgs, AgentSort, listAgents } from './agent.list';
 
 @ObjectType()
 class AgentConnection extends Connection(Agent) {}
+
+const ownerOf = (agent: Agent) => agent.ownerId;
+
+/**
+ * The agent a credential speaks for (hermesx402's `/agents/me`): the newest one listed with the
+ * calling API key, else the account's newest.
+ */
+async function myAgent(ctx: SubgraphContext): Promise<Agent> {
+  const { accountId, apiKeyId } = ctx.me();
+  const newest = { orderBy: { id: 'desc' } } as const;
+  const agent =
+    (apiKeyId && (await ctx.em.findOne(Agent, { ownerId: accountId, createdWithKeyId: apiKeyId }, newest))) ||
+    (await ctx.em.findOne(Agent, { ownerId: accountId }, newest));
+  if (!agent) throw notFound('Agent', 'of this credential');
+  return agent;
+}
+
+async function change(ctx: SubgraphContext, agent: Agent, changes: Partial<Agent>): Promise<Agent> {
+  ctx.em.assign(agent, { ...changes, updatedAt: new Date() });
+  await ctx.em.flush();
+  return agent;
+}
+
+/** A price counted in another asset than the agent's would change its meaning: refused. */
+function update(ctx: SubgraphContext, agent: Agent, { priceAsset, ...input }: UpdateAgentInput) {
+  if (priceAsset != null && priceAsset !== agent.asset)
+    throw badInput(`this agent is priced in ${agent.asset}, not ${priceAsset}`, { field: 'priceAsset' });
+  return change(ctx, agent, validateAgentChanges(input) as Partial<Agent>);
+}
+
+const setStatus = (ctx: SubgraphContext, agent: Agent, status: AgentStatus) =>
+  agent.status === status ? agent : change(ctx, agent, { status });
+
+/** A numeric column as PostgreSQL returns it (a string) as a GraphQL Float. */
+const numberOf = (value: string | null) => (value === null ? null : Number(value));
 
 @Resolver(() => Agent)
 export class AgentResolver {
@@ -30,18 +78,94 @@ export class AgentResolver {
     return agent;
   }
 
-  @Query(() => AgentConnection, { description: 'Marketplace listings, newest first.' })
-  agents(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext): Promise<AgentConnection> {
-    return paginate(ctx.em, Agent, {}, page);
+  @Query(() => AgentConnection, {
+    description: 'Marketplace listings, filtered and sorted (newest first by default).',
+  })
+  agents(@Args() { first, after, sort, ...filter }: AgentListArgs, @Ctx() ctx: SubgraphContext) {
+    return listAgents(ctx.em, { first, after, sort }, filter);
+  }
+
+  @RequiresScopes('agents')
+  @Query(() => AgentConnection, { description: 'Your listings, newest first.' })
+  myAgents(@Args() page: PageArgs, @Ctx() ctx: SubgraphContext) {
+    return listAgents(ctx.em, { ...page, sort: AgentSort.NEW }, { ownerId: ctx.me().accountId });
+  }
+
+  @RequiresScopes('agents')
+  @Query(() => Agent, {
+    description:
+      'The agent your credential speaks for: the newest listed with this API key, else your newest.',
+  })
+  myAgent(@Ctx() ctx: SubgraphContext): Promise<Agent> {
+    return myAgent(ctx);
   }
 
   @RequiresScopes('agents')
   @Mutation(() => Agent, { description: 'List a new agent in the marketplace, owned by the caller.' })
   async createAgent(@Arg('input') raw: CreateAgentInput, @Ctx() ctx: SubgraphContext): Promise<Agent> {
     const input = validateCreateAgent(raw);
-    const agent = ctx.em.create(Agent, { ...input, ownerId: ctx.me().accountId });
+    const { accountId, apiKeyId } = ctx.me();
+    const agent = ctx.em.create(Agent, { ...input, ownerId: accountId, createdWithKeyId: apiKeyId ?? null });
     await flushUnique(ctx.em, `ticker ${input.ticker} is taken`, { field: 'ticker' });
     return agent;
+  }
+
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'Change your listing (admins: any); fields left out stay.' })
+  async updateAgent(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateAgentInput,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Agent> {
+    return update(ctx, await ctx.getOwned(Agent, id, ownerOf), input);
+  }
+
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'Stop your agent taking new tasks; those under way continue.' })
+  async pauseAgent(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Agent> {
+    return setStatus(ctx, await ctx.getOwned(Agent, id, ownerOf), AgentStatus.PAUSED);
+  }
+
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'Let your paused agent take new tasks again.' })
+  async unpauseAgent(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Agent> {
+    return setStatus(ctx, await ctx.getOwned(Agent, id, ownerOf), AgentStatus.ACTIVE);
+  }
+
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'updateAgent on myAgent.' })
+  async updateMyAgent(@Arg('input') input: UpdateAgentInput, @Ctx() ctx: SubgraphContext): Promise<Agent> {
+    return update(ctx, await myAgent(ctx), input);
+  }
+
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'pauseAgent on myAgent.' })
+  async pauseMyAgent(@Ctx() ctx: SubgraphContext): Promise<Agent> {
+    return setStatus(ctx, await myAgent(ctx), AgentStatus.PAUSED);
+  }
+
+  @RequiresScopes('agents')
+  @Mutation(() => Agent, { description: 'unpauseAgent on myAgent.' })
+  async unpauseMyAgent(@Ctx() ctx: SubgraphContext): Promise<Agent> {
+    return setStatus(ctx, await myAgent(ctx), AgentStatus.ACTIVE);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether it takes new tasks now (it is ACTIVE).' })
+  acceptsWork(@Root() agent: Agent): boolean {
+    return agent.status === AgentStatus.ACTIVE;
+  }
+
+  @FieldResolver(() => Float, {
+    nullable: true,
+    description: 'Average rating of its confirmed tasks, 1 to 5.',
+  })
+  rating(@Root() agent: Agent): number | null {
+    return numberOf(agent.rating);
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'Percent of its finished tasks it completed.' })
+  successRate(@Root() agent: Agent): number | null {
+    return numberOf(agent.successRate);
   }
 
   @FieldResolver(() => AccountReference, { description: 'The account that lists this agent.' })

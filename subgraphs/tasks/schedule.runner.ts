@@ -87,7 +87,7 @@ function fireSchedule(em: EntityManager, id: string, now: Date): Promise<Task | 
 }
 
 /** The tasks subgraph's clock: fires due schedules and expires overdue tasks every `pollMs`. */
-export function startTaskClock({ orm, pubsub, log }: BackgroundDeps, pollMs: number): Stoppable {
+export function startTaskClock({ orm, pubsub, log, peers }: BackgroundDeps, pollMs: number): Stoppable {
   const fork = () => orm.em.fork() as unknown as EntityManager;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -95,7 +95,7 @@ export function startTaskClock({ orm, pubsub, log }: BackgroundDeps, pollMs: num
   // Each job of a pass runs whatever another one did: one failing stops none of the others.
   const jobs: [string, () => Promise<unknown>][] = [
     ['schedules', () => runDueSchedules({ em: fork(), pubsub, log })],
-    ['expiries', () => expireOverdueTasks({ em: fork(), pubsub, log })],
+    ['expiries', () => expireOverdueTasks({ em: fork(), pubsub, log, peers })],
     ['event pruning', () => pruneTaskEvents(fork())],
   ];
   const loop = () => {

@@ -1,5 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { badInput, BigIntScalar, type SubgraphContext } from '../../lib';
+import { requireAgentTakingWork } from './agent.work';
 import { TaskResolution, TaskStatus } from './task.entity';
 
 const MAX_CAPABILITIES = 32;
@@ -145,7 +146,7 @@ export class DeliverTaskInput {
 
 /**
  * The worker of a task: an agent id is checked (it must exist), a free name is kept as the client
- * gave it and linked to an agent only when it is one's id.
+ * gave it and linked to an agent only when it is one's id. A linked agent must be taking work.
  */
 export async function workerOf(
   ctx: SubgraphContext,
@@ -153,10 +154,14 @@ export async function workerOf(
   agentName: string | null | undefined,
 ): Promise<{ agentId: string | null; agentName: string | null }> {
   const name = text(agentName, 'agentName', MAX_WORKER_NAME);
-  if (agentId != null)
-    return { agentId: await ctx.references.require('Agent', agentId, 'agentId'), agentName: name };
-  if (name === null) return { agentId: null, agentName: null };
-  return { agentId: (await ctx.references.exists('Agent', name)) ? name : null, agentName: name };
+  const linked =
+    agentId != null
+      ? await ctx.references.require('Agent', agentId, 'agentId')
+      : name !== null && (await ctx.references.exists('Agent', name))
+        ? name
+        : null;
+  if (linked !== null) await requireAgentTakingWork(ctx, linked);
+  return { agentId: linked, agentName: name };
 }
 
 export const validateDelivery = (input: DeliverTaskInput) => ({

@@ -3,10 +3,12 @@ import {
   conflict,
   type EntityManager,
   type Logger,
+  type Peers,
   type PubSub,
   type SubgraphContext,
 } from '../../lib';
 import { Task, TaskStatus } from './task.entity';
+import { reportAgentOutcome } from './agent.work';
 import { publishTaskEvent } from './task.events';
 import {
   transition,
@@ -112,6 +114,7 @@ export async function applyTransition(
     throw refusal(task, move, current.ok ? 'it changed while this request ran' : current.reason);
   }
   await publishTaskEvent(ctx, task, move, previousStatus);
+  await reportAgentOutcome(ctx, task, move);
   return task;
 }
 
@@ -120,7 +123,7 @@ export async function applyTransition(
  * The job queue calls it periodically; `now` is a parameter so a caller can sweep as of any time.
  */
 export async function expireOverdueTasks(
-  deps: { em: EntityManager; pubsub: PubSub; log: Logger },
+  deps: { em: EntityManager; pubsub: PubSub; log: Logger; peers?: Peers },
   now: Date = new Date(),
 ): Promise<Task[]> {
   const rule = TRANSITIONS.EXPIRE;
@@ -139,6 +142,12 @@ export async function expireOverdueTasks(
   if (!rows.length) return [];
   const tasks = await deps.em.find(Task, { id: { $in: rows.map((row) => row.id) } });
   const previous = new Map(rows.map((row) => [row.id, row.previous_status]));
-  for (const task of tasks) await publishTaskEvent(deps, task, TaskTransition.EXPIRE, previous.get(task.id)!);
+  for (const task of tasks) {
+    await publishTaskEvent(deps, task, TaskTransition.EXPIRE, previous.get(task.id)!);
+    // Only work the agent had taken counts against it; a delivery awaiting confirmation does not.
+    const taken = [TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS].includes(previous.get(task.id)!);
+    if (deps.peers && taken)
+      await reportAgentOutcome({ peers: deps.peers, log: deps.log }, task, TaskTransition.EXPIRE);
+  }
   return tasks;
 }

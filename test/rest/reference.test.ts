@@ -56,6 +56,7 @@ describe('with mounts from configuration', () => {
       id: expect.any(String),
       name: expect.any(String),
       status: 'active',
+      rate: expect.any(Number),
     });
     const task = x402.paths['/v1/tasks/{id}'].get;
     expect(Object.keys(task.responses['200'].content).sort()).toEqual([

@@ -21,16 +21,18 @@ const LISTING = {
   id: expect.stringMatching(/^agt_/),
   name: 'research-bot',
   description: 'Deep research on any topic',
-  tags: [],
+  tags: ['research'],
   rate: 0.1,
   rating: null,
   tasks_completed: 0,
-  status: 'active',
+  status: 'online',
 };
+
+const WALLET = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 
 let agentId: string;
 
-test('POST /agents registers an agent: 201 {id, name, status}', async () => {
+test('POST /agents registers an agent: 201 {id, name, status} and the rate the CLI prints', async () => {
   const response = await api('POST', '/x402/v1/agents', {
     body: {
       name: 'research-bot',
@@ -38,7 +40,7 @@ test('POST /agents registers an agent: 201 {id, name, status}', async () => {
       tags: ['research'],
       rate: 0.1,
       endpoint: 'https://bot.example.com/task',
-      wallet: '7xKXtg',
+      wallet: WALLET,
     },
   });
   expect(response.status).toBe(201);
@@ -47,6 +49,7 @@ test('POST /agents registers an agent: 201 {id, name, status}', async () => {
     id: expect.stringMatching(/^agt_/),
     name: 'research-bot',
     status: 'active',
+    rate: 0.1,
   });
   agentId = response.body.id;
 });
@@ -65,7 +68,13 @@ test('GET /agents lists {agents: [...]} and honours limit; GET /agents/:id adds 
   const one = await rest(t)('GET', `/x402/v1/agents/${agentId}`);
   expect(one.status).toBe(200);
   expectProtocolHeader(one);
-  expect(one.body).toEqual({ ...LISTING, id: agentId, wallet: null, max_concurrent: null, created_at: ISO });
+  expect(one.body).toEqual({
+    ...LISTING,
+    id: agentId,
+    wallet: WALLET,
+    max_concurrent: null,
+    created_at: ISO,
+  });
 });
 
 test('GET /tasks/:id answers the task status document', async () => {

@@ -7,6 +7,7 @@ import {
   AgentByTickerDocument,
   AgentCreateDocument,
   AgentListDocument,
+  AgentUpdateDocument,
   AuthLoginDocument,
   AuthMeDocument,
   AuthRefreshDocument,
@@ -39,13 +40,17 @@ import {
   commaList,
   decimalAmount,
   decimalsOf,
+  derived,
   fixed,
   fromBody,
   fromPath,
+  fromQuery,
   integer,
   lower,
   minorToDecimal,
+  oneOf,
   required,
+  withDefault,
 } from '../mapping';
 import { route, socket, type Dialect } from '../types';
 
@@ -54,17 +59,34 @@ const agent = (a: AgentFieldsFragment) => ({
   name: a.name,
   ticker: a.ticker,
   description: a.description,
-  // Not stored by the agents subgraph yet; create accepts them and they read back empty.
-  category: null,
-  endpoint_url: null,
-  manifest: null,
-  service_price: minorToDecimal(a.priceMinor, decimalsOf(a.asset)),
+  category: a.category,
+  service_price: amountText(a.priceMinor, a.asset),
+  endpoint_url: a.endpointUrl,
   status: lower(a.status),
-  auth_tier: 'jwt_default', // the documented default, and the only tier there is today
-  // No proxy call or order exists yet, so no agent has served a request or earned anything.
-  total_requests: 0,
-  total_revenue: '0.00',
+  auth_tier: a.authTier,
+  manifest: a.manifest ?? null,
+  // Tasks assigned to the agent so far; proxy calls and orders will add to it when they exist.
+  total_requests: Number(a.totalRequests),
+  total_revenue: amountText(a.totalRevenueMinor, a.asset),
 });
+
+/**
+ * 003's sorts, each a figure the platform keeps (no agent token is issued, so the market words
+ * stand for the nearest real figure): trending = most requests, mcap = price × tasks completed
+ * (the delivered work at its price), apy = revenue per request, new = newest, revenue = most earned.
+ */
+const SORTS = { trending: 'REQUESTS', mcap: 'VALUE', apy: 'YIELD', new: 'NEW', revenue: 'REVENUE' } as const;
+
+/** The fields a client may send on create and update. */
+const agentFields = {
+  'input.name': fromBody('name'),
+  'input.description': fromBody('description'),
+  'input.category': fromBody('category'),
+  'input.endpointUrl': fromBody('endpoint_url'),
+  'input.priceMinor': fromBody('service_price', decimalAmount(decimalsOf('USD')), 'price per order in USD'),
+  'input.authTier': fromBody('auth_tier'),
+  'input.manifest': fromBody('manifest'),
+} as const;
 
 /** Credits are USD in micro-dollars; 003 shows them as decimal strings ("9.95", "0.00171"). */
 const CREDITS = 'USD';
@@ -266,8 +288,15 @@ export const autx: Dialect = {
     route({
       method: 'GET',
       path: '/agents/',
-      summary: 'List all agents',
+      summary:
+        'List agents priced in USD. sort: trending = most requests, mcap = price × tasks completed, ' +
+        'apy = revenue per request, new = newest (default), revenue = most earned; ties newest first',
       operation: AgentListDocument,
+      variables: {
+        sort: withDefault(fromQuery('sort', oneOf(SORTS)), 'new'),
+        category: fromQuery('category'),
+        asset: fixed('USD'),
+      },
       paged: { connection: (d) => d.agents },
       shape: ({ agents }) => agents.nodes.map(agent),
     }),
@@ -285,14 +314,20 @@ export const autx: Dialect = {
       summary: 'Create agent (scope: agents)',
       operation: AgentCreateDocument,
       status: 201,
-      variables: {
-        'input.name': fromBody('name'),
-        'input.ticker': fromBody('ticker'),
-        'input.description': fromBody('description'),
-        'input.priceMinor': fromBody('service_price', decimalAmount(2), 'price per order in USD'),
-        'input.asset': fixed('USD'),
-      },
+      variables: { ...agentFields, 'input.ticker': fromBody('ticker'), 'input.asset': fixed('USD') },
       shape: (d) => agent(d.createAgent),
+    }),
+    route({
+      method: 'PATCH',
+      path: '/agents/:id',
+      summary: 'Update your agent: any subset of the create fields but ticker (scope: agents)',
+      operation: AgentUpdateDocument,
+      variables: {
+        id: fromPath('id'),
+        ...agentFields,
+        'input.priceAsset': derived(({ body }) => (body.service_price === undefined ? undefined : 'USD')),
+      },
+      shape: (d) => agent(d.updateAgent),
     }),
     route({
       method: 'GET',

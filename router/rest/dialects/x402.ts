@@ -9,6 +9,13 @@ import {
   AgentCountDocument,
   AgentCreateDocument,
   AgentListDocument,
+  AgentPauseDocument,
+  AgentUnpauseDocument,
+  AgentUpdateDocument,
+  MyAgentDocument,
+  MyAgentPauseDocument,
+  MyAgentUnpauseDocument,
+  MyAgentUpdateDocument,
   WalletActivityListDocument,
   WalletSummaryOfDocument,
   WithdrawalRequestDocument,
@@ -24,6 +31,7 @@ import {
   type TaskFieldsFragment,
 } from '../generated/graphql';
 import {
+  commaList,
   decimalAmount,
   decimalsOf,
   derived,
@@ -31,9 +39,13 @@ import {
   fromBody,
   fromHeader,
   fromPath,
+  fromQuery,
   integer,
   lower,
   minorToNumber,
+  numberBetween,
+  oneOf,
+  withDefault,
   required,
 } from '../mapping';
 import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
@@ -56,17 +68,50 @@ function errorCode({ code, extensions }: Problem): string {
 const SOL = 'SOL';
 const sol = (minor: string) => minorToNumber(minor, decimalsOf(SOL));
 
+/** 004's listings show an agent taking work as "online" (its register answer says "active"). */
+const listed = (status: string) => (status === 'ACTIVE' ? 'online' : lower(status));
+
 const listing = (a: AgentFieldsFragment) => ({
   id: a.id,
   name: a.name,
   description: a.description,
-  tags: [], // not stored yet
+  tags: a.tags,
   rate: minorToNumber(a.priceMinor, decimalsOf(a.asset)),
-  // No task has been confirmed or rated yet (there is no confirm flow), so none has a rating.
-  rating: null,
-  tasks_completed: 0,
-  status: lower(a.status),
+  // The average of its confirmed tasks' ratings; null until one is rated.
+  rating: a.rating ?? null,
+  tasks_completed: a.tasksCompleted,
+  status: listed(a.status),
 });
+
+const detail = (a: AgentFieldsFragment) => ({
+  ...listing(a),
+  wallet: a.wallet,
+  max_concurrent: a.maxConcurrent,
+  created_at: a.createdAt,
+});
+
+/** x402 speaks SOL: an agent priced in anything else is not one of its listings. */
+const notSol = (a: AgentFieldsFragment): Problem | undefined =>
+  a.asset === 'SOL' ? undefined : { status: 404, code: 'NOT_FOUND', message: `agent ${a.id} not found` };
+
+const SORTS = { rating: 'RATING', price: 'PRICE', tasks: 'TASKS' } as const;
+
+/** The fields of 004's register body (and the CLI's), for register and update. */
+const agentFields = {
+  'input.name': fromBody('name'),
+  'input.description': fromBody('description'),
+  'input.tags': fromBody('tags', commaList, 'capability tags, up to 10'),
+  'input.priceMinor': fromBody('rate', decimalAmount(9), 'SOL per task'),
+  'input.endpointUrl': fromBody('endpoint'),
+  'input.wallet': fromBody('wallet'),
+  'input.maxConcurrent': fromBody('max_concurrent', integer(1, 1000)),
+} as const;
+
+/** An update that names a rate is checked against the agent's asset. */
+const updateFields = {
+  ...agentFields,
+  'input.priceAsset': derived(({ body }) => (body.rate === undefined ? undefined : 'SOL')),
+} as const;
 
 /** Time left before the deadline as 004 writes it ("1h23m"); "0m" once it passed, null without one. */
 function remaining(deadline: string | null | undefined): string | null {
@@ -114,39 +159,101 @@ export const x402: Dialect = {
     route({
       method: 'GET',
       path: '/agents',
-      summary: 'Browse available agents',
+      summary:
+        'Browse agents priced in SOL. sort: rating (default; unrated last), price (cheapest first), ' +
+        'tasks (most completed first); ties newest first',
       operation: AgentListDocument,
+      variables: {
+        sort: withDefault(fromQuery('sort', oneOf(SORTS)), 'rating'),
+        tag: fromQuery('tag'),
+        minRating: fromQuery('min_rating', numberBetween(0, 5)),
+        maxPriceMinor: fromQuery('max_rate', decimalAmount(9), 'most SOL per task'),
+        asset: fixed('SOL'),
+      },
       paged: { connection: (d) => d.agents },
       shape: ({ agents }) => ({ agents: agents.nodes.map(listing) }),
+    }),
+    // The agent-side routes of hermesx402's CLI (status, update, pause, unpause) act on the agent of
+    // the calling key; more specific than /agents/:id, they win for the path "me".
+    route({
+      method: 'GET',
+      path: '/agents/me',
+      summary: 'Your agent: the newest listed with the calling API key, else your newest',
+      operation: MyAgentDocument,
+      shape: (d) => detail(d.myAgent),
+    }),
+    route({
+      method: 'PATCH',
+      path: '/agents/me',
+      summary: 'Update your agent: any subset of the register fields',
+      operation: MyAgentUpdateDocument,
+      variables: updateFields,
+      shape: (d) => detail(d.updateMyAgent),
+    }),
+    route({
+      method: 'POST',
+      path: '/agents/me/pause',
+      summary: 'Pause your agent: it takes no new tasks; tasks under way continue',
+      operation: MyAgentPauseDocument,
+      shape: (d) => detail(d.pauseMyAgent),
+    }),
+    route({
+      method: 'POST',
+      path: '/agents/me/unpause',
+      summary: 'Unpause your agent',
+      operation: MyAgentUnpauseDocument,
+      shape: (d) => detail(d.unpauseMyAgent),
     }),
     route({
       method: 'GET',
       path: '/agents/:id',
-      summary: 'Get agent details',
+      summary: 'Get agent details (agents priced in SOL)',
       operation: AgentByIdDocument,
       variables: { id: fromPath('id') },
-      shape: ({ agent: a }) => ({
-        ...listing(a),
-        wallet: null, // payout wallets arrive with payments
-        max_concurrent: null, // no concurrency limit applies
-        created_at: a.createdAt,
-      }),
+      failure: (d) => notSol(d.agent),
+      shape: (d) => detail(d.agent),
     }),
     route({
       method: 'POST',
       path: '/agents',
-      summary: 'Register agent',
+      summary: 'Register agent: 201 {id, name, status} and the rate, which the CLI prints',
       operation: AgentCreateDocument,
       status: 201,
-      // tags, endpoint and wallet are accepted and not kept yet.
       variables: {
-        'input.name': fromBody('name'),
-        'input.description': fromBody('description'),
-        'input.priceMinor': fromBody('rate', decimalAmount(9), 'SOL per task'),
+        ...agentFields,
         'input.asset': fixed('SOL'),
         'input.ticker': derived(({ body }) => body.ticker ?? tickerFor(body.name), 'ticker'),
       },
-      shape: ({ createAgent: a }) => ({ id: a.id, name: a.name, status: lower(a.status) }),
+      shape: ({ createAgent: a }) => ({
+        id: a.id,
+        name: a.name,
+        status: lower(a.status),
+        rate: minorToNumber(a.priceMinor, decimalsOf(a.asset)),
+      }),
+    }),
+    route({
+      method: 'PATCH',
+      path: '/agents/:id',
+      summary: "Update your agent: any subset of the register fields (another account's is 404)",
+      operation: AgentUpdateDocument,
+      variables: { id: fromPath('id'), ...updateFields },
+      shape: (d) => detail(d.updateAgent),
+    }),
+    route({
+      method: 'POST',
+      path: '/agents/:id/pause',
+      summary: 'Pause: the agent takes no new tasks; tasks under way continue',
+      operation: AgentPauseDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => detail(d.pauseAgent),
+    }),
+    route({
+      method: 'POST',
+      path: '/agents/:id/unpause',
+      summary: 'Unpause: the agent takes new tasks again',
+      operation: AgentUnpauseDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => detail(d.unpauseAgent),
     }),
     route({
       method: 'GET',

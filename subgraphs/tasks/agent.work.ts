@@ -1,0 +1,66 @@
+import { conflict, type Logger, type Peers, type SubgraphContext } from '../../lib';
+import type { Task } from './task.entity';
+import { TaskResolution, TaskTransition } from './task.machine';
+
+const ACCEPTS_WORK = 'query ($id: ID!) { agent(id: $id) { acceptsWork } }';
+
+/** A paused agent takes no new task: creating or claiming one for it is a CONFLICT. */
+export async function requireAgentTakingWork(ctx: SubgraphContext, agentId: string): Promise<void> {
+  const { agent } = await ctx.peers.request<{ agent: { acceptsWork: boolean } }>(
+    'agents',
+    ACCEPTS_WORK,
+    { id: agentId },
+    { identity: ctx.identityHeader, requestId: ctx.requestId },
+  );
+  if (!agent.acceptsWork)
+    throw conflict(`agent ${agentId} is paused and takes no new tasks`, {
+      field: 'agentId',
+      agentStatus: 'PAUSED',
+    });
+}
+
+const RECORD_OUTCOME = `mutation ($taskId: ID!, $agentId: ID!, $outcome: String!, $rating: Int) {
+  recordAgentTaskOutcome(taskId: $taskId, agentId: $agentId, outcome: $outcome, rating: $rating) }`;
+
+/** The outcome a transition means for the agent's figures (agents/agent.stats.ts), if any. */
+function outcomeOf(task: Task, move: TaskTransition): 'REQUESTED' | 'COMPLETED' | 'FAILED' | null {
+  switch (move) {
+    case TaskTransition.CLAIM:
+      return 'REQUESTED';
+    case TaskTransition.CONFIRM:
+      return 'COMPLETED';
+    case TaskTransition.RESOLVE:
+      return task.resolution === TaskResolution.RELEASE_TO_AGENT ? 'COMPLETED' : 'FAILED';
+    case TaskTransition.FAIL:
+    case TaskTransition.EXPIRE:
+      return 'FAILED';
+    default:
+      return null;
+  }
+}
+
+/**
+ * After a transition is committed, tells the agents subgraph what it means for the agent. The
+ * agents side applies each (task, outcome) once, so the one retry here is safe; a report that
+ * still fails is logged (no reconciler replays it yet).
+ */
+export async function reportAgentOutcome(
+  deps: { peers: Peers; log: Logger },
+  task: Task,
+  move: TaskTransition,
+): Promise<void> {
+  const outcome = outcomeOf(task, move);
+  if (!task.agentId || !outcome) return;
+  const variables = { taskId: task.id, agentId: task.agentId, outcome, rating: task.rating };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.peers.request('agents', RECORD_OUTCOME, variables);
+      return;
+    } catch (error) {
+      if (attempt >= 2) {
+        deps.log.error({ err: error, taskId: task.id, outcome }, "agent's figures not updated");
+        return;
+      }
+    }
+  }
+}
