@@ -1,6 +1,8 @@
 import { ownedEntity, type SubgraphDefinition } from '../../lib';
 import { Asset } from './asset.entity';
 import { Deposit } from './deposit.entity';
+import { Escrow } from './escrow.entity';
+import { EscrowResolver } from './escrow.resolver';
 import { DepositResolver } from './deposit.resolver';
 import { LedgerAccount, ownerOfAccount } from './ledger-account.entity';
 import { LedgerAccountResolver } from './ledger-account.resolver';
@@ -10,6 +12,7 @@ import { startHoldSweeper } from './ledger.sweeper';
 import { WalletInit } from './migrations/0001-init';
 import { WalletLedger } from './migrations/0002-ledger';
 import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
+import { WalletEscrow } from './migrations/0004-escrow';
 import { ownerOfTransfer, Transfer } from './transfer.entity';
 import { TransferResolver } from './transfer.resolver';
 import { WalletActivityResolver } from './wallet-activity.resolver';
@@ -23,11 +26,12 @@ export { SystemAccountRole } from './ledger.accounts';
 
 export const wallet: SubgraphDefinition = {
   name: 'wallet',
-  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, Withdrawal],
+  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, Withdrawal, Escrow],
   migrations: [
     { name: '0001-init', class: WalletInit },
     { name: '0002-ledger', class: WalletLedger },
     { name: '0003-deposits-withdrawals', class: WalletDepositsWithdrawals },
+    { name: '0004-escrow', class: WalletEscrow },
   ],
   resolvers: [
     LedgerAccountResolver,
@@ -36,6 +40,7 @@ export const wallet: SubgraphDefinition = {
     DepositResolver,
     WithdrawalResolver,
     WalletActivityResolver,
+    EscrowResolver,
   ],
   entityTypes: {
     LedgerAccount: ownedEntity(LedgerAccount, ownerOfAccount),

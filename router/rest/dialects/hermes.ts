@@ -97,6 +97,7 @@ import {
   type SseEvent,
   type StreamContext,
 } from '../types';
+import { escrowRoutes } from './hermes.escrow';
 import { tempoRoutes } from './hermes.tempo';
 
 const detail: ErrorStyle = {
@@ -1310,6 +1311,7 @@ export const hermes: Dialect = {
       stream: hermesStream(({ body }) => !body.session_id),
     }),
     ...tempoRoutes,
+    ...escrowRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
