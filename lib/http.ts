@@ -2,6 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * What a subgraph reads: a client's largest body plus what the router adds around the client's
+ * values when it plans (query text, keys), so nothing the router accepted is refused behind it.
+ */
+export const MAX_FORWARDED_BODY_BYTES = 2 * MAX_BODY_BYTES;
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,

@@ -16,7 +16,7 @@ import { IDENTITY_HEADER, requireSignedCaller, type Caller, type Identity } from
 import { createPeers, type PeerUrls, type Peers } from './peers';
 import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './references';
 import { buildFederatedSchema } from './federation';
-import { once, readBody, sendJson } from './http';
+import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 
@@ -278,7 +278,7 @@ export async function startSubgraph(
       });
       return;
     }
-    const body = req.method === 'POST' ? await readBody(req) : undefined;
+    const body = req.method === 'POST' ? await readBody(req, MAX_FORWARDED_BODY_BYTES) : undefined;
     log.debug(
       { requestId, operationName: (body as { operationName?: string } | undefined)?.operationName },
       'graphql request',

@@ -33,3 +33,54 @@ export function useErrorCodes(): GatewayPlugin {
     },
   };
 }
+
+/** Refusals Yoga answers with an empty body, by status: the code and message a client reads instead. */
+const EMPTY_REFUSALS: Record<number, { code: string; message: string }> = {
+  406: {
+    code: 'NOT_ACCEPTABLE',
+    message:
+      'the Accept header allows no answer this endpoint gives: accept application/graphql-response+json, application/json or text/event-stream',
+  },
+  415: {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'send the request body as Content-Type: application/json, or the query as GET parameters',
+  },
+};
+
+/** Every answer of /graphql a client can read as GraphQL: one error with a message and a code. */
+export const graphqlErrorBody = (message: string, code: string) =>
+  JSON.stringify({ errors: [{ message, extensions: { code } }] });
+
+/**
+ * Transport refusals in the GraphQL error format: GET parameters that are not JSON are the client's
+ * 400 (Yoga lets the parse error out as a 500), and the 406 and 415 Yoga sends empty get a body.
+ */
+export function useTransportErrors(): GatewayPlugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          throw createGraphQLError(`a request parameter is not valid JSON: ${error.message}`, {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        }
+      });
+    },
+    onResponse({ response, setResponse, fetchAPI }) {
+      const refusal = EMPTY_REFUSALS[response.status];
+      if (!refusal || response.body !== null) return;
+      const headers = new fetchAPI.Headers(response.headers);
+      headers.set('content-type', 'application/json; charset=utf-8');
+      setResponse(
+        new fetchAPI.Response(graphqlErrorBody(refusal.message, refusal.code), {
+          status: response.status,
+          headers,
+        }),
+      );
+    },
+  };
+}

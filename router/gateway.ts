@@ -8,6 +8,7 @@ import { createGraphQLError } from '@graphql-tools/utils';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import {
   ANONYMOUS_PRINCIPAL,
@@ -24,7 +25,7 @@ import {
   type Logger,
   type SubgraphName,
 } from '../lib';
-import { useErrorCodes } from './error-codes';
+import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
 import { checkHealth } from './health';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
@@ -63,6 +64,15 @@ type WsExtra = Extra & Record<PropertyKey, unknown>;
 
 /** Set by the router when a credential was presented but did not verify; never taken from a client. */
 const AUTH_ERROR_HEADER = 'x-agentry-auth-error';
+
+/** The edge's reading of a credential, as the REST dialects that require one need it. */
+const CREDENTIAL_OF = { identity: 'valid', anonymous: 'none', invalid: 'invalid' } as const;
+
+/** Node's HTTP parser failures that are not a plain 400, as Node itself answers them. */
+const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
 
 /** Subscriptions reach subgraphs over graphql-ws, carrying the caller's signed identity. */
 function transportEntries(urls: Record<SubgraphName, string>) {
@@ -177,7 +187,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       validateUser: validateCaller,
       rejectUnauthenticated: true,
     },
-    plugins: () => [useSafeInput(), ...hardening(config), useIdentityContext(anonymous), useErrorCodes()],
+    plugins: () => [
+      useSafeInput(),
+      ...hardening(config),
+      useIdentityContext(anonymous),
+      useErrorCodes(),
+      useTransportErrors(),
+    ],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
@@ -201,7 +217,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (resolution.kind === 'identity')
       headers[IDENTITY_HEADER] = signIdentity(resolution.identity, secrets.internal);
     if (resolution.kind === 'invalid') headers[AUTH_ERROR_HEADER] = resolution.message;
-    return { limit, headers };
+    return { limit, headers, credential: CREDENTIAL_OF[resolution.kind] };
   }
 
   // REST dialects run their operations through this gateway; their WebSockets pass the same edge.
@@ -228,10 +244,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
 
-    const { limit, headers } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
+    const { limit, headers, credential } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
     writeRateLimitHeaders(res, limit);
     // REST dialects answer their own refusals (429, 413, …) in their documented error format.
-    if (await rest.handle(req, res, { headers, rateLimited: !limit.allowed })) return;
+    if (await rest.handle(req, res, { headers, rateLimited: !limit.allowed, credential })) return;
     if (!limit.allowed) {
       return sendJson(res, 429, {
         errors: [
@@ -270,6 +286,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
       else res.end();
     });
+  });
+  // Bytes that are not HTTP (a body longer than its Content-Length runs into the next request) are
+  // answered in the GraphQL error format, not Node's bare 400, and the connection is closed.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const [status, reason] = CLIENT_ERROR_STATUS[error.code ?? ''] ?? [400, 'Bad Request'];
+    const body = graphqlErrorBody(
+      `the request is not valid HTTP (${error.code ?? 'unreadable'})`,
+      'BAD_REQUEST',
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 
   const wss = new WebSocketServer({ noServer: true, path: gateway.graphqlEndpoint });

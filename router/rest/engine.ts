@@ -13,6 +13,7 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   IDENTITY_HEADER,
+  MAX_BODY_BYTES,
   MAX_PAGE_SIZE,
   REQUEST_ID_HEADER,
   UNSAFE_TEXT_MESSAGE,
@@ -23,6 +24,7 @@ import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from '.
 import { readEventStream, readJsonObject, splitUrl, startEventStream, writeEvent, writeJson } from './http';
 import { fromQuery, integer } from './mapping';
 import type {
+  CredentialRule,
   Dialect,
   ErrorStyle,
   Page,
@@ -57,6 +59,8 @@ export interface EdgeVerdict {
   headers?: Record<string, string>;
   /** The edge's rate limit refused the request; the dialect answers the 429 in its own format. */
   rateLimited?: boolean;
+  /** What the edge made of the request's credential: none sent, one that verified, or one that did not. */
+  credential?: 'none' | 'valid' | 'invalid';
 }
 
 /** A request's strings (path, query, body) holding NUL or a lone surrogate: 400 naming the field. */
@@ -95,11 +99,59 @@ const splitPath = (path: string) => path.split('/').filter(Boolean);
 const specificity = (pattern: string[]) =>
   pattern.map((segment) => (segment.startsWith(':') ? 1 : 0)).join('');
 
-export function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
+/** A path segment that does not percent-decode: only a parameter can stand for it. */
+type Segment = string | undefined;
+
+function decodedSegments(path: string): Segment[] {
+  return splitPath(path).map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** How many leading segments a pattern accepts, one more when it accepts the whole path. */
+function closeness(pattern: string[], segments: Segment[]): number {
+  let n = 0;
+  while (
+    n < pattern.length &&
+    n < segments.length &&
+    (pattern[n].startsWith(':') || pattern[n] === segments[n])
+  )
+    n++;
+  return n === segments.length && n === pattern.length ? n + 1 : n;
+}
+
+/**
+ * The error format of the rows and sockets nearest a path (those of the request's method first)
+ * when they agree, else the dialect's. A refusal made before a row is chosen (404, 405, a segment
+ * that does not decode) so answers as the routes of that path do: 002's `/api/turns/…` in
+ * `{"error"}` inside the hermes dialect.
+ */
+export function nearestStyle(compiled: CompiledDialect, segments: Segment[], method: string): ErrorStyle {
+  const { dialect } = compiled;
+  const entries = [
+    ...compiled.routes.map(({ pattern, row }) => ({ pattern, method: row.method, style: row.errors })),
+    ...compiled.sockets.map(({ pattern, spec }) => ({ pattern, method: 'GET', style: spec.errors })),
+  ];
+  let best = 0;
+  let styles = new Set<ErrorStyle>();
+  for (const entry of entries) {
+    const score = closeness(entry.pattern, segments) * 2 + (entry.method === method ? 1 : 0);
+    const style = entry.style ?? dialect.errors;
+    if (score > best) [best, styles] = [score, new Set()];
+    if (score === best) styles.add(style);
+  }
+  return styles.size === 1 ? [...styles][0] : dialect.errors;
+}
+
+export function matchPattern(pattern: string[], segments: Segment[]): Record<string, string> | undefined {
   if (pattern.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
   for (const [index, part] of pattern.entries()) {
-    if (part.startsWith(':')) params[part.slice(1)] = segments[index];
+    if (part.startsWith(':')) params[part.slice(1)] = segments[index] ?? '';
     else if (part !== segments[index]) return undefined;
   }
   return params;
@@ -159,6 +211,33 @@ export function compileDialect(dialect: Dialect, mount: string, schema: GraphQLS
   return { dialect, mount, routes, sockets };
 }
 
+/**
+ * Whether a mutation made its change although its result has errors: every error is inside the
+ * answer of a root field (a nested field failed after the root resolver committed), none on it.
+ */
+function changeMade(result: GraphQLResult, operation: Operation): boolean {
+  return (
+    operation.kind === 'mutation' &&
+    Boolean(result.errors?.length) &&
+    result.errors!.every((error) => (error.path?.length ?? 0) > 1)
+  );
+}
+
+/** The status and body a row answers for its data: a failure it reads in the data, or its shape. */
+function answerOf(row: Row, data: unknown, context: ShapeContext, style: ErrorStyle) {
+  const failure = row.failure?.(data as never);
+  if (failure) return { status: failure.status, body: style.body(failure) };
+  const status = typeof row.status === 'function' ? row.status(data as never) : (row.status ?? 200);
+  return { status, body: row.shape ? row.shape(data as never, context) : data };
+}
+
+/** A dialect that needs a credential on every row refuses a missing one and one that does not verify. */
+function checkCredential(rule: CredentialRule, edge: EdgeVerdict): void {
+  if (edge.credential === 'invalid')
+    throw new RestError(rule.invalid, 'the API key or token is not valid', { credential: 'invalid' });
+  if (edge.credential !== 'valid') throw new RestError('UNAUTHENTICATED', 'send an API key');
+}
+
 export interface EngineOptions {
   dialects: CompiledDialect[];
   execute: Execute;
@@ -211,7 +290,7 @@ const PASSED_THROUGH = [
 
 interface GraphQLResult {
   data?: Record<string, unknown> | null;
-  errors?: GraphQLErrorLike[];
+  errors?: (GraphQLErrorLike & { path?: (string | number)[] })[];
 }
 
 export function createEngine(options: EngineOptions) {
@@ -241,6 +320,7 @@ export function createEngine(options: EngineOptions) {
     if (problem.status === 500) log.error({ err: error, route: context }, 'REST request failed');
     if (res.headersSent) return void res.end();
     if (restError.code === 'METHOD_NOT_ALLOWED') res.setHeader('allow', String(restError.extensions.allow));
+    if (restError.code === 'UPGRADE_REQUIRED') res.setHeader('upgrade', 'websocket');
     // A refusal that names when to come back (a withdrawal's cooldown) says so as HTTP does.
     const { retryAfterSeconds } = restError.extensions;
     if (typeof retryAfterSeconds === 'number') res.setHeader('retry-after', String(retryAfterSeconds));
@@ -248,6 +328,26 @@ export function createEngine(options: EngineOptions) {
   }
 
   const isAuthenticated = (headers: Headers) => headers.has(IDENTITY_HEADER);
+
+  /**
+   * Runs a row's operation through the router. The request it makes must fit the body limit the
+   * router keeps for clients (subgraphs accept a little more, for what the planner adds), so a REST
+   * body near the limit whose operation would not is the client's 413, never a subgraph's refusal.
+   */
+  function forward(
+    route: CompiledRoute,
+    variables: Record<string, unknown>,
+    headers: Headers,
+    signal?: AbortSignal,
+  ) {
+    const size = Buffer.byteLength(JSON.stringify({ query: route.operation.text, variables }));
+    if (size > MAX_BODY_BYTES)
+      throw new RestError(
+        'PAYLOAD_TOO_LARGE',
+        `the request is too large: as a GraphQL operation it is ${size} bytes, over ${MAX_BODY_BYTES}`,
+      );
+    return execute(route.operation.text, variables, headers, signal);
+  }
 
   /** The data of a result, or the REST error of its first GraphQL error. */
   function dataOf(
@@ -257,6 +357,13 @@ export function createEngine(options: EngineOptions) {
     headers: Headers,
   ) {
     const [first] = result.errors ?? [];
+    if (first && changeMade(result, route.operation)) {
+      log.error(
+        { errors: result.errors, route: route.operation.name },
+        'REST mutation made its change but part of its answer failed',
+      );
+      return result.data ?? {};
+    }
     if (first) {
       const error = fromGraphQLError(first, status, isAuthenticated(headers));
       if (error.code === 'INTERNAL_SERVER_ERROR') throw error;
@@ -273,7 +380,7 @@ export function createEngine(options: EngineOptions) {
     headers: Headers,
     res: ServerResponse,
   ): Promise<Record<string, unknown>> {
-    const response = await execute(route.operation.text, variables, headers);
+    const response = await forward(route, variables, headers);
     for (const name of PASSED_THROUGH) {
       const value = response.headers.get(name);
       if (value) res.setHeader(name, value);
@@ -355,7 +462,7 @@ export function createEngine(options: EngineOptions) {
     };
     const stream: StreamContext<unknown> = { ...context, state: spec.init?.(context) };
     try {
-      const response = await execute(route.operation.text, variables, headers, abort.signal);
+      const response = await forward(route, variables, headers, abort.signal);
       if (!isEventStream(response)) {
         // Refused before streaming (bad credentials, validation): an ordinary error answer.
         const result = (await response.json().catch(() => ({}))) as GraphQLResult;
@@ -403,6 +510,14 @@ export function createEngine(options: EngineOptions) {
     return input;
   }
 
+  /** The variables, page and forwarded headers of a request to a row, checked before anything runs. */
+  function prepare(route: CompiledRoute, input: RouteInput, req: IncomingMessage, edge: EdgeVerdict) {
+    const variables = buildVariables(route.sources, input);
+    const page = pageOf(route, input, variables);
+    checkVariables(schema, route.operation, variables, route.sources);
+    return { variables, page, headers: forwardedHeaders(req, edge, route.row.public) };
+  }
+
   async function serveRoute(
     route: CompiledRoute,
     input: RouteInput,
@@ -412,34 +527,37 @@ export function createEngine(options: EngineOptions) {
     style: ErrorStyle,
   ): Promise<void> {
     const { row } = route;
-    const variables = buildVariables(route.sources, input);
-    const page = pageOf(route, input, variables);
-    checkVariables(schema, route.operation, variables, route.sources);
-    const headers = forwardedHeaders(req, edge, row.public);
+    const { variables, page, headers } = prepare(route, input, req, edge);
     const context: ShapeContext = { input, page, server: serverInfo() };
     if (row.stream) return serveStream(route, variables, headers, context, res, style);
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
-    const failure = row.failure?.(data as never);
-    if (failure) return writeJson(res, failure.status, style.body(failure));
-    const status = typeof row.status === 'function' ? row.status(data as never) : (row.status ?? 200);
-    writeJson(res, status, row.shape ? row.shape(data as never, context) : data);
+    let answer: { status: number; body: unknown };
+    try {
+      answer = answerOf(row, data, context, style);
+    } catch (error) {
+      if (route.operation.kind !== 'mutation') throw error;
+      // The change is made: the client gets it as GraphQL answered it; the fault goes to the log.
+      log.error(
+        { err: error, route: route.operation.name },
+        'REST mutation made its change but its answer failed',
+      );
+      answer = { status: typeof row.status === 'number' ? row.status : 200, body: data };
+    }
+    writeJson(res, answer.status, answer.body);
   }
 
   /** The rows a request may mean (one path, one method), or the dialect's 404 / 405. */
-  function candidates(compiled: CompiledDialect, below: string, method: string) {
-    const segments = splitPath(below).map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        throw new RestError('BAD_REQUEST', 'the path is not validly percent-encoded');
-      }
-    });
+  function candidates(compiled: CompiledDialect, segments: Segment[], below: string, method: string) {
+    if (segments.includes(undefined))
+      throw new RestError('BAD_REQUEST', 'the path is not validly percent-encoded');
     const matches = compiled.routes.flatMap((route) => {
       const params = matchPattern(route.pattern, segments);
       return params ? [{ route, params }] : [];
     });
+    if (!matches.length && compiled.sockets.some(({ pattern }) => matchPattern(pattern, segments)))
+      throw new RestError('UPGRADE_REQUIRED', `${below} is a WebSocket: connect with Upgrade: websocket`);
     if (!matches.length) throw new RestError('NOT_FOUND', `no route ${method} ${below}`);
     const sameMethod = matches.filter(({ route }) => route.row.method === method);
     if (!sameMethod.length) {
@@ -482,18 +600,26 @@ export function createEngine(options: EngineOptions) {
       if (!found) return false;
       const { dialect } = found.compiled;
       for (const [name, value] of Object.entries(dialect.headers ?? {})) res.setHeader(name, value);
-      let style = dialect.errors;
+      const segments = decodedSegments(found.below);
+      let style = nearestStyle(found.compiled, segments, req.method ?? 'GET');
       let label = `${dialect.name} ${req.method} ${path}`;
       try {
-        const { routes, params } = candidates(found.compiled, found.below, req.method ?? 'GET');
+        const { routes, params } = candidates(found.compiled, segments, found.below, req.method ?? 'GET');
         const [first] = routes;
-        style = first.row.errors ?? style;
+        style = first.row.errors ?? dialect.errors;
         label = `${dialect.name} ${first.row.method} ${first.row.path}`;
         if (edge.rateLimited)
           throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
+        if (dialect.credentials && !first.row.public) checkCredential(dialect.credentials, edge);
         const input = await readInput(first.row, params, query, req);
         const route = pick(routes, input);
         style = route.row.errors ?? style;
+        // A stream of something the caller may not read is refused as the JSON read of it is.
+        const read = route.row.stream && routes.find((r) => !r.row.stream && r.operation.kind === 'query');
+        if (read) {
+          const { variables, headers } = prepare(read, input, req, edge);
+          await run(read, variables, headers, res);
+        }
         await serveRoute(route, input, req, res, edge, style);
       } catch (error) {
         sendProblem(res, error, style, label);

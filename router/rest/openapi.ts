@@ -21,7 +21,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { CompiledDialect, CompiledRoute, CompiledSocket } from './engine';
-import type { JsonSchema, Row, ShapeContext, Source } from './types';
+import type { ErrorStyle, JsonSchema, Row, ShapeContext, Source } from './types';
 import type { Operation } from './variables';
 
 const SAMPLE_SCALARS: Record<string, unknown> = {
@@ -233,13 +233,19 @@ function socketDescription({ spec, operation }: CompiledSocket): string {
   return `Upgrades to a WebSocket without credentials: the first client frame carries them. The server answers ${greeting}, then accepts ${accepted}, each answered with JSON frames like the example. GraphQL operation: ${operation.name}.`;
 }
 
+/** The documented error answer of a format: its JSON schema and an example. */
+function errorContent(style: ErrorStyle) {
+  const example = style.body({ status: 404, code: 'NOT_FOUND', message: 'task task_… not found' });
+  return { 'application/json': { schema: schemaOfValue(example), example } };
+}
+
 export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema, version: string) {
   const { dialect, mount } = compiled;
-  const errorExample = dialect.errors.body({
-    status: 404,
-    code: 'NOT_FOUND',
-    message: 'task task_… not found',
-  });
+  /** The dialect's shared error answer, or the row's own where its format differs (002 in hermes). */
+  const errorResponse = (style = dialect.errors) =>
+    style === dialect.errors
+      ? { $ref: '#/components/responses/Error' }
+      : { description: "An error in this route's own format", content: errorContent(style) };
   const paths: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const route of compiled.routes) {
     const { row } = route;
@@ -265,7 +271,7 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
           parameters: parametersOf(schema, route, route.pattern),
           responses: {
             '200': { description: row.summary, content },
-            default: { $ref: '#/components/responses/Error' },
+            default: errorResponse(row.errors),
           },
         };
         const body = requestBodyOf(schema, route);
@@ -291,7 +297,7 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
       parameters: parametersOf(schema, route, route.pattern, Boolean(row.paged)),
       responses: {
         [status]: success,
-        default: { $ref: '#/components/responses/Error' },
+        default: errorResponse(row.errors),
       },
     };
     const body = requestBodyOf(schema, route);
@@ -319,7 +325,7 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
             description: 'Switching protocols',
             content: { 'application/json': { example: answer.example, schema: answer.schema } },
           },
-          default: { $ref: '#/components/responses/Error' },
+          default: errorResponse(socket.spec.errors),
         },
       },
     };
@@ -349,7 +355,7 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
                 ),
               }
             : {}),
-          content: { 'application/json': { schema: schemaOfValue(errorExample), example: errorExample } },
+          content: errorContent(dialect.errors),
         },
       },
     },

@@ -217,6 +217,11 @@ export type RestConfig = Pick<
   'REST_MOUNT_HERMES' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402' | 'REST_SSE_HEARTBEAT_SECONDS'
 >;
 
+/** 004: "All requests require a valid API key": none is 401, one that does not verify is `invalid`. */
+export interface CredentialRule {
+  invalid: 'UNAUTHENTICATED' | 'FORBIDDEN';
+}
+
 export interface Dialect {
   name: string;
   title: string;
@@ -226,6 +231,8 @@ export interface Dialect {
   /** Path prefixes below the mount that belong to the dialect: unknown routes there are its 404s. */
   owns: string[];
   errors: ErrorStyle;
+  /** Every row but the public ones needs a credential, checked before anything runs. */
+  credentials?: CredentialRule;
   /** Sent on every response of the dialect, errors included. */
   headers?: Record<string, string>;
   routes: Row[];

@@ -56,16 +56,16 @@ test('POST /agents registers an agent: 201 {id, name, status} and the rate the C
 
 test('GET /agents lists {agents: [...]} and honours limit; GET /agents/:id adds the detail fields', async () => {
   await api('POST', '/x402/v1/agents', { body: { name: 'second bot', rate: '0.25' } });
-  const list = await rest(t)('GET', '/x402/v1/agents?limit=10');
+  const list = await api('GET', '/x402/v1/agents?limit=10');
   expect(list.status).toBe(200);
   expectProtocolHeader(list);
   expect(Object.keys(list.body)).toEqual(['agents']);
   expect(list.body.agents).toHaveLength(2);
   expect(list.body.agents[1]).toEqual({ ...LISTING, id: agentId });
   expect(list.body.agents[0].rate).toBe(0.25);
-  expect((await rest(t)('GET', '/x402/v1/agents?limit=1')).body.agents).toHaveLength(1);
+  expect((await api('GET', '/x402/v1/agents?limit=1')).body.agents).toHaveLength(1);
 
-  const one = await rest(t)('GET', `/x402/v1/agents/${agentId}`);
+  const one = await api('GET', `/x402/v1/agents/${agentId}`);
   expect(one.status).toBe(200);
   expectProtocolHeader(one);
   expect(one.body).toEqual({

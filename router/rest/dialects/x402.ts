@@ -54,6 +54,7 @@ import { route, type Dialect, type Problem } from '../types';
 /** x402's error codes: the documented INVALID_STATUS for state conflicts, plain names otherwise. */
 function errorCode({ code, extensions }: Problem): string {
   if (code === 'CONFLICT') return extensions?.status ? 'INVALID_STATUS' : 'CONFLICT';
+  if (code === 'FORBIDDEN' && extensions?.credential === 'invalid') return 'INVALID_API_KEY';
   const names: Record<string, string> = {
     BAD_USER_INPUT: 'INVALID_PARAMETERS',
     BAD_REQUEST: 'INVALID_REQUEST',
@@ -150,6 +151,8 @@ export const x402: Dialect = {
   mountSetting: 'REST_MOUNT_X402',
   owns: [''],
   headers: { 'X-Payment-Protocol': 'x402/1.0' },
+  // "All requests require a valid API key" (/api/health excepted): missing is 401, invalid 403.
+  credentials: { invalid: 'FORBIDDEN' },
   errors: {
     invalidInput: 400,
     wrongContentType: 400,
