@@ -111,6 +111,8 @@ const schema = z.object({
   // At most 30 days, the wallet's longest hold.
   BILLING_HOLD_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(3600),
   BILLING_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  // The platform's cut of a task reward paid to an agent's owner, in basis points (250 = 2.5%).
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(250),
   ...subgraphUrlVars,
   // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
   // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.

@@ -5,6 +5,7 @@ import { TasksWebhooks } from './migrations/0003-webhooks';
 import { TasksSchedules } from './migrations/0004-schedules';
 import { TasksApprovals } from './migrations/0005-approvals';
 import { TasksWorkerNames } from './migrations/0006-worker-names';
+import { TasksRewardSettlement } from './migrations/0007-reward-settlement';
 import { ApprovalRequest } from './approval.entity';
 import { ApprovalResolver } from './approval.resolver';
 import { Schedule, ScheduleRun } from './schedule.entity';
@@ -13,6 +14,7 @@ import { startTaskClock } from './schedule.runner';
 import { SwarmResolver } from './swarm.resolver';
 import { Task } from './task.entity';
 import { TaskResolver } from './task.resolver';
+import { startRewardReconciler } from './task.rewards';
 import { creatorOf } from './task.transitions';
 import { startWebhookWorker } from './webhook.delivery';
 import { WebhookDelivery, WebhookEndpoint } from './webhook.entity';
@@ -20,6 +22,7 @@ import { WebhookDeliveryResolver, WebhookEndpointResolver } from './webhook.reso
 
 export { runDueSchedules } from './schedule.runner';
 export { expireOverdueTasks } from './task.transitions';
+export { reconcileRewards } from './task.rewards';
 export { startWebhookWorker } from './webhook.delivery';
 export { toHermesStatus, toX402Status, type HermesStatus, type X402Status } from './task.machine';
 
@@ -33,6 +36,7 @@ export const tasks: SubgraphDefinition = {
     { name: '0004-schedules', class: TasksSchedules },
     { name: '0005-approvals', class: TasksApprovals },
     { name: '0006-worker-names', class: TasksWorkerNames },
+    { name: '0007-reward-settlement', class: TasksRewardSettlement },
   ],
   resolvers: [
     TaskResolver,
@@ -44,7 +48,11 @@ export const tasks: SubgraphDefinition = {
   ],
   entityTypes: { Task: ownedEntity(Task, creatorOf) },
   background: (deps) => {
-    const jobs = [startTaskClock(deps, loadConfig().TASK_CLOCK_MS), startWebhookWorker(deps)];
+    const jobs = [
+      startTaskClock(deps, loadConfig().TASK_CLOCK_MS),
+      startWebhookWorker(deps),
+      startRewardReconciler(deps),
+    ];
     return { stop: async () => void (await Promise.all(jobs.map((job) => job.stop()))) };
   },
 };

@@ -1,15 +1,21 @@
 import { ArrayType, BigIntType, Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BigIntScalar, newId } from '../../lib';
-import { TaskResolution, TaskStatus } from './task.machine';
+import { RewardSettlement, TaskResolution, TaskStatus } from './task.machine';
 
-export { TaskResolution, TaskStatus };
+export { RewardSettlement, TaskResolution, TaskStatus };
 
 registerEnumType(TaskStatus, {
   name: 'TaskStatus',
   description: 'Where a task is in its lifecycle; hermesStatus and x402Status name it in those APIs.',
 });
 registerEnumType(TaskResolution, { name: 'TaskResolution' });
+registerEnumType(RewardSettlement, {
+  name: 'RewardSettlement',
+  description:
+    "NONE: nothing held (no reward, or BILLING off); HELD: locked from the creator's credits; " +
+    "RELEASED: paid to the agent's owner less the platform fee; REFUNDED: back to the creator.",
+});
 
 @ObjectType({ description: 'Work posted for agents, with a reward in minor units.' })
 @Directive('@key(fields: "id")')
@@ -27,7 +33,8 @@ export class Task {
     | 'updatedAt'
     | 'requiredCapabilities'
     | 'progress'
-    | 'dependsOn';
+    | 'dependsOn'
+    | 'rewardSettlement';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -52,6 +59,10 @@ export class Task {
   @Field()
   @Property({ type: 'string' })
   asset: string = 'USD';
+
+  @Field(() => RewardSettlement, { description: 'Where the locked reward is: held, released or refunded.' })
+  @Property({ type: 'string' })
+  rewardSettlement: RewardSettlement = RewardSettlement.NONE;
 
   @Field(() => BigIntScalar, {
     nullable: true,

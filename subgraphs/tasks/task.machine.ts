@@ -26,6 +26,14 @@ export enum TaskResolution {
   REFUND_CREATOR = 'REFUND_CREATOR',
 }
 
+/** Where a task's locked reward is in the wallet (see task.rewards.ts). */
+export enum RewardSettlement {
+  NONE = 'NONE',
+  HELD = 'HELD',
+  RELEASED = 'RELEASED',
+  REFUNDED = 'REFUNDED',
+}
+
 export enum TaskTransition {
   /** Not in the table: creation makes a task rather than moving one. */
   CREATE = 'CREATE',

@@ -24,7 +24,8 @@ import {
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
-import { Task, TaskResolution, TaskStatus } from './task.entity';
+import { RewardSettlement, Task, TaskResolution, TaskStatus } from './task.entity';
+import { holdReward, locksReward, voidReward } from './task.rewards';
 import {
   fromPayload,
   matchesFilter,
@@ -113,7 +114,17 @@ export class TaskResolver {
     const task = ctx.em.create(Task, { ...values, ...worker, creatorId });
     // One flush, one transaction: the task and its approval request are written together or not at all.
     if (input.requiresApproval) ctx.em.create(ApprovalRequest, { taskId: task.id, requestedBy: creatorId });
-    await ctx.em.flush();
+    // The reward is held before anything is stored, so a refused hold (402) leaves no task behind.
+    if (locksReward(task.rewardMinor, task.asset)) {
+      await holdReward(ctx.peers, task);
+      task.rewardSettlement = RewardSettlement.HELD;
+    }
+    try {
+      await ctx.em.flush();
+    } catch (error) {
+      if (task.rewardSettlement === RewardSettlement.HELD) await voidReward(ctx.peers, task.id);
+      throw error;
+    }
     await publishTaskEvent(ctx, task, TaskTransition.CREATE, null);
     return task;
   }

@@ -9,6 +9,7 @@ import {
 } from '../../lib';
 import { Task, TaskStatus } from './task.entity';
 import { reportAgentOutcome } from './agent.work';
+import { settleRewardAfterTransition } from './task.rewards';
 import { publishTaskEvent } from './task.events';
 import {
   transition,
@@ -115,6 +116,7 @@ export async function applyTransition(
   }
   await publishTaskEvent(ctx, task, move, previousStatus);
   await reportAgentOutcome(ctx, task, move);
+  await settleRewardAfterTransition(ctx, task);
   return task;
 }
 
@@ -148,6 +150,7 @@ export async function expireOverdueTasks(
     const taken = [TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS].includes(previous.get(task.id)!);
     if (deps.peers && taken)
       await reportAgentOutcome({ peers: deps.peers, log: deps.log }, task, TaskTransition.EXPIRE);
+    if (deps.peers) await settleRewardAfterTransition({ ...deps, peers: deps.peers }, task);
   }
   return tasks;
 }

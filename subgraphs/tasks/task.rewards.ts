@@ -1,0 +1,218 @@
+import {
+  AppError,
+  loadConfig,
+  type BackgroundDeps,
+  type EntityManager,
+  type Logger,
+  type Peers,
+  type Stoppable,
+} from '../../lib';
+import { RewardSettlement, Task, TaskResolution, TaskStatus } from './task.entity';
+
+/**
+ * Task rewards in the wallet, with BILLING=on: creating a task with a USD reward holds it from the
+ * creator's credits (creator → ESCROW, no timeout); once the task ends, the hold is posted and paid
+ * out of ESCROW to the agent's owner less PLATFORM_FEE_BPS (the fee to PLATFORM_REVENUE), or voided
+ * back to the creator. Every ledger step's id derives from the task id, so a retry or the
+ * reconciler replays a step and never repeats it.
+ */
+
+const REWARD_ASSET = 'USD';
+const codeOf = (error: unknown) => (error instanceof AppError ? error.extensions.code : undefined);
+
+const HOLD = 'mutation ($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }';
+const POST = 'mutation ($input: LedgerResolveInput!) { ledgerPost(input: $input) { id } }';
+const VOID = 'mutation ($input: LedgerResolveInput!) { ledgerVoid(input: $input) { id } }';
+const TRANSFER = 'mutation ($input: LedgerTransferInput!) { ledgerTransfer(input: $input) { id } }';
+const AGENT_OWNER = 'query ($id: ID!) { agent(id: $id) { owner { id } } }';
+
+/** The ledger ids of one task's reward: the hold, its post or void, and the two payments out of escrow. */
+export const rewardTransferIds = (taskId: string) => ({
+  hold: `${taskId}.hold`,
+  release: `${taskId}.release`,
+  refund: `${taskId}.refund`,
+  payout: `${taskId}.payout`,
+  fee: `${taskId}.fee`,
+});
+
+/** Whether a new task's reward is locked: BILLING=on and a USD reward above zero. */
+export const locksReward = (rewardMinor: bigint, asset: string) =>
+  loadConfig().BILLING === 'on' && rewardMinor > 0n && asset === REWARD_ASSET;
+
+/** The platform's fee on a reward, rounded down (the agent's owner keeps the odd micro-dollar). */
+export const platformFee = (rewardMinor: bigint) =>
+  (rewardMinor * BigInt(loadConfig().PLATFORM_FEE_BPS)) / 10_000n;
+
+/** Holds a new task's reward from its creator: PAYMENT_REQUIRED 'Insufficient credits' when short. */
+export async function holdReward(peers: Peers, task: Task): Promise<void> {
+  try {
+    await peers.request('wallet', HOLD, {
+      input: {
+        id: rewardTransferIds(task.id).hold,
+        from: { accountId: task.creatorId },
+        to: { system: 'ESCROW' },
+        asset: REWARD_ASSET,
+        amountMinor: task.rewardMinor.toString(),
+        memo: `reward of task ${task.id}`,
+      },
+    });
+  } catch (error) {
+    if (codeOf(error) === 'PAYMENT_REQUIRED')
+      throw new AppError('PAYMENT_REQUIRED', 'Insufficient credits', {
+        requiredMinor: task.rewardMinor.toString(),
+        asset: REWARD_ASSET,
+      });
+    throw error;
+  }
+}
+
+/** Gives a hold back whose task was never stored (the insert failed after the hold). */
+export async function voidReward(peers: Peers, taskId: string): Promise<void> {
+  const ids = rewardTransferIds(taskId);
+  await peers.request('wallet', VOID, { input: { id: ids.refund, pendingId: ids.hold } });
+}
+
+const FINAL: readonly TaskStatus[] = [
+  TaskStatus.COMPLETED,
+  TaskStatus.RESOLVED,
+  TaskStatus.CANCELLED,
+  TaskStatus.FAILED,
+  TaskStatus.EXPIRED,
+];
+
+const paysAgent = (task: Task) =>
+  task.status === TaskStatus.COMPLETED ||
+  (task.status === TaskStatus.RESOLVED && task.resolution === TaskResolution.RELEASE_TO_AGENT);
+
+/**
+ * Who is paid a released reward: the owner of the linked agent. A worker known by a free name
+ * alone (or an agent since deleted) has no account to pay, so the reward goes back to the creator.
+ */
+async function payeeOf(peers: Peers, task: Task): Promise<string | null> {
+  if (!task.agentId) return null;
+  try {
+    const { agent } = await peers.request<{ agent: { owner: { id: string } } }>('agents', AGENT_OWNER, {
+      id: task.agentId,
+    });
+    return agent.owner.id;
+  } catch (error) {
+    if (codeOf(error) === 'NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+async function release(peers: Peers, task: Task, ownerId: string): Promise<void> {
+  const ids = rewardTransferIds(task.id);
+  // A refreshed row may carry the column as text; the amount is whole minor units either way.
+  const reward = BigInt(task.rewardMinor);
+  const fee = platformFee(reward);
+  const payout = reward - fee;
+  await peers.request('wallet', POST, { input: { id: ids.release, pendingId: ids.hold } });
+  const pay = (id: string, to: object, amount: bigint, memo: string) =>
+    amount > 0n
+      ? peers.request('wallet', TRANSFER, {
+          input: {
+            id,
+            from: { system: 'ESCROW' },
+            to,
+            asset: REWARD_ASSET,
+            amountMinor: amount.toString(),
+            memo,
+          },
+        })
+      : undefined;
+  await pay(ids.payout, { accountId: ownerId }, payout, `reward of task ${task.id}`);
+  await pay(ids.fee, { system: 'PLATFORM_REVENUE' }, fee, `platform fee on task ${task.id}`);
+}
+
+/**
+ * Settles the reward of a task in a final state whose reward is still HELD: released or refunded in
+ * the wallet, then marked so with one conditional UPDATE. Answers the settlement, or null when
+ * there is nothing to settle. A failure leaves it HELD for the reconciler.
+ */
+export async function settleReward(
+  deps: { em: EntityManager; peers: Peers },
+  task: Task,
+): Promise<RewardSettlement | null> {
+  if (task.rewardSettlement !== RewardSettlement.HELD || !FINAL.includes(task.status)) return null;
+  const payee = paysAgent(task) ? await payeeOf(deps.peers, task) : null;
+  if (payee) await release(deps.peers, task, payee);
+  else {
+    const ids = rewardTransferIds(task.id);
+    await deps.peers.request('wallet', VOID, { input: { id: ids.refund, pendingId: ids.hold } });
+  }
+  const settlement = payee ? RewardSettlement.RELEASED : RewardSettlement.REFUNDED;
+  await deps.em.execute(
+    `update "tasks"."task" set "reward_settlement" = ? where "id" = ? and "reward_settlement" = ?`,
+    [settlement, task.id, RewardSettlement.HELD],
+  );
+  task.rewardSettlement = settlement;
+  return settlement;
+}
+
+/** Right after a transition commits: settles now if it can; the reconciler retries what fails. */
+export async function settleRewardAfterTransition(
+  deps: { em: EntityManager; peers: Peers; log: Logger },
+  task: Task,
+): Promise<void> {
+  try {
+    await settleReward(deps, task);
+  } catch (error) {
+    deps.log.error({ err: error, taskId: task.id }, 'task reward not settled; the reconciler retries');
+  }
+}
+
+const RECONCILE_BATCH = 20;
+
+/**
+ * Settles the rewards a stopped process left HELD on final tasks: claims a batch with FOR UPDATE
+ * SKIP LOCKED (one replica per task), settles each while holding its lock. Tasks that ended less
+ * than `graceMs` ago are left to the request that ended them. Answers how many it settled.
+ */
+export async function reconcileRewards(
+  deps: { em: EntityManager; peers: Peers; log: Logger },
+  graceMs: number,
+): Promise<number> {
+  const finals = FINAL.map(() => '?').join(', ');
+  return deps.em.fork().transactional(async (em) => {
+    const rows = await em.execute<{ id: string }[]>(
+      `select "id" from "tasks"."task"
+        where "reward_settlement" = ? and "status" in (${finals}) and "updated_at" <= ?
+        order by "updated_at" limit ? for update skip locked`,
+      [RewardSettlement.HELD, ...FINAL, new Date(Date.now() - graceMs), RECONCILE_BATCH],
+    );
+    let settled = 0;
+    for (const { id } of rows) {
+      const task = await em.findOneOrFail(Task, { id });
+      try {
+        if (await settleReward({ em, peers: deps.peers }, task)) settled++;
+      } catch (error) {
+        deps.log.warn({ err: error, taskId: id }, 'task reward not settled; retried on the next pass');
+      }
+    }
+    return settled;
+  });
+}
+
+/** The tasks subgraph's reward reconciler: every BILLING_RECONCILE_SECONDS on every replica. */
+export function startRewardReconciler({ orm, peers, log }: BackgroundDeps): Stoppable {
+  const intervalMs = loadConfig().BILLING_RECONCILE_SECONDS * 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pass: Promise<unknown> = Promise.resolve();
+  const loop = () => {
+    pass = reconcileRewards({ em: orm.em.fork() as unknown as EntityManager, peers, log }, intervalMs)
+      .catch((error: unknown) => log.error({ err: error }, 'task reward reconciliation failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, intervalMs);
+      });
+  };
+  timer = setTimeout(loop, intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+    },
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * Task rewards with BILLING=on: creating a task with a USD reward holds it from the creator's
+ * credits (402 when short, nothing stored); confirming pays the claiming agent's owner less the
+ * platform fee (to PLATFORM_REVENUE); cancelling, failing and expiring refund it; the reconciler
+ * settles what a stopped process left held. Real PostgreSQL, the whole platform, the real wallet.
+ */
+import { createPeers, type EntityManager } from '../lib';
+import { expireOverdueTasks, reconcileRewards } from '../subgraphs/tasks';
+import { grantCredits } from '../subgraphs/wallet/ledger.service';
+import {
+  CancelTaskDocument,
+  ClaimTaskDocument,
+  ConfirmTaskDocument,
+  CreateTaskDocument,
+  DeliverTaskDocument,
+  FailTaskDocument,
+  ResolveTaskDocument,
+  DisputeTaskDocument,
+} from './generated/graphql';
+import { createAgent } from './support/fixtures';
+import { startTestPlatform, type TestPlatform, type User } from './support/platform';
+import { rest } from './rest/support';
+import { errorOf, registerAdmin, sql } from './tasks.support';
+import { ledgerViolations, walletDeps, withDatabase } from './wallet.support';
+
+const REWARD = 4_000_000n; // $4
+const FEE = (REWARD * 250n) / 10_000n; // PLATFORM_FEE_BPS default 250
+
+let t: TestPlatform;
+let grants = 0;
+
+beforeAll(async () => {
+  t = await startTestPlatform({ BILLING: 'on' });
+  process.env.BILLING = 'on';
+});
+afterAll(async () => {
+  delete process.env.BILLING;
+  await t.close();
+});
+afterEach(async () => {
+  expect(await withDatabase(t, ledgerViolations)).toEqual([]);
+});
+
+async function funded(name: string, microUsd: bigint): Promise<User> {
+  const user = await t.register(name);
+  await grantCredits(walletDeps(t), {
+    id: `reward-grant-${++grants}`,
+    accountId: user.id,
+    asset: 'USD',
+    amountMinor: microUsd,
+  });
+  return user;
+}
+
+async function credits(ownerId: string): Promise<{ posted: bigint; held: bigint }> {
+  const [row] = await sql<{ posted: string; held: string }>(
+    t,
+    `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
+       from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'USD'`,
+    [ownerId],
+  );
+  return { posted: BigInt(row?.posted ?? 0), held: BigInt(row?.held ?? 0) };
+}
+
+const revenue = () => credits('system:PLATFORM_REVENUE').then((c) => c.posted);
+
+const settlementOf = async (taskId: string) =>
+  (
+    await sql<{ s: string }>(t, `select "reward_settlement" as "s" from "tasks"."task" where "id" = $1`, [
+      taskId,
+    ])
+  )[0]?.s;
+
+const transfersOf = (taskId: string) =>
+  sql<{ id: string; kind: string; amount: string }>(
+    t,
+    `select "id", "kind", "amount"::text from "wallet"."transfer" where "id" like $1 order by "created_at", "id"`,
+    [`${taskId}.%`],
+  );
+
+async function rewarded(creator: User, agentId?: string) {
+  const { createTask } = await creator.data(CreateTaskDocument, {
+    input: { title: 'Translate a page', rewardMinor: REWARD.toString(), agentId },
+  });
+  return createTask.id;
+}
+
+/** A task claimed by an agent another account owns, delivered and waiting for confirmation. */
+async function delivered(creator: User) {
+  const owner = await t.register('Agent owner');
+  const agent = await createAgent(owner, 'Translator');
+  const id = await rewarded(creator);
+  await creator.data(ClaimTaskDocument, { id, agentId: agent.id });
+  await creator.data(DeliverTaskDocument, { id, input: { result: 'done' } });
+  return { id, owner };
+}
+
+const tasksDeps = () => {
+  const tasks = t.platform.subgraphs.find((subgraph) => subgraph.name === 'tasks')!;
+  return {
+    em: tasks.orm.em.fork() as unknown as EntityManager,
+    pubsub: t.platform.pubsub,
+    log: t.log,
+    peers: createPeers(
+      'tasks',
+      Object.fromEntries(t.platform.subgraphs.map((s) => [s.name, s.url])),
+      t.secrets.internal,
+    ),
+  };
+};
+
+test('402 when the creator is short, and nothing is stored (GraphQL and hermes REST)', async () => {
+  const creator = await funded('Short creator', REWARD - 1n);
+  const refused = await creator.request(CreateTaskDocument, {
+    input: { title: 'Too dear', rewardMinor: REWARD.toString() },
+  });
+  expect(errorOf(refused)).toMatchObject({ code: 'PAYMENT_REQUIRED', message: 'Insufficient credits' });
+  const viaRest = await rest(t, creator.credential)('POST', '/api/tasks', {
+    body: { title: 'Too dear', reward: 4 },
+  });
+  expect(viaRest.status).toBe(402);
+  expect(viaRest.body).toEqual({ detail: 'Insufficient credits' });
+  expect(await sql(t, `select 1 from "tasks"."task" where "creator_id" = $1`, [creator.id])).toEqual([]);
+  expect(await credits(creator.id)).toEqual({ posted: REWARD - 1n, held: 0n });
+});
+
+test('creating locks the reward; confirming pays the agent owner less the fee, the fee is revenue', async () => {
+  const creator = await funded('Paying creator', 10_000_000n);
+  const revenueBefore = await revenue();
+  const { id, owner } = await delivered(creator);
+  expect(await settlementOf(id)).toBe('HELD');
+  expect(await credits(creator.id)).toEqual({ posted: 10_000_000n, held: REWARD });
+
+  const { confirmTask } = await creator.data(ConfirmTaskDocument, { id });
+  expect(confirmTask.status).toBe('COMPLETED');
+  expect(await settlementOf(id)).toBe('RELEASED');
+  expect(await credits(creator.id)).toEqual({ posted: 10_000_000n - REWARD, held: 0n });
+  expect(await credits(owner.id)).toEqual({ posted: REWARD - FEE, held: 0n });
+  expect((await revenue()) - revenueBefore).toBe(FEE);
+  expect((await transfersOf(id)).map((x) => [x.id, x.kind, x.amount])).toEqual([
+    [`${id}.hold`, 'PENDING', REWARD.toString()],
+    [`${id}.release`, 'POST', REWARD.toString()],
+    [`${id}.payout`, 'SINGLE', (REWARD - FEE).toString()],
+    [`${id}.fee`, 'SINGLE', FEE.toString()],
+  ]);
+  // Settling again replays nothing.
+  expect(await reconcileRewards(tasksDeps(), 0)).toBe(0);
+});
+
+test('hermes REST: a task created with a reward holds it, and cancelling refunds it', async () => {
+  const creator = await funded('Hermes creator', 10_000_000n);
+  const api = rest(t, creator.credential);
+  const created = await api('POST', '/api/tasks', { body: { title: 'Summarise', reward: 2.5 } });
+  expect(created.status).toBe(200);
+  expect(await credits(creator.id)).toEqual({ posted: 10_000_000n, held: 2_500_000n });
+  const cancelled = await api('DELETE', `/api/tasks/${created.body.task_id}`);
+  expect(cancelled.body).toEqual({ task_id: created.body.task_id, status: 'Cancelled' });
+  expect(await settlementOf(created.body.task_id)).toBe('REFUNDED');
+  expect(await credits(creator.id)).toEqual({ posted: 10_000_000n, held: 0n });
+});
+
+test('failing, expiring, a refunding resolution and a free-named worker all refund the creator', async () => {
+  const creator = await funded('Refunded creator', 30_000_000n);
+  const agent = await createAgent(await t.register('Some owner'), 'Worker');
+
+  const failed = await rewarded(creator);
+  await creator.data(ClaimTaskDocument, { id: failed, agentId: agent.id });
+  await creator.data(FailTaskDocument, { id: failed, reason: 'could not do it' });
+  expect(await settlementOf(failed)).toBe('REFUNDED');
+
+  const expired = await rewarded(creator);
+  await sql(t, `update "tasks"."task" set "deadline" = now() - interval '1 minute' where "id" = $1`, [
+    expired,
+  ]);
+  expect((await expireOverdueTasks(tasksDeps())).map((task) => task.id)).toContain(expired);
+  expect(await settlementOf(expired)).toBe('REFUNDED');
+
+  const disputed = await delivered(creator);
+  await creator.data(DisputeTaskDocument, { id: disputed.id, reason: 'wrong language' });
+  const admin = await registerAdmin(t);
+  await admin.data(ResolveTaskDocument, { id: disputed.id, outcome: 'REFUND_CREATOR' });
+  expect(await settlementOf(disputed.id)).toBe('REFUNDED');
+  expect(await credits(disputed.owner.id)).toEqual({ posted: 0n, held: 0n });
+
+  // Hermes names its workers freely: no account to pay, so the creator gets it back.
+  const api = rest(t, creator.credential);
+  const free = await api('POST', '/api/tasks', { body: { title: 'Free worker', reward: 4 } });
+  await api('POST', `/api/tasks/${free.body.task_id}/claim`, { body: { agent_name: 'bob' } });
+  await api('POST', `/api/tasks/${free.body.task_id}/complete`, {
+    body: { result: 'ok', agent_name: 'bob' },
+  });
+  await creator.data(ConfirmTaskDocument, { id: free.body.task_id });
+  expect(await settlementOf(free.body.task_id)).toBe('REFUNDED');
+
+  expect(await credits(creator.id)).toEqual({ posted: 30_000_000n, held: 0n });
+  const cancelled = await rewarded(creator);
+  await creator.data(CancelTaskDocument, { id: cancelled });
+  expect(await credits(creator.id)).toEqual({ posted: 30_000_000n, held: 0n });
+});
+
+test('a process killed between the transition and the wallet call is reconciled, once', async () => {
+  const creator = await funded('Interrupted creator', 20_000_000n);
+  const paid = await delivered(creator);
+  const refunded = await rewarded(creator);
+  // What a crash leaves: final states committed, the reward still held.
+  await sql(t, `update "tasks"."task" set "status" = 'COMPLETED' where "id" = $1`, [paid.id]);
+  await sql(t, `update "tasks"."task" set "status" = 'CANCELLED' where "id" = $1`, [refunded]);
+  expect(await credits(creator.id)).toEqual({ posted: 20_000_000n, held: 2n * REWARD });
+
+  // Two replicas at once: each task is settled by one of them.
+  const [first, second] = await Promise.all([
+    reconcileRewards(tasksDeps(), 0),
+    reconcileRewards(tasksDeps(), 0),
+  ]);
+  expect(first + second).toBe(2);
+  expect(await reconcileRewards(tasksDeps(), 0)).toBe(0);
+  expect(await settlementOf(paid.id)).toBe('RELEASED');
+  expect(await settlementOf(refunded)).toBe('REFUNDED');
+  expect(await credits(paid.owner.id)).toEqual({ posted: REWARD - FEE, held: 0n });
+  expect(await credits(creator.id)).toEqual({ posted: 20_000_000n - REWARD, held: 0n });
+  // Young tasks are left to the request that ended them.
+  const young = await rewarded(creator);
+  await sql(t, `update "tasks"."task" set "status" = 'CANCELLED', "updated_at" = now() where "id" = $1`, [
+    young,
+  ]);
+  expect(await reconcileRewards(tasksDeps(), 60_000)).toBe(0);
+  expect(await reconcileRewards(tasksDeps(), 0)).toBe(1);
+});
