@@ -226,3 +226,23 @@ test('a process killed between the transition and the wallet call is reconciled,
   expect(await reconcileRewards(tasksDeps(), 60_000)).toBe(0);
   expect(await reconcileRewards(tasksDeps(), 0)).toBe(1);
 });
+
+test('a hold whose task was never stored (a process killed before the insert) is voided', async () => {
+  const creator = await funded('Orphaned creator', 5_000_000n);
+  const peers = tasksDeps().peers;
+  // What the create path does first, with no task row after it.
+  await peers.request('wallet', 'mutation ($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }', {
+    input: {
+      id: 'task_orphan0000000000000000000.hold',
+      from: { accountId: creator.id },
+      to: { system: 'ESCROW' },
+      asset: 'USD',
+      amountMinor: REWARD.toString(),
+    },
+  });
+  expect(await credits(creator.id)).toEqual({ posted: 5_000_000n, held: REWARD });
+  expect(await reconcileRewards(tasksDeps(), 60_000)).toBe(0); // too young: a creation may be under way
+  expect(await reconcileRewards(tasksDeps(), 0)).toBe(1);
+  expect(await credits(creator.id)).toEqual({ posted: 5_000_000n, held: 0n });
+  expect(await reconcileRewards(tasksDeps(), 0)).toBe(0);
+});

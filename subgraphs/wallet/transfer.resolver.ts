@@ -1,4 +1,4 @@
-import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AppError, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
 import { grantCredits, holdFunds, postHold, transferNow, voidHold } from './ledger.service';
 import { isParty, Transfer, TransferKind } from './transfer.entity';
@@ -57,6 +57,34 @@ export class TransferResolver {
         field: 'amountMinor',
       });
     return voidHold(ctx, input).then((result) => result.transfer);
+  }
+
+  @Directive('@inaccessible')
+  @Query(() => [Transfer], {
+    description:
+      'Services: the open holds (at most 100, oldest first) whose id starts with `idPrefix`, made at least ' +
+      '`olderThanSeconds` ago; a reconciler finds holds whose owner never stored what they were for.',
+  })
+  async ledgerOpenHolds(
+    @Arg('idPrefix') idPrefix: string,
+    @Arg('olderThanSeconds', () => Int) olderThanSeconds: number,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Transfer[]> {
+    servicesOnly(ctx);
+    checkTransferId(idPrefix, 'idPrefix');
+    if (!Number.isInteger(olderThanSeconds) || olderThanSeconds < 0)
+      throw new AppError('BAD_USER_INPUT', 'olderThanSeconds must be a whole number of seconds');
+    const rows = await ctx.em.execute<{ id: string }[]>(
+      `select t."id" from "wallet"."pending_hold" h join "wallet"."transfer" t on t."id" = h."transfer_id"
+        where starts_with(t."id", ?) and t."created_at" <= now() - make_interval(secs => ?)
+        order by t."created_at" limit 100`,
+      [idPrefix, olderThanSeconds],
+    );
+    return ctx.em.find(
+      Transfer,
+      { id: { $in: rows.map((row) => row.id) } },
+      { orderBy: { createdAt: 'asc' } },
+    );
   }
 
   @RequiresScopes('admin')
