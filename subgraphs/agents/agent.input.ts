@@ -1,6 +1,6 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, InputType, Int } from 'type-graphql';
-import { badInput, BigIntScalar } from '../../lib';
+import { badInput, BigIntScalar, MAX_AMOUNT_MINOR } from '../../lib';
 
 export const AGENT_LIMITS = {
   name: 100,
@@ -11,8 +11,8 @@ export const AGENT_LIMITS = {
   url: 2048,
   manifestBytes: 16_384,
   maxConcurrent: 1000,
-  /** 10^18 minor units: far above any price, and inside PostgreSQL's bigint. */
-  priceMinor: 10n ** 18n,
+  /** The business maximum of any amount (10^15 minor units), far inside PostgreSQL's bigint. */
+  priceMinor: MAX_AMOUNT_MINOR,
 } as const;
 
 @InputType()

@@ -1,5 +1,5 @@
 import { Field, InputType } from 'type-graphql';
-import { badInput, BigIntScalar } from '../../lib';
+import { badInput, BigIntScalar, checkMinorUnits } from '../../lib';
 import { nextRun } from './schedule.runner';
 
 @InputType()
@@ -30,8 +30,7 @@ export function validateCreateSchedule(input: CreateScheduleInput, now: Date) {
   const taskTitle = input.taskTitle.trim();
   if (taskTitle.length < 1 || taskTitle.length > 200)
     throw badInput('taskTitle must be 1 to 200 characters', { field: 'taskTitle' });
-  if (input.taskRewardMinor < 0n)
-    throw badInput('taskRewardMinor cannot be negative', { field: 'taskRewardMinor' });
+  checkMinorUnits(input.taskRewardMinor, { field: 'taskRewardMinor', allowZero: true });
   if (!/^[A-Z0-9]{2,12}$/.test(input.taskAsset))
     throw badInput('taskAsset must be an upper-case code', { field: 'taskAsset' });
   const cron = input.cron.trim();

@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import { badInput, BigIntScalar, type SubgraphContext } from '../../lib';
+import { badInput, BigIntScalar, checkMinorUnits, type SubgraphContext } from '../../lib';
 import { requireAgentTakingWork } from './agent.work';
 import { TaskResolution, TaskStatus } from './task.entity';
 
@@ -110,8 +110,10 @@ function capabilitiesOf(input: CreateTaskInput): string[] {
 
 export function validateCreateTask(input: CreateTaskInput, now: Date) {
   const title = text(input.title, 'title', 200, true) as string;
-  if (input.rewardMinor < 0n) throw badInput('rewardMinor cannot be negative', { field: 'rewardMinor' });
+  // Amounts stay within the business maximum, so sums of them never leave a bigint column.
+  checkMinorUnits(input.rewardMinor, { field: 'rewardMinor', allowZero: true });
   const budgetMinor = input.budgetMinor ?? null;
+  if (budgetMinor !== null) checkMinorUnits(budgetMinor, { field: 'budgetMinor', allowZero: true });
   if (budgetMinor !== null && budgetMinor < input.rewardMinor)
     throw badInput('budgetMinor cannot be less than rewardMinor', { field: 'budgetMinor' });
   if (!/^[A-Z0-9]{2,12}$/.test(input.asset))

@@ -233,6 +233,7 @@ function caseOf(operation: DocumentedOperation, target: Target, client: Client, 
   const stream = operation.streams && (operation.method === 'POST' || pick % 2 === 1);
   headers.accept = stream ? 'text/event-stream' : 'application/json';
   const value = 'value' in target ? target.value : undefined;
+  const collapses = target.where === 'path' && target.value.url === '';
   const what =
     target.where === 'whole body'
       ? `whole body = ${target.label}`
@@ -247,7 +248,8 @@ function caseOf(operation: DocumentedOperation, target: Target, client: Client, 
       body,
       headOnly: stream,
     },
-    errors: [operation.error],
+    // An empty segment collapses the path onto another route (`/sessions//turns` is `/sessions/turns`).
+    errors: collapses ? [operation.error, operation.dialectError] : [operation.error],
     othersWork: Boolean(value?.badText || value?.label === 'unknown agent id'),
   };
 }
