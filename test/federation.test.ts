@@ -35,7 +35,7 @@ test('one query walks tasks → agents → accounts through the router', async (
     {
       id: task.id,
       title: 'Index the web',
-      rewardMinor: '500',
+      rewardMinor: '5000000',
       creator: { id: creator.id, email: creator.email },
       agent: {
         id: agent.id,

@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const newTask = async (deadlineIn?: string) =>
-  (await user.data(CreateTaskDocument, { input: { title: 'Summarise', rewardMinor: '150', deadlineIn } }))
+  (await user.data(CreateTaskDocument, { input: { title: 'Summarise', rewardMinor: '1500000', deadlineIn } }))
     .createTask.id;
 
 describe('x402', () => {

@@ -13,7 +13,7 @@ export async function createAgent(owner: Client, name = 'Scout') {
 
 export async function createTask(creator: Client, agentId?: string, title = 'Summarise a paper') {
   const { createTask } = await creator.data(CreateTaskDocument, {
-    input: { agentId, title, rewardMinor: '500' },
+    input: { agentId, title, rewardMinor: '5000000' },
   });
   return createTask;
 }
