@@ -22,3 +22,4 @@ export * from './returning';
 export * from './peers';
 export * from './public-address';
 export * from './text';
+export * from './repeat';

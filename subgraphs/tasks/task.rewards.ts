@@ -1,6 +1,7 @@
 import {
   AppError,
   loadConfig,
+  repeatEvery,
   type BackgroundDeps,
   type EntityManager,
   type Logger,
@@ -237,22 +238,7 @@ export async function reconcileRewards(
 /** The tasks subgraph's reward reconciler: every BILLING_RECONCILE_SECONDS on every replica. */
 export function startRewardReconciler({ orm, peers, log }: BackgroundDeps): Stoppable {
   const intervalMs = loadConfig().BILLING_RECONCILE_SECONDS * 1000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let pass: Promise<unknown> = Promise.resolve();
-  const loop = () => {
-    pass = reconcileRewards({ em: orm.em.fork() as unknown as EntityManager, peers, log }, intervalMs)
-      .catch((error: unknown) => log.error({ err: error }, 'task reward reconciliation failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, intervalMs);
-      });
-  };
-  timer = setTimeout(loop, intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await pass;
-    },
-  };
+  return repeatEvery(intervalMs, log, 'task reward reconciliation failed', () =>
+    reconcileRewards({ em: orm.em.fork() as unknown as EntityManager, peers, log }, intervalMs),
+  );
 }

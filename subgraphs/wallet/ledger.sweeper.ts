@@ -1,4 +1,11 @@
-import { AppError, newId, type BackgroundDeps, type EntityManager, type Stoppable } from '../../lib';
+import {
+  AppError,
+  newId,
+  repeatEvery,
+  type BackgroundDeps,
+  type EntityManager,
+  type Stoppable,
+} from '../../lib';
 import { applyTransfersIn, type TransferResult } from './ledger.engine';
 import { publishBalanceChanges } from './ledger.events';
 import type { LedgerDeps } from './ledger.service';
@@ -72,22 +79,7 @@ export function startHoldSweeper(
   { orm, pubsub, log }: BackgroundDeps,
   intervalMs = SWEEP_INTERVAL_MS,
 ): Stoppable {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let pass: Promise<unknown> = Promise.resolve();
-  const loop = () => {
-    pass = expireDueHolds({ em: orm.em.fork() as unknown as EntityManager, pubsub, log })
-      .catch((error: unknown) => log.error({ err: error }, 'hold sweep failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, intervalMs);
-      });
-  };
-  timer = setTimeout(loop, intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await pass;
-    },
-  };
+  return repeatEvery(intervalMs, log, 'hold sweep failed', () =>
+    expireDueHolds({ em: orm.em.fork() as unknown as EntityManager, pubsub, log }),
+  );
 }
