@@ -1,4 +1,4 @@
-import { TasksWithPeopleDocument } from './generated/graphql';
+import { TasksWithPeopleDocument, type TasksWithPeopleQuery } from './generated/graphql';
 import { createAgent, createTask } from './support/fixtures';
 import { sqlStatements, startTestPlatform, type TestPlatform, type User } from './support/platform';
 
@@ -19,10 +19,19 @@ async function seed(count: number) {
   }
 }
 
+/**
+ * The statements one list query runs. Background jobs (the wallet's hold sweeper every second,
+ * reconcilers) share the counters and can only add to them, so the least of three runs is the query's.
+ */
 async function statementsFor(first: number) {
-  const before = await sqlStatements(t.platform);
-  const data = await creator.data(TasksWithPeopleDocument, { first });
-  return { statements: (await sqlStatements(t.platform)) - before, data };
+  let least = Infinity;
+  let data!: TasksWithPeopleQuery;
+  for (let run = 0; run < 3; run++) {
+    const before = await sqlStatements(t.platform);
+    data = await creator.data(TasksWithPeopleDocument, { first });
+    least = Math.min(least, (await sqlStatements(t.platform)) - before);
+  }
+  return { statements: least, data };
 }
 
 test('one query walks tasks → agents → accounts through the router', async () => {
