@@ -47,7 +47,6 @@ import {
   fromQuery,
   integer,
   lower,
-  minorToDecimal,
   oneOf,
   required,
   withDefault,
@@ -124,7 +123,7 @@ const apiKey = (k: ApiKeyFieldsFragment) => ({
 const credentials = { 'input.email': fromBody('email'), 'input.password': fromBody('password') } as const;
 
 /** Micro-USD (BigInt string) → USD with at least cents and no trailing zeros past them: "80048" → "0.080048". */
-const usdOfMicro = (micro: string) => minorToDecimal(micro, 6).replace(/(\.\d\d\d*?)0+$/, '$1');
+const usdOfMicro = (micro: string) => amountText(micro, 'USD');
 
 const session = (s: SessionFieldsFragment) => ({
   id: s.id,
