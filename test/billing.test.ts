@@ -6,7 +6,6 @@
  */
 import { createPeers, type EntityManager } from '../lib';
 import { holdBound, holdCredits, reconcileSettlements } from '../subgraphs/sessions/chat.billing';
-import { grantCredits } from '../subgraphs/wallet/ledger.service';
 import {
   BilledChatDocument,
   BilledMessageDocument,
@@ -24,7 +23,7 @@ import { startTestPlatform, type Client, type TestPlatform, type User } from './
 import { subscribe } from './support/subscriptions';
 import { openSocket, rest } from './rest/support';
 import { errorOf, sql } from './tasks.support';
-import { ledgerViolations, walletDeps, withDatabase } from './wallet.support';
+import { fundedUser as fundedUserOf, ledgerViolations, usdCredits, withDatabase } from './wallet.support';
 
 const PER_CALL = 80_000n;
 const PER_THOUSAND = 3000n;
@@ -56,28 +55,9 @@ afterEach(async () => {
   expect(await withDatabase(t, ledgerViolations)).toEqual([]);
 });
 
-async function fundedUser(microUsd: bigint, name = 'Payer'): Promise<User> {
-  const user = await t.register(name);
-  if (microUsd > 0n)
-    await grantCredits(walletDeps(t), {
-      id: `grant-${++grants}-${user.id}`,
-      accountId: user.id,
-      asset: 'USD',
-      amountMinor: microUsd,
-    });
-  return user;
-}
-
+const fundedUser = (microUsd: bigint, name = 'Payer') => fundedUserOf(t, microUsd, name);
 /** The user's posted USD credits and what is held of them, from the ledger itself. */
-async function credits(user: User): Promise<{ posted: bigint; held: bigint }> {
-  const [row] = await sql<{ posted: string; held: string }>(
-    t,
-    `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
-       from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'USD'`,
-    [user.id],
-  );
-  return { posted: BigInt(row?.posted ?? 0), held: BigInt(row?.held ?? 0) };
-}
+const credits = (user: User) => usdCredits(t, user.id);
 
 const turnOf = async (who: Client, id: string) => (await who.data(BilledTurnDocument, { id })).turn;
 

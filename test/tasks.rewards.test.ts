@@ -6,7 +6,6 @@
  */
 import { createPeers, type EntityManager } from '../lib';
 import { expireOverdueTasks, reconcileRewards } from '../subgraphs/tasks';
-import { grantCredits } from '../subgraphs/wallet/ledger.service';
 import {
   CancelTaskDocument,
   ClaimTaskDocument,
@@ -21,13 +20,12 @@ import { createAgent } from './support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { rest } from './rest/support';
 import { errorOf, registerAdmin, sql } from './tasks.support';
-import { ledgerViolations, walletDeps, withDatabase } from './wallet.support';
+import { fundedUser, ledgerViolations, usdCredits, withDatabase } from './wallet.support';
 
 const REWARD = 4_000_000n; // $4
 const FEE = (REWARD * 250n) / 10_000n; // PLATFORM_FEE_BPS default 250
 
 let t: TestPlatform;
-let grants = 0;
 
 beforeAll(async () => {
   t = await startTestPlatform({ BILLING: 'on' });
@@ -41,26 +39,8 @@ afterEach(async () => {
   expect(await withDatabase(t, ledgerViolations)).toEqual([]);
 });
 
-async function funded(name: string, microUsd: bigint): Promise<User> {
-  const user = await t.register(name);
-  await grantCredits(walletDeps(t), {
-    id: `reward-grant-${++grants}`,
-    accountId: user.id,
-    asset: 'USD',
-    amountMinor: microUsd,
-  });
-  return user;
-}
-
-async function credits(ownerId: string): Promise<{ posted: bigint; held: bigint }> {
-  const [row] = await sql<{ posted: string; held: string }>(
-    t,
-    `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
-       from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'USD'`,
-    [ownerId],
-  );
-  return { posted: BigInt(row?.posted ?? 0), held: BigInt(row?.held ?? 0) };
-}
+const funded = (name: string, microUsd: bigint) => fundedUser(t, microUsd, name);
+const credits = (ownerId: string) => usdCredits(t, ownerId);
 
 const revenue = () => credits('system:PLATFORM_REVENUE').then((c) => c.posted);
 

@@ -1,12 +1,42 @@
 import pg from 'pg';
 import type { EntityManager } from '../lib';
 import type { LedgerDeps } from '../subgraphs/wallet';
-import type { TestPlatform } from './support/platform';
+import { grantCredits } from '../subgraphs/wallet/ledger.service';
+import type { TestPlatform, User } from './support/platform';
 
 /** The wallet subgraph's own database handle and pub/sub, to drive the ledger without HTTP. */
 export function walletDeps(t: TestPlatform): LedgerDeps {
   const wallet = t.platform.subgraphs.find((subgraph) => subgraph.name === 'wallet')!;
   return { em: wallet.orm.em.fork() as unknown as EntityManager, pubsub: t.platform.pubsub, log: t.log };
+}
+
+/** A new account holding `microUsd` USD credits, granted straight through the ledger. */
+export async function fundedUser(t: TestPlatform, microUsd: bigint, name = 'Payer'): Promise<User> {
+  const user = await t.register(name);
+  if (microUsd > 0n)
+    await grantCredits(walletDeps(t), {
+      id: `grant-${user.id}`,
+      accountId: user.id,
+      asset: 'USD',
+      amountMinor: microUsd,
+    });
+  return user;
+}
+
+/** An owner's posted USD credits and what is held of them, read from the ledger itself. */
+export async function usdCredits(
+  t: TestPlatform,
+  ownerId: string,
+): Promise<{ posted: bigint; held: bigint }> {
+  const rows = await withDatabase(t, (client) =>
+    client.query<{ posted: string; held: string }>(
+      `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
+         from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'USD'`,
+      [ownerId],
+    ),
+  );
+  const [row] = rows.rows;
+  return { posted: BigInt(row?.posted ?? 0), held: BigInt(row?.held ?? 0) };
 }
 
 export interface AccountRow {
