@@ -70,6 +70,11 @@ const schema = z.object({
   MAX_QUERY_TOKENS: z.coerce.number().int().min(1).default(2000),
   TASK_CLOCK_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   WEBHOOK_ALLOWLIST: z.string().default(''),
+  // Calls to an agent's endpoint (the AUTX proxy and paid orders): hosts, IPs or CIDRs it may reach
+  // although private (comma-separated), how long one call may take and how large its answer may be.
+  AGENT_ENDPOINT_ALLOWLIST: z.string().default(''),
+  AGENT_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  AGENT_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1).max(10_485_760).default(524_288),
   // Upstream LLM of the sessions subgraph's chat: any OpenAI-compatible server; unset, chat answers
   // UPSTREAM_UNAVAILABLE. Prices are micro-USD (1 USD = 1,000,000), 001's defaults.
   LLM_BASE_URL: url(['http:', 'https:']).optional(),

@@ -12,6 +12,10 @@ export type ErrorCode =
   | 'PAYMENT_REQUIRED'
   | 'RATE_LIMITED'
   | 'UPSTREAM_UNAVAILABLE'
+  /** A user-chosen upstream (an agent's endpoint) could not be reached or answered unusably. */
+  | 'BAD_GATEWAY'
+  /** A user-chosen upstream (an agent's endpoint) did not answer in time. */
+  | 'GATEWAY_TIMEOUT'
   /** The upstream LLM answered, but not with a usable plan (a swarm). */
   | 'UPSTREAM_INVALID_PLAN'
   | 'INTERNAL_SERVER_ERROR';

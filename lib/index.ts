@@ -23,3 +23,5 @@ export * from './peers';
 export * from './public-address';
 export * from './text';
 export * from './repeat';
+export * from './held-payment';
+export * from './outbound';

@@ -21,7 +21,16 @@ import {
   type Logger,
 } from '../../lib';
 import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from './errors';
-import { readEventStream, readJsonObject, splitUrl, startEventStream, writeEvent, writeJson } from './http';
+import {
+  readEventStream,
+  readJsonObject,
+  readRawBody,
+  splitUrl,
+  startEventStream,
+  writeEvent,
+  writeJson,
+  writeRaw,
+} from './http';
 import { fromQuery, integer } from './mapping';
 import type {
   CredentialRule,
@@ -505,6 +514,11 @@ export function createEngine(options: EngineOptions) {
     req: IncomingMessage,
   ): Promise<RouteInput> {
     const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
+    if (hasBody && row.rawBody) {
+      const input = { params, query, body: {}, headers: req.headers, raw: await readRawBody(req) };
+      for (const part of [params, Object.fromEntries(query)]) refuseUnsafeText(part);
+      return input;
+    }
     const input = { params, query, body: hasBody ? await readJsonObject(req) : {}, headers: req.headers };
     for (const part of [params, Object.fromEntries(query), input.body]) refuseUnsafeText(part);
     return input;
@@ -533,6 +547,7 @@ export function createEngine(options: EngineOptions) {
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
+    if (row.raw) return writeRaw(res, row.raw(data as never));
     let answer: { status: number; body: unknown };
     try {
       answer = answerOf(row, data, context, style);

@@ -26,6 +26,8 @@ const STATUS_OF_CODE: Record<string, number> = {
   RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 503,
   UPSTREAM_INVALID_PLAN: 502,
+  BAD_GATEWAY: 502,
+  GATEWAY_TIMEOUT: 504,
 };
 
 /** Refusals the edge may answer by HTTP status alone. Any other code-less error is ours: a 500. */

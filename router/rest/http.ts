@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_BODY_BYTES } from '../../lib';
 import { RestError } from './errors';
-import type { SseEvent } from './types';
+import type { RawAnswer, SseEvent } from './types';
 
 /** A request target's path and query, read as sent (no host is ever taken from it). */
 export function splitUrl(target = '/'): { path: string; query: URLSearchParams } {
@@ -59,6 +59,14 @@ export function writeJson(res: ServerResponse, status: number, body: unknown): v
   }
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
+}
+
+/** A relayed answer: its status, its headers and its bytes as they are. */
+export function writeRaw(res: ServerResponse, { status, headers, body }: RawAnswer): void {
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('content-length', body.length);
+  res.end(body);
 }
 
 export function startEventStream(res: ServerResponse): void {

@@ -72,6 +72,14 @@ export const derived = (read: (input: RouteInput) => unknown, name = ''): Source
   read,
 });
 
+/** The raw body of a `rawBody` row, base64 (a GraphQL string carries any bytes that way). */
+export const rawBodyBase64 = (): Source => ({
+  in: 'derived',
+  name: '',
+  read: ({ raw }) => (raw ?? Buffer.alloc(0)).toString('base64'),
+  description: 'the request body as sent, any content type',
+});
+
 // ── Converters (REST → GraphQL) ────────────────────────────────────────────────────────────────
 
 const converter = (schema: JsonSchema, convert: (value: unknown) => unknown): Converter => ({

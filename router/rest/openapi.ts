@@ -239,6 +239,9 @@ function errorContent(style: ErrorStyle) {
   return { 'application/json': { schema: schemaOfValue(example), example } };
 }
 
+/** The body of a relayed request or answer: bytes of any media type. */
+const ANY_CONTENT = { '*/*': { schema: {} } };
+
 export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema, version: string) {
   const { dialect, mount } = compiled;
   /** The dialect's shared error answer, or the row's own where its format differs (002 in hermes). */
@@ -285,8 +288,9 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
         ? row.status(sampleData(schema, route.operation, false) as never)
         : (row.status ?? 200),
     );
-    const success =
-      status === '204'
+    const success = row.raw
+      ? { description: 'The answer relayed as received: any status and content type', content: ANY_CONTENT }
+      : status === '204'
         ? { description: 'No content' }
         : {
             description: 'Success',
@@ -300,7 +304,9 @@ export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema
         default: errorResponse(row.errors),
       },
     };
-    const body = requestBodyOf(schema, route);
+    const body = row.rawBody
+      ? { description: 'Any content type, relayed as sent', content: ANY_CONTENT }
+      : requestBodyOf(schema, route);
     if (body) doc.requestBody = body;
     if (existing) {
       // An SSE row came first: keep its event-stream content next to the JSON one.

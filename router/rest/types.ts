@@ -13,6 +13,8 @@ export interface RouteInput {
   query: URLSearchParams;
   body: Record<string, unknown>;
   headers: IncomingHttpHeaders;
+  /** The body's bytes as sent, for a row with `rawBody` (its `body` is then `{}`). */
+  raw?: Buffer;
 }
 
 /** Turns one REST value into its GraphQL form; throws {@link InputError} when it cannot. */
@@ -118,6 +120,13 @@ export interface StreamSpec<D, S> {
 
 export type SuccessStatus = 200 | 201 | 204;
 
+/** An answer relayed as bytes rather than shaped as JSON (AUTX's proxy). */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 export interface RowSpec<D, V, S = unknown> {
   method: Method;
   /** Below the dialect's mount, exactly as documented; `:name` is a path parameter. */
@@ -143,6 +152,13 @@ export interface RowSpec<D, V, S = unknown> {
   errors?: ErrorStyle;
   /** Ungated (health): no credential or identity is forwarded, so a bad one cannot refuse it. */
   public?: boolean;
+  /**
+   * The body is any content type, not parsed: sources read its bytes as `input.raw` (see
+   * `rawBodyBase64`). It is still bounded by the engine's body limit.
+   */
+  rawBody?: boolean;
+  /** The answer is bytes with their own status and headers (a relay), instead of `shape`'s JSON. */
+  raw?: (data: D) => RawAnswer;
 }
 
 /** A row with its types checked and then erased, so one table holds rows of many operations. */

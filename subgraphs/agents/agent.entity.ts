@@ -125,7 +125,8 @@ export class Agent {
   @Property({ type: 'Date' })
   updatedAt: Date = new Date();
 
-  // Derived figures, kept current by recordAgentTaskOutcome (see agent.stats.ts).
+  // Derived figures, kept current by recordAgentTaskOutcome (see agent.stats.ts) and orders
+  // (orders/order.service.ts).
 
   @Property({ type: new BigIntType('bigint') })
   ratingSum: bigint = 0n;
@@ -150,12 +151,15 @@ export class Agent {
   @Property({ type: 'decimal', nullable: true, generated: 'stored' })
   successRate: string | null = null;
 
-  @Field(() => BigIntScalar, { description: 'Tasks assigned to it (orders and proxy calls will add to it).' })
+  @Field(() => BigIntScalar, {
+    description: 'Tasks assigned to it and orders it completed (free proxy calls are not counted).',
+  })
   @Property({ type: new BigIntType('bigint') })
   totalRequests: bigint = 0n;
 
   @Field(() => BigIntScalar, {
-    description: 'What it earned, in minor units of `asset`; 0 until paid orders exist.',
+    description:
+      'What its paid orders earned (their prices before the platform fee), in minor units of `asset`.',
   })
   @Property({ type: new BigIntType('bigint') })
   totalRevenueMinor: bigint = 0n;

@@ -19,7 +19,8 @@ export type AgentTaskOutcome = keyof typeof OUTCOMES;
  * The tasks subgraph reports each outcome here right after committing it (a peer call), rather than
  * this subgraph following the task event stream: the call names the outcome and is applied exactly
  * once (keyed by task and outcome in the same statement as the counters), with no consumer position
- * to keep. Orders will report revenue the same way (`total_revenue_minor`, still 0).
+ * to keep. Orders live in this subgraph and add to `total_requests` and `total_revenue_minor` in the
+ * statement that marks them paid (orders/order.service.ts).
  */
 @Resolver()
 export class AgentStatsResolver {

@@ -1,6 +1,10 @@
 import {
   AppError,
+  heldPaymentIds,
+  holdPayment,
   loadConfig,
+  releasePayment,
+  voidPayment,
   repeatEvery,
   type BackgroundDeps,
   type EntityManager,
@@ -21,57 +25,32 @@ import { RewardSettlement, Task, TaskResolution, TaskStatus } from './task.entit
 const REWARD_ASSET = 'USD';
 const codeOf = (error: unknown) => (error instanceof AppError ? error.extensions.code : undefined);
 
-const HOLD = 'mutation ($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }';
-const POST = 'mutation ($input: LedgerResolveInput!) { ledgerPost(input: $input) { id } }';
-const VOID = 'mutation ($input: LedgerResolveInput!) { ledgerVoid(input: $input) { id } }';
-const TRANSFER = 'mutation ($input: LedgerTransferInput!) { ledgerTransfer(input: $input) { id } }';
 const AGENT_OWNER = 'query ($id: ID!) { agent(id: $id) { owner { id } } }';
 
-/** The ledger ids of one task's reward: the hold, its post or void, and the two payments out of escrow. */
-export const rewardTransferIds = (taskId: string) => ({
-  hold: `${taskId}.hold`,
-  release: `${taskId}.release`,
-  refund: `${taskId}.refund`,
-  payout: `${taskId}.payout`,
-  fee: `${taskId}.fee`,
-});
+/** The ledger ids of one task's reward (lib/held-payment.ts): prefixed by the task id. */
+export const rewardTransferIds = heldPaymentIds;
 
 /** Whether a new task's reward is locked: BILLING=on and a USD reward above zero. */
 export const locksReward = (rewardMinor: bigint, asset: string) =>
   loadConfig().BILLING === 'on' && rewardMinor > 0n && asset === REWARD_ASSET;
 
-/** The platform's fee on a reward, rounded down (the agent's owner keeps the odd micro-dollar). */
-export const platformFee = (rewardMinor: bigint) =>
-  (rewardMinor * BigInt(loadConfig().PLATFORM_FEE_BPS)) / 10_000n;
-
 /** Holds a new task's reward from its creator: PAYMENT_REQUIRED 'Insufficient credits' when short. */
 export async function holdReward(peers: Peers, task: Task): Promise<void> {
-  try {
-    await peers.request('wallet', HOLD, {
-      input: {
-        id: rewardTransferIds(task.id).hold,
-        from: { accountId: task.creatorId },
-        to: { system: 'ESCROW' },
-        asset: REWARD_ASSET,
-        amountMinor: task.rewardMinor.toString(),
-        memo: `reward of task ${task.id}`,
-      },
-    });
-  } catch (error) {
-    if (codeOf(error) === 'PAYMENT_REQUIRED')
-      throw new AppError('PAYMENT_REQUIRED', 'Insufficient credits', {
-        requiredMinor: task.rewardMinor.toString(),
-        asset: REWARD_ASSET,
-      });
-    throw error;
-  }
+  await holdPayment(peers, task.creatorId, rewardOf(task));
 }
 
 /** Gives a hold back whose task was never stored (the insert failed after the hold). */
 export async function voidReward(peers: Peers, taskId: string): Promise<void> {
-  const ids = rewardTransferIds(taskId);
-  await peers.request('wallet', VOID, { input: { id: ids.refund, pendingId: ids.hold } });
+  await voidPayment(peers, taskId);
 }
+
+/** A task's reward as a held payment: its ledger ids start with the task id. */
+const rewardOf = (task: Task) => ({
+  prefix: task.id,
+  amountMinor: task.rewardMinor,
+  asset: REWARD_ASSET,
+  memo: `reward of task ${task.id}`,
+});
 
 const FINAL: readonly TaskStatus[] = [
   TaskStatus.COMPLETED,
@@ -102,30 +81,6 @@ async function payeeOf(peers: Peers, task: Task): Promise<string | null> {
   }
 }
 
-async function release(peers: Peers, task: Task, ownerId: string): Promise<void> {
-  const ids = rewardTransferIds(task.id);
-  // A refreshed row may carry the column as text; the amount is whole minor units either way.
-  const reward = BigInt(task.rewardMinor);
-  const fee = platformFee(reward);
-  const payout = reward - fee;
-  await peers.request('wallet', POST, { input: { id: ids.release, pendingId: ids.hold } });
-  const pay = (id: string, to: object, amount: bigint, memo: string) =>
-    amount > 0n
-      ? peers.request('wallet', TRANSFER, {
-          input: {
-            id,
-            from: { system: 'ESCROW' },
-            to,
-            asset: REWARD_ASSET,
-            amountMinor: amount.toString(),
-            memo,
-          },
-        })
-      : undefined;
-  await pay(ids.payout, { accountId: ownerId }, payout, `reward of task ${task.id}`);
-  await pay(ids.fee, { system: 'PLATFORM_REVENUE' }, fee, `platform fee on task ${task.id}`);
-}
-
 /**
  * Settles the reward of a task in a final state whose reward is still HELD: released or refunded in
  * the wallet, then marked so with one conditional UPDATE. Answers the settlement, or null when
@@ -137,11 +92,8 @@ export async function settleReward(
 ): Promise<RewardSettlement | null> {
   if (task.rewardSettlement !== RewardSettlement.HELD || !FINAL.includes(task.status)) return null;
   const payee = paysAgent(task) ? await payeeOf(deps.peers, task) : null;
-  if (payee) await release(deps.peers, task, payee);
-  else {
-    const ids = rewardTransferIds(task.id);
-    await deps.peers.request('wallet', VOID, { input: { id: ids.refund, pendingId: ids.hold } });
-  }
+  if (payee) await releasePayment(deps.peers, payee, rewardOf(task));
+  else await voidPayment(deps.peers, task.id);
   const settlement = payee ? RewardSettlement.RELEASED : RewardSettlement.REFUNDED;
   await deps.em.execute(
     `update "tasks"."task" set "reward_settlement" = ? where "id" = ? and "reward_settlement" = ?`,

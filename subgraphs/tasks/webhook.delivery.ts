@@ -1,8 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import type { EntityManager, Logger, MikroORM, Stoppable } from '../../lib';
+import { pinnedLookup, type EntityManager, type Logger, type MikroORM, type Stoppable } from '../../lib';
 import type { Task } from './task.entity';
 import type { TaskEventPayload } from './task.events';
 import { TaskTransition } from './task.machine';
@@ -94,17 +93,13 @@ interface ClaimedDelivery {
 
 /** POSTs to the address that was checked, so the connection cannot be steered elsewhere by DNS. */
 function post(url: URL, address: ResolvedAddress, headers: Record<string, string>, body: string) {
-  const pinned: LookupFunction = (_hostname, options, callback) =>
-    options.all
-      ? (callback as (error: null, addresses: ResolvedAddress[]) => void)(null, [address])
-      : callback(null, address.address, address.family);
   return new Promise<number>((resolve, reject) => {
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       url,
       {
         method: 'POST',
         headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-        lookup: pinned,
+        lookup: pinnedLookup(address),
         agent: false,
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       },

@@ -145,7 +145,7 @@ describe('sessions', () => {
 
 test('the dialect answers only below its mount, and its unknown routes are its 404s', async () => {
   expect((await rest(t)('GET', '/agents/')).status).toBe(404);
-  const unknown = await rest(t)('GET', '/autx/v1/orders/');
+  const unknown = await rest(t)('GET', '/autx/v1/no-such-route/');
   expect(unknown.status).toBe(404);
   expect(unknown.body).toEqual({ detail: expect.stringMatching(/no route/) });
 });

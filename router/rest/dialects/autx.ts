@@ -7,7 +7,12 @@ import {
   AgentByTickerDocument,
   AgentCreateDocument,
   AgentListDocument,
+  AgentProxyDocument,
   AgentUpdateDocument,
+  OrderByIdDocument,
+  OrderCreateDocument,
+  OrderListDocument,
+  type OrderFieldsFragment,
   AuthLoginDocument,
   AuthMeDocument,
   AuthRefreshDocument,
@@ -43,11 +48,13 @@ import {
   derived,
   fixed,
   fromBody,
+  fromHeader,
   fromPath,
   fromQuery,
   integer,
   lower,
   oneOf,
+  rawBodyBase64,
   required,
   withDefault,
 } from '../mapping';
@@ -64,7 +71,7 @@ const agent = (a: AgentFieldsFragment) => ({
   status: lower(a.status),
   auth_tier: a.authTier,
   manifest: a.manifest ?? null,
-  // Tasks assigned to the agent so far; proxy calls and orders will add to it when they exist.
+  // Tasks assigned to the agent and its paid orders (free proxy calls are not counted).
   total_requests: Number(a.totalRequests),
   total_revenue: amountText(a.totalRevenueMinor, a.asset),
 });
@@ -133,6 +140,22 @@ const session = (s: SessionFieldsFragment) => ({
   consumed_usd: usdOfMicro(s.costMicroUsd), // the metered price of every answer so far
   started_at: s.startedAt,
   closed_at: s.endedAt,
+});
+
+/** 003's order: the documented id, status, output_hash, output_text, completed_at, and what led to them. */
+const order = (o: OrderFieldsFragment) => ({
+  id: o.id,
+  agent_id: o.agentId,
+  status: lower(o.status),
+  prompt: o.prompt,
+  payment_method: o.paymentMethod,
+  service_price: usd(o.priceMinor),
+  output_hash: o.outputHash,
+  output_text: o.outputText,
+  error: o.error,
+  latency_ms: o.latencyMs,
+  created_at: o.createdAt,
+  completed_at: o.completedAt,
 });
 
 const errorFrame = (code: string, message: string) => ({ type: 'error', code: lower(code), message });
@@ -327,6 +350,63 @@ export const autx: Dialect = {
         'input.priceAsset': derived(({ body }) => (body.service_price === undefined ? undefined : 'USD')),
       },
       shape: (d) => agent(d.updateAgent),
+    }),
+    route({
+      method: 'POST',
+      path: '/proxy/:ticker_or_id',
+      summary:
+        'Route a request through an agent (free; scope: proxy): the body goes to its endpoint unchanged and its answer comes back as sent, with x-autx-request-id, x-autx-latency-ms and x-autx-agent; 502 when the agent cannot be reached, 504 when it is too slow',
+      operation: AgentProxyDocument,
+      rawBody: true,
+      variables: {
+        agent: fromPath('ticker_or_id'),
+        bodyBase64: rawBodyBase64(),
+        contentType: fromHeader('content-type'),
+      },
+      raw: ({ proxyAgent: p }) => ({
+        status: p.status,
+        headers: {
+          ...(p.contentType ? { 'content-type': p.contentType } : {}),
+          'x-autx-request-id': p.requestId,
+          'x-autx-latency-ms': String(p.latencyMs),
+          'x-autx-agent': p.ticker,
+        },
+        body: Buffer.from(p.bodyBase64, 'base64'),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/orders/',
+      summary:
+        "Create a paid order (scope: orders): the agent's service_price is held from your credits (402 Insufficient credits when short), the agent is called with {prompt}, and the order answers completed (paid) or failed (refunded); payment_method is metadata only",
+      operation: OrderCreateDocument,
+      status: 201,
+      variables: {
+        'input.agentId': required(fromBody('agent_id')),
+        'input.prompt': required(fromBody('prompt')),
+        'input.paymentMethod': fromBody(
+          'payment_method',
+          undefined,
+          'credits (default), stripe or usdc: metadata only',
+        ),
+      },
+      shape: (d) => order(d.createOrder),
+    }),
+    route({
+      method: 'GET',
+      path: '/orders/',
+      summary: 'List your orders, newest first (scope: orders)',
+      operation: OrderListDocument,
+      paged: { connection: (d) => d.orders },
+      shape: ({ orders }) => orders.nodes.map(order),
+    }),
+    route({
+      method: 'GET',
+      path: '/orders/:id',
+      summary: 'Get order result (scope: orders)',
+      operation: OrderByIdDocument,
+      variables: { id: fromPath('id') },
+      shape: (d) => order(d.order),
     }),
     route({
       method: 'GET',
