@@ -145,6 +145,19 @@ const schema = z.object({
   ENABLE_TEST_CREDITS: z.enum(['true', 'false']).default('false'),
   PAYOUT_URL: url(['http:', 'https:']).optional(),
   PAYOUT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  // hermesx402's paid hire (README "Hiring over HTTP 402"): SOL sent to SOLANA_ESCROW_ADDRESS,
+  // proven by a transaction signature that a Solana JSON-RPC node at SOLANA_RPC_URL confirms.
+  // Either unset, a paid retry answers UPSTREAM_UNAVAILABLE.
+  SOLANA_RPC_URL: url(['http:', 'https:']).optional(),
+  SOLANA_ESCROW_ADDRESS: z
+    .string()
+    .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a Solana address (32 to 44 base58 characters)')
+    .optional(),
+  SOLANA_NETWORK: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, 'must be a network name such as solana-mainnet')
+    .default('solana-mainnet'),
+  SOLANA_COMMITMENT: z.enum(['confirmed', 'finalized']).default('finalized'),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -302,8 +302,31 @@ interface GraphQLResult {
   errors?: (GraphQLErrorLike & { path?: (string | number)[] })[];
 }
 
+/** Fixed one-minute windows per row and credential, for rows with a `rateLimit` of their own. */
+function rowLimiter() {
+  const windows = new Map<string, { start: number; count: number }>();
+  return (row: Row, req: IncomingMessage, input: RouteInput): number | undefined => {
+    if (!row.rateLimit || (row.rateLimit.counts && !row.rateLimit.counts(input))) return undefined;
+    const credential =
+      req.headers.authorization ?? req.headers['x-api-key'] ?? req.socket.remoteAddress ?? '';
+    const key = `${row.method} ${row.path} ${String(credential)}`;
+    const now = Date.now();
+    if (windows.size > 10_000) for (const [k, w] of windows) if (now - w.start >= 60_000) windows.delete(k);
+    const window = windows.get(key);
+    if (!window || now - window.start >= 60_000) {
+      windows.set(key, { start: now, count: 1 });
+      return undefined;
+    }
+    window.count++;
+    return window.count > row.rateLimit.perMinute
+      ? Math.ceil((window.start + 60_000 - now) / 1000)
+      : undefined;
+  };
+}
+
 export function createEngine(options: EngineOptions) {
   const { execute, schema, log } = options;
+  const overRowLimit = rowLimiter();
   const heartbeatMs = options.config.REST_SSE_HEARTBEAT_SECONDS * 1000;
   /** Open streams and sockets, ended on close(). */
   const open = new Set<AbortController>();
@@ -333,6 +356,7 @@ export function createEngine(options: EngineOptions) {
     // A refusal that names when to come back (a withdrawal's cooldown) says so as HTTP does.
     const { retryAfterSeconds } = restError.extensions;
     if (typeof retryAfterSeconds === 'number') res.setHeader('retry-after', String(retryAfterSeconds));
+    for (const [name, value] of Object.entries(style.headers?.(problem) ?? {})) res.setHeader(name, value);
     writeJson(res, problem.status, style.body(problem));
   }
 
@@ -629,6 +653,15 @@ export function createEngine(options: EngineOptions) {
         const input = await readInput(first.row, params, query, req);
         const route = pick(routes, input);
         style = route.row.errors ?? style;
+        const retryAfterSeconds = overRowLimit(route.row, req, input);
+        if (retryAfterSeconds !== undefined)
+          throw new RestError(
+            'RATE_LIMITED',
+            `at most ${route.row.rateLimit?.perMinute} a minute; retry later`,
+            {
+              retryAfterSeconds,
+            },
+          );
         // A stream of something the caller may not read is refused as the JSON read of it is.
         const read = route.row.stream && routes.find((r) => !r.row.stream && r.operation.kind === 'query');
         if (read) {

@@ -82,6 +82,8 @@ export interface ErrorStyle {
   /** Status of a body sent with a content type other than JSON: 415 or 400. */
   wrongContentType: 400 | 415;
   body(problem: Problem): unknown;
+  /** Response headers a refusal carries besides its body (a payment challenge's terms on a 402). */
+  headers?(problem: Problem): Record<string, string> | undefined;
 }
 
 export interface SseEvent {
@@ -152,6 +154,12 @@ export interface RowSpec<D, V, S = unknown> {
   errors?: ErrorStyle;
   /** Ungated (health): no credential or identity is forwarded, so a bad one cannot refuse it. */
   public?: boolean;
+  /**
+   * A limit of this row's own (x402's task creation: 10 a minute), per credential and per router
+   * replica, on top of the edge's general limit; refused as RATE_LIMITED with Retry-After. With
+   * `counts`, only the requests it accepts count and can be refused.
+   */
+  rateLimit?: { perMinute: number; counts?: (input: RouteInput) => boolean };
   /**
    * The body is any content type, not parsed: sources read its bytes as `input.raw` (see
    * `rawBodyBase64`). It is still bounded by the engine's body limit.

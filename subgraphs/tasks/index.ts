@@ -6,6 +6,8 @@ import { TasksSchedules } from './migrations/0004-schedules';
 import { TasksApprovals } from './migrations/0005-approvals';
 import { TasksWorkerNames } from './migrations/0006-worker-names';
 import { TasksRewardSettlement } from './migrations/0007-reward-settlement';
+import { TasksPaymentProof } from './migrations/0008-payment-proof';
+import { TaskHireResolver } from './task.hire';
 import { ApprovalRequest } from './approval.entity';
 import { ApprovalResolver } from './approval.resolver';
 import { Schedule, ScheduleRun } from './schedule.entity';
@@ -37,9 +39,11 @@ export const tasks: SubgraphDefinition = {
     { name: '0005-approvals', class: TasksApprovals },
     { name: '0006-worker-names', class: TasksWorkerNames },
     { name: '0007-reward-settlement', class: TasksRewardSettlement },
+    { name: '0008-payment-proof', class: TasksPaymentProof },
   ],
   resolvers: [
     TaskResolver,
+    TaskHireResolver,
     ApprovalResolver,
     SwarmResolver,
     ScheduleResolver,

@@ -136,6 +136,13 @@ export class Task {
   @Property({ type: 'text', nullable: true })
   failureReason: string | null = null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'The payment that funded the task when it was hired over HTTP 402 (a Solana signature).',
+  })
+  @Property({ type: 'text', nullable: true })
+  paymentTx: string | null = null;
+
   @Field()
   @Property({ type: 'Date' })
   createdAt: Date = new Date();

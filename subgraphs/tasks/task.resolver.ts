@@ -16,6 +16,7 @@ import {
 import {
   AccountReference,
   AgentReference,
+  AppError,
   badInput,
   Connection,
   PageArgs,
@@ -56,6 +57,30 @@ import { applyTransition, creatorOf } from './task.transitions';
 
 @ObjectType()
 class TaskConnection extends Connection(Task) {}
+
+const MY_AGENT = 'query { myAgent { id } }';
+
+async function claimingAgent(ctx: SubgraphContext, taskId: string): Promise<string> {
+  const task = await ctx.load(Task, taskId);
+  if (task?.agentId) return task.agentId;
+  try {
+    const { myAgent } = await ctx.peers.request<{ myAgent: { id: string } }>(
+      'agents',
+      MY_AGENT,
+      {},
+      {
+        identity: ctx.identityHeader,
+      },
+    );
+    return myAgent.id;
+  } catch (error) {
+    if (error instanceof AppError && error.extensions.code === 'NOT_FOUND')
+      throw badInput('name the agentId or the agentName: you have no agent of your own', {
+        field: 'agentId',
+      });
+    throw error;
+  }
+}
 
 @Resolver(() => Task)
 export class TaskResolver {
@@ -153,8 +178,9 @@ export class TaskResolver {
     agentName: string | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Task> {
-    if (agentId == null && agentName == null)
-      throw badInput('name the agentId or the agentName', { field: 'agentId' });
+    // Neither named (hermesx402's accept has no body): the agent the task was hired for, else the
+    // caller's own agent (the agents subgraph's myAgent, asked as the caller).
+    if (agentId == null && agentName == null) agentId = await claimingAgent(ctx, id);
     return applyTransition(ctx, id, TaskTransition.CLAIM, await workerOf(ctx, agentId, agentName));
   }
 

@@ -48,7 +48,7 @@ export async function voidReward(peers: Peers, taskId: string): Promise<void> {
 const rewardOf = (task: Task) => ({
   prefix: task.id,
   amountMinor: task.rewardMinor,
-  asset: REWARD_ASSET,
+  asset: task.asset,
   memo: `reward of task ${task.id}`,
 });
 

@@ -1,6 +1,7 @@
 import {
   AppError,
   conflict,
+  notFound,
   type EntityManager,
   type Logger,
   type Peers,
@@ -78,6 +79,46 @@ async function factsOf(em: EntityManager, task: Task, now: Date): Promise<Facts>
 const refusal = (task: Task, move: Move, reason: string) =>
   conflict(`task ${task.id} is ${task.status}: ${reason}`, { status: task.status, transition: move });
 
+/** The worker's moves: the owner of the agent a task is assigned to makes them as well as its creator. */
+const WORKER_MOVES: readonly Move[] = [
+  TaskTransition.CLAIM,
+  TaskTransition.START,
+  TaskTransition.REPORT_PROGRESS,
+  TaskTransition.DELIVER,
+  TaskTransition.FAIL,
+];
+const AGENT_OWNER = 'query ($id: ID!) { agent(id: $id) { owner { id } } }';
+
+/** Whose agent it is, or null for one that no longer exists. */
+export async function agentOwnerOf(peers: Peers, agentId: string): Promise<string | null> {
+  try {
+    const { agent } = await peers.request<{ agent: { owner: { id: string } } }>('agents', AGENT_OWNER, {
+      id: agentId,
+    });
+    return agent.owner.id;
+  } catch (error) {
+    if (error instanceof AppError && error.extensions.code === 'NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+/**
+ * The task a move applies to: the creator's (or any, for an admin); for the worker's moves also a
+ * task assigned to an agent the caller owns (a hired agent works from its own key). Else NOT_FOUND.
+ */
+export async function taskForMove(ctx: SubgraphContext, id: string, move: Move): Promise<Task> {
+  const me = ctx.me();
+  const task = await ctx.load(Task, id);
+  if (task && (me.role === 'ADMIN' || task.creatorId === me.accountId)) return task;
+  if (
+    task?.agentId &&
+    WORKER_MOVES.includes(move) &&
+    (await agentOwnerOf(ctx.peers, task.agentId)) === me.accountId
+  )
+    return task;
+  throw notFound('Task', id);
+}
+
 /**
  * Every transition a caller asks for: ownership, the machine's decision, then one conditional
  * UPDATE (`WHERE id = ? AND status IN (allowed)`) so that of concurrent transitions only those
@@ -93,7 +134,7 @@ export async function applyTransition(
   if (rule.actor === 'system') throw new AppError('FORBIDDEN', `${move} is done by the platform`);
   if (rule.actor === 'admin' && ctx.me().role !== 'ADMIN')
     throw new AppError('FORBIDDEN', `only admins may ${move.toLowerCase()} a task`);
-  const task = await ctx.getOwned(Task, id, creatorOf);
+  const task = await taskForMove(ctx, id, move);
   const previousStatus = task.status;
   const now = new Date();
   const decision = transition(task.status, move, await factsOf(ctx.em, task, now));

@@ -5,10 +5,13 @@ import { BigIntScalar } from '../../lib';
 export enum DepositSource {
   ONCHAIN = 'ONCHAIN',
   TEST = 'TEST',
+  SOLANA = 'SOLANA',
 }
 registerEnumType(DepositSource, {
   name: 'DepositSource',
-  description: 'ONCHAIN: a verified USDC transfer to the credit vault; TEST: development credits.',
+  description:
+    'ONCHAIN: a verified USDC transfer to the credit vault; TEST: development credits; ' +
+    "SOLANA: SOL sent to the platform's escrow address (hermesx402's paid hire).",
 });
 
 /** Money brought into an account, with the ledger transfer that credited it. Written once. */

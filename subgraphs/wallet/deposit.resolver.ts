@@ -1,7 +1,27 @@
-import { Args, Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import { Authenticated, BigIntScalar, Connection, PageArgs, paginate, type SubgraphContext } from '../../lib';
+import {
+  Args,
+  Arg,
+  Ctx,
+  Directive,
+  Field,
+  ID,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+} from 'type-graphql';
+import {
+  AppError,
+  Authenticated,
+  BigIntScalar,
+  Connection,
+  PageArgs,
+  paginate,
+  type SubgraphContext,
+} from '../../lib';
 import { Deposit } from './deposit.entity';
-import { claimOnChainDeposit, grantTestDeposit } from './deposit.service';
+import { claimOnChainDeposit, claimSolanaPayment, grantTestDeposit } from './deposit.service';
 import { MINIMUM_DEPOSIT_MINOR, paymentSettings } from './payments.settings';
 
 @ObjectType()
@@ -41,6 +61,22 @@ export class DepositResolver {
   })
   claimDeposit(@Arg('txHash') txHash: string, @Ctx() ctx: SubgraphContext): Promise<Deposit> {
     return claimOnChainDeposit(ctx, ctx.me().accountId, txHash);
+  }
+
+  @Directive('@inaccessible')
+  @Mutation(() => Deposit, {
+    description:
+      "Services: credit the SOL a Solana transaction sent to the platform's escrow address to `accountId`, " +
+      'once per signature (the same account again is answered the same deposit).',
+  })
+  ledgerSolanaPayment(
+    @Arg('accountId', () => ID) accountId: string,
+    @Arg('signature') signature: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Deposit> {
+    if (ctx.caller.kind !== 'service')
+      throw new AppError('FORBIDDEN', 'only platform services move money in the ledger');
+    return claimSolanaPayment(ctx, accountId, signature);
   }
 
   @Authenticated()

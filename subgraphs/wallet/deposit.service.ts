@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Hash } from './evm';
-import { AppError, badInput, conflict, newId, parseAmount } from '../../lib';
+import { AppError, badInput, conflict, loadConfig, newId, parseAmount } from '../../lib';
 import { Deposit, DepositSource } from './deposit.entity';
 import { verifyDeposit } from './deposit.verifier';
+import { SOLANA_SIGNATURE, solanaVerifier, type PaymentProofVerifier } from './solana.verifier';
 import { ledgerAccountId, SystemAccountRole, systemOwnerId } from './ledger.accounts';
 import { applyTransfersIn } from './ledger.engine';
 import { publishBalanceChanges } from './ledger.events';
@@ -19,6 +21,8 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 
 interface NewDeposit {
   ownerId: string;
+  /** CREDITS_ASSET unless named (SOL for a Solana payment). */
+  asset?: string;
   source: DepositSource;
   amountMinor: bigint;
   /** The ledger transfer's id: the chain transaction for ONCHAIN, so a replay cannot credit twice. */
@@ -38,8 +42,12 @@ const alreadyClaimed = (txHash: string) =>
 async function creditDeposit(deps: LedgerDeps, input: NewDeposit): Promise<Deposit> {
   // Opened (and cached) outside the transaction, so a rollback cannot leave a cached id behind.
   const [debitAccountId, creditAccountId] = await Promise.all([
-    ledgerAccountId(deps.em, systemOwnerId(SystemAccountRole.DEPOSITS_CLEARING), CREDITS_ASSET),
-    ledgerAccountId(deps.em, input.ownerId, CREDITS_ASSET),
+    ledgerAccountId(
+      deps.em,
+      systemOwnerId(SystemAccountRole.DEPOSITS_CLEARING),
+      input.asset ?? CREDITS_ASSET,
+    ),
+    ledgerAccountId(deps.em, input.ownerId, input.asset ?? CREDITS_ASSET),
   ]);
   let entries;
   let deposit: Deposit;
@@ -62,7 +70,7 @@ async function creditDeposit(deps: LedgerDeps, input: NewDeposit): Promise<Depos
         id: newId('dep'),
         ownerId: input.ownerId,
         source: input.source,
-        asset: CREDITS_ASSET,
+        asset: input.asset ?? CREDITS_ASSET,
         amountMinor: input.amountMinor,
         txHash: input.txHash ?? null,
         fromAddress: input.fromAddress ?? null,
@@ -134,4 +142,54 @@ export async function grantTestDeposit(deps: LedgerDeps, ownerId: string, amount
     throw badInput('amountMinor must be from 1 to 10000.00 USD in micro-dollars', { field: 'amountMinor' });
   const id = newId('dep');
   return creditDeposit(deps, { ownerId, source: DepositSource.TEST, amountMinor: amount, transferId: id });
+}
+
+/** The configured Solana proof verifier, or UPSTREAM_UNAVAILABLE when the rail is not set up here. */
+function solanaRail(): { verifier: PaymentProofVerifier; payTo: string } {
+  const config = loadConfig();
+  if (!config.SOLANA_RPC_URL || !config.SOLANA_ESCROW_ADDRESS)
+    throw new AppError('UPSTREAM_UNAVAILABLE', 'Solana payments are not configured on this platform');
+  return {
+    verifier: solanaVerifier({ rpcUrl: config.SOLANA_RPC_URL, commitment: config.SOLANA_COMMITMENT }),
+    payTo: config.SOLANA_ESCROW_ADDRESS,
+  };
+}
+
+/**
+ * hermesx402's payment proof: the SOL a transaction sent to the platform's escrow address, credited
+ * to the payer's SOL account from deposits clearing, once per signature. The same payer sending the
+ * same signature again is answered the recorded deposit (a retried hire); another account's claim of
+ * it is a CONFLICT. Whether the amount covers a price is the caller's question.
+ */
+export async function claimSolanaPayment(deps: LedgerDeps, ownerId: string, signature: unknown) {
+  if (typeof signature !== 'string' || !SOLANA_SIGNATURE.test(signature))
+    throw badInput('X-Payment-Proof must be a Solana transaction signature (base58)', {
+      field: 'X-Payment-Proof',
+    });
+  const recorded = await deps.em.findOne(Deposit, { txHash: signature });
+  if (recorded) {
+    if (recorded.ownerId !== ownerId || recorded.source !== DepositSource.SOLANA)
+      throw alreadyClaimed(signature);
+    return recorded;
+  }
+  const { verifier, payTo } = solanaRail();
+  const paid = await verifier.verify(signature, payTo);
+  try {
+    return await creditDeposit(deps, {
+      ownerId,
+      asset: 'SOL',
+      source: DepositSource.SOLANA,
+      amountMinor: paid.amountMinor,
+      // A signature is longer than a transfer id may be; its digest is as unique.
+      transferId: `sol_${createHash('sha256').update(signature).digest('hex').slice(0, 56)}`,
+      txHash: signature,
+      fromAddress: paid.from ?? undefined,
+      blockNumber: paid.slot ?? undefined,
+    });
+  } catch (error) {
+    // The same payer's concurrent retry recorded it first: answer that record.
+    const again = await deps.em.fork().findOne(Deposit, { txHash: signature });
+    if (again && again.ownerId === ownerId && again.source === DepositSource.SOLANA) return again;
+    throw error;
+  }
 }

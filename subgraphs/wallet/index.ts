@@ -13,6 +13,7 @@ import { WalletInit } from './migrations/0001-init';
 import { WalletLedger } from './migrations/0002-ledger';
 import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
 import { WalletEscrow } from './migrations/0004-escrow';
+import { WalletSolanaPayments } from './migrations/0005-solana-payments';
 import { ownerOfTransfer, Transfer } from './transfer.entity';
 import { TransferResolver } from './transfer.resolver';
 import { WalletActivityResolver } from './wallet-activity.resolver';
@@ -32,6 +33,7 @@ export const wallet: SubgraphDefinition = {
     { name: '0002-ledger', class: WalletLedger },
     { name: '0003-deposits-withdrawals', class: WalletDepositsWithdrawals },
     { name: '0004-escrow', class: WalletEscrow },
+    { name: '0005-solana-payments', class: WalletSolanaPayments },
   ],
   resolvers: [
     LedgerAccountResolver,

@@ -1,7 +1,9 @@
 /**
  * x402: the hermesx402 marketplace (004). Errors `{"error", "code"}`, 400 for invalid input,
  * money as JSON numbers of SOL, and `X-Payment-Protocol: x402/1.0` on every response.
- * Hiring (POST /tasks) waits for escrow and x402 payment verification in the wallet subgraph.
+ * Hiring (POST /tasks) is 004's 402 flow: the first call answers 402 with the `X-Payment-*` terms,
+ * the retry with `X-Payment-Proof` (a Solana signature the wallet verifies) creates the task with its
+ * reward in escrow.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -25,6 +27,7 @@ import {
   TaskConfirmDocument,
   TaskDeliverDocument,
   TaskDisputeDocument,
+  TaskHireDocument,
   TaskEventStreamDocument,
   WebhookRegisterDocument,
   type AgentFieldsFragment,
@@ -63,6 +66,23 @@ function errorCode({ code, extensions }: Problem): string {
     INTERNAL_SERVER_ERROR: 'INTERNAL_ERROR',
   };
   return names[code] ?? code;
+}
+
+/**
+ * A 402's terms as 004's headers: the amount in SOL, where to send it, the network, the currency and
+ * the task id the paid retry creates. A challenge is never cached.
+ */
+function paymentHeaders({ code, extensions: e }: Problem): Record<string, string> | undefined {
+  if (code !== 'PAYMENT_REQUIRED' || typeof e?.payTo !== 'string') return undefined;
+  return {
+    'X-Payment-Required': 'true',
+    'X-Payment-Amount': String(sol(String(e.requiredMinor))),
+    'X-Payment-Address': e.payTo,
+    'X-Payment-Network': String(e.network),
+    'X-Payment-Currency': String(e.asset),
+    'X-Payment-Task-Id': String(e.taskId),
+    'Cache-Control': 'no-store',
+  };
 }
 
 /** 004 shows SOL as JSON numbers; the ledger keeps lamports. */
@@ -157,6 +177,7 @@ export const x402: Dialect = {
     invalidInput: 400,
     wrongContentType: 400,
     body: (problem) => ({ error: problem.message, code: errorCode(problem) }),
+    headers: paymentHeaders,
   },
   routes: [
     route({
@@ -259,6 +280,31 @@ export const x402: Dialect = {
       shape: (d) => detail(d.unpauseAgent),
     }),
     route({
+      method: 'POST',
+      path: '/tasks',
+      summary:
+        "Hire an agent: 402 with X-Payment-* terms (the agent's rate, or the budget), then the retry with " +
+        'X-Payment-Proof (a Solana signature paying the escrow address) creates the task: 201. At most 10 a minute',
+      operation: TaskHireDocument,
+      status: 201,
+      // 004's "Task creation: 10/minute": the paid attempts; asking for the terms creates nothing.
+      rateLimit: { perMinute: 10, counts: ({ headers }) => headers['x-payment-proof'] !== undefined },
+      variables: {
+        'input.agentId': required(fromBody('agent_id')),
+        'input.description': required(fromBody('description')),
+        'input.budgetMinor': fromBody('budget', decimalAmount(9), 'most SOL to pay'),
+        'input.deadlineIn': fromBody('deadline', undefined, 'a duration: 30m, 2h, 1d'),
+        'input.paymentProof': fromHeader('x-payment-proof'),
+        'input.taskId': fromHeader('x-payment-task-id'),
+      },
+      shape: ({ hireAgent: t }) => ({
+        task_id: t.id,
+        status: t.x402Status,
+        escrow: minorToNumber(t.rewardMinor, decimalsOf(t.asset)),
+        tx: t.paymentTx,
+      }),
+    }),
+    route({
       method: 'GET',
       path: '/tasks/:id',
       summary: 'Get task status',
@@ -289,7 +335,8 @@ export const x402: Dialect = {
     route({
       method: 'POST',
       path: '/tasks/:id/accept',
-      summary: 'Accept task (agent side; 409 unless created)',
+      summary:
+        'Accept task (agent side; 409 unless created): as the agent it was hired for, else your own agent',
       operation: TaskClaimDocument,
       variables: { id: fromPath('id'), agentId: fromBody('agent_id', undefined, 'the accepting agent') },
       shape: (d) => status(d.claimTask),
@@ -306,8 +353,8 @@ export const x402: Dialect = {
       },
       shape: (d) => status(d.deliverTask),
     }),
-    // Nothing is escrowed until the wallet's hire flow exists, so confirm releases and cancel
-    // refunds nothing yet, and no transaction is made: the documented fields say so truthfully.
+    // A hired task's reward settles as the transition commits: released is what the agent's owner
+    // got (the reward less the platform fee), tx the ledger transfer; 0 and null when nothing was held.
     route({
       method: 'POST',
       path: '/tasks/:id/confirm',
@@ -318,7 +365,11 @@ export const x402: Dialect = {
         'input.rating': fromBody('rating', integer(1, 5)),
         'input.comment': fromBody('comment'),
       },
-      shape: (d) => ({ ...status(d.confirmTask), released: 0, tx: null }),
+      shape: ({ confirmTask: t }) => ({
+        ...status(t),
+        released: t.rewardPaidMinor ? sol(t.rewardPaidMinor) : 0,
+        tx: t.rewardTransfer ?? null,
+      }),
     }),
     route({
       method: 'POST',
@@ -334,7 +385,11 @@ export const x402: Dialect = {
       summary: 'Cancel before an agent accepts (409 afterwards)',
       operation: TaskCancelDocument,
       variables: { id: fromPath('id') },
-      shape: (d) => ({ ...status(d.cancelTask), refunded: 0, tx: null }),
+      shape: ({ cancelTask: t }) => ({
+        ...status(t),
+        refunded: t.rewardTransfer ? minorToNumber(t.rewardMinor, decimalsOf(t.asset)) : 0,
+        tx: t.rewardTransfer ?? null,
+      }),
     }),
     route({
       method: 'POST',
