@@ -24,6 +24,7 @@ import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from '.
 import {
   readEventStream,
   readJsonObject,
+  readMultipart,
   readRawBody,
   splitUrl,
   startEventStream,
@@ -543,7 +544,8 @@ export function createEngine(options: EngineOptions) {
       for (const part of [params, Object.fromEntries(query)]) refuseUnsafeText(part);
       return input;
     }
-    const input = { params, query, body: hasBody ? await readJsonObject(req) : {}, headers: req.headers };
+    const read = row.multipart ? readMultipart : readJsonObject;
+    const input = { params, query, body: hasBody ? await read(req) : {}, headers: req.headers };
     for (const part of [params, Object.fromEntries(query), input.body]) refuseUnsafeText(part);
     return input;
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_BODY_BYTES } from '../../lib';
 import { RestError } from './errors';
-import type { RawAnswer, SseEvent } from './types';
+import type { RawAnswer, SseEvent, UploadedFile } from './types';
 
 /** A request target's path and query, read as sent (no host is ever taken from it). */
 export function splitUrl(target = '/'): { path: string; query: URLSearchParams } {
@@ -59,6 +59,39 @@ export function writeJson(res: ServerResponse, status: number, body: unknown): v
   }
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
+}
+
+const MULTIPART_TYPE = /^multipart\/form-data\s*;/i;
+
+/**
+ * A multipart/form-data body, parsed by the platform's fetch implementation: text fields as
+ * strings (the last of a repeated name), files as a list per field name. Wrong type → 415/400.
+ */
+export async function readMultipart(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (!MULTIPART_TYPE.test(contentType))
+    throw new RestError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be sent as multipart/form-data');
+  const raw = await readRawBody(req);
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw new RestError('BAD_REQUEST', 'request body is not valid multipart/form-data');
+  }
+  const body: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [name, value] of form) {
+    if (typeof value === 'string') body[name] = value;
+    else {
+      const files = Array.isArray(body[name]) ? (body[name] as UploadedFile[]) : [];
+      files.push({
+        filename: value.name,
+        content_type: value.type || 'application/octet-stream',
+        data_base64: Buffer.from(await value.arrayBuffer()).toString('base64'),
+      });
+      body[name] = files;
+    }
+  }
+  return body;
 }
 
 /** A relayed answer: its status, its headers and its bytes as they are. */

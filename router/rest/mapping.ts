@@ -4,7 +4,14 @@
  */
 import { ASSET_DECIMALS, MAX_AMOUNT_MINOR } from '../../lib';
 import { RestError } from './errors';
-import { InputError, type Converter, type JsonSchema, type RouteInput, type Source } from './types';
+import {
+  InputError,
+  type Converter,
+  type JsonSchema,
+  type RouteInput,
+  type Source,
+  type UploadedFile,
+} from './types';
 
 // ── Sources ────────────────────────────────────────────────────────────────────────────────────
 
@@ -115,6 +122,19 @@ export const oneOf = (words: Record<string, unknown>): Converter =>
     }
     return words[value];
   });
+
+/** The files of one multipart field as GraphQL file inputs `{name, contentType, dataBase64}`. */
+export const uploadedFiles: Converter = converter(
+  { type: 'array', items: { type: 'string', format: 'binary' } },
+  (value) => {
+    if (!Array.isArray(value)) throw new InputError('must be one or more files');
+    return (value as UploadedFile[]).map((file) => ({
+      name: file.filename,
+      contentType: file.content_type,
+      dataBase64: file.data_base64,
+    }));
+  },
+);
 
 /** A list sent as a JSON array or as one comma-separated string ("proxy,orders"). */
 export const commaList: Converter = converter(

@@ -214,7 +214,11 @@ function requestBodyOf(schema: GraphQLSchema, route: CompiledRoute) {
   if (!Object.keys(properties).length) return undefined;
   return {
     required: required.length > 0,
-    content: { 'application/json': { schema: { type: 'object', properties, required } } },
+    content: {
+      [route.row.multipart ? 'multipart/form-data' : 'application/json']: {
+        schema: { type: 'object', properties, required },
+      },
+    },
   };
 }
 

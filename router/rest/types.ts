@@ -167,6 +167,18 @@ export interface RowSpec<D, V, S = unknown> {
   rawBody?: boolean;
   /** The answer is bytes with their own status and headers (a relay), instead of `shape`'s JSON. */
   raw?: (data: D) => RawAnswer;
+  /**
+   * The body is multipart/form-data (any other type is refused): each text field is read as a body
+   * field, and the files of each field name as a list of {@link UploadedFile} under that name.
+   */
+  multipart?: boolean;
+}
+
+/** A file of a multipart body, as a row's sources read it. */
+export interface UploadedFile {
+  filename: string;
+  content_type: string;
+  data_base64: string;
 }
 
 /** A row with its types checked and then erased, so one table holds rows of many operations. */

@@ -33,6 +33,16 @@ async function startAgent(): Promise<{ server: Server; base: string; seen: Incom
         const { prompt } = JSON.parse(body.toString('utf8')) as { prompt: string };
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ output: `summary: ${prompt}` }));
+      } else if (req.url === '/files') {
+        const { prompt, files = [] } = JSON.parse(body.toString('utf8')) as {
+          prompt: string;
+          files?: { name: string; content_type: string; data_base64: string }[];
+        };
+        const described = files.map(
+          (f) => `${f.name} (${f.content_type}): ${Buffer.from(f.data_base64, 'base64').toString('utf8')}`,
+        );
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ output: [prompt, ...described].join('; ') }));
       } else if (req.url === '/plain') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('plain answer');
@@ -291,6 +301,45 @@ describe('orders', () => {
     expect(
       (await api('POST', '/autx/v1/orders/', { body: { agent_id: 'agt_nope', prompt: 'p' } })).status,
     ).toBe(404);
+  });
+
+  test('POST /orders/multipart: fields and files reach the agent, settled like any order; 413 when too large', async () => {
+    const agent = await listAgent(`${agentServer.base}/files`);
+    const buyer = await fundedUser(t, 2_000_000n, 'Multipart buyer');
+    const send = (form: FormData) =>
+      fetch(`${t.url}/autx/v1/orders/multipart`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${buyer.credential}` },
+        body: form,
+      });
+    const form = new FormData();
+    form.set('agent_id', agent.id);
+    form.set('prompt', 'Read these');
+    form.set('payment_method', 'usdc');
+    form.append('files', new Blob(['alpha'], { type: 'text/plain' }), 'a.txt');
+    form.append('files', new Blob(['{"b":1}'], { type: 'application/json' }), 'b.json');
+    const response = await send(form);
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status: 'completed',
+      payment_method: 'usdc',
+      output_text: 'Read these; a.txt (text/plain): alpha; b.json (application/json): {"b":1}',
+    });
+    expect(await credits(buyer.id)).toEqual({ posted: 2_000_000n - PRICE, held: 0n });
+
+    const large = new FormData();
+    large.set('agent_id', agent.id);
+    large.set('prompt', 'Too much');
+    large.append('files', new Blob([Buffer.alloc(2 * 1024 * 1024, 'x')]), 'big.bin');
+    const refused = await send(large);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toEqual({ detail: expect.any(String) });
+    const json = await rest(t, buyer.credential)('POST', '/autx/v1/orders/multipart', {
+      body: { agent_id: agent.id, prompt: 'x' },
+    });
+    expect(json.status).toBe(400);
+    expect(await credits(buyer.id)).toEqual({ posted: 2_000_000n - PRICE, held: 0n });
   });
 
   test('the reconciler settles orders a stopped process left PROCESSING or HELD, once', async () => {

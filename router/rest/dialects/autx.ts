@@ -56,6 +56,7 @@ import {
   oneOf,
   rawBodyBase64,
   required,
+  uploadedFiles,
   withDefault,
 } from '../mapping';
 import { route, socket, type Dialect } from '../types';
@@ -389,6 +390,22 @@ export const autx: Dialect = {
           undefined,
           'credits (default), stripe or usdc: metadata only',
         ),
+      },
+      shape: (d) => order(d.createOrder),
+    }),
+    route({
+      method: 'POST',
+      path: '/orders/multipart',
+      summary:
+        'Create a paid order with files (multipart/form-data: agent_id, prompt, payment_method, files), settled like POST /orders/; the files go to the agent with the prompt as {"files": [{name, content_type, data_base64}]}; 413 over the body limit (1 MiB here, below the documented 100 MB)',
+      operation: OrderCreateDocument,
+      status: 201,
+      multipart: true,
+      variables: {
+        'input.agentId': required(fromBody('agent_id')),
+        'input.prompt': required(fromBody('prompt')),
+        'input.paymentMethod': fromBody('payment_method'),
+        'input.files': fromBody('files', uploadedFiles, 'one or more files'),
       },
       shape: (d) => order(d.createOrder),
     }),

@@ -117,6 +117,8 @@ export type CreateApiKeyInput = {
 export type CreateOrderInput = {
   /** The agent's id (or ticker). */
   agentId: string | number;
+  /** Files for the agent (at most 20): sent with the prompt as {"files": [{name, content_type, data_base64}]}. */
+  files?: Array<OrderFileInput> | null | undefined;
   /** Metadata only ("credits", "stripe", "usdc"): orders settle from credits. */
   paymentMethod?: string;
   /** Sent to the agent as {"prompt": …}. */
@@ -251,6 +253,14 @@ export type MessageRole =
   | 'ASSISTANT'
   | 'SYSTEM'
   | 'USER';
+
+/** A file sent with an order, forwarded to the agent. */
+export type OrderFileInput = {
+  contentType?: string | null | undefined;
+  /** The file, base64. */
+  dataBase64: string;
+  name: string;
+};
 
 /** PROCESSING while the agent works; COMPLETED (paid) or FAILED (refunded) once it answered. */
 export type OrderStatus =

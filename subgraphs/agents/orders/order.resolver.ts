@@ -22,10 +22,24 @@ import {
 } from '../../../lib';
 import { callAgent } from './agent.call';
 import { Order } from './order.entity';
-import { agentByIdOrTicker, placeOrder, refusePaused } from './order.service';
+import { agentByIdOrTicker, placeOrder, refusePaused, type AgentFile } from './order.service';
 
 @ObjectType()
 class OrderConnection extends Connection(Order) {}
+
+const MAX_FILES = 20;
+
+@InputType({ description: 'A file sent with an order, forwarded to the agent.' })
+class OrderFileInput {
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  contentType?: string | null;
+
+  @Field({ description: 'The file, base64.' })
+  dataBase64!: string;
+}
 
 @InputType()
 class CreateOrderInput {
@@ -40,6 +54,12 @@ class CreateOrderInput {
     description: 'Metadata only ("credits", "stripe", "usdc"): orders settle from credits.',
   })
   paymentMethod!: string;
+
+  @Field(() => [OrderFileInput], {
+    nullable: true,
+    description: `Files for the agent (at most ${MAX_FILES}): sent with the prompt as {"files": [{name, content_type, data_base64}]}.`,
+  })
+  files?: OrderFileInput[] | null;
 }
 
 @ObjectType({ description: "An agent endpoint's answer, relayed as received." })
@@ -68,6 +88,22 @@ const MAX_PAYMENT_METHOD = 40;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const CONTENT_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;[\x20-\x7e]*)?$/;
 
+/** An order's files as the agent receives them; each checked (base64, a media type, a name). */
+function filesOf(input: CreateOrderInput): AgentFile[] {
+  const files = input.files ?? [];
+  if (files.length > MAX_FILES) throw badInput(`at most ${MAX_FILES} files`, { field: 'files' });
+  return files.map((file) => {
+    if (!file.name || file.name.length > 255)
+      throw badInput('a file needs a name of at most 255 characters', { field: 'files' });
+    if (!BASE64.test(file.dataBase64) || file.dataBase64.length % 4 !== 0)
+      throw badInput(`file ${file.name} is not base64`, { field: 'files' });
+    const type = file.contentType ?? 'application/octet-stream';
+    if (type.length > 200 || !CONTENT_TYPE.test(type))
+      throw badInput(`file ${file.name} has no valid content type`, { field: 'files' });
+    return { name: file.name, content_type: type, data_base64: file.dataBase64 };
+  });
+}
+
 @Resolver(() => Order)
 export class OrderResolver {
   @RequiresScopes('orders')
@@ -88,7 +124,7 @@ export class OrderResolver {
       });
     return placeOrder(
       { em: ctx.em, peers: ctx.peers, log: ctx.log, requestId: ctx.requestId },
-      { buyerId: ctx.me().accountId, agentKey: input.agentId, prompt, paymentMethod },
+      { buyerId: ctx.me().accountId, agentKey: input.agentId, prompt, paymentMethod, files: filesOf(input) },
     );
   }
 

@@ -143,17 +143,25 @@ export async function settleOrder(
 
 const sha256 = (body: Buffer) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
 
+/** A file sent with an order, as the agent receives it. */
+export interface AgentFile {
+  name: string;
+  content_type: string;
+  data_base64: string;
+}
+
 export interface PlaceOrder {
   buyerId: string;
   agentKey: string;
   prompt: string;
   paymentMethod: string;
+  files?: AgentFile[];
 }
 
 /** Places, runs and settles one order; answers it COMPLETED or FAILED (an agent failure is no error). */
 export async function placeOrder(
   deps: { em: EntityManager; peers: Peers; log: Logger; requestId: string },
-  { buyerId, agentKey, prompt, paymentMethod }: PlaceOrder,
+  { buyerId, agentKey, prompt, paymentMethod, files = [] }: PlaceOrder,
 ): Promise<Order> {
   const { em, peers, log } = deps;
   const agent = await agentByIdOrTicker(em, agentKey);
@@ -189,7 +197,8 @@ export async function placeOrder(
   }
   let outcome: Outcome;
   try {
-    const answer = await callAgent(agent, Buffer.from(JSON.stringify({ prompt })), {
+    const request = files.length ? { prompt, files } : { prompt };
+    const answer = await callAgent(agent, Buffer.from(JSON.stringify(request)), {
       'content-type': 'application/json',
       accept: '*/*',
       'x-autx-request-id': deps.requestId,
