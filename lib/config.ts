@@ -75,6 +75,10 @@ const schema = z.object({
   AGENT_ENDPOINT_ALLOWLIST: z.string().default(''),
   AGENT_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   AGENT_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1).max(10_485_760).default(524_288),
+  // Skills (folders with a SKILL.md): SKILLS_DIR is read and written (unset: DATA_DIR/skills); the
+  // catalog is only read and installed from (unset: the one shipped in subgraphs/agents/skills/catalog).
+  SKILLS_DIR: z.string().min(1).optional(),
+  SKILLS_CATALOG_DIR: z.string().min(1).optional(),
   // Upstream LLM of the sessions subgraph's chat: any OpenAI-compatible server; unset, chat answers
   // UPSTREAM_UNAVAILABLE. Prices are micro-USD (1 USD = 1,000,000), 001's defaults.
   LLM_BASE_URL: url(['http:', 'https:']).optional(),

@@ -1,13 +1,15 @@
-import type { SubgraphDefinition } from '../../lib';
+import type { EntityManager, SubgraphDefinition } from '../../lib';
 import { Agent } from './agent.entity';
 import { AgentResolver } from './agent.resolver';
 import { AgentStatsResolver } from './agent.stats';
 import { AgentsInit } from './migrations/0001-init';
 import { AgentsMarketplace } from './migrations/0002-marketplace';
 import { AgentsOrders } from './migrations/0003-orders';
+import { AgentsSkills } from './migrations/0004-skills';
 import { Order } from './orders/order.entity';
 import { OrderResolver } from './orders/order.resolver';
 import { startOrderReconciler } from './orders/order.service';
+import { reloadSkills, SkillResolver } from './skills/skill.resolver';
 
 export { reconcileOrders } from './orders/order.service';
 
@@ -18,8 +20,15 @@ export const agents: SubgraphDefinition = {
     { name: '0001-init', class: AgentsInit },
     { name: '0002-marketplace', class: AgentsMarketplace },
     { name: '0003-orders', class: AgentsOrders },
+    { name: '0004-skills', class: AgentsSkills },
   ],
-  resolvers: [AgentResolver, AgentStatsResolver, OrderResolver],
+  resolvers: [AgentResolver, AgentStatsResolver, OrderResolver, SkillResolver],
   entityTypes: { Agent },
-  background: (deps) => startOrderReconciler(deps),
+  background: async (deps) => {
+    // The index follows the folders: read them once at start (POST /api/skills/reload later).
+    await reloadSkills(deps.orm.em.fork() as unknown as EntityManager).catch((error: unknown) =>
+      deps.log.warn({ err: error }, 'skills were not loaded'),
+    );
+    return startOrderReconciler(deps);
+  },
 };

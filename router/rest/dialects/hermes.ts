@@ -98,6 +98,7 @@ import {
   type StreamContext,
 } from '../types';
 import { escrowRoutes } from './hermes.escrow';
+import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
 
 const detail: ErrorStyle = {
@@ -1312,6 +1313,7 @@ export const hermes: Dialect = {
     }),
     ...tempoRoutes,
     ...escrowRoutes,
+    ...skillRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
