@@ -79,6 +79,8 @@ const schema = z.object({
   // catalog is only read and installed from (unset: the one shipped in subgraphs/agents/skills/catalog).
   SKILLS_DIR: z.string().min(1).optional(),
   SKILLS_CATALOG_DIR: z.string().min(1).optional(),
+  // Where A2A clients reach the platform, as its agent card says (unset: http:// and the request's Host).
+  A2A_PUBLIC_URL: url(['http:', 'https:']).optional(),
   // Upstream LLM of the sessions subgraph's chat: any OpenAI-compatible server; unset, chat answers
   // UPSTREAM_UNAVAILABLE. Prices are micro-USD (1 USD = 1,000,000), 001's defaults.
   LLM_BASE_URL: url(['http:', 'https:']).optional(),

@@ -9,6 +9,7 @@ import { AgentsSkills } from './migrations/0004-skills';
 import { Order } from './orders/order.entity';
 import { OrderResolver } from './orders/order.resolver';
 import { startOrderReconciler } from './orders/order.service';
+import { AgentCardResolver } from './skills/agent-card.resolver';
 import { reloadSkills, SkillResolver } from './skills/skill.resolver';
 
 export { reconcileOrders } from './orders/order.service';
@@ -22,7 +23,7 @@ export const agents: SubgraphDefinition = {
     { name: '0003-orders', class: AgentsOrders },
     { name: '0004-skills', class: AgentsSkills },
   ],
-  resolvers: [AgentResolver, AgentStatsResolver, OrderResolver, SkillResolver],
+  resolvers: [AgentResolver, AgentStatsResolver, OrderResolver, SkillResolver, AgentCardResolver],
   entityTypes: { Agent },
   background: async (deps) => {
     // The index follows the folders: read them once at start (POST /api/skills/reload later).

@@ -6,15 +6,13 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoginDocument } from '../generated/graphql';
-import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
-import { sql } from '../tasks.support';
-import { ISO, rest, type Rest } from './support';
+import type { TestPlatform } from '../support/platform';
+import { startWithSkills } from './skills.support';
+import { ISO, type Rest } from './support';
 
 let t: TestPlatform;
 let dir: string;
 let outside: string;
-let ada: User;
 let adaApi: Rest;
 let admin: Rest;
 let anonymous: Rest;
@@ -42,15 +40,7 @@ beforeAll(async () => {
   await writeFile(join(outside, 'secret.txt'), 'not yours');
   await writeSkill('code-review', 'Code Review', 'coding', { 'notes/style.md': 'short lines' });
   await writeSkill('trip-planner', 'Trip Planner', 'travel');
-  process.env.SKILLS_DIR = dir;
-  t = await startTestPlatform();
-  ada = await t.register('Ada');
-  adaApi = rest(t, ada.credential);
-  anonymous = rest(t);
-  const boss = await t.register('Boss');
-  await sql(t, `update "accounts"."account" set "role" = 'ADMIN' where "id" = $1`, [boss.id]);
-  const { login } = await t.data(LoginDocument, { input: { email: boss.email, password: boss.password } });
-  admin = rest(t, login.accessToken);
+  ({ t, adaApi, admin, anonymous } = await startWithSkills(dir));
 });
 afterAll(async () => {
   delete process.env.SKILLS_DIR;

@@ -97,6 +97,7 @@ import {
   type SseEvent,
   type StreamContext,
 } from '../types';
+import { a2aRoutes } from './hermes.a2a';
 import { escrowRoutes } from './hermes.escrow';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
@@ -498,7 +499,7 @@ const HERMES_STATUSES: Record<string, TaskStatus[]> = {
 };
 
 /** The session as Hermes Workspace reads it (epoch seconds). */
-const session = (s: SessionFieldsFragment) => ({
+export const session = (s: SessionFieldsFragment) => ({
   id: s.id,
   title: s.title,
   model: s.model,
@@ -555,7 +556,7 @@ export const hermes: Dialect = {
   title: 'Hermes OPTX API, OPTX platform bridge and agent runtime',
   references: ['000', '001', '002'],
   mountSetting: 'REST_MOUNT_HERMES',
-  owns: ['/api', '/ws', '/v1'],
+  owns: ['/api', '/ws', '/v1', '/.well-known'],
   errors: detail,
   routes: [
     route({
@@ -1314,6 +1315,7 @@ export const hermes: Dialect = {
     ...tempoRoutes,
     ...escrowRoutes,
     ...skillRoutes,
+    ...a2aRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
