@@ -11,6 +11,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schema ./schema
+# The skills catalog installed from (SKILLS_CATALOG_DIR's default).
+COPY --from=build /app/subgraphs/agents/skills/catalog ./subgraphs/agents/skills/catalog
 RUN mkdir -p /app/.data && chown node /app/.data
 USER node
 EXPOSE 4000

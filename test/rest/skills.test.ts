@@ -178,6 +178,14 @@ describe('002: management', () => {
     expect(
       (await admin('POST', '/api/skills/catalog/install', { body: { name: 'nothing-here' } })).status,
     ).toBe(404);
+    // A folder of the same name that is not indexed is never written into.
+    await mkdir(join(dir, 'release-notes'));
+    await writeFile(join(dir, 'release-notes', 'mine.txt'), 'mine');
+    r = await admin('POST', '/api/skills/catalog/install', { body: { name: 'release-notes' } });
+    expect(r.status).toBe(409);
+    expect(r.body).toEqual({ error: expect.stringContaining('already in SKILLS_DIR') });
+    await expect(readFile(join(dir, 'release-notes', 'SKILL.md'))).rejects.toThrow();
+    await rm(join(dir, 'release-notes'), { recursive: true });
 
     r = await adaApi('GET', '/api/skills/catalog');
     expect(r.body.skills.find((s: { id: string }) => s.id === 'sql-review')).toMatchObject({

@@ -17,6 +17,7 @@ import {
   copySkill,
   folderOf,
   hashFolder,
+  pathExists,
   parseSkillId,
   readSkill,
   removeFolder,
@@ -407,15 +408,13 @@ export class SkillResolver {
     const target = folderOf(skillsDir(), source.id);
     const [exists] = await ctx.em.execute(`select 1 from ${TABLE} where "id" = ?`, [source.id]);
     if (exists) throw new AppError('CONFLICT', `skill ${source.id} is already installed`, { id: source.id });
-    try {
-      await copySkill(folderOf(catalogDir(), source.id), target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_FS_CP_EEXIST')
-        throw new AppError('CONFLICT', `a folder named ${source.id} is already in SKILLS_DIR`, {
-          id: source.id,
-        });
-      throw error;
-    }
+    // A folder of that name that is not indexed (refused, or added since the last reload) is left
+    // alone: copying into it would mix two skills.
+    if (await pathExists(target))
+      throw new AppError('CONFLICT', `a folder named ${source.id} is already in SKILLS_DIR`, {
+        id: source.id,
+      });
+    await copySkill(folderOf(catalogDir(), source.id), target);
     const installed = await readSkill(skillsDir(), source.id);
     return toSkill(await upsert(ctx.em, installed, 'catalog', false));
   }
