@@ -125,13 +125,18 @@ function decodedSegments(path: string): Segment[] {
 /** How many leading segments a pattern accepts, one more when it accepts the whole path. */
 function closeness(pattern: string[], segments: Segment[]): number {
   let n = 0;
+  let literal = 0;
   while (
     n < pattern.length &&
     n < segments.length &&
     (pattern[n].startsWith(':') || pattern[n] === segments[n])
-  )
+  ) {
+    if (!pattern[n].startsWith(':')) literal++;
     n++;
-  return n === segments.length && n === pattern.length ? n + 1 : n;
+  }
+  const whole = n === segments.length && n === pattern.length ? 1 : 0;
+  // Segments matched first; of those, literal ones outrank parameters (`/api/skills/audit` over `/:id`).
+  return (n + whole) * 64 + literal;
 }
 
 /**
@@ -568,6 +573,12 @@ export function createEngine(options: EngineOptions) {
   ): Promise<void> {
     const { row } = route;
     const { variables, page, headers } = prepare(route, input, req, edge);
+    // Counted once the input is valid: a refused request spends none of the row's own limit.
+    const retryAfterSeconds = overRowLimit(row, req, input);
+    if (retryAfterSeconds !== undefined)
+      throw new RestError('RATE_LIMITED', `at most ${row.rateLimit?.perMinute} a minute; retry later`, {
+        retryAfterSeconds,
+      });
     const context: ShapeContext = { input, page, server: serverInfo() };
     if (row.stream) return serveStream(route, variables, headers, context, res, style);
     const data = row.paged
@@ -655,15 +666,6 @@ export function createEngine(options: EngineOptions) {
         const input = await readInput(first.row, params, query, req);
         const route = pick(routes, input);
         style = route.row.errors ?? style;
-        const retryAfterSeconds = overRowLimit(route.row, req, input);
-        if (retryAfterSeconds !== undefined)
-          throw new RestError(
-            'RATE_LIMITED',
-            `at most ${route.row.rateLimit?.perMinute} a minute; retry later`,
-            {
-              retryAfterSeconds,
-            },
-          );
         // A stream of something the caller may not read is refused as the JSON read of it is.
         const read = route.row.stream && routes.find((r) => !r.row.stream && r.operation.kind === 'query');
         if (read) {
