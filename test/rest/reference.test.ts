@@ -132,10 +132,9 @@ describe('rest:coverage', () => {
       ]);
       expect(report.served).toBe(distinct.size);
     }
-    expect(coverageOf(DIALECTS[2], documented.x402).routes.find((r) => r.path === '/tasks')).toMatchObject({
-      method: 'POST',
-      served: false,
-    });
+    const hermes = coverageOf(DIALECTS[0], documented.hermes).routes;
+    expect(hermes.find((r) => r.path === '/api/gaze/store')).toMatchObject({ method: 'POST', served: false });
+    expect(hermes.find((r) => r.path === '/api/tasks')).toMatchObject({ served: true });
   });
 
   test('every row’s operation validates; a row whose operation does not is reported', () => {
