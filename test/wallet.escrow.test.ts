@@ -3,7 +3,7 @@
  * timeout; release posts it, refund voids it, expiry returns it. Real PostgreSQL, the whole platform
  * through the REST routes, and the ledger's invariants after every test.
  */
-import { grantCredits } from '../subgraphs/wallet/ledger.service';
+import { grantCredits } from '../subgraphs/wallet/ledger/ledger.service';
 import { expireDueHolds } from '../subgraphs/wallet';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { rest, type Rest } from './rest/support';

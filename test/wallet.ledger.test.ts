@@ -9,7 +9,7 @@ import {
   voidHold,
   type LedgerDeps,
 } from '../subgraphs/wallet';
-import type { Party } from '../subgraphs/wallet/ledger.accounts';
+import type { Party } from '../subgraphs/wallet/ledger/ledger.accounts';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 import { ledgerViolations, readAccounts, walletDeps, withDatabase } from './wallet.support';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { EntityManager } from '../lib';
 import type { LedgerDeps } from '../subgraphs/wallet';
-import { grantCredits } from '../subgraphs/wallet/ledger.service';
+import { grantCredits } from '../subgraphs/wallet/ledger/ledger.service';
 import type { TestPlatform, User } from './support/platform';
 
 /** The wallet subgraph's own database handle and pub/sub, to drive the ledger without HTTP. */

@@ -6,7 +6,7 @@ import { rest, type Rest } from './rest/support';
 import { ledgerViolations, walletDeps, withDatabase } from './wallet.support';
 import { minedDeposit, SENDER, startPaymentDoubles } from './wallet.payments.support';
 import { grantCredits } from '../subgraphs/wallet';
-import { reconcileWithdrawals } from '../subgraphs/wallet/withdrawal.service';
+import { reconcileWithdrawals } from '../subgraphs/wallet/withdrawals/withdrawal.service';
 
 let t: TestPlatform;
 let evm: EvmDouble;

@@ -1,29 +1,29 @@
 import { ownedEntity, type SubgraphDefinition } from '../../lib';
-import { Asset } from './asset.entity';
-import { Deposit } from './deposit.entity';
-import { Escrow } from './escrow.entity';
-import { EscrowResolver } from './escrow.resolver';
-import { DepositResolver } from './deposit.resolver';
-import { LedgerAccount, ownerOfAccount } from './ledger-account.entity';
-import { LedgerAccountResolver } from './ledger-account.resolver';
-import { LedgerEntry } from './ledger-entry.entity';
-import { LedgerEntryResolver } from './ledger-entry.resolver';
-import { startHoldSweeper } from './ledger.sweeper';
+import { Asset } from './ledger/asset.entity';
+import { Deposit } from './deposits/deposit.entity';
+import { Escrow } from './escrow/escrow.entity';
+import { EscrowResolver } from './escrow/escrow.resolver';
+import { DepositResolver } from './deposits/deposit.resolver';
+import { LedgerAccount, ownerOfAccount } from './ledger/ledger-account.entity';
+import { LedgerAccountResolver } from './ledger/ledger-account.resolver';
+import { LedgerEntry } from './ledger/ledger-entry.entity';
+import { LedgerEntryResolver } from './ledger/ledger-entry.resolver';
+import { startHoldSweeper } from './ledger/ledger.sweeper';
 import { WalletInit } from './migrations/0001-init';
 import { WalletLedger } from './migrations/0002-ledger';
 import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
 import { WalletEscrow } from './migrations/0004-escrow';
 import { WalletSolanaPayments } from './migrations/0005-solana-payments';
-import { ownerOfTransfer, Transfer } from './transfer.entity';
-import { TransferResolver } from './transfer.resolver';
-import { WalletActivityResolver } from './wallet-activity.resolver';
-import { Withdrawal } from './withdrawal.entity';
-import { WithdrawalResolver } from './withdrawal.resolver';
-import { startWithdrawalReconciler } from './withdrawal.service';
+import { ownerOfTransfer, Transfer } from './ledger/transfer.entity';
+import { TransferResolver } from './ledger/transfer.resolver';
+import { WalletActivityResolver } from './ledger/wallet-activity.resolver';
+import { Withdrawal } from './withdrawals/withdrawal.entity';
+import { WithdrawalResolver } from './withdrawals/withdrawal.resolver';
+import { startWithdrawalReconciler } from './withdrawals/withdrawal.service';
 
-export { expireDueHolds } from './ledger.sweeper';
-export * from './ledger.service';
-export { SystemAccountRole } from './ledger.accounts';
+export { expireDueHolds } from './ledger/ledger.sweeper';
+export * from './ledger/ledger.service';
+export { SystemAccountRole } from './ledger/ledger.accounts';
 
 export const wallet: SubgraphDefinition = {
   name: 'wallet',

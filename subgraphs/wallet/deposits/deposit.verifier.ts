@@ -8,7 +8,7 @@ import {
   type Address,
   type Hash,
 } from './evm';
-import { AppError, badInput } from '../../lib';
+import { AppError, badInput } from '../../../lib';
 
 /** The ERC-20 event every USDC movement emits. */
 const TRANSFER_EVENT = parseAbiItem(

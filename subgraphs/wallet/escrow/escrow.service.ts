@@ -7,13 +7,13 @@ import {
   type EntityManager,
   type Identity,
   type SubgraphContext,
-} from '../../lib';
+} from '../../../lib';
 import { Escrow, EscrowStatus } from './escrow.entity';
-import { applyTransfersIn, type TransferRequest, type TransferResult } from './ledger.engine';
-import { publishBalanceChanges } from './ledger.events';
-import { assetDecimals, ledgerAccountId } from './ledger.accounts';
-import { TransferKind } from './transfer.entity';
-import { checkAmount } from './transfer.input';
+import { applyTransfersIn, type TransferRequest, type TransferResult } from '../ledger/ledger.engine';
+import { publishBalanceChanges } from '../ledger/ledger.events';
+import { assetDecimals, ledgerAccountId } from '../ledger/ledger.accounts';
+import { TransferKind } from '../ledger/transfer.entity';
+import { checkAmount } from '../ledger/transfer.input';
 
 /** 000/001's bounds on an escrow's time to live: one minute to one week. */
 export const MIN_ESCROW_TTL_SECONDS = 60;

@@ -1,5 +1,12 @@
 import { Arg, Args, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import { Authenticated, BigIntScalar, Connection, PageArgs, paginate, type SubgraphContext } from '../../lib';
+import {
+  Authenticated,
+  BigIntScalar,
+  Connection,
+  PageArgs,
+  paginate,
+  type SubgraphContext,
+} from '../../../lib';
 import { Withdrawal } from './withdrawal.entity';
 import { requestWithdrawal } from './withdrawal.service';
 

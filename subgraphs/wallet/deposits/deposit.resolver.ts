@@ -19,10 +19,10 @@ import {
   PageArgs,
   paginate,
   type SubgraphContext,
-} from '../../lib';
+} from '../../../lib';
 import { Deposit } from './deposit.entity';
 import { claimOnChainDeposit, claimSolanaPayment, grantTestDeposit } from './deposit.service';
-import { MINIMUM_DEPOSIT_MINOR, paymentSettings } from './payments.settings';
+import { MINIMUM_DEPOSIT_MINOR, paymentSettings } from '../payments.settings';
 
 @ObjectType()
 class DepositConnection extends Connection(Deposit) {}

@@ -5,7 +5,7 @@ import {
   type BackgroundDeps,
   type EntityManager,
   type Stoppable,
-} from '../../lib';
+} from '../../../lib';
 import { applyTransfersIn, type TransferResult } from './ledger.engine';
 import { publishBalanceChanges } from './ledger.events';
 import type { LedgerDeps } from './ledger.service';

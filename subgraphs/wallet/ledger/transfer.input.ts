@@ -1,5 +1,5 @@
 import { Directive, Field, ID, InputType, Int } from 'type-graphql';
-import { badInput, BigIntScalar, checkMinorUnits, MAX_AMOUNT_MINOR } from '../../lib';
+import { badInput, BigIntScalar, checkMinorUnits, MAX_AMOUNT_MINOR } from '../../../lib';
 import { SystemAccountRole, type Party } from './ledger.accounts';
 
 /** A transfer id is its requester's idempotency key: short, and safe to log and put in a URL. */

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, notFound, RequiresScopes, type SubgraphContext } from '../../lib';
+import { AppError, notFound, RequiresScopes, type SubgraphContext } from '../../../lib';
 import { grantCredits, holdFunds, postHold, transferNow, voidHold } from './ledger.service';
 import { isParty, Transfer, TransferKind } from './transfer.entity';
 import {

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { BigIntScalar, newId } from '../../lib';
+import { BigIntScalar, newId } from '../../../lib';
 
 export enum LedgerAccountKind {
   USER = 'USER',

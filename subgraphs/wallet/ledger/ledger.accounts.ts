@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { badInput, newId, type EntityManager } from '../../lib';
+import { badInput, newId, type EntityManager } from '../../../lib';
 import { DEBITS_MUST_NOT_EXCEED_CREDITS, LedgerAccountKind } from './ledger-account.entity';
 
 /** The platform's own accounts, one of each per asset; they may go negative. */

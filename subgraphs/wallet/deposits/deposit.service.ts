@@ -1,21 +1,21 @@
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Hash } from './evm';
-import { AppError, badInput, conflict, loadConfig, newId, parseAmount } from '../../lib';
+import { AppError, badInput, conflict, loadConfig, newId, parseAmount } from '../../../lib';
 import { Deposit, DepositSource } from './deposit.entity';
 import { verifyDeposit } from './deposit.verifier';
-import { SOLANA_SIGNATURE, solanaVerifier, type PaymentProofVerifier } from './solana.verifier';
-import { ledgerAccountId, SystemAccountRole, systemOwnerId } from './ledger.accounts';
-import { applyTransfersIn } from './ledger.engine';
-import { publishBalanceChanges } from './ledger.events';
-import type { LedgerDeps } from './ledger.service';
+import { SOLANA_SIGNATURE, solanaVerifier, type PaymentProofVerifier } from '../solana.verifier';
+import { ledgerAccountId, SystemAccountRole, systemOwnerId } from '../ledger/ledger.accounts';
+import { applyTransfersIn } from '../ledger/ledger.engine';
+import { publishBalanceChanges } from '../ledger/ledger.events';
+import type { LedgerDeps } from '../ledger/ledger.service';
 import {
   CREDITS_ASSET,
   MAXIMUM_TEST_CREDIT_MINOR,
   MINIMUM_DEPOSIT_MINOR,
   paymentSettings,
-} from './payments.settings';
-import { TransferKind } from './transfer.entity';
+} from '../payments.settings';
+import { TransferKind } from '../ledger/transfer.entity';
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 

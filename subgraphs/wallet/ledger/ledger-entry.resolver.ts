@@ -19,7 +19,7 @@ import {
   paginate,
   RequiresScopes,
   type SubgraphContext,
-} from '../../lib';
+} from '../../../lib';
 import { SystemAccountRole, systemOwnerId } from './ledger.accounts';
 import { LedgerEntry } from './ledger-entry.entity';
 import { fromWire, walletTopic, type LedgerEntryWire } from './ledger.events';

@@ -1,4 +1,4 @@
-import type { Logger, PubSub } from '../../lib';
+import type { Logger, PubSub } from '../../../lib';
 import { LedgerEntry } from './ledger-entry.entity';
 
 /** Balance changes of one owner (an account id, or `system:<ROLE>`). */

@@ -1,4 +1,4 @@
-import type { EntityManager, Logger, PubSub } from '../../lib';
+import type { EntityManager, Logger, PubSub } from '../../../lib';
 import {
   assetDecimals,
   ledgerAccountId,

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { BigIntScalar } from '../../lib';
+import { BigIntScalar } from '../../../lib';
 import { TransferKind } from './transfer.entity';
 
 export enum EntrySide {

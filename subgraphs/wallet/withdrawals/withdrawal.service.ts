@@ -1,14 +1,21 @@
-import { isAddress } from './evm';
-import { AppError, badInput, newId, updateReturning, type BackgroundDeps, type Stoppable } from '../../lib';
-import { Deposit, DepositSource } from './deposit.entity';
-import { assetDecimals, ledgerAccountId, SystemAccountRole, systemOwnerId } from './ledger.accounts';
-import { applyTransfersIn } from './ledger.engine';
-import { publishBalanceChanges } from './ledger.events';
-import { postHold, voidHold, type LedgerDeps } from './ledger.service';
-import { paymentSettings } from './payments.settings';
+import { isAddress } from '../deposits/evm';
+import {
+  AppError,
+  badInput,
+  newId,
+  updateReturning,
+  type BackgroundDeps,
+  type Stoppable,
+} from '../../../lib';
+import { Deposit, DepositSource } from '../deposits/deposit.entity';
+import { assetDecimals, ledgerAccountId, SystemAccountRole, systemOwnerId } from '../ledger/ledger.accounts';
+import { applyTransfersIn } from '../ledger/ledger.engine';
+import { publishBalanceChanges } from '../ledger/ledger.events';
+import { postHold, voidHold, type LedgerDeps } from '../ledger/ledger.service';
+import { paymentSettings } from '../payments.settings';
 import { HttpPayoutRail, type PayoutOutcome, type PayoutRail } from './payout.rail';
-import { TransferKind } from './transfer.entity';
-import { checkAmount } from './transfer.input';
+import { TransferKind } from '../ledger/transfer.entity';
+import { checkAmount } from '../ledger/transfer.input';
 import { Withdrawal, WithdrawalStatus } from './withdrawal.entity';
 
 /** What each withdrawable asset leaves the platform as, and how its destination is written. */

@@ -26,7 +26,7 @@ import {
   RequiresScopes,
   TaskReference,
   type SubgraphContext,
-} from '../../lib';
+} from '../../../lib';
 import { Escrow, EscrowStatus } from './escrow.entity';
 import {
   escrowStatus,
@@ -36,7 +36,7 @@ import {
   refundEscrow,
   releaseEscrow,
 } from './escrow.service';
-import { assetDecimals } from './ledger.accounts';
+import { assetDecimals } from '../ledger/ledger.accounts';
 
 @ObjectType()
 class EscrowConnection extends Connection(Escrow) {}

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { BigIntScalar } from '../../lib';
+import { BigIntScalar } from '../../../lib';
 
 export enum TransferKind {
   SINGLE = 'SINGLE',

@@ -12,11 +12,18 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import { Authenticated, BigIntScalar, Connection, PageArgs, paginate, type SubgraphContext } from '../../lib';
+import {
+  Authenticated,
+  BigIntScalar,
+  Connection,
+  PageArgs,
+  paginate,
+  type SubgraphContext,
+} from '../../../lib';
 import { LedgerEntry } from './ledger-entry.entity';
 import { assetDecimals, SystemAccountRole, systemOwnerId } from './ledger.accounts';
 import { Transfer } from './transfer.entity';
-import { Withdrawal, WithdrawalStatus } from './withdrawal.entity';
+import { Withdrawal, WithdrawalStatus } from '../withdrawals/withdrawal.entity';
 
 export enum WalletActivityCategory {
   DEPOSIT = 'DEPOSIT',

@@ -1,4 +1,4 @@
-import { AppError, conflict, notFound, type EntityManager } from '../../lib';
+import { AppError, conflict, notFound, type EntityManager } from '../../../lib';
 import type { LedgerEntry } from './ledger-entry.entity';
 import { fromWire } from './ledger.events';
 import { Transfer, TransferKind } from './transfer.entity';

@@ -23,7 +23,7 @@ import {
   reference,
   RequiresScopes,
   type SubgraphContext,
-} from '../../lib';
+} from '../../../lib';
 import { Asset } from './asset.entity';
 import { LedgerAccount } from './ledger-account.entity';
 import { assetDecimals, isSystemOwner, SystemAccountRole, systemOwnerId } from './ledger.accounts';
