@@ -1,6 +1,6 @@
-import { TasksWithPeopleDocument, type TasksWithPeopleQuery } from './generated/graphql';
+import { TasksWithPeopleDocument } from './generated/graphql';
 import { createAgent, createTask } from './support/fixtures';
-import { sqlStatements, startTestPlatform, type TestPlatform, type User } from './support/platform';
+import { leastSqlStatements, startTestPlatform, type TestPlatform, type User } from './support/platform';
 
 let t: TestPlatform;
 let creator: User;
@@ -19,19 +19,12 @@ async function seed(count: number) {
   }
 }
 
-/**
- * The statements one list query runs. Background jobs (the wallet's hold sweeper every second,
- * reconcilers) share the counters and can only add to them, so the least of three runs is the query's.
- */
+/** The statements one list query runs. */
 async function statementsFor(first: number) {
-  let least = Infinity;
-  let data!: TasksWithPeopleQuery;
-  for (let run = 0; run < 3; run++) {
-    const before = await sqlStatements(t.platform);
-    data = await creator.data(TasksWithPeopleDocument, { first });
-    least = Math.min(least, (await sqlStatements(t.platform)) - before);
-  }
-  return { statements: least, data };
+  const { statements, result: data } = await leastSqlStatements(t.platform, () =>
+    creator.data(TasksWithPeopleDocument, { first }),
+  );
+  return { statements, data };
 }
 
 test('one query walks tasks → agents → accounts through the router', async () => {

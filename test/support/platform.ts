@@ -177,3 +177,19 @@ export async function sqlStatements(platform: Platform): Promise<number> {
   );
   return counts.reduce((a, b) => a + b, 0);
 }
+
+/**
+ * The SQL statements one call runs, with its last answer. Background jobs (the wallet's hold
+ * sweeper every second, reconcilers) share the counters and can only add to them, so the least of
+ * three runs is the call's own count.
+ */
+export async function leastSqlStatements<T>(platform: Platform, call: () => Promise<T>) {
+  let statements = Infinity;
+  let result!: T;
+  for (let run = 0; run < 3; run++) {
+    const before = await sqlStatements(platform);
+    result = await call();
+    statements = Math.min(statements, (await sqlStatements(platform)) - before);
+  }
+  return { statements, result };
+}
