@@ -584,7 +584,8 @@ export function createEngine(options: EngineOptions) {
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
-    if (row.raw) return writeRaw(res, row.raw(data as never));
+    // A raw row's refusal (its `failure`) is still answered in the dialect's error format below.
+    if (row.raw && !row.failure?.(data as never)) return writeRaw(res, await row.raw(data as never));
     let answer: { status: number; body: unknown };
     try {
       answer = answerOf(row, data, context, style);

@@ -166,7 +166,7 @@ export interface RowSpec<D, V, S = unknown> {
    */
   rawBody?: boolean;
   /** The answer is bytes with their own status and headers (a relay), instead of `shape`'s JSON. */
-  raw?: (data: D) => RawAnswer;
+  raw?: (data: D) => RawAnswer | Promise<RawAnswer>;
   /**
    * The body is multipart/form-data (any other type is refused): each text field is read as a body
    * field, and the files of each field name as a list of {@link UploadedFile} under that name.

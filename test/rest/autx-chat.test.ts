@@ -2,7 +2,9 @@
  * AUTX (003) chat: DELETE /sessions/{id} and the WebSocket chat at /ws/agent/{ticker}, end to end
  * through the router and the sessions subgraph to the OpenAI-protocol double.
  */
-import { CreateApiKeyDocument, StartSessionDocument } from '../generated/graphql';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { BilledChatDocument, CreateApiKeyDocument, StartSessionDocument } from '../generated/graphql';
 import { createAgent } from '../support/fixtures';
 import {
   ANSWER,
@@ -125,6 +127,60 @@ describe('DELETE /sessions/{id}', () => {
     expect(body).toEqual({ detail: expect.any(String) });
     const own = await rest(t, stranger.credential)('GET', `/autx/v1/sessions/${startSession.id}`);
     expect(own.body.status).toBe('active');
+  });
+});
+
+/**
+ * The text of a PDF, read by pdf-parse (PDF.js) in a child process: PDF.js loads its worker by a
+ * dynamic import, which Jest's module sandbox refuses.
+ */
+async function pdfText(pdf: Buffer): Promise<string> {
+  const script = `const { PDFParse } = require('pdf-parse');
+    const parser = new PDFParse({ data: Buffer.from(process.argv[1], 'base64') });
+    parser.getText().then((r) => { process.stdout.write(r.text); return parser.destroy(); });`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, pdf.toString('base64')]);
+  return stdout;
+}
+
+describe('GET /sessions/{id}/receipt', () => {
+  const receipt = (id: string, credential = user.credential) =>
+    fetch(`${t.url}/autx/v1/sessions/${id}/receipt`, { headers: { authorization: `Bearer ${credential}` } });
+
+  test('a closed session that consumed something: a PDF with each answer and the total', async () => {
+    const first = await user.data(BilledChatDocument, {
+      input: { content: 'one', title: 'Receipted', agentId: (await createAgent(user, 'Receipt agent')).id },
+    });
+    await user.data(BilledChatDocument, { input: { sessionId: first.chat.sessionId, content: 'two' } });
+    expect(await api('DELETE', `/autx/v1/sessions/${first.chat.sessionId}`)).toMatchObject({ status: 204 });
+
+    const response = await receipt(first.chat.sessionId);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/pdf');
+    const pdf = Buffer.from(await response.arrayBuffer());
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = await pdfText(pdf);
+    expect(text).toContain(`Session: ${first.chat.sessionId}`);
+    expect(text).toContain('Title: Receipted');
+    expect(text).toMatch(/Agent: Receipt agent \(\w+\)/);
+    expect(text.match(new RegExp(`${USAGE.total_tokens} tokens ${PRICE_USD} USD`, 'g'))).toHaveLength(2);
+    expect(text).toContain(`Total: ${usd(2 * PRICE_MICRO_USD)} USD`);
+  });
+
+  test('400 while the session is active, 422 when it consumed nothing, 404 for another account', async () => {
+    const { startSession } = await user.data(StartSessionDocument, { input: { title: 'Empty' } });
+    const active = await receipt(startSession.id);
+    expect(active.status).toBe(400);
+    expect(await active.json()).toEqual({ detail: expect.stringContaining('active') });
+
+    await api('DELETE', `/autx/v1/sessions/${startSession.id}`);
+    const empty = await receipt(startSession.id);
+    expect(empty.status).toBe(422);
+    expect(await empty.json()).toEqual({ detail: expect.stringContaining('consumed nothing') });
+
+    const stranger = await t.register('Receipt stranger');
+    const other = await receipt(startSession.id, stranger.credential);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toEqual({ detail: expect.any(String) });
   });
 });
 

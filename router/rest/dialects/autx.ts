@@ -29,6 +29,7 @@ import {
   ChatStreamDocument,
   SessionByIdDocument,
   SessionCloseDocument,
+  SessionReceiptDocument,
   SessionListDocument,
   SessionStartDocument,
   TempoPricingDocument,
@@ -39,6 +40,7 @@ import {
   type SessionFieldsFragment,
 } from '../generated/graphql';
 import { RestError } from '../errors';
+import { receiptPdf } from '../receipt-pdf';
 import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
 import {
   amountText,
@@ -521,6 +523,46 @@ export const autx: Dialect = {
       variables: { id: fromPath('id') },
       status: (d) => (d.closeSession.alreadyClosed ? 200 : 204),
       shape: (d) => session(d.closeSession.session),
+    }),
+    route({
+      method: 'GET',
+      path: '/sessions/:id/receipt',
+      summary: 'The PDF receipt of a closed session (400 while it is active, 422 when it consumed nothing)',
+      operation: SessionReceiptDocument,
+      variables: { id: fromPath('id') },
+      failure: ({ session: s }) =>
+        s.status === 'ACTIVE'
+          ? { status: 400, code: 'BAD_REQUEST', message: 'the session is still active; close it first' }
+          : BigInt(s.costMicroUsd) === 0n
+            ? {
+                status: 422,
+                code: 'BAD_USER_INPUT',
+                message: 'the session consumed nothing, so it has no receipt',
+              }
+            : undefined,
+      raw: async ({ session: s }) => ({
+        status: 200,
+        headers: {
+          'content-type': 'application/pdf',
+          'content-disposition': `attachment; filename="receipt-${s.id}.pdf"`,
+        },
+        body: await receiptPdf({
+          sessionId: s.id,
+          title: s.title,
+          agent: s.agent ? `${s.agent.name} (${s.agent.ticker})` : null,
+          startedAt: s.startedAt,
+          closedAt: s.endedAt ?? s.startedAt,
+          lines: s.turns.nodes.map((turn) => ({
+            when: turn.createdAt,
+            model: turn.model,
+            tokens: turn.promptTokens + turn.completionTokens,
+            amount: usdOfMicro(turn.costMicroUsd),
+          })),
+          moreLines: s.turns.totalCount - s.turns.nodes.length,
+          total: usdOfMicro(s.costMicroUsd),
+          currency: 'USD',
+        }),
+      }),
     }),
   ],
   sockets: [chat],
