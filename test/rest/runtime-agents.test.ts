@@ -183,3 +183,37 @@ describe('roster', () => {
     expect((await adaApi('GET', '/api/subagents/researcher')).body.model).toBe('openai/gpt-4.1');
   });
 });
+
+describe('createSubAgent (GraphQL)', () => {
+  const create = (who: User, variables: object) => who.request(CreateSubAgentDocument, variables as never);
+  const codeOf = async (who: User, input: object) => {
+    const { body } = await create(who, { input });
+    return { code: body.errors?.[0]?.extensions?.code, message: body.errors?.[0]?.message };
+  };
+
+  test('a name taken among yours is a conflict; the same name is free for another account', async () => {
+    expect(await codeOf(ada, { name: 'writer', model: 'm' })).toEqual({
+      code: 'CONFLICT',
+      message: "sub-agent 'writer' already exists",
+    });
+    const { body } = await create(bob, { input: { name: 'writer', model: 'm' } });
+    expect(body.data?.createSubAgent).toMatchObject({ name: 'writer', model: 'm', enabled: true });
+    expect((await adaApi('GET', '/api/subagents/writer')).body.model).toBe('openai/gpt-4o');
+  });
+
+  test('bad names, empty models and another account’s agent are refused, nothing is written', async () => {
+    expect((await codeOf(ada, { name: 'Has Space', model: 'm' })).code).toBe('BAD_USER_INPUT');
+    expect(await codeOf(ada, { name: 'empty', model: ' ' })).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: 'model cannot be empty',
+    });
+    expect((await codeOf(ada, { name: 'many', model: 'm', fallbackModels: Array(11).fill('x') })).code).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect((await codeOf(bob, { name: 'borrower', model: 'm', agentId })).code).toBe('NOT_FOUND');
+    expect((await bobApi('GET', '/api/subagents')).body.agents.map((a: { name: string }) => a.name)).toEqual([
+      'writer',
+    ]);
+    expect((await adaApi('GET', '/api/subagents')).body.count).toBe(2);
+  });
+});
