@@ -3,7 +3,14 @@
  * sub-agent list, detail and toggle, the roster and a model change, each in the runtime's shape;
  * another account's agent or sub-agent is 404, bad input 400, all in 002's `{"error"}` body.
  */
-import { CreateAgentDocument, CreateSubAgentDocument, MarketplaceAgentDocument } from '../generated/graphql';
+import {
+  CreateAgentDocument,
+  CreateSubAgentDocument,
+  MarketplaceAgentDocument,
+  SendMessageDocument,
+  StartSessionDocument,
+} from '../generated/graphql';
+import { startLlmDouble, useUpstream, type LlmDouble } from '../support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
 import { rest, type Rest } from './support';
 
@@ -14,7 +21,11 @@ let adaApi: Rest;
 let bobApi: Rest;
 let agentId: string;
 
+let double: LlmDouble;
+
 beforeAll(async () => {
+  double = await startLlmDouble();
+  useUpstream(double);
   t = await startTestPlatform();
   [ada, bob] = [await t.register('Ada'), await t.register('Bob')];
   [adaApi, bobApi] = [rest(t, ada.credential), rest(t, bob.credential)];
@@ -35,7 +46,10 @@ beforeAll(async () => {
   });
   await ada.data(CreateSubAgentDocument, { input: { name: 'writer', model: 'openai/gpt-4o' } });
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  await double.close();
+});
 
 const acceptsWork = async () => (await t.data(MarketplaceAgentDocument, { id: agentId })).agent.acceptsWork;
 
@@ -215,5 +229,29 @@ describe('createSubAgent (GraphQL)', () => {
       'writer',
     ]);
     expect((await adaApi('GET', '/api/subagents')).body.count).toBe(2);
+  });
+});
+
+describe('chat uses the roster model', () => {
+  test("a session bound to the agent answers with its sub-agent's model, below the asked and the session's", async () => {
+    await adaApi('PUT', '/api/roster/researcher/model', { body: { model: 'double-2' } });
+    // A new bound session per turn: a session takes one streaming answer at a time.
+    const send = async (model?: string) => {
+      const { startSession } = await ada.data(StartSessionDocument, { input: { title: 'Bound', agentId } });
+      return (await ada.data(SendMessageDocument, { sessionId: startSession.id, content: 'Hi', model }))
+        .sendMessage;
+    };
+    expect(await send()).toMatchObject({ model: 'double-2', modelReason: "agent's roster model" });
+    expect(await send('double-1')).toMatchObject({
+      model: 'double-1',
+      modelReason: 'requested with the message',
+    });
+    await adaApi('PUT', '/api/subagents/researcher/toggle', { body: { enabled: false } });
+    expect(await send()).toMatchObject({ modelReason: 'platform default' });
+    const { startSession: own } = await ada.data(StartSessionDocument, {
+      input: { title: 'Own', model: 'double-1' },
+    });
+    const turn = await ada.data(SendMessageDocument, { sessionId: own.id, content: 'Hi' });
+    expect(turn.sendMessage).toMatchObject({ model: 'double-1', modelReason: 'session default' });
   });
 });

@@ -1,4 +1,15 @@
-import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Directive,
+  Field,
+  ID,
+  InputType,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+} from 'type-graphql';
 import {
   AppError,
   badInput,
@@ -170,6 +181,25 @@ export class SubAgentResolver {
       { orderBy: { id: 'asc' }, limit: SUBAGENT_LIMITS.list },
     );
     return [...(await listMine(ctx)).map(subAgentEntry), ...agents.map(agentEntry)];
+  }
+
+  @Directive('@inaccessible')
+  @Query(() => String, {
+    nullable: true,
+    description:
+      "Services: the model chat uses for a listed agent: its first enabled sub-agent's by name, else null.",
+  })
+  async agentRosterModel(@Arg('agentId', () => ID) agentId: string, @Ctx() ctx: SubgraphContext) {
+    if (ctx.caller.kind !== 'service' || ctx.caller.service !== 'sessions')
+      throw new AppError('FORBIDDEN', 'only the sessions service reads roster models');
+    const agent = await ctx.em.findOne(Agent, { id: agentId });
+    if (!agent) return null;
+    const first = await ctx.em.findOne(
+      SubAgent,
+      { agentId, ownerId: agent.ownerId, enabled: true },
+      { orderBy: { name: 'asc' } },
+    );
+    return first?.model ?? null;
   }
 
   @RequiresScopes('agents')
