@@ -6,9 +6,12 @@ import { AgentsInit } from './migrations/0001-init';
 import { AgentsMarketplace } from './migrations/0002-marketplace';
 import { AgentsOrders } from './migrations/0003-orders';
 import { AgentsSkills } from './migrations/0004-skills';
+import { AgentsSubagents } from './migrations/0005-subagents';
 import { Order } from './orders/order.entity';
 import { OrderResolver } from './orders/order.resolver';
 import { startOrderReconciler } from './orders/order.service';
+import { SubAgent } from './runtime/subagent.entity';
+import { SubAgentResolver } from './runtime/subagent.resolver';
 import { AgentCardResolver } from './skills/agent-card.resolver';
 import { reloadSkills, SkillResolver } from './skills/skill.resolver';
 
@@ -16,14 +19,22 @@ export { reconcileOrders } from './orders/order.service';
 
 export const agents: SubgraphDefinition = {
   name: 'agents',
-  entities: [Agent, Order],
+  entities: [Agent, Order, SubAgent],
   migrations: [
     { name: '0001-init', class: AgentsInit },
     { name: '0002-marketplace', class: AgentsMarketplace },
     { name: '0003-orders', class: AgentsOrders },
     { name: '0004-skills', class: AgentsSkills },
+    { name: '0005-subagents', class: AgentsSubagents },
   ],
-  resolvers: [AgentResolver, AgentStatsResolver, OrderResolver, SkillResolver, AgentCardResolver],
+  resolvers: [
+    AgentResolver,
+    AgentStatsResolver,
+    OrderResolver,
+    SkillResolver,
+    AgentCardResolver,
+    SubAgentResolver,
+  ],
   entityTypes: { Agent },
   background: async (deps) => {
     // The index follows the folders: read them once at start (POST /api/skills/reload later).

@@ -18,10 +18,19 @@ export function validateMessage(content: string, model: string | null | undefine
   return { content: text, requestedModel: requested };
 }
 
-/** The model of a turn and why: asked for with the message, else the session's, else the platform's. */
-export function chooseModel(requested: string | null, sessionModel: string, platformDefault: string) {
+/**
+ * The model of a turn and why: asked for with the message, else the session's, else the roster
+ * model of the agent the session is bound to, else the platform's.
+ */
+export function chooseModel(
+  requested: string | null,
+  sessionModel: string,
+  platformDefault: string,
+  rosterModel: string | null = null,
+) {
   if (requested) return { model: requested, modelReason: 'requested with the message' };
   if (sessionModel !== DEFAULT_MODEL) return { model: sessionModel, modelReason: 'session default' };
+  if (rosterModel) return { model: rosterModel, modelReason: "agent's roster model" };
   return { model: platformDefault, modelReason: 'platform default' };
 }
 

@@ -99,6 +99,21 @@ async function earlierTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
   };
 }
 
+const ROSTER_MODEL = `query ($agentId: ID!) { agentRosterModel(agentId: $agentId) }`;
+
+/** The bound agent's roster model; when the agents service cannot say, the turn goes on without it. */
+async function rosterModelOf(ctx: SubgraphContext, agentId: string): Promise<string | null> {
+  try {
+    const data = await ctx.peers.request<{ agentRosterModel: string | null }>('agents', ROSTER_MODEL, {
+      agentId,
+    });
+    return data.agentRosterModel;
+  } catch (error) {
+    ctx.log?.warn({ err: error, agentId }, 'roster model not read');
+    return null;
+  }
+}
+
 /**
  * Checks and stores a message (opening its session if needed) and prepares its answer, so a
  * subscriber can listen before the first token. Every refusal happens here, before anything streams.
@@ -117,7 +132,13 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
         agentId: request.agentId ?? undefined,
       });
   const settings = chatSettings();
-  const choice = chooseModel(request.requestedModel, existing?.model ?? DEFAULT_MODEL, settings.defaultModel);
+  const sessionModel = existing?.model ?? DEFAULT_MODEL;
+  const agentId = existing?.agentId ?? opened?.agentId ?? null;
+  const rosterModel =
+    !request.requestedModel && sessionModel === DEFAULT_MODEL && agentId
+      ? await rosterModelOf(ctx, agentId)
+      : null;
+  const choice = chooseModel(request.requestedModel, sessionModel, settings.defaultModel, rosterModel);
   const provider = providerFor(choice.model);
   if (!provider) throw upstreamUnavailable('no upstream LLM is configured (LLM_BASE_URL)');
   if (!provider.breaker.allowsCalls)

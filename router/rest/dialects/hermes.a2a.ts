@@ -9,14 +9,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { loadConfig } from '../../../lib';
 import { A2aAgentCardDocument, A2aHelloDocument, type AgentCardFieldsFragment } from '../generated/graphql';
 import { fromBody, withDefault } from '../mapping';
-import { route, type ErrorStyle } from '../types';
+import { route } from '../types';
 import { session } from './hermes';
-
-const runtime: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ message }) => ({ error: message }),
-};
+import { runtime } from './hermes.runtime-errors';
 
 const MODES = ['text/plain', 'application/json'];
 const BEARER_HELP =

@@ -17,13 +17,8 @@ import {
   type SkillFieldsFragment,
 } from '../generated/graphql';
 import { fromBody, fromBodyAs, fromPath, fromQuery, required } from '../mapping';
-import { InputError, route, type Converter, type ErrorStyle } from '../types';
-
-const runtime: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ message }) => ({ error: message }),
-};
+import { InputError, route, type Converter } from '../types';
+import { runtime } from './hermes.runtime-errors';
 
 /** One skill as Workspace's skills screen reads it; `content` is SKILL.md's body. */
 const skill = (s: SkillFieldsFragment) => ({
@@ -48,7 +43,7 @@ const skill = (s: SkillFieldsFragment) => ({
 });
 
 /** An optional boolean in a JSON body: true or false, nothing else. */
-const bool: Converter = {
+export const bool: Converter = {
   schema: { type: 'boolean' },
   convert: (value) => {
     if (typeof value !== 'boolean') throw new InputError('must be true or false');

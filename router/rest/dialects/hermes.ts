@@ -99,18 +99,15 @@ import {
 } from '../types';
 import { a2aRoutes } from './hermes.a2a';
 import { escrowRoutes } from './hermes.escrow';
+import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
+import { runtime } from './hermes.runtime-errors';
 
 const detail: ErrorStyle = {
   invalidInput: 422,
   wrongContentType: 415,
   body: ({ message }) => ({ detail: message }),
-};
-const runtime: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ message }) => ({ error: message }),
 };
 
 /** OpenAI's `type` of an error, by status. */
@@ -1315,6 +1312,7 @@ export const hermes: Dialect = {
     ...tempoRoutes,
     ...escrowRoutes,
     ...skillRoutes,
+    ...runtimeAgentRoutes,
     ...a2aRoutes,
   ],
   sockets: [
