@@ -33,11 +33,20 @@ export type SettingDefinition = LiveSetting | EnvironmentSetting;
 
 const MODEL_NAME = /^[\w.:/-]{1,100}$/;
 
+/** A number from `minimum` to `maximum`, whole when `whole`; messages say what a value must be. */
+const numeric = (minimum: number, maximum: number, whole: boolean) => {
+  const range = { error: `must be from ${minimum} to ${maximum}` };
+  const number = z.number({ error: 'must be a number' });
+  return (whole ? number.int({ error: 'must be an integer' }) : number)
+    .min(minimum, range)
+    .max(maximum, range);
+};
+
 const integer = (minimum: number, maximum: number) => ({
   type: 'integer' as const,
   minimum,
   maximum,
-  schema: z.number().int().min(minimum).max(maximum),
+  schema: numeric(minimum, maximum, true),
 });
 
 const live = (
@@ -64,7 +73,9 @@ export const PLATFORM_SETTINGS = new Map<string, SettingDefinition>([
     'model.default',
     live('LLM_DEFAULT_MODEL', 'The model of a chat that names none (its provider follows from it).', {
       type: 'string',
-      schema: z.string().regex(MODEL_NAME, 'must be a model name (letters, digits, . : / _ -, at most 100)'),
+      schema: z
+        .string({ error: 'must be a string' })
+        .regex(MODEL_NAME, 'must be a model name (letters, digits, . : / _ -, at most 100)'),
     }),
   ],
   [
@@ -73,7 +84,7 @@ export const PLATFORM_SETTINGS = new Map<string, SettingDefinition>([
       type: 'number',
       minimum: 0,
       maximum: 2,
-      schema: z.number().min(0).max(2),
+      schema: numeric(0, 2, false),
     }),
   ],
   [
