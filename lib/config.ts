@@ -86,6 +86,8 @@ const schema = z.object({
   LLM_BASE_URL: url(['http:', 'https:']).optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_DEFAULT_MODEL: z.string().regex(modelName, 'must be a model name').default('default'),
+  // 001's default temperature of a chat that sets none; the settings store can change it live.
+  LLM_DEFAULT_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.7),
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   LLM_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   LLM_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),

@@ -20,3 +20,11 @@ export function newId(prefix: string): string {
   const random = encode(BigInt('0x' + randomBytes(10).toString('hex')), 16);
   return `${prefix}_${time}${random}`;
 }
+
+/** `count` ids of one kind made now, in increasing order (copies that must keep their order). */
+export function newIds(prefix: string, count: number): string[] {
+  const time = encode(BigInt(Date.now()), 10);
+  // The top random bit is left clear, so adding the index never carries into the time.
+  const start = BigInt('0x' + randomBytes(10).toString('hex')) >> 1n;
+  return Array.from({ length: count }, (_, i) => `${prefix}_${time}${encode(start + BigInt(i), 16)}`);
+}

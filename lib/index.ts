@@ -21,6 +21,7 @@ export * from './replay-stream';
 export * from './returning';
 export * from './peers';
 export * from './public-address';
+export * from './settings';
 export * from './text';
 export * from './repeat';
 export * from './held-payment';

@@ -40,3 +40,6 @@ export function unsafeTextPath(value: unknown, path: string, depth = 0): string 
 }
 
 export const UNSAFE_TEXT_MESSAGE = 'contains a NUL character or an unpaired UTF-16 surrogate';
+
+/** `text` as a literal inside a LIKE / ILIKE pattern (with the default `\\` escape). */
+export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);

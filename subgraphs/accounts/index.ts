@@ -6,7 +6,9 @@ import { ApiKeyResolver } from './api-key.resolver';
 import { InternalResolver } from './internal.resolver';
 import { AccountsInit } from './migrations/0001-init';
 import { AccountsIdentity } from './migrations/0002-identity';
+import { AccountsSettings } from './migrations/0003-settings';
 import { RefreshToken } from './refresh-token.entity';
+import { SettingResolver } from './setting.resolver';
 
 export { ensureAdmin } from './internal.resolver';
 
@@ -16,7 +18,8 @@ export const accounts: SubgraphDefinition = {
   migrations: [
     { name: '0001-init', class: AccountsInit },
     { name: '0002-identity', class: AccountsIdentity },
+    { name: '0003-settings', class: AccountsSettings },
   ],
-  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver],
+  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver],
   entityTypes: { Account },
 };

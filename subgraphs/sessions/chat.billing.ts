@@ -22,8 +22,6 @@ const RECONCILE_BATCH = 20;
 
 export interface BillingSettings {
   enabled: boolean;
-  /** The completion bound of a turn that does not name maxTokens; sent upstream as max_tokens. */
-  maxCompletionTokens: number;
   /** The wallet expires a hold nobody resolved after this long (a turn stored never, say). */
   holdTimeoutSeconds: number;
   /** How often the reconciler runs, and how long it leaves a just-ended turn to its own runner. */
@@ -38,7 +36,6 @@ export function billingSettings(): BillingSettings {
   const config = loadConfig();
   settings = {
     enabled: config.BILLING === 'on',
-    maxCompletionTokens: config.BILLING_MAX_COMPLETION_TOKENS,
     holdTimeoutSeconds: config.BILLING_HOLD_TIMEOUT_SECONDS,
     reconcileMs: config.BILLING_RECONCILE_SECONDS * 1000,
   };

@@ -24,6 +24,12 @@ export class CircuitBreaker {
 
   constructor(private readonly options: BreakerOptions) {}
 
+  /** New thresholds from the settings store; the count so far and an open state are kept. */
+  reconfigure(threshold: number, cooldownMs: number): void {
+    this.options.threshold = threshold;
+    this.options.cooldownMs = cooldownMs;
+  }
+
   private now(): number {
     return (this.options.now ?? Date.now)();
   }

@@ -74,6 +74,7 @@ export function validateFeedback(input: FeedbackInput) {
 }
 
 const MAX_CONVERSATION_MESSAGES = 200;
+const PRINTABLE_KEY = /^[\x21-\x7e]{1,200}$/;
 const MAX_CONVERSATION_CHARS = 200_000;
 
 @InputType({ description: 'A message of a conversation sent whole, the way OpenAI-style clients do.' })
@@ -89,6 +90,15 @@ export class ChatMessageInput {
 export class ChatInput {
   @Field(() => ID, { nullable: true, description: 'Continue this session; omit it to start a new one.' })
   sessionId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A client's own name for the conversation (Hermes' X-Hermes-Session-Id): continues your session " +
+      'with this id or key, or opens one under this key. Its stored history is the context, so of ' +
+      '`messages` only the last one is new once the session exists. Up to 200 printable characters.',
+  })
+  sessionKey?: string | null;
 
   @Field(() => String, { nullable: true, description: 'The message. Give it or `messages`.' })
   content?: string | null;
@@ -130,6 +140,8 @@ export class ChatInput {
 
 export interface ChatRequest {
   sessionId: string | null;
+  /** Continue the session of this id or client key, or open one under the key. */
+  sessionKey: string | null;
   /** Messages to store before the answer; the last is the one answered. */
   messages: { role: MessageRole; content: string }[];
   /** A stateless conversation: the messages are the whole context and the session closes after. */
@@ -147,6 +159,11 @@ export function validateChat(input: ChatInput): ChatRequest {
     throw badInput('give either content or messages', { field: hasContent ? 'messages' : 'content' });
   if (input.messages && input.sessionId)
     throw badInput('messages start a new conversation: leave sessionId out', { field: 'sessionId' });
+  const sessionKey = input.sessionKey ?? null;
+  if (sessionKey !== null && input.sessionId)
+    throw badInput('give sessionId or sessionKey, not both', { field: 'sessionKey' });
+  if (sessionKey !== null && !PRINTABLE_KEY.test(sessionKey))
+    throw badInput('sessionKey must be 1 to 200 printable characters', { field: 'sessionKey' });
   const { requestedModel } = validateMessage('-', input.model);
   const messages = input.messages
     ? validateConversation(input.messages)
@@ -157,12 +174,14 @@ export function validateChat(input: ChatInput): ChatRequest {
   if (maxTokens !== null && maxTokens !== undefined && !(maxTokens >= 1 && maxTokens <= 100_000))
     throw badInput('maxTokens must be from 1 to 100000', { field: 'maxTokens' });
   const idempotencyKey = input.idempotencyKey ?? null;
-  if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))
+  if (idempotencyKey !== null && !PRINTABLE_KEY.test(idempotencyKey))
     throw badInput('idempotencyKey must be 1 to 200 printable characters', { field: 'idempotencyKey' });
   return {
     sessionId: input.sessionId ?? null,
+    sessionKey,
     messages,
-    oneShot: Boolean(input.messages),
+    // A keyed conversation goes on after the answer.
+    oneShot: Boolean(input.messages) && sessionKey === null,
     requestedModel,
     title: input.title ?? null,
     agentId: input.agentId ?? null,

@@ -1,5 +1,13 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { loadConfig, projectVersion, type EntityManager, type Logger } from '../../lib';
+import {
+  liveSettingValues,
+  loadConfig,
+  projectVersion,
+  type EntityManager,
+  type LiveSettingValues,
+  type Logger,
+  type Peers,
+} from '../../lib';
 import { CircuitBreaker } from './chat.breaker';
 import type { PriceTable } from './chat.pricing';
 import { LlmProvider, type ProbeResult } from './chat.upstream';
@@ -18,7 +26,10 @@ interface ProviderRoute {
 }
 
 export interface ChatSettings {
+  /** These three follow the settings store (`model.*`), like the default prices and breakers. */
   defaultModel: string;
+  defaultTemperature: number;
+  defaultMaxTokens: number;
   /** The price of a model: its own from LLM_MODEL_PRICES, else the defaults. */
   pricesOf(model: string): PriceTable;
   /** The models LLM_MODEL_PRICES prices. */
@@ -68,18 +79,49 @@ export function chatSettings(): ChatSettings {
   const modelPrices = new Map(Object.entries(config.LLM_MODEL_PRICES ?? {}));
   settings = {
     defaultModel: config.LLM_DEFAULT_MODEL,
+    defaultTemperature: config.LLM_DEFAULT_TEMPERATURE,
+    defaultMaxTokens: config.BILLING_MAX_COMPLETION_TOKENS,
     pricesOf(model) {
       const own = modelPrices.get(model);
+      // A copy: a turn keeps the prices it started with when the defaults change.
       return own
         ? { perThousandTokensMicroUsd: BigInt(own.perThousandTokens), perCallMicroUsd: BigInt(own.perCall) }
-        : defaults;
+        : { ...defaults };
     },
     pricedModels: [...modelPrices.keys()],
     providers: new Map(routes.map(({ provider }) => [provider.name, provider])),
     maxTurnSilenceMs: 2 * config.LLM_TIMEOUT_MS + 60_000,
     routes,
   };
+  defaultPrices = defaults;
   return settings;
+}
+
+let defaultPrices: PriceTable | undefined;
+
+/** Applies the live values of the settings store (lib/settings.ts) to this process. */
+export function applyLiveSettings(values: LiveSettingValues): void {
+  const current = chatSettings();
+  current.defaultModel = values.defaultModel;
+  current.defaultTemperature = values.temperature;
+  current.defaultMaxTokens = values.maxTokens;
+  Object.assign(defaultPrices!, {
+    perThousandTokensMicroUsd: values.perThousandTokensMicroUsd,
+    perCallMicroUsd: values.perCallMicroUsd,
+  });
+  for (const provider of current.providers.values())
+    provider.breaker.reconfigure(values.breakerFailures, values.breakerCooldownSeconds * 1000);
+}
+
+/** Reads the stored settings from the accounts subgraph and applies them with their defaults. */
+export async function loadLiveSettings(peers: Peers): Promise<LiveSettingValues> {
+  const { platformSettingValues } = await peers.request<{
+    platformSettingValues: { key: string; value: string }[];
+  }>('accounts', 'query { platformSettingValues { key value } }');
+  const stored = new Map(platformSettingValues.map(({ key, value }) => [key, JSON.parse(value) as unknown]));
+  const values = liveSettingValues(loadConfig(), stored);
+  applyLiveSettings(values);
+  return values;
 }
 
 /** The provider that answers `model`: the first whose patterns match, in configuration order. */

@@ -121,7 +121,9 @@ async function rosterModelOf(ctx: SubgraphContext, agentId: string): Promise<str
 async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<PreparedTurn> {
   const earlier = await earlierTurn(ctx, request);
   if (earlier) return earlier;
-  const existing = request.sessionId ? await ownedSession(ctx, request.sessionId) : null;
+  const existing = await continuedSession(ctx, request);
+  // A keyed session holds its history: of a conversation sent whole again, only the last is new.
+  const messages = existing && request.sessionKey ? request.messages.slice(-1) : request.messages;
   if (existing?.status === SessionStatus.CLOSED)
     throw conflict(`session ${existing.id} is closed`, { id: existing.id });
   const opened = existing
@@ -154,12 +156,17 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
           { orderBy: { id: 'desc' }, limit: CONTEXT_MESSAGES },
         )
       : [];
-  const context = [...history.reverse(), ...request.messages].map(({ role, content }) => ({ role, content }));
+  const context = [...history.reverse(), ...messages].map(({ role, content }) => ({ role, content }));
   // Everything that can fail is done before the turn is stored, so a refusal leaves no turn RUNNING.
   const prices = settings.pricesOf(choice.model);
   const turnId = newId('turn');
   const billing = billingSettings();
-  const maxTokens = request.parameters.maxTokens ?? billing.maxCompletionTokens;
+  // What the request leaves out, the settings store's defaults fill in (model.temperature, …).
+  const parameters = {
+    temperature: request.parameters.temperature ?? settings.defaultTemperature,
+    maxTokens: request.parameters.maxTokens ?? settings.defaultMaxTokens,
+  };
+  const { maxTokens } = parameters;
   // Billed, the credits are held before anything is stored: too few leaves nothing behind.
   const hold = billing.enabled
     ? await holdCredits(ctx.peers, {
@@ -172,10 +179,12 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
   let turn: Turn;
   try {
     turn = await ctx.em.transactional(async (tx) => {
-      const session = existing ?? tx.create(Session, { ...opened!, ownerId: ctx.me().accountId });
+      const session =
+        existing ??
+        tx.create(Session, { ...opened!, ownerId: ctx.me().accountId, clientKey: request.sessionKey });
       // No relations are mapped, so the unit of work cannot order the inserts by foreign key.
       await tx.flush();
-      const stored = request.messages.map(({ role, content }) =>
+      const stored = messages.map(({ role, content }) =>
         tx.create(Message, { sessionId: session.id, role, content, tokens: approximateTokens(content) }),
       );
       await tx.flush();
@@ -188,7 +197,7 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
         provider: provider.name,
         ...choice,
         context,
-        parameters: request.parameters,
+        parameters,
         idempotencyKey: request.idempotencyKey,
       });
       await tx.flush();
@@ -204,6 +213,8 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
     // The same key sent twice at once: the first one won.
     const first = await earlierTurn(ctx, request);
     if (first) return first;
+    if (request.sessionKey && !existing)
+      throw conflict('a session with this sessionKey is being opened at the same time; send again');
     throw conflict('an answer is still streaming in this session; wait for it or cancel it', {
       id: existing?.id,
     });
@@ -218,6 +229,17 @@ async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<
     upstreamParameters: hold ? { ...turn.parameters, maxTokens } : undefined,
   };
   return { turn, start: () => startTurn(deps, plan) };
+}
+
+/** The session a request goes on in: by id, or by the client's key (its id or the key it opened with). */
+async function continuedSession(ctx: SubgraphContext, { sessionId, sessionKey }: ChatRequest) {
+  if (sessionId) return ownedSession(ctx, sessionId);
+  if (!sessionKey) return null;
+  return ctx.em.findOne(Session, {
+    ownerId: ctx.me().accountId,
+    deletedAt: null,
+    $or: [{ id: sessionKey }, { clientKey: sessionKey }],
+  });
 }
 
 /** A hold whose turn was never stored goes back; should that fail, the wallet expires it. */

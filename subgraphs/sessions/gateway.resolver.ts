@@ -8,6 +8,7 @@ import {
   loadProviderKeys,
   modelPatternsOf,
   PROVIDER_KEYS_TOPIC,
+  providerFor,
   sealKey,
 } from './chat.providers';
 import type { LlmProvider } from './chat.upstream';
@@ -108,6 +109,12 @@ class GatewayStatus {
 
   @Field()
   probedAt!: Date;
+
+  @Field(() => String, { nullable: true, description: 'The provider that answers the default model.' })
+  defaultProvider!: string | null;
+
+  @Field(() => Int, { description: 'Answers streaming right now on the whole platform (a count only).' })
+  activeTurns!: number;
 }
 
 function adminProvider(ctx: SubgraphContext, name: string, action: string): LlmProvider {
@@ -178,13 +185,21 @@ export class GatewayResolver {
 
   // Public, like 001's /api/gateway-status: it says only whether chat works, never who uses it.
   @Query(() => GatewayStatus, { description: 'Whether chat works and which features the platform offers.' })
-  async gatewayStatus(): Promise<GatewayStatus> {
-    const probe = await gatewayProbe();
+  async gatewayStatus(@Ctx() ctx: SubgraphContext): Promise<GatewayStatus> {
+    const [probe, [running]] = await Promise.all([
+      gatewayProbe(),
+      ctx.em.execute<{ count: string }[]>(
+        `select count(*) as "count" from "sessions"."turn" where "status" = 'RUNNING'`,
+      ),
+    ]);
     const chat = probe.mode !== GatewayMode.DISCONNECTED;
+    const model = chatSettings().defaultModel;
     return {
       status: probe.connected ? 'connected' : 'disconnected',
       mode: probe.mode,
-      model: chatSettings().defaultModel,
+      model,
+      defaultProvider: providerFor(model)?.name ?? null,
+      activeTurns: Number(running.count),
       models: probe.models,
       version: probe.version,
       features: {

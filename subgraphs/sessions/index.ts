@@ -1,9 +1,10 @@
-import { ownedEntity, type SubgraphDefinition } from '../../lib';
+import { ownedEntity, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
 import {
   chatSettings,
   gatewayProbe,
+  loadLiveSettings,
   loadProviderKeys,
   PROBE_INTERVAL_MS,
   PROVIDER_KEYS_TOPIC,
@@ -15,6 +16,7 @@ import { SessionsChat } from './migrations/0002-chat';
 import { SessionsProviders } from './migrations/0003-providers';
 import { SessionsIdempotency } from './migrations/0004-idempotency';
 import { SessionsBilling } from './migrations/0005-billing';
+import { SessionsClientKey } from './migrations/0006-client-key';
 import { billingSettings, reconcileSettlements } from './chat.billing';
 import { MeteringResolver } from './metering.resolver';
 import { Session } from './session.entity';
@@ -29,6 +31,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0003-providers', class: SessionsProviders },
     { name: '0004-idempotency', class: SessionsIdempotency },
     { name: '0005-billing', class: SessionsBilling },
+    { name: '0006-client-key', class: SessionsClientKey },
   ],
   resolvers: [SessionResolver, ChatResolver, GatewayResolver, MeteringResolver],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
@@ -43,8 +46,8 @@ export const sessions: SubgraphDefinition = {
       },
     };
   },
-  // Cancels may reach any replica; the one running the turn aborts it. Provider keys changed on
-  // one replica are reloaded by all. Turns whose replica died are swept. At shutdown every local
+  // Cancels may reach any replica; the one running the turn aborts it. Provider keys and platform
+  // settings changed on one replica are reloaded by all. Turns whose replica died are swept. At shutdown every local
   // turn is aborted and recorded as interrupted before the database closes.
   background: async ({ orm, pubsub, log, jwtSecret, peers }) => {
     const em = orm.em.fork();
@@ -59,11 +62,27 @@ export const sessions: SubgraphDefinition = {
       loadProviderKeys(em.fork(), jwtSecret, log).catch((error: unknown) =>
         log.error({ err: error }, 'provider keys not loaded'),
       );
+    // Settings changed on any replica's accounts subgraph are read again, one load at a time; until
+    // the first load succeeds (accounts may start later) it is retried.
+    let settingsLoad: Promise<unknown> = Promise.resolve();
+    let settingsRetry: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const reloadSettings = (): Promise<unknown> =>
+      (settingsLoad = settingsLoad.then(() =>
+        loadLiveSettings(peers).catch((error: unknown) => {
+          if (stopped) return;
+          log.warn({ err: error }, 'platform settings not loaded; retrying in 5 s');
+          stopped = true;
+          clearTimeout(settingsRetry);
+          settingsRetry = setTimeout(() => void reloadSettings(), 5000);
+        }),
+      ));
     const listeners = [
       listen(CANCEL_TOPIC, (message) => abortLocalTurn((message as { turnId: string }).turnId)),
       listen(PROVIDER_KEYS_TOPIC, reloadKeys),
+      listen(SETTINGS_TOPIC, reloadSettings),
     ];
-    await reloadKeys();
+    await Promise.all([reloadKeys(), reloadSettings()]);
     const settings = chatSettings();
     const sweep = () =>
       sweepAbandonedTurns({ em, pubsub, log }, settings.maxTurnSilenceMs, settings.pricesOf)
@@ -89,6 +108,8 @@ export const sessions: SubgraphDefinition = {
         clearInterval(sweeper);
         clearInterval(reconciler);
         clearInterval(prober);
+        stopped = true;
+        clearTimeout(settingsRetry);
         await Promise.all(listeners.map((messages) => messages.return?.()));
         await abortAllTurns();
       },

@@ -79,9 +79,9 @@ export class MeteringResolver {
       asset: 'USD',
       defaults,
       models: models.map(priceOfModel),
-      maxCompletionTokens: billing.maxCompletionTokens,
+      maxCompletionTokens: chat.defaultMaxTokens,
       messageHoldMicroUsd: billing.enabled
-        ? holdBound(defaults, [{ content: '-' }], billing.maxCompletionTokens)
+        ? holdBound(defaults, [{ content: '-' }], chat.defaultMaxTokens)
         : 0n,
     };
   }

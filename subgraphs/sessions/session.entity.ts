@@ -23,7 +23,8 @@ export class Session {
     | 'inputTokens'
     | 'outputTokens'
     | 'costMicroUsd'
-    | 'deletedAt';
+    | 'deletedAt'
+    | 'clientKey';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -70,6 +71,10 @@ export class Session {
   @Field(() => BigIntScalar, { description: 'Metered price of every turn so far, in micro-USD.' })
   @Property({ type: new BigIntType('bigint') })
   costMicroUsd: bigint = 0n;
+
+  /** The client's own name for the conversation (X-Hermes-Session-Id); unique per owner. */
+  @Property({ type: 'string', nullable: true })
+  clientKey: string | null = null;
 
   /** Deleted sessions are kept for their metered usage but read as not found. */
   @Property({ type: 'Date', nullable: true })

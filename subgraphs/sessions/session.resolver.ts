@@ -5,6 +5,7 @@ import {
   Field,
   FieldResolver,
   ID,
+  Int,
   Mutation,
   ObjectType,
   Query,
@@ -14,7 +15,10 @@ import {
 import {
   AccountReference,
   AgentReference,
+  badInput,
   Connection,
+  escapeLike,
+  newIds,
   PageArgs,
   paginate,
   reference,
@@ -23,10 +27,10 @@ import {
   updateReturning,
   type SubgraphContext,
 } from '../../lib';
-import { Feedback, Message, Turn, TurnStatus } from './chat.entities';
+import { Feedback, Message, MessageRole, Turn, TurnStatus } from './chat.entities';
 import { cancelTurnAnywhere } from './chat.resolver';
 import { Session, SessionStatus } from './session.entity';
-import { StartSessionInput, validateStartSession } from './session.input';
+import { StartSessionInput, validateStartSession, validateTitle } from './session.input';
 
 @ObjectType()
 class SessionConnection extends Connection(Session) {}
@@ -44,6 +48,36 @@ class SessionClosure {
 
   @Field()
   alreadyClosed!: boolean;
+}
+
+@ObjectType({ description: 'Where a search found its text: a message of a session, or its title.' })
+class SessionSearchHit {
+  @Field(() => Session)
+  session!: Session;
+
+  @Field(() => ID, { nullable: true, description: 'The message that matched; null when the title did.' })
+  messageId!: string | null;
+
+  @Field(() => MessageRole, { nullable: true })
+  role!: MessageRole | null;
+
+  @Field({ description: 'The matching text around the first match, at most about 160 characters.' })
+  snippet!: string;
+
+  @Field()
+  at!: Date;
+}
+
+const MAX_SEARCH_HITS = 50;
+const MAX_FORK_MESSAGES = 5000;
+const SNIPPET_CHARS = 160;
+
+/** The part of `text` around the first match of `query` (case-insensitive), with ellipses. */
+function snippetOf(text: string, query: string): string {
+  const at = Math.max(0, text.toLowerCase().indexOf(query.toLowerCase()));
+  const start = Math.max(0, at - SNIPPET_CHARS / 4);
+  const part = text.slice(start, start + SNIPPET_CHARS);
+  return `${start > 0 ? '…' : ''}${part}${start + SNIPPET_CHARS < text.length ? '…' : ''}`;
 }
 
 /** One of the caller's sessions; a deleted one is not found, like another account's. */
@@ -136,6 +170,111 @@ export class SessionResolver {
     );
     if (!deleted) throw notFound('Session', id);
     return deleted;
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => Session, { description: 'Renames a session (open or closed).' })
+  async renameSession(
+    @Arg('id', () => ID) id: string,
+    @Arg('title') title: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Session> {
+    const text = validateTitle(title, '');
+    const session = await ownedSession(ctx, id);
+    const [renamed] = await updateReturning(
+      ctx.em,
+      Session,
+      { id: session.id, deletedAt: null },
+      { title: text },
+    );
+    if (!renamed) throw notFound('Session', id);
+    return renamed;
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => Session, {
+    description:
+      'A new open session holding a copy of the messages of one of yours (up to 5000), to go on from ' +
+      'there without changing the original.',
+  })
+  async forkSession(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Session> {
+    const source = await ownedSession(ctx, id);
+    const messages = await ctx.em.find(
+      Message,
+      { sessionId: source.id },
+      { orderBy: { id: 'asc' }, limit: MAX_FORK_MESSAGES + 1 },
+    );
+    if (messages.length > MAX_FORK_MESSAGES)
+      throw badInput(`a session of more than ${MAX_FORK_MESSAGES} messages cannot be forked`, { id });
+    // Ids made together keep the original order, which is the order messages are paged in.
+    const ids = newIds('msg', messages.length);
+    return ctx.em.transactional(async (tx) => {
+      const fork = tx.create(Session, {
+        ownerId: ctx.me().accountId,
+        agentId: source.agentId,
+        title: validateTitle(`${source.title.slice(0, 190)} (fork)`, 'Fork'),
+        model: source.model,
+        messageCount: messages.length,
+      });
+      await tx.flush();
+      messages.forEach((m, i) =>
+        tx.create(Message, {
+          id: ids[i],
+          sessionId: fork.id,
+          role: m.role,
+          content: m.content,
+          tokens: m.tokens,
+          complete: m.complete,
+          createdAt: m.createdAt,
+        }),
+      );
+      await tx.flush();
+      return fork;
+    });
+  }
+
+  @RequiresScopes('orders')
+  @Query(() => [SessionSearchHit], {
+    description:
+      'Your sessions whose title or messages contain `query` (any case), newest match first; at most 50.',
+  })
+  async searchSessions(
+    @Arg('query') query: string,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<SessionSearchHit[]> {
+    const text = query.trim();
+    if (!text || text.length > 200)
+      throw badInput('query must be 1 to 200 characters', { argument: 'query' });
+    if (!Number.isInteger(first) || first < 1 || first > MAX_SEARCH_HITS)
+      throw badInput(`first must be from 1 to ${MAX_SEARCH_HITS}`, { argument: 'first' });
+    const pattern = `%${escapeLike(text)}%`;
+    const owner = ctx.ownedWhere('ownerId').ownerId;
+    const ownerFilter = owner ? `and s."owner_id" = ?` : '';
+    const ownerParams = owner ? [owner] : [];
+    const rows = await ctx.em.execute<
+      { session_id: string; message_id: string | null; role: MessageRole | null; content: string; at: Date }[]
+    >(
+      `(select m."session_id", m."id" as "message_id", m."role", m."content", m."created_at" as "at"
+          from "sessions"."message" m join "sessions"."session" s on s."id" = m."session_id"
+         where s."deleted_at" is null ${ownerFilter} and m."content" ilike ?
+         order by m."id" desc limit ?)
+       union all
+       (select s."id", null, null, s."title", s."started_at"
+          from "sessions"."session" s
+         where s."deleted_at" is null ${ownerFilter} and s."title" ilike ?
+         order by s."id" desc limit ?)
+       order by "at" desc limit ?`,
+      [...ownerParams, pattern, first, ...ownerParams, pattern, first, first],
+    );
+    const sessions = await Promise.all(rows.map((row) => ctx.get(Session, row.session_id)));
+    return rows.map((row, i) => ({
+      session: sessions[i],
+      messageId: row.message_id,
+      role: row.role,
+      snippet: snippetOf(row.content, text),
+      at: new Date(row.at),
+    }));
   }
 
   @FieldResolver(() => MessageConnection, { description: 'The messages, newest first.' })

@@ -62,6 +62,8 @@ export type ChatInput = {
   model?: string | null | undefined;
   /** Continue this session; omit it to start a new one. */
   sessionId?: string | number | null | undefined;
+  /** A client's own name for the conversation (Hermes' X-Hermes-Session-Id): continues your session with this id or key, or opens one under this key. Its stored history is the context, so of `messages` only the last one is new once the session exists. Up to 200 printable characters. */
+  sessionKey?: string | null | undefined;
   /** 0 to 2. */
   temperature?: number | null | undefined;
   /** Title of a new session; the message start by default. */

@@ -154,14 +154,11 @@ describe('001 chat streams', () => {
 
     const messages = await api('GET', `/api/sessions/${sessionId}/messages`);
     expect(messages.status).toBe(200);
-    expect(messages.body).toEqual({
-      messages: [
-        expect.objectContaining({ role: 'user', content: 'What is OPTX?', session_id: sessionId }),
-        expect.objectContaining({ role: 'assistant', content: ANSWER.join(''), complete: true }),
-      ],
-      session_id: sessionId,
-      total: 2,
-    });
+    const history = [
+      expect.objectContaining({ role: 'user', content: 'What is OPTX?', session_id: sessionId }),
+      expect.objectContaining({ role: 'assistant', content: ANSWER.join(''), complete: true }),
+    ];
+    expect(messages.body).toEqual({ messages: history, items: history, session_id: sessionId, total: 2 });
     const { body } = await api('GET', `/api/sessions/${sessionId}`);
     expect(body.session).toMatchObject({
       id: sessionId,
@@ -464,7 +461,15 @@ describe('upstream failures', () => {
     expect(stream.status).toBe(200);
     const run = stream.events[1].data;
     expect(stream.events.slice(3)).toEqual([
-      { event: 'error', data: { error: expect.stringContaining('overloaded'), session_id: run.session_id } },
+      {
+        event: 'error',
+        data: {
+          ...run,
+          error: expect.stringContaining('overloaded'),
+          message: expect.stringContaining('overloaded'),
+          code: 'UPSTREAM_ERROR',
+        },
+      },
       {
         event: 'error',
         data: { ...run, error: { message: expect.stringContaining('overloaded'), code: 'UPSTREAM_ERROR' } },

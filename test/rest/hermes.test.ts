@@ -174,6 +174,8 @@ describe('tasks', () => {
       reward: 5.25,
       asset: 'USD',
       assigned_agent: null,
+      assignee: null,
+      column: 'todo',
       created_by: user.id,
       created_at: ISO,
       updated_at: ISO,

@@ -69,6 +69,7 @@ import {
 import {
   decimalAmount,
   decimalsOf,
+  derived,
   epochSeconds,
   fixed,
   fromBody,
@@ -81,7 +82,6 @@ import {
   minorToNumber,
   oneOf,
   required,
-  withDefault,
 } from '../mapping';
 import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
 import {
@@ -98,11 +98,13 @@ import {
   type StreamContext,
 } from '../types';
 import { a2aRoutes } from './hermes.a2a';
+import { configRoutes } from './hermes.config';
 import { escrowRoutes } from './hermes.escrow';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
 import { runtime } from './hermes.runtime-errors';
+import { workspaceRoutes } from './hermes.workspace';
 
 const detail: ErrorStyle = {
   invalidInput: 422,
@@ -179,9 +181,16 @@ const conversation: Converter = {
 /** The IETF Idempotency-Key header: a chat sent again with the same key is answered once. */
 const idempotency = { 'input.idempotencyKey': fromHeader('Idempotency-Key') };
 
-/** An OpenAI-style request body (`messages`, `model`, sampling) as a one-shot chat. */
+/**
+ * An OpenAI-style request body (`messages`, `model`, sampling) as a one-shot chat; with Hermes'
+ * X-Hermes-Session-Id (or the older X-Claude-Session-Id) it goes on in that conversation instead.
+ */
 const openAiChat = {
   ...idempotency,
+  'input.sessionKey': derived(
+    ({ headers }) => headers['x-hermes-session-id'] ?? headers['x-claude-session-id'],
+    'X-Hermes-Session-Id',
+  ),
   'input.messages': required(
     fromBody('messages', conversation, 'the whole conversation, last from the user'),
   ),
@@ -190,13 +199,15 @@ const openAiChat = {
   'input.maxTokens': fromBodyAs(['max_tokens', 'max_completion_tokens']),
 };
 
-/** 001's chat stream body: `{message, model?, temperature=0.7, max_tokens=4096}`. */
+/** 001's chat stream body: `{message, model?, temperature, max_tokens}`. */
 const hermesChat = {
   ...idempotency,
   'input.content': required(fromBody('message')),
   'input.model': fromBody('model'),
-  'input.temperature': withDefault(fromBody('temperature'), 0.7),
-  'input.maxTokens': withDefault(fromBody('max_tokens'), 4096),
+  // 001's defaults (temperature 0.7, max_tokens 4096) are the settings store's model.temperature
+  // and model.max_tokens, so an admin can change them for every chat that names none.
+  'input.temperature': fromBody('temperature'),
+  'input.maxTokens': fromBody('max_tokens'),
 };
 
 type Turn = TurnFieldsFragment;
@@ -210,14 +221,14 @@ const upstreamProblem = (code: string, message: string | null): Problem => ({
 });
 
 /** A turn that ended with an upstream error: the operation succeeded, the request did not. */
-const failedTurn = ({ errorCode, errorMessage }: Turn) =>
+export const failedTurn = ({ errorCode, errorMessage }: Turn) =>
   errorCode ? upstreamProblem(errorCode, errorMessage) : undefined;
 
 /** OpenAI's finish reason: the answer stopped at the token limit, or by itself. */
 const finishReason = (completionTokens: number, maxTokens: unknown) =>
   typeof maxTokens === 'number' && completionTokens >= maxTokens ? 'length' : 'stop';
 
-const openAiUsage = (u: { promptTokens: number; completionTokens: number }) => ({
+export const openAiUsage = (u: { promptTokens: number; completionTokens: number }) => ({
   prompt_tokens: u.promptTokens,
   completion_tokens: u.completionTokens,
   total_tokens: u.promptTokens + u.completionTokens,
@@ -257,6 +268,7 @@ const message = (m: MessageFieldsFragment) => ({
   tokens: m.tokens,
   complete: m.complete,
   created_at: m.createdAt,
+  timestamp: epochSeconds(m.createdAt),
 });
 
 const feedback = (f: FeedbackFieldsFragment) => ({
@@ -341,7 +353,8 @@ function hermesEvents(e: ChatEvent, state: HermesStream): SseEvent[] {
     case 'ERROR': {
       const { code, message } = upstreamProblem(e.error?.code ?? 'UPSTREAM_ERROR', e.error?.message ?? null);
       return [
-        { event: 'error', data: { error: message, session_id: e.sessionId } },
+        // Workspace closes on the first error and reads `message` (or `error.message`) from it.
+        { event: 'error', data: { error: message, message, code, ...run } },
         { event: 'error', data: { ...run, error: { message, code } } },
         { event: 'run.completed', data: { ...run, status: 'error' } },
       ];
@@ -509,6 +522,16 @@ export const session = (s: SessionFieldsFragment) => ({
   output_tokens: s.outputTokens,
 });
 
+/** Where Workspace's task board shows a task of each Hermes status. */
+const BOARD_COLUMNS: Record<string, string> = {
+  Open: 'todo',
+  InProgress: 'in_progress',
+  PendingValidation: 'review',
+  Completed: 'done',
+  Failed: 'blocked',
+  Cancelled: 'deleted',
+};
+
 const task = (t: TaskFieldsFragment) => ({
   task_id: t.id,
   title: t.title,
@@ -518,6 +541,9 @@ const task = (t: TaskFieldsFragment) => ({
   asset: t.asset,
   // 001 names workers freely; a name that is an agent id is also linked to that agent.
   assigned_agent: t.agentName ?? t.agent?.id ?? null,
+  // Workspace's board reads these.
+  assignee: t.agentName ?? t.agent?.id ?? null,
+  column: BOARD_COLUMNS[t.hermesStatus] ?? 'todo',
   created_by: t.creator.id,
   created_at: t.createdAt,
   updated_at: t.updatedAt,
@@ -553,7 +579,7 @@ export const hermes: Dialect = {
   title: 'Hermes OPTX API, OPTX platform bridge and agent runtime',
   references: ['000', '001', '002'],
   mountSetting: 'REST_MOUNT_HERMES',
-  owns: ['/api', '/ws', '/v1', '/.well-known'],
+  owns: ['/api', '/ws', '/v1', '/.well-known', '/health/detailed'],
   errors: detail,
   routes: [
     route({
@@ -630,11 +656,11 @@ export const hermes: Dialect = {
       operation: SessionMessagesDocument,
       variables: { id: fromPath('id') },
       paged: { connection: (d) => d.session.messages },
-      shape: ({ session: s }) => ({
-        messages: s.messages.nodes.map(message).reverse(),
-        session_id: s.id,
-        total: s.messages.totalCount,
-      }),
+      // `items` too, each with its epoch-seconds `timestamp`: Workspace reads history that way.
+      shape: ({ session: s }) => {
+        const list = s.messages.nodes.map(message).reverse();
+        return { messages: list, items: list, session_id: s.id, total: s.messages.totalCount };
+      },
     }),
     route({
       method: 'POST',
@@ -1314,6 +1340,8 @@ export const hermes: Dialect = {
     ...skillRoutes,
     ...runtimeAgentRoutes,
     ...a2aRoutes,
+    ...workspaceRoutes,
+    ...configRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime

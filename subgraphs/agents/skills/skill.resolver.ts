@@ -8,6 +8,7 @@ import {
   AppError,
   Authenticated,
   badInput,
+  escapeLike,
   notFound,
   RequiresScopes,
   type SubgraphContext,
@@ -256,8 +257,6 @@ async function catalogSkill(name: string): Promise<SkillOnDisk> {
     throw error;
   }
 }
-
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 @Resolver(() => Skill)
 export class SkillResolver {

@@ -1,0 +1,227 @@
+/**
+ * The platform settings store over REST: 001's config routes (`{"detail"}` errors) and 002's
+ * (`{"error"}`). Keys are dot notation (`model.temperature`); secrets read as "***". The settings
+ * themselves, their types and ranges are lib/settings.ts; the accounts subgraph stores them.
+ */
+import {
+  ConfigReadDocument,
+  ConfigUpdateDocument,
+  type ConfigReadQuery,
+  type SettingFieldsFragment,
+} from '../generated/graphql';
+import { RestError } from '../errors';
+import { derived } from '../mapping';
+import { route, type ErrorStyle, type RouteInput } from '../types';
+
+const runtime: ErrorStyle = {
+  invalidInput: 400,
+  wrongContentType: 415,
+  body: ({ message }) => ({ error: message }),
+};
+
+type Setting = SettingFieldsFragment;
+
+const valueOf = (s: Setting): unknown => JSON.parse(s.value);
+
+/** One setting in snake_case, its value as JSON. */
+const setting = (s: Setting) => ({
+  key: s.key,
+  value: valueOf(s),
+  default: JSON.parse(s.defaultValue) as unknown,
+  type: s.type,
+  minimum: s.minimum,
+  maximum: s.maximum,
+  description: s.description,
+  source: s.source.toLowerCase(),
+  live: s.live,
+  restart_required: !s.live,
+  secret: s.secret,
+  env: s.environmentVariable,
+  updated_at: s.updatedAt,
+  updated_by: s.updatedBy,
+});
+
+/** The settings as a tree by their dots: `model.default` → `{model: {default}}`. */
+function tree(settings: Setting[]) {
+  const root: Record<string, Record<string, unknown>> = Object.create(null);
+  for (const s of settings) {
+    const [group, ...rest] = s.key.split('.');
+    (root[group] ??= Object.create(null))[rest.join('.')] = valueOf(s);
+  }
+  return root;
+}
+
+const byKey = (settings: Setting[], key: string) => {
+  const found = settings.find((s) => s.key === key);
+  return found ? valueOf(found) : null;
+};
+
+/** The default model and its sampling, as 001's /api/config/model shows them. */
+const modelConfig = (settings: Setting[], provider: string | null) => ({
+  model: byKey(settings, 'model.default'),
+  provider,
+  temperature: byKey(settings, 'model.temperature'),
+  max_tokens: byKey(settings, 'model.max_tokens'),
+});
+
+const MAX_DEPTH = 4;
+
+/**
+ * A JSON object of settings as changes: nested groups (`{model: {temperature: 1}}`) and dotted
+ * keys (`{"model.temperature": 1}`) alike. Arrays and deeper objects are values, refused by the store.
+ */
+function changesOf(body: Record<string, unknown>, prefix = '', depth = 0): { key: string; value: string }[] {
+  return Object.entries(body).flatMap(([name, value]) => {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_DEPTH)
+      return changesOf(value as Record<string, unknown>, key, depth + 1);
+    return [{ key, value: JSON.stringify(value) }];
+  });
+}
+
+const nothingToChange = () => new RestError('BAD_USER_INPUT', 'the body names no setting to change');
+
+/** 001's `{key, value}`. */
+const oneChange = derived(({ body }: RouteInput) => {
+  if (typeof body.key !== 'string' || !body.key) throw new RestError('BAD_USER_INPUT', 'key is required');
+  if (!('value' in body)) throw new RestError('BAD_USER_INPUT', 'value is required');
+  return [{ key: body.key, value: JSON.stringify(body.value) }];
+}, 'key, value');
+
+/** A partial configuration object, nested or dotted. */
+const manyChanges = derived(({ body }: RouteInput) => {
+  const changes = changesOf(body);
+  if (!changes.length) throw nothingToChange();
+  return changes;
+}, 'settings');
+
+/** 001's model body: `{model, temperature, max_tokens}`; the provider follows from the model. */
+const MODEL_FIELDS: Record<string, string> = {
+  model: 'model.default',
+  temperature: 'model.temperature',
+  max_tokens: 'model.max_tokens',
+};
+const modelChanges = derived(({ body }: RouteInput) => {
+  const changes = Object.entries(MODEL_FIELDS)
+    .filter(([field]) => body[field] !== undefined)
+    .map(([field, key]) => ({ key, value: JSON.stringify(body[field]) }));
+  if (!changes.length) throw new RestError('BAD_USER_INPUT', 'give model, temperature or max_tokens');
+  return changes;
+}, 'model, temperature, max_tokens');
+
+const readShape = ({ platformSettings: all, gatewayStatus: g }: ConfigReadQuery) => ({
+  // Hermes Workspace reads the model and provider at the top.
+  ...modelConfig(all, g.defaultProvider),
+  config: tree(all),
+  settings: all.map(setting),
+});
+
+export const configRoutes = [
+  route({
+    method: 'GET',
+    path: '/api/config',
+    summary: 'Read the platform settings (secrets redacted) as a tree and a list',
+    operation: ConfigReadDocument,
+    shape: readShape,
+  }),
+  route({
+    method: 'POST',
+    path: '/api/config',
+    summary: 'Change one setting, dot-notation key (admins); a live one applies at once everywhere',
+    operation: ConfigUpdateDocument,
+    variables: { changes: oneChange },
+    shape: ({ updatePlatformSettings: [s] }) => ({
+      updated: true,
+      key: s.key,
+      value: valueOf(s),
+      live: s.live,
+      restart_required: !s.live,
+    }),
+  }),
+  // Workspace's patchConfig sends a partial object.
+  route({
+    method: 'PATCH',
+    path: '/api/config',
+    summary: 'Change several settings at once, nested or dotted keys (admins; all or none)',
+    operation: ConfigUpdateDocument,
+    variables: { changes: manyChanges },
+    shape: ({ updatePlatformSettings: changed }) => ({
+      updated: changed.map((s) => s.key),
+      settings: changed.map(setting),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/config/model',
+    summary: 'The default model, its provider, temperature and max tokens',
+    operation: ConfigReadDocument,
+    shape: ({ platformSettings: all, gatewayStatus: g }) => modelConfig(all, g.defaultProvider),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/config/model',
+    summary: 'Change the default model, temperature or max tokens (admins); chat uses them at once',
+    operation: ConfigUpdateDocument,
+    variables: { changes: modelChanges },
+    shape: ({ updatePlatformSettings: changed }) => ({
+      updated: true,
+      ...Object.fromEntries(
+        Object.entries(MODEL_FIELDS).flatMap(([field, key]) => {
+          const s = changed.find((c) => c.key === key);
+          return s ? [[field, valueOf(s)]] : [];
+        }),
+      ),
+    }),
+  }),
+  // 002's routes, in its {"error"} format.
+  route({
+    method: 'PUT',
+    path: '/api/config',
+    summary: 'Update configuration: a partial object of settings (admins; all or none)',
+    operation: ConfigUpdateDocument,
+    errors: runtime,
+    variables: { changes: manyChanges },
+    shape: ({ updatePlatformSettings: changed }) => ({
+      updated: changed.map((s) => s.key),
+      // Only live settings can be changed here, so each applied at once.
+      applied: changed.map((s) => s.key),
+      settings: changed.map(setting),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/config/capabilities',
+    summary: 'Feature capability flags, and which settings apply live',
+    operation: ConfigReadDocument,
+    errors: runtime,
+    shape: ({ platformSettings: all, gatewayStatus: g }) => ({
+      capabilities: {
+        chat: g.features.chatStream,
+        streaming: g.features.streaming,
+        sessions: g.features.sessions,
+        memory: g.features.memory,
+        tasks: g.features.tasks,
+        wallet: g.features.wallet,
+        mcp: g.features.mcpServers,
+        config_live_reload: true,
+      },
+      live_settings: all.filter((s) => s.live).map((s) => s.key),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/config/status',
+    summary: 'Config apply status: what was changed and applied, what needs a restart',
+    operation: ConfigReadDocument,
+    errors: runtime,
+    shape: ({ platformSettings: all }) => ({
+      applied: all
+        .filter((s) => s.source === 'STORED')
+        .map((s) => ({ key: s.key, updated_at: s.updatedAt, updated_by: s.updatedBy })),
+      live: all.filter((s) => s.live).map((s) => s.key),
+      restart_required: all.filter((s) => !s.live).map((s) => s.key),
+      // Live settings apply as they are changed; nothing waits for a restart.
+      pending: [],
+    }),
+  }),
+];
