@@ -166,6 +166,11 @@ const schema = z.object({
     .regex(/^[a-z0-9-]{1,40}$/, 'must be a network name such as solana-mainnet')
     .default('solana-mainnet'),
   SOLANA_COMMITMENT: z.enum(['confirmed', 'finalized']).default('finalized'),
+  // The Machine Payments Protocol on the hermes routes (README "MPP (Machine Payments Protocol)"):
+  // `true` answers a request without a credential 402 with a `WWW-Authenticate: Payment` challenge
+  // for MPP_PRICE_MICRO_USD, paid from a platform account's USD credits.
+  MPP_ENABLED: z.enum(['true', 'false']).default('false'),
+  MPP_PRICE_MICRO_USD: z.coerce.number().int().min(1).max(1_000_000_000).default(10_000),
 });
 
 export type Config = z.infer<typeof schema>;

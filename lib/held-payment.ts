@@ -10,9 +10,9 @@ import type { Peers } from './peers';
  * one prefix (the task or order id), so a retry or a reconciler replays a step and never repeats it.
  */
 
-const HOLD = 'mutation ($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }';
-const POST = 'mutation ($input: LedgerResolveInput!) { ledgerPost(input: $input) { id } }';
-const VOID = 'mutation ($input: LedgerResolveInput!) { ledgerVoid(input: $input) { id } }';
+export const LEDGER_HOLD = 'mutation ($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }';
+export const LEDGER_POST = 'mutation ($input: LedgerResolveInput!) { ledgerPost(input: $input) { id } }';
+export const LEDGER_VOID = 'mutation ($input: LedgerResolveInput!) { ledgerVoid(input: $input) { id } }';
 const TRANSFER = 'mutation ($input: LedgerTransferInput!) { ledgerTransfer(input: $input) { id } }';
 
 const codeOf = (error: unknown) => (error instanceof AppError ? error.extensions.code : undefined);
@@ -42,7 +42,7 @@ export interface HeldPayment {
 /** Holds a payment from the payer's account into ESCROW: PAYMENT_REQUIRED 'Insufficient credits' when short. */
 export async function holdPayment(peers: Peers, payerId: string, payment: HeldPayment): Promise<void> {
   try {
-    await peers.request('wallet', HOLD, {
+    await peers.request('wallet', LEDGER_HOLD, {
       input: {
         id: heldPaymentIds(payment.prefix).hold,
         from: { accountId: payerId },
@@ -69,7 +69,7 @@ export async function holdPayment(peers: Peers, payerId: string, payment: HeldPa
 export async function voidPayment(peers: Peers, prefix: string, missingIsVoid = false): Promise<void> {
   const ids = heldPaymentIds(prefix);
   try {
-    await peers.request('wallet', VOID, { input: { id: ids.refund, pendingId: ids.hold } });
+    await peers.request('wallet', LEDGER_VOID, { input: { id: ids.refund, pendingId: ids.hold } });
   } catch (error) {
     if (!(missingIsVoid && codeOf(error) === 'NOT_FOUND')) throw error;
   }
@@ -81,7 +81,7 @@ export async function releasePayment(peers: Peers, payeeId: string, payment: Hel
   // A refreshed row may carry the amount as text; it is whole minor units either way.
   const amount = BigInt(payment.amountMinor);
   const fee = platformFee(amount);
-  await peers.request('wallet', POST, { input: { id: ids.release, pendingId: ids.hold } });
+  await peers.request('wallet', LEDGER_POST, { input: { id: ids.release, pendingId: ids.hold } });
   const pay = (id: string, to: object, value: bigint, memo: string) =>
     value > 0n
       ? peers.request('wallet', TRANSFER, {

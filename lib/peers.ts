@@ -1,6 +1,6 @@
 import type { SubgraphName } from './config';
 import { AppError } from './errors';
-import { IDENTITY_HEADER, signIdentity } from './identity';
+import { IDENTITY_HEADER, ROUTER_PRINCIPAL, signIdentity } from './identity';
 import { REQUEST_ID_HEADER } from './logger';
 
 /**
@@ -31,7 +31,13 @@ export interface Peers {
 
 const PEER_TIMEOUT_MS = 10_000;
 
-export function createPeers(self: SubgraphName, urls: PeerUrls, secret: string): Peers {
+/** `self` is the calling subgraph, or the router for its own calls (MPP's credit charges). */
+export function createPeers(
+  self: SubgraphName | typeof ROUTER_PRINCIPAL,
+  urls: PeerUrls,
+  secret: string,
+): Peers {
+  const principal = self === ROUTER_PRINCIPAL ? ROUTER_PRINCIPAL : { service: self };
   return {
     async request<T>(
       peer: SubgraphName,
@@ -51,7 +57,7 @@ export function createPeers(self: SubgraphName, urls: PeerUrls, secret: string):
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            [IDENTITY_HEADER]: options.identity ?? signIdentity({ service: self }, secret),
+            [IDENTITY_HEADER]: options.identity ?? signIdentity(principal, secret),
             ...(options.requestId && { [REQUEST_ID_HEADER]: options.requestId }),
           },
           body: JSON.stringify({ query, variables }),

@@ -35,7 +35,7 @@ import {
   writeRateLimitHeaders,
   type RateLimitResult,
 } from './rate-limit';
-import { createRestFacade, executeThrough } from './rest';
+import { createPaymentGate, createRestFacade, executeThrough, payerKeyOf } from './rest';
 
 export interface Secrets {
   /** Signs and verifies access tokens (shared with the accounts subgraph). */
@@ -210,18 +210,38 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       : `ip:${address ?? 'unknown'}`;
 
   /** Identity and rate limit for one HTTP request or WebSocket connection. */
-  async function admit(credential: string | undefined, address: string | undefined) {
+  async function identify(credential: string | undefined) {
     const resolution = await resolveIdentity(credential);
-    const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
     const headers: Record<string, string> = {};
     if (resolution.kind === 'identity')
       headers[IDENTITY_HEADER] = signIdentity(resolution.identity, secrets.internal);
     if (resolution.kind === 'invalid') headers[AUTH_ERROR_HEADER] = resolution.message;
-    return { limit, headers, credential: CREDENTIAL_OF[resolution.kind] };
+    return { resolution, headers, credential: CREDENTIAL_OF[resolution.kind] };
   }
+
+  async function admit(credential: string | undefined, address: string | undefined) {
+    const { resolution, headers, credential: verdict } = await identify(credential);
+    const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
+    return { limit, headers, credential: verdict };
+  }
+
+  const mppEnabled = config.MPP_ENABLED === 'true';
+  const payments = mppEnabled
+    ? createPaymentGate({
+        priceMicroUsd: config.MPP_PRICE_MICRO_USD,
+        secret: secrets.internal,
+        subgraphUrls: options.subgraphUrls,
+        payerOf: async (key) => {
+          const resolution = await resolveIdentity(key);
+          return resolution.kind === 'identity' ? resolution.identity : undefined;
+        },
+        log,
+      })
+    : undefined;
 
   // REST dialects run their operations through this gateway; their WebSockets pass the same edge.
   const rest = createRestFacade({
+    payments,
     execute: executeThrough(gateway),
     config,
     log,
@@ -244,10 +264,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
 
-    const { limit, headers, credential } = await admit(credentialFrom(req.headers), req.socket.remoteAddress);
+    const bearer = credentialFrom(req.headers);
+    // An MPP payer's account is resolved here like a Bearer key, but kept aside: only a row whose
+    // payment verifies runs as it (router/rest/mpp.ts); everything else sees no credential.
+    const payerKey = mppEnabled && !bearer ? await payerKeyOf(req) : undefined;
+    const admitted = await admit(bearer ?? payerKey, req.socket.remoteAddress);
+    const { limit } = admitted;
+    const { headers, credential } = payerKey ? await identify(undefined) : admitted;
+    const payer = payerKey
+      ? { headers: admitted.headers, credential: admitted.credential as 'valid' | 'invalid' }
+      : undefined;
     writeRateLimitHeaders(res, limit);
     // REST dialects answer their own refusals (429, 413, …) in their documented error format.
-    if (await rest.handle(req, res, { headers, rateLimited: !limit.allowed, credential })) return;
+    if (await rest.handle(req, res, { headers, rateLimited: !limit.allowed, credential, payer })) return;
     if (!limit.allowed) {
       return sendJson(res, 429, {
         errors: [

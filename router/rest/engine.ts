@@ -33,6 +33,7 @@ import {
   writeRaw,
 } from './http';
 import { fromQuery, integer } from './mapping';
+import type { Payment, PaymentGate } from './mpp';
 import type {
   CredentialRule,
   Dialect,
@@ -71,6 +72,11 @@ export interface EdgeVerdict {
   rateLimited?: boolean;
   /** What the edge made of the request's credential: none sent, one that verified, or one that did not. */
   credential?: 'none' | 'valid' | 'invalid';
+  /**
+   * A request paying with `Authorization: Payment` (MPP): the edge's reading of the account its
+   * credential names, used only once the payment verified (router/rest/mpp.ts).
+   */
+  payer?: { headers: Record<string, string>; credential: 'valid' | 'invalid' };
 }
 
 /** A request's strings (path, query, body) holding NUL or a lone surrogate: 400 naming the field. */
@@ -261,6 +267,8 @@ export interface EngineOptions {
   log: Logger;
   version: string;
   startedAt: number;
+  /** MPP on the rows of payable dialects that need a credential; none when MPP is off. */
+  payments?: PaymentGate;
 }
 
 /** The headers that reach the router: the request id always; credentials and identity unless public. */
@@ -570,6 +578,7 @@ export function createEngine(options: EngineOptions) {
     res: ServerResponse,
     edge: EdgeVerdict,
     style: ErrorStyle,
+    payment?: Payment,
   ): Promise<void> {
     const { row } = route;
     const { variables, page, headers } = prepare(route, input, req, edge);
@@ -580,12 +589,19 @@ export function createEngine(options: EngineOptions) {
         retryAfterSeconds,
       });
     const context: ShapeContext = { input, page, server: serverInfo() };
-    if (row.stream) return serveStream(route, variables, headers, context, res, style);
+    if (row.stream) {
+      await serveStream(route, variables, headers, context, res, style);
+      return payment?.settle(res.statusCode < 400);
+    }
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
     // A raw row's refusal (its `failure`) is still answered in the dialect's error format below.
-    if (row.raw && !row.failure?.(data as never)) return writeRaw(res, await row.raw(data as never));
+    if (row.raw && !row.failure?.(data as never)) {
+      const raw = await row.raw(data as never);
+      await payment?.settle(true);
+      return writeRaw(res, raw);
+    }
     let answer: { status: number; body: unknown };
     try {
       answer = answerOf(row, data, context, style);
@@ -598,6 +614,8 @@ export function createEngine(options: EngineOptions) {
       );
       answer = { status: typeof row.status === 'number' ? row.status : 200, body: data };
     }
+    // Charged before the answer leaves, so a client that reads it sees the payment made.
+    await payment?.settle(answer.status < 400);
     writeJson(res, answer.status, answer.body);
   }
 
@@ -656,6 +674,7 @@ export function createEngine(options: EngineOptions) {
       const segments = decodedSegments(found.below);
       let style = nearestStyle(found.compiled, segments, req.method ?? 'GET');
       let label = `${dialect.name} ${req.method} ${path}`;
+      let payment: Payment | undefined;
       try {
         const { routes, params } = candidates(found.compiled, segments, found.below, req.method ?? 'GET');
         const [first] = routes;
@@ -664,17 +683,24 @@ export function createEngine(options: EngineOptions) {
         if (edge.rateLimited)
           throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
         if (dialect.credentials && !first.row.public) checkCredential(dialect.credentials, edge);
+        if (options.payments && dialect.payable && !first.row.public) {
+          const opened = await options.payments.open(req, res, label, edge);
+          if (opened === 'answered') return true;
+          payment = opened;
+        }
+        const verdict = payment?.edge ?? edge;
         const input = await readInput(first.row, params, query, req);
         const route = pick(routes, input);
         style = route.row.errors ?? style;
         // A stream of something the caller may not read is refused as the JSON read of it is.
         const read = route.row.stream && routes.find((r) => !r.row.stream && r.operation.kind === 'query');
         if (read) {
-          const { variables, headers } = prepare(read, input, req, edge);
+          const { variables, headers } = prepare(read, input, req, verdict);
           await run(read, variables, headers, res);
         }
-        await serveRoute(route, input, req, res, edge, style);
+        await serveRoute(route, input, req, res, verdict, style, payment);
       } catch (error) {
+        await payment?.settle(false);
         sendProblem(res, error, style, label);
       }
       return true;

@@ -9,6 +9,7 @@ import type { Logger } from '../../lib';
 import { DIALECTS } from './dialects';
 import { compileDialect, createEngine, type EdgeVerdict, type Execute } from './engine';
 import { splitUrl, writeJson } from './http';
+import type { PaymentGate } from './mpp';
 import { docsPage, openApiDocument } from './openapi';
 import { createSocketServer, type Admit } from './sockets';
 import type { Dialect, RestConfig } from './types';
@@ -17,6 +18,7 @@ import { loadApiSchema } from './variables';
 export type { EdgeVerdict, Execute } from './engine';
 export type { Admission, Admit } from './sockets';
 export type { RestConfig } from './types';
+export { createPaymentGate, creditsClient, payerKeyOf, type PaymentGate } from './mpp';
 
 export interface RestFacadeOptions {
   execute: Execute;
@@ -26,6 +28,8 @@ export interface RestFacadeOptions {
   /** Identity and rate limit for a WebSocket upgrade, decided by the router's edge. */
   admit?: Admit;
   dialects?: Dialect[];
+  /** MPP on the payable dialects (MPP_ENABLED); none leaves them as they were. */
+  payments?: PaymentGate;
   /** The public API SDL; schema/api.graphql when omitted. */
   apiSchema?: string;
 }

@@ -269,6 +269,8 @@ export interface Dialect {
   errors: ErrorStyle;
   /** Every row but the public ones needs a credential, checked before anything runs. */
   credentials?: CredentialRule;
+  /** With MPP on, its rows that need a credential may be paid for per request instead (router/rest/mpp.ts). */
+  payable?: boolean;
   /** Sent on every response of the dialect, errors included. */
   headers?: Record<string, string>;
   routes: Row[];

@@ -579,6 +579,7 @@ export const hermes: Dialect = {
   title: 'Hermes OPTX API, OPTX platform bridge and agent runtime',
   references: ['000', '001', '002'],
   mountSetting: 'REST_MOUNT_HERMES',
+  payable: true,
   owns: ['/api', '/ws', '/v1', '/.well-known', '/health/detailed'],
   errors: detail,
   routes: [

@@ -10,9 +10,12 @@ import {
   LedgerTransferInput,
 } from './transfer.input';
 
-/** Money moves on other subgraphs' word only (a turn's metering, a task's escrow), never a client's. */
+/**
+ * Money moves on other subgraphs' word only (a turn's metering, a task's escrow), or the router's
+ * (an MPP charge it verified), never a client's.
+ */
 function servicesOnly(ctx: SubgraphContext): void {
-  if (ctx.caller.kind !== 'service')
+  if (ctx.caller.kind !== 'service' && ctx.caller.kind !== 'router')
     throw new AppError('FORBIDDEN', 'only platform services move money in the ledger');
 }
 
