@@ -154,12 +154,15 @@ export function createPaymentGate(options: MppOptions) {
   }
   let server: ReturnType<typeof create> | undefined;
 
-  /** A Fetch request carrying what mppx reads: method, path and the Payment credential. */
+  /**
+   * A Fetch request carrying what mppx reads: the method and the Payment credential. The route is
+   * bound by `scope` and the realm is fixed, so no client-sent URL or Host is parsed here.
+   */
   function fetchRequest(req: IncomingMessage): Request {
     const headers = new Headers();
     const scheme = mppCredentialOf(req.headers);
     if (scheme) headers.set('authorization', scheme);
-    return new Request(new URL(req.url ?? '/', `http://${REALM}.invalid`), { method: req.method, headers });
+    return new Request(`http://${REALM}.invalid/`, { method: req.method, headers });
   }
 
   async function write(res: ServerResponse, response: Response): Promise<void> {
