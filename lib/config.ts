@@ -126,6 +126,15 @@ const schema = z.object({
   BILLING_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // The platform's cut of a task reward paid to an agent's owner, in basis points (250 = 2.5%).
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(250),
+  /** How long a verified gaze attestation vouches for its account (000's CSTB). */
+  ATTESTATION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .default(3600),
+  /** The longest pause between two gaze samples that still counts as watching; a longer one ends the session. */
+  GAZE_MAX_GAP_CENTISECONDS: z.coerce.number().int().min(1).max(6000).default(50),
   ...subgraphUrlVars,
   // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
   // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.

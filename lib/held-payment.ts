@@ -11,9 +11,11 @@ import type { Peers } from './peers';
  */
 
 export const LEDGER_HOLD = 'mutation ($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }';
-export const LEDGER_POST = 'mutation ($input: LedgerResolveInput!) { ledgerPost(input: $input) { id } }';
+export const LEDGER_POST =
+  'mutation ($input: LedgerResolveInput!) { ledgerPost(input: $input) { id amountMinor } }';
 export const LEDGER_VOID = 'mutation ($input: LedgerResolveInput!) { ledgerVoid(input: $input) { id } }';
-const TRANSFER = 'mutation ($input: LedgerTransferInput!) { ledgerTransfer(input: $input) { id } }';
+const TRANSFER =
+  'mutation ($input: LedgerTransferInput!) { ledgerTransfer(input: $input) { id amountMinor } }';
 
 const codeOf = (error: unknown) => (error instanceof AppError ? error.extensions.code : undefined);
 
@@ -24,6 +26,8 @@ export const heldPaymentIds = (prefix: string) => ({
   refund: `${prefix}.refund`,
   payout: `${prefix}.payout`,
   fee: `${prefix}.fee`,
+  /** A split's part that goes back to the payer out of ESCROW. */
+  giveBack: `${prefix}.return`,
 });
 
 /** The platform's fee on a payment, rounded down (the payee keeps the odd minor unit). */
@@ -75,26 +79,69 @@ export async function voidPayment(peers: Peers, prefix: string, missingIsVoid = 
   }
 }
 
-/** Posts the hold and pays it out of ESCROW: the payee less the platform fee, the fee to PLATFORM_REVENUE. */
-export async function releasePayment(peers: Peers, payeeId: string, payment: HeldPayment): Promise<void> {
+/** What a settled payment moved, as the wallet's transfers answered it (minor units). */
+export interface SettledPayment {
+  /** The hold posted: what the payer was charged. */
+  postedMinor: bigint;
+  /** Paid to the payee (its share less the fee). */
+  payoutMinor: bigint;
+  /** Kept by the platform (PLATFORM_REVENUE). */
+  feeMinor: bigint;
+  /** Given back to the payer out of ESCROW (a split's rest). */
+  returnedMinor: bigint;
+}
+
+/** A split settlement: the payee's part of the payment; the rest goes back to the payer. */
+export interface PaymentSplit {
+  payerId: string;
+  payeeShareMinor: bigint;
+}
+
+/**
+ * Posts the hold and pays it out of ESCROW: the payee its share less the platform fee, the fee to
+ * PLATFORM_REVENUE, and (for a split) the rest back to the payer. The share is the whole payment
+ * unless `split` names a part. Each leg is its own idempotent transfer; a leg of zero is skipped.
+ */
+export async function releasePayment(
+  peers: Peers,
+  payeeId: string,
+  payment: HeldPayment,
+  split?: PaymentSplit,
+): Promise<SettledPayment> {
   const ids = heldPaymentIds(payment.prefix);
   // A refreshed row may carry the amount as text; it is whole minor units either way.
   const amount = BigInt(payment.amountMinor);
-  const fee = platformFee(amount);
-  await peers.request('wallet', LEDGER_POST, { input: { id: ids.release, pendingId: ids.hold } });
-  const pay = (id: string, to: object, value: bigint, memo: string) =>
-    value > 0n
-      ? peers.request('wallet', TRANSFER, {
-          input: {
-            id,
-            from: { system: 'ESCROW' },
-            to,
-            asset: payment.asset,
-            amountMinor: value.toString(),
-            memo,
-          },
-        })
-      : undefined;
-  await pay(ids.payout, { accountId: payeeId }, amount - fee, payment.memo);
-  await pay(ids.fee, { system: 'PLATFORM_REVENUE' }, fee, `platform fee on ${payment.memo}`);
+  const share = split ? BigInt(split.payeeShareMinor) : amount;
+  if (share < 0n || share > amount)
+    throw new AppError('BAD_USER_INPUT', `the payee's share must be 0 to ${amount} minor units`);
+  const fee = platformFee(share);
+  const { ledgerPost } = await peers.request<{ ledgerPost: { amountMinor: string } }>('wallet', LEDGER_POST, {
+    input: { id: ids.release, pendingId: ids.hold },
+  });
+  const pay = async (id: string, to: object, value: bigint, memo: string) => {
+    if (value <= 0n) return 0n;
+    const { ledgerTransfer } = await peers.request<{ ledgerTransfer: { amountMinor: string } }>(
+      'wallet',
+      TRANSFER,
+      {
+        input: {
+          id,
+          from: { system: 'ESCROW' },
+          to,
+          asset: payment.asset,
+          amountMinor: value.toString(),
+          memo,
+        },
+      },
+    );
+    return BigInt(ledgerTransfer.amountMinor);
+  };
+  return {
+    postedMinor: BigInt(ledgerPost.amountMinor),
+    payoutMinor: await pay(ids.payout, { accountId: payeeId }, share - fee, payment.memo),
+    feeMinor: await pay(ids.fee, { system: 'PLATFORM_REVENUE' }, fee, `platform fee on ${payment.memo}`),
+    returnedMinor: split
+      ? await pay(ids.giveBack, { accountId: split.payerId }, amount - share, `rest of ${payment.memo}`)
+      : 0n,
+  };
 }

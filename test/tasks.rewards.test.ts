@@ -127,6 +127,61 @@ test('creating locks the reward; confirming pays the agent owner less the fee, t
   expect(await reconcileRewards(tasksDeps(), 0)).toBe(0);
 });
 
+test('a SPLIT resolution pays the agent its share less the fee and gives the rest back, once', async () => {
+  const creator = await funded('Split creator', 10_000_000n);
+  const revenueBefore = await revenue();
+  const { id, owner } = await delivered(creator);
+  await creator.data(DisputeTaskDocument, { id, reason: 'half of it is wrong' });
+  const admin = await registerAdmin(t);
+  // The share is checked before anything moves: none, out of range, or on another outcome.
+  for (const [outcome, agentShareBps] of [
+    ['SPLIT', undefined],
+    ['SPLIT', 10_001],
+    ['SPLIT', -1],
+    ['REFUND_CREATOR', 5000],
+  ] as const) {
+    const refused = await admin.request(ResolveTaskDocument, { id, outcome, agentShareBps });
+    expect(errorOf(refused).code).toBe('BAD_USER_INPUT');
+  }
+  expect(await settlementOf(id)).toBe('HELD');
+
+  // 60% to the agent: 2.40 less 2.5% (0.06) paid, 0.06 revenue, 1.60 back to the creator.
+  const share = (REWARD * 6_000n) / 10_000n;
+  const fee = (share * 250n) / 10_000n;
+  const { resolveTask } = await admin.data(ResolveTaskDocument, {
+    id,
+    outcome: 'SPLIT',
+    agentShareBps: 6000,
+  });
+  expect(resolveTask).toMatchObject({
+    status: 'RESOLVED',
+    resolution: 'SPLIT',
+    resolutionAgentShareBps: 6000,
+    rewardSettlement: 'SPLIT',
+    rewardPaidMinor: (share - fee).toString(),
+  });
+  expect(await credits(owner.id)).toEqual({ posted: share - fee, held: 0n });
+  expect(await credits(creator.id)).toEqual({ posted: 10_000_000n - share, held: 0n });
+  expect((await revenue()) - revenueBefore).toBe(fee);
+  expect((await transfersOf(id)).map((x) => [x.id, x.kind, x.amount])).toEqual([
+    [`${id}.hold`, 'PENDING', REWARD.toString()],
+    [`${id}.release`, 'POST', REWARD.toString()],
+    [`${id}.payout`, 'SINGLE', (share - fee).toString()],
+    [`${id}.fee`, 'SINGLE', fee.toString()],
+    [`${id}.return`, 'SINGLE', (REWARD - share).toString()],
+  ]);
+  // Settling again (the reconciler, or a replayed leg) moves nothing more.
+  await sql(t, `update "tasks"."task" set "reward_settlement" = 'HELD' where "id" = $1`, [id]);
+  expect(await reconcileRewards(tasksDeps(), 0)).toBe(1);
+  expect(await settlementOf(id)).toBe('SPLIT');
+  expect((await transfersOf(id)).length).toBe(5);
+  expect(await credits(owner.id)).toEqual({ posted: share - fee, held: 0n });
+  expect(await credits(creator.id)).toEqual({ posted: 10_000_000n - share, held: 0n });
+  // A resolved task cannot be resolved again.
+  const again = await admin.request(ResolveTaskDocument, { id, outcome: 'SPLIT', agentShareBps: 10_000 });
+  expect(errorOf(again).code).toBe('CONFLICT');
+});
+
 test('hermes REST: a task created with a reward holds it, and cancelling refunds it', async () => {
   const creator = await funded('Hermes creator', 10_000_000n);
   const api = rest(t, creator.credential);

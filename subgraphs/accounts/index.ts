@@ -7,6 +7,9 @@ import { InternalResolver } from './internal.resolver';
 import { AccountsInit } from './migrations/0001-init';
 import { AccountsIdentity } from './migrations/0002-identity';
 import { AccountsSettings } from './migrations/0003-settings';
+import { AccountsGaze } from './migrations/0004-gaze';
+import { GazeSample } from './gaze/gaze.entity';
+import { GazeResolver } from './gaze/gaze.resolver';
 import { RefreshToken } from './refresh-token.entity';
 import { SettingResolver } from './setting.resolver';
 
@@ -14,12 +17,13 @@ export { ensureAdmin } from './internal.resolver';
 
 export const accounts: SubgraphDefinition = {
   name: 'accounts',
-  entities: [Account, ApiKey, RefreshToken],
+  entities: [Account, ApiKey, RefreshToken, GazeSample],
   migrations: [
     { name: '0001-init', class: AccountsInit },
     { name: '0002-identity', class: AccountsIdentity },
     { name: '0003-settings', class: AccountsSettings },
+    { name: '0004-gaze', class: AccountsGaze },
   ],
-  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver],
+  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver, GazeResolver],
   entityTypes: { Account },
 };

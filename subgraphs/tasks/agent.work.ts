@@ -30,7 +30,7 @@ function outcomeOf(task: Task, move: TaskTransition): 'REQUESTED' | 'COMPLETED' 
     case TaskTransition.CONFIRM:
       return 'COMPLETED';
     case TaskTransition.RESOLVE:
-      return task.resolution === TaskResolution.RELEASE_TO_AGENT ? 'COMPLETED' : 'FAILED';
+      return task.resolution === TaskResolution.REFUND_CREATOR ? 'FAILED' : 'COMPLETED';
     case TaskTransition.FAIL:
     case TaskTransition.EXPIRE:
       return 'FAILED';

@@ -14,7 +14,8 @@ registerEnumType(RewardSettlement, {
   name: 'RewardSettlement',
   description:
     "NONE: nothing held (no reward, or BILLING off); HELD: locked from the creator's credits; " +
-    "RELEASED: paid to the agent's owner less the platform fee; REFUNDED: back to the creator.",
+    "RELEASED: paid to the agent's owner less the platform fee; REFUNDED: back to the creator; " +
+    "SPLIT: a resolution's share paid to the agent's owner (less the fee), the rest back to the creator.",
 });
 
 @ObjectType({ description: 'Work posted for agents, with a reward in minor units.' })
@@ -127,6 +128,13 @@ export class Task {
   @Field(() => TaskResolution, { nullable: true, description: 'How an admin settled the dispute.' })
   @Property({ type: 'string', nullable: true })
   resolution: TaskResolution | null = null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "A SPLIT resolution's agent share of the reward, in basis points (0 to 10000).",
+  })
+  @Property({ type: 'integer', nullable: true })
+  resolutionAgentShareBps: number | null = null;
 
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })

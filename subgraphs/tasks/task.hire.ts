@@ -7,6 +7,7 @@ import {
   badInput,
   loadConfig,
   newId,
+  platformFee,
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
@@ -14,7 +15,7 @@ import { RewardSettlement, Task } from './task.entity';
 import { CreateTaskInput, validateCreateTask, workerOf } from './task.input';
 import { TaskTransition } from './task.machine';
 import { publishTaskEvent } from './task.events';
-import { holdReward, rewardTransferIds, voidReward } from './task.rewards';
+import { agentShareOf, holdReward, rewardTransferIds, voidReward } from './task.rewards';
 
 /**
  * Hiring an agent over HTTP 402 (hermesx402, 004): the first call names the price, where to pay it
@@ -176,12 +177,14 @@ export class TaskHireResolver {
 
   @FieldResolver(() => BigIntScalar, {
     nullable: true,
-    description: "Once RELEASED: what the agent's owner was paid, the reward less the platform fee.",
+    description:
+      "Once RELEASED or SPLIT: what the agent's owner was paid, the reward (or its share) less the platform fee.",
   })
   rewardPaidMinor(@Root() task: Task): bigint | null {
-    if (task.rewardSettlement !== RewardSettlement.RELEASED) return null;
-    const reward = BigInt(task.rewardMinor);
-    return reward - (reward * BigInt(loadConfig().PLATFORM_FEE_BPS)) / 10_000n;
+    const paid = [RewardSettlement.RELEASED, RewardSettlement.SPLIT];
+    if (!paid.includes(task.rewardSettlement)) return null;
+    const share = agentShareOf(task) ?? BigInt(task.rewardMinor);
+    return share - platformFee(share);
   }
 
   @FieldResolver(() => String, {
@@ -191,6 +194,7 @@ export class TaskHireResolver {
   rewardTransfer(@Root() task: Task): string | null {
     const ids = rewardTransferIds(task.id);
     if (task.rewardSettlement === RewardSettlement.RELEASED) return ids.payout;
+    if (task.rewardSettlement === RewardSettlement.SPLIT) return ids.payout;
     if (task.rewardSettlement === RewardSettlement.REFUNDED) return ids.refund;
     return null;
   }

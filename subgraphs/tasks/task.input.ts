@@ -196,10 +196,25 @@ export function validateProgress(progress: number) {
 /** A required reason (dispute, failure), 1 to 2000 characters. */
 export const reason = (value: string, field: string) => text(value, field, 2000, true);
 
-export const validateResolution = (outcome: TaskResolution, note: string | undefined) => ({
-  resolution: outcome,
-  resolutionNote: text(note, 'note', 2000),
-});
+/** A SPLIT names the agent's share in basis points (0 to 10000); the other outcomes name none. */
+export function validateResolution(
+  outcome: TaskResolution,
+  note: string | undefined,
+  agentShareBps?: number | null,
+) {
+  const split = outcome === TaskResolution.SPLIT;
+  if (split !== (agentShareBps !== undefined && agentShareBps !== null))
+    throw badInput(split ? 'a SPLIT needs agentShareBps' : `${outcome} takes no agentShareBps`, {
+      field: 'agentShareBps',
+    });
+  if (split && (!Number.isInteger(agentShareBps) || agentShareBps! < 0 || agentShareBps! > 10_000))
+    throw badInput('agentShareBps must be a whole number from 0 to 10000', { field: 'agentShareBps' });
+  return {
+    resolution: outcome,
+    resolutionNote: text(note, 'note', 2000),
+    resolutionAgentShareBps: split ? agentShareBps! : null,
+  };
+}
 
 @ArgsType()
 export class TaskEventFilter {

@@ -24,6 +24,8 @@ export enum TaskStatus {
 export enum TaskResolution {
   RELEASE_TO_AGENT = 'RELEASE_TO_AGENT',
   REFUND_CREATOR = 'REFUND_CREATOR',
+  /** The agent gets `resolutionAgentShareBps` of the reward (less the fee), the creator the rest. */
+  SPLIT = 'SPLIT',
 }
 
 /** Where a task's locked reward is in the wallet (see task.rewards.ts). */
@@ -32,6 +34,8 @@ export enum RewardSettlement {
   HELD = 'HELD',
   RELEASED = 'RELEASED',
   REFUNDED = 'REFUNDED',
+  /** Split by a resolution: the agent's share paid (less the fee), the rest back to the creator. */
+  SPLIT = 'SPLIT',
 }
 
 export enum TaskTransition {
@@ -199,7 +203,7 @@ const HERMES: Record<TaskStatus, HermesStatus> = {
   EXPIRED: 'Failed',
 };
 
-/** A resolved dispute is Completed when the agent is paid and Failed when the creator is refunded. */
+/** A resolved dispute is Completed when the agent is paid (or paid a share) and Failed when the creator is refunded. */
 export function toHermesStatus(status: TaskStatus, resolution?: TaskResolution | null): HermesStatus {
   if (status === TaskStatus.RESOLVED && resolution === TaskResolution.REFUND_CREATOR) return 'Failed';
   return HERMES[status];

@@ -235,14 +235,23 @@ export class TaskResolver {
   }
 
   @RequiresScopes('tasks')
-  @Mutation(() => Task, { description: 'Admins: settle a dispute; DISPUTED → RESOLVED.' })
+  @Mutation(() => Task, {
+    description:
+      'Admins: settle a dispute; DISPUTED → RESOLVED. SPLIT pays the agent `agentShareBps` of the reward ' +
+      '(less the platform fee) and gives the rest back to the creator.',
+  })
   resolveTask(
     @Arg('id', () => ID) id: string,
     @Arg('outcome', () => TaskResolution) outcome: TaskResolution,
     @Arg('note', () => String, { nullable: true }) note: string | undefined,
     @Ctx() ctx: SubgraphContext,
+    @Arg('agentShareBps', () => Int, {
+      nullable: true,
+      description: "SPLIT only: the agent's share in basis points, 0 to 10000.",
+    })
+    agentShareBps?: number | null,
   ): Promise<Task> {
-    return applyTransition(ctx, id, TaskTransition.RESOLVE, validateResolution(outcome, note));
+    return applyTransition(ctx, id, TaskTransition.RESOLVE, validateResolution(outcome, note, agentShareBps));
   }
 
   @RequiresScopes('tasks')

@@ -17,8 +17,8 @@ import { RewardSettlement, Task, TaskResolution, TaskStatus } from './task.entit
 /**
  * Task rewards in the wallet, with BILLING=on: creating a task with a USD reward holds it from the
  * creator's credits (creator → ESCROW, no timeout); once the task ends, the hold is posted and paid
- * out of ESCROW to the agent's owner less PLATFORM_FEE_BPS (the fee to PLATFORM_REVENUE), or voided
- * back to the creator. Every ledger step's id derives from the task id, so a retry or the
+ * out of ESCROW to the agent's owner less PLATFORM_FEE_BPS (the fee to PLATFORM_REVENUE), split (a
+ * resolution's agent share paid so, the rest given back to the creator), or voided back to the creator. Every ledger step's id derives from the task id, so a retry or the
  * reconciler replays a step and never repeats it.
  */
 
@@ -62,7 +62,13 @@ const FINAL: readonly TaskStatus[] = [
 
 const paysAgent = (task: Task) =>
   task.status === TaskStatus.COMPLETED ||
-  (task.status === TaskStatus.RESOLVED && task.resolution === TaskResolution.RELEASE_TO_AGENT);
+  (task.status === TaskStatus.RESOLVED && task.resolution !== TaskResolution.REFUND_CREATOR);
+
+/** A SPLIT resolution's agent share of the reward in minor units (rounded down); null when not split. */
+export function agentShareOf(task: Task): bigint | null {
+  if (task.status !== TaskStatus.RESOLVED || task.resolution !== TaskResolution.SPLIT) return null;
+  return (BigInt(task.rewardMinor) * BigInt(task.resolutionAgentShareBps ?? 0)) / 10_000n;
+}
 
 /**
  * Who is paid a released reward: the owner of the linked agent. A worker known by a free name
@@ -92,9 +98,20 @@ export async function settleReward(
 ): Promise<RewardSettlement | null> {
   if (task.rewardSettlement !== RewardSettlement.HELD || !FINAL.includes(task.status)) return null;
   const payee = paysAgent(task) ? await payeeOf(deps.peers, task) : null;
-  if (payee) await releasePayment(deps.peers, payee, rewardOf(task));
+  const share = agentShareOf(task);
+  if (payee)
+    await releasePayment(
+      deps.peers,
+      payee,
+      rewardOf(task),
+      share === null ? undefined : { payerId: task.creatorId, payeeShareMinor: share },
+    );
   else await voidPayment(deps.peers, task.id);
-  const settlement = payee ? RewardSettlement.RELEASED : RewardSettlement.REFUNDED;
+  const settlement = !payee
+    ? RewardSettlement.REFUNDED
+    : share === null
+      ? RewardSettlement.RELEASED
+      : RewardSettlement.SPLIT;
   await deps.em.execute(
     `update "tasks"."task" set "reward_settlement" = ? where "id" = ? and "reward_settlement" = ?`,
     [settlement, task.id, RewardSettlement.HELD],

@@ -37,6 +37,7 @@ export type TransitionChanges = Partial<
     | 'disputeReason'
     | 'resolution'
     | 'resolutionNote'
+    | 'resolutionAgentShareBps'
     | 'failureReason'
   >
 >;

@@ -3,6 +3,7 @@
  * through the router and the sessions subgraph to the OpenAI-protocol double.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { BilledChatDocument, CreateApiKeyDocument, StartSessionDocument } from '../generated/graphql';
 import { createAgent } from '../support/fixtures';
@@ -23,6 +24,7 @@ let user: User;
 let api: Rest;
 let key: string;
 let ticker: string;
+let agentId: string;
 
 beforeAll(async () => {
   double = await startLlmDouble();
@@ -33,7 +35,7 @@ beforeAll(async () => {
   ({ key } = (
     await user.data(CreateApiKeyDocument, { input: { name: 'chat', scopes: ['orders'] } })
   ).createApiKey);
-  ({ ticker } = await createAgent(user, 'Chat agent'));
+  ({ ticker, id: agentId } = await createAgent(user, 'Chat agent'));
 });
 afterAll(async () => {
   await t.close();
@@ -209,6 +211,31 @@ describe('WS /ws/agent/{ticker}', () => {
         { type: 'billing', amount_charged: PRICE_USD },
       ]);
       expect(double.requests.at(-1)!.messages.at(-1)).toEqual({ role: 'user', content: 'Say hello' });
+
+      // done's order_id names an order GET /orders/{id} reads (the answer itself), and only for its owner.
+      const orderId = frames.at(-2).order_id as string;
+      const order = await api('GET', `/autx/v1/orders/${orderId}`);
+      expect(order.status).toBe(200);
+      expect(order.body).toEqual({
+        id: orderId,
+        agent_id: agentId,
+        status: 'completed',
+        prompt: 'Say hello',
+        payment_method: 'credits',
+        // Billing is off here: the answer was metered, not charged.
+        service_price: '0.00',
+        amount_paid: '0.00',
+        platform_fee: '0.00',
+        output_hash: `sha256:${createHash('sha256').update(ANSWER.join('')).digest('hex')}`,
+        output_text: ANSWER.join(''),
+        error: null,
+        latency_ms: null,
+        created_at: ISO,
+        completed_at: ISO,
+      });
+      const stranger = rest(t, (await t.register('Order stranger')).credential);
+      expect((await stranger('GET', `/autx/v1/orders/${orderId}`)).status).toBe(404);
+      expect((await api('GET', '/autx/v1/orders/turn_doesnotexist')).status).toBe(404);
 
       // The same conversation goes on, `text` being read like `content`.
       send(socket, { type: 'message', text: 'And again' });

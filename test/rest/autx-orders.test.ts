@@ -206,6 +206,9 @@ describe('orders', () => {
       prompt: 'Analyze this data',
       payment_method: 'stripe',
       service_price: '0.50',
+      // 003's amount_paid and platform_fee: what the wallet's transfers moved (checked below).
+      amount_paid: '0.50',
+      platform_fee: '0.0125',
       output_hash: `sha256:${createHash('sha256').update(answer).digest('hex')}`,
       output_text: 'summary: Analyze this data',
       error: null,
@@ -239,6 +242,12 @@ describe('orders', () => {
       '.payout',
       '.release',
     ]);
+    const [fee] = await sql<{ amount: string }>(
+      t,
+      `select "amount"::text from "wallet"."transfer" where "id" = $1`,
+      [`${body.id}.fee`],
+    );
+    expect(BigInt(fee!.amount)).toBe(FEE);
   });
 
   test('402 Insufficient credits when short: nothing held, no order stored', async () => {
@@ -277,6 +286,8 @@ describe('orders', () => {
         output_text: null,
         output_hash: null,
         payment_method: 'credits',
+        amount_paid: '0.00',
+        platform_fee: '0.00',
       });
       expect(body.error).toEqual(expect.any(String));
       expect(await figures(agent.id)).toEqual({ total_requests: 0, total_revenue: '0.00' });

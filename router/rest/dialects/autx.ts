@@ -2,6 +2,7 @@
  * autx: the AUTX agent marketplace (003). Errors `{"detail": …}`, 422 for validation, money as
  * decimal strings. Its /auth/* and /api-keys/* rows join this table with the accounts operations.
  */
+import { createHash } from 'node:crypto';
 import {
   AgentByIdDocument,
   AgentByTickerDocument,
@@ -12,6 +13,7 @@ import {
   OrderByIdDocument,
   OrderCreateDocument,
   OrderListDocument,
+  type ChatOrderFieldsFragment,
   type OrderFieldsFragment,
   AuthLoginDocument,
   AuthMeDocument,
@@ -145,7 +147,7 @@ const session = (s: SessionFieldsFragment) => ({
   closed_at: s.endedAt,
 });
 
-/** 003's order: the documented id, status, output_hash, output_text, completed_at, and what led to them. */
+/** 003's order: the documented id, status, amount_paid, platform_fee, output_hash, output_text, completed_at, and what led to them. */
 const order = (o: OrderFieldsFragment) => ({
   id: o.id,
   agent_id: o.agentId,
@@ -153,6 +155,8 @@ const order = (o: OrderFieldsFragment) => ({
   prompt: o.prompt,
   payment_method: o.paymentMethod,
   service_price: usd(o.priceMinor),
+  amount_paid: usd(o.amountPaidMinor),
+  platform_fee: usd(o.platformFeeMinor),
   output_hash: o.outputHash,
   output_text: o.outputText,
   error: o.error,
@@ -161,12 +165,47 @@ const order = (o: OrderFieldsFragment) => ({
   completed_at: o.completedAt,
 });
 
+const TURN_ORDER_STATUS: Record<string, string> = {
+  RUNNING: 'processing',
+  COMPLETE: 'completed',
+  INTERRUPTED: 'failed',
+  FAILED: 'failed',
+};
+
+/**
+ * A chat answer read as an order (the socket's `done {order_id}` is its turn id): what it was charged
+ * is what was paid, and all of it is the platform's (a chat turn pays PLATFORM_REVENUE, no agent owner).
+ */
+function turnOrder(t: ChatOrderFieldsFragment) {
+  const charged = usdOfMicro(t.chargedMicroUsd ?? '0');
+  const output = t.status === 'COMPLETE' ? (t.assistantMessage?.content ?? '') : null;
+  return {
+    id: t.id,
+    agent_id: t.session.agent?.id ?? null,
+    status: TURN_ORDER_STATUS[t.status] ?? lower(t.status),
+    prompt: t.userMessage.content,
+    payment_method: 'credits',
+    service_price: charged,
+    amount_paid: charged,
+    platform_fee: charged,
+    output_hash: output === null ? null : `sha256:${createHash('sha256').update(output).digest('hex')}`,
+    output_text: output,
+    error: null,
+    latency_ms: null,
+    created_at: t.createdAt,
+    completed_at: t.finishedAt,
+  };
+}
+
+/** A chat answer's id (sessions' turns), which the socket names as an order. */
+const isTurnId = (id: string | undefined) => id?.startsWith('turn_') ?? false;
+
 const errorFrame = (code: string, message: string) => ({ type: 'error', code: lower(code), message });
 
 /** One event of a streamed answer as the chat frame it becomes; STARTED has none. */
 function chatFrame(e: ChatEventFieldsFragment) {
   if (e.kind === 'TOKEN') return { type: 'chunk', data: e.delta ?? '' };
-  // The answer is AUTX's order: its turn id is the order id.
+  // The answer is AUTX's order: its turn id is the order id, readable at GET /orders/{id}.
   if (e.kind === 'COMPLETED') return { type: 'done', order_id: e.turnId };
   if (e.kind === 'ERROR')
     return errorFrame(e.error?.code ?? 'UPSTREAM_ERROR', e.error?.message ?? 'the answer failed');
@@ -424,8 +463,12 @@ export const autx: Dialect = {
       path: '/orders/:id',
       summary: 'Get order result (scope: orders)',
       operation: OrderByIdDocument,
-      variables: { id: fromPath('id') },
-      shape: (d) => order(d.order),
+      variables: {
+        id: fromPath('id'),
+        isTurn: derived(({ params }) => isTurnId(params.id)),
+        isOrder: derived(({ params }) => !isTurnId(params.id)),
+      },
+      shape: (d) => (d.turn ? turnOrder(d.turn) : order(d.order!)),
     }),
     route({
       method: 'GET',

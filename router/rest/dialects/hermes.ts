@@ -100,6 +100,7 @@ import {
 import { a2aRoutes } from './hermes.a2a';
 import { configRoutes } from './hermes.config';
 import { escrowRoutes } from './hermes.escrow';
+import { gazeRoutes } from './hermes.gaze';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
@@ -1338,6 +1339,7 @@ export const hermes: Dialect = {
     }),
     ...tempoRoutes,
     ...escrowRoutes,
+    ...gazeRoutes,
     ...skillRoutes,
     ...runtimeAgentRoutes,
     ...a2aRoutes,

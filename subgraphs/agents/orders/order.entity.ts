@@ -31,6 +31,8 @@ export class Order {
     | 'id'
     | 'status'
     | 'settlement'
+    | 'amountPaidMinor'
+    | 'platformFeeMinor'
     | 'outputText'
     | 'outputHash'
     | 'error'
@@ -74,6 +76,19 @@ export class Order {
   @Field(() => OrderSettlement)
   @Property({ type: 'string' })
   settlement: OrderSettlement = OrderSettlement.NONE;
+
+  @Field(() => BigIntScalar, {
+    description:
+      "What the buyer was charged (the posted hold), from the wallet's transfer; 0 unless RELEASED.",
+  })
+  @Property({ type: new BigIntType('bigint') })
+  amountPaidMinor: bigint = 0n;
+
+  @Field(() => BigIntScalar, {
+    description: "The platform's fee kept from the payment (PLATFORM_REVENUE), from the wallet's transfer.",
+  })
+  @Property({ type: new BigIntType('bigint') })
+  platformFeeMinor: bigint = 0n;
 
   @Field(() => String, { nullable: true, description: "The agent's answer as text." })
   @Property({ type: 'text', nullable: true })

@@ -123,21 +123,29 @@ export async function settleOrder(
   if (order.settlement !== OrderSettlement.HELD || order.status === OrderStatus.PROCESSING) return null;
   const agent =
     order.status === OrderStatus.COMPLETED ? await deps.em.findOne(Agent, { id: order.agentId }) : null;
-  if (agent) await releasePayment(deps.peers, agent.ownerId, paymentOf(order));
+  const moved = agent ? await releasePayment(deps.peers, agent.ownerId, paymentOf(order)) : null;
   // A hold the wallet never made (a stop before it) is as good as voided.
-  else await voidPayment(deps.peers, order.id, true);
-  const settlement = agent ? OrderSettlement.RELEASED : OrderSettlement.REFUNDED;
+  if (!moved) await voidPayment(deps.peers, order.id, true);
+  const settlement = moved ? OrderSettlement.RELEASED : OrderSettlement.REFUNDED;
+  const amounts = { amountPaidMinor: moved?.postedMinor ?? 0n, platformFeeMinor: moved?.feeMinor ?? 0n };
   // Through the EntityManager, so the reconciler's transaction (which holds the row's lock) runs it.
   await deps.em.execute(
     `with "settled" as (
-       update "agents"."order" set "settlement" = ?, "updated_at" = now()
+       update "agents"."order" set "settlement" = ?, "amount_paid_minor" = ?, "platform_fee_minor" = ?,
+         "updated_at" = now()
        where "id" = ? and "settlement" = 'HELD' returning "agent_id", "price_minor")
      update "agents"."agent" set "total_requests" = "total_requests" + 1,
        "total_revenue_minor" = "total_revenue_minor" + "settled"."price_minor"
      from "settled" where "agent"."id" = "settled"."agent_id" and ?`,
-    [settlement, order.id, settlement === OrderSettlement.RELEASED],
+    [
+      settlement,
+      amounts.amountPaidMinor.toString(),
+      amounts.platformFeeMinor.toString(),
+      order.id,
+      settlement === OrderSettlement.RELEASED,
+    ],
   );
-  order.settlement = settlement;
+  Object.assign(order, { settlement, ...amounts });
   return settlement;
 }
 

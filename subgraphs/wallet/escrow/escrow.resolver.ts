@@ -119,7 +119,8 @@ export class EscrowResolver {
   @Mutation(() => Escrow, {
     description:
       'The payer: pay a LOCKED escrow to its recipient. CONFLICT unless locked, GONE once expired, FORBIDDEN ' +
-      'for a gaze-required escrow without a verified attestation (none can be verified yet).',
+      'for a gaze-required escrow without your verified, unexpired gaze attestation (attestationStatus); ' +
+      'an `attestationId` given must be that attestation.',
   })
   releaseEscrow(
     @Arg('id', () => ID) id: string,

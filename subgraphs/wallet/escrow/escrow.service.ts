@@ -32,13 +32,18 @@ export interface LockEscrowRequest {
 export const escrowStatus = (escrow: Escrow, now = new Date()) =>
   escrow.status === EscrowStatus.LOCKED && escrow.expiresAt <= now ? EscrowStatus.EXPIRED : escrow.status;
 
+const GAZE_ATTESTATION = `query ($accountId: ID!) { gazeAttestationOf(accountId: $accountId) { id status } }`;
+
 /**
- * The one seam for gaze-gated release: whether a verified gaze attestation vouches for releasing
- * this escrow. The platform keeps no attestations yet, so none does and a gaze-required escrow
- * cannot be released (403) until they exist; refund and expiry still return its money.
+ * Whether a verified, unexpired gaze attestation of the releasing account vouches for the release:
+ * asked of the accounts subgraph (which owns attestations) under this subgraph's service identity.
+ * An `attestationId` the client names must be that attestation.
  */
-async function gazeVerified(_ctx: SubgraphContext, _escrow: Escrow, _attestationId: string | null) {
-  return false;
+async function gazeVerified(ctx: SubgraphContext, attestationId: string | null): Promise<boolean> {
+  const { gazeAttestationOf: attestation } = await ctx.peers.request<{
+    gazeAttestationOf: { id: string | null; status: string };
+  }>('accounts', GAZE_ATTESTATION, { accountId: ctx.me().accountId }, { requestId: ctx.requestId });
+  return attestation.status === 'VERIFIED' && (attestationId === null || attestationId === attestation.id);
 }
 
 function checkTtl(seconds: number): number {
@@ -182,7 +187,7 @@ export function releaseEscrow(
       if (escrow.status === EscrowStatus.EXPIRED) return { refusal: expiredRefusal(escrow) };
       if (escrow.status !== EscrowStatus.LOCKED) return { refusal: alreadySettled(escrow) };
       if (expired) return { refusal: expiredRefusal(escrow), status: EscrowStatus.EXPIRED };
-      if (escrow.gazeRequired && !(await gazeVerified(ctx, escrow, attestationId)))
+      if (escrow.gazeRequired && !(await gazeVerified(ctx, attestationId)))
         return {
           refusal: new AppError('FORBIDDEN', 'this escrow is released only with a verified gaze attestation'),
         };
