@@ -63,7 +63,7 @@ test('the SQL statement count of a list does not grow with the list (no N+1)', a
   // tasks: page + count; agents: one batched _entities; accounts: creators and owners.
   expect(fifty.statements).toBe(ten.statements);
   expect(fifty.statements).toBeLessThanOrEqual(6);
-});
+}, 180_000); // seeding 50 agents and owners takes long on a loaded 2-core machine
 
 test('pages follow each other without gaps or repeats', async () => {
   const seen: string[] = [];

@@ -190,4 +190,4 @@ test('random transition sequences through the API follow the model of the state 
     ),
     { numRuns: 50 },
   );
-});
+}, 180_000); // 50 sequences of up to 8 steps through the router
