@@ -7,6 +7,7 @@ import { TasksApprovals } from './migrations/0005-approvals';
 import { TasksWorkerNames } from './migrations/0006-worker-names';
 import { TasksRewardSettlement } from './migrations/0007-reward-settlement';
 import { TasksPaymentProof } from './migrations/0008-payment-proof';
+import { TasksHireRequests } from './migrations/0009-hire-requests';
 import { TaskHireResolver } from './task.hire';
 import { ApprovalRequest } from './approval.entity';
 import { ApprovalResolver } from './approval.resolver';
@@ -40,6 +41,7 @@ export const tasks: SubgraphDefinition = {
     { name: '0006-worker-names', class: TasksWorkerNames },
     { name: '0007-reward-settlement', class: TasksRewardSettlement },
     { name: '0008-payment-proof', class: TasksPaymentProof },
+    { name: '0009-hire-requests', class: TasksHireRequests },
   ],
   resolvers: [
     TaskResolver,
