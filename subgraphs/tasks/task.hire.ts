@@ -92,6 +92,10 @@ interface HiredAgent {
   asset: string;
 }
 
+/** The new task's fields: the validated request, its worker and its id. */
+type TaskValues = ReturnType<typeof validateCreateTask> &
+  Awaited<ReturnType<typeof workerOf>> & { id: string };
+
 /** What a payment credential brought in: the amount credited and the transaction that moved it. */
 interface Payment {
   amountMinor: bigint;
@@ -249,12 +253,9 @@ export class TaskHireResolver {
         taskId,
       );
 
-    if (!input.idempotencyKey)
-      return this.paidHire(ctx, input, { ...agent, asset }, credential, price, {
-        ...values,
-        ...worker,
-        id: taskId,
-      });
+    const hire = () =>
+      this.paidHire(ctx, input, { ...agent, asset }, credential, price, { ...values, ...worker, id: taskId });
+    if (!input.idempotencyKey) return hire();
     const reservation = await reserveHire(
       ctx,
       creatorId,
@@ -268,11 +269,7 @@ export class TaskHireResolver {
     );
     if (reservation.kind === 'answered') return ctx.em.findOneOrFail(Task, { id: reservation.taskId });
     try {
-      const task = await this.paidHire(ctx, input, { ...agent, asset }, credential, price, {
-        ...values,
-        ...worker,
-        id: taskId,
-      });
+      const task = await hire();
       await reservation.done(task.id);
       return task;
     } catch (error) {
@@ -288,7 +285,7 @@ export class TaskHireResolver {
     agent: HiredAgent & { asset: HireAsset },
     credential: string,
     price: bigint,
-    values: Partial<Task> & { id: string },
+    values: TaskValues,
   ): Promise<Task> {
     const creatorId = ctx.me().accountId;
     let payment: Payment;
@@ -315,7 +312,7 @@ export class TaskHireResolver {
         values.id,
       );
 
-    const task = ctx.em.create(Task, { ...values, creatorId, paymentTx: payment.tx } as Task);
+    const task = ctx.em.create(Task, { ...values, creatorId, paymentTx: payment.tx });
     await holdReward(ctx.peers, task);
     task.rewardSettlement = RewardSettlement.HELD;
     try {
