@@ -251,7 +251,7 @@ test('a replayed payment funds no second task; the facilitator refuses a settled
 });
 
 test('a tampered amount is refused: 402 with the terms again, nothing settled or credited', async () => {
-  const { account, client } = payingClient(hirer);
+  const { client } = payingClient(hirer);
   const required = await terms();
   const before = { settles: settles(), balance: await usdc(hirer.id), tasks: await taskCount(hirer.id) };
 
@@ -283,7 +283,6 @@ test('a tampered amount is refused: 402 with the terms again, nothing settled or
   expect(settles()).toBe(before.settles);
   expect(await usdc(hirer.id)).toEqual(before.balance);
   expect(await taskCount(hirer.id)).toBe(before.tasks);
-  expect(account.address).toMatch(/^0x/);
 });
 
 test('a malformed PAYMENT-SIGNATURE is 400, never 500', async () => {
@@ -312,6 +311,7 @@ test('several payment credentials are 400; a credential of the other rail is 400
   const signature = encodePaymentSignatureHeader(await payer.client.createPaymentPayload(required));
   const proof = solana.pay(solanaAddress(), solanaAddress(), 1n);
   const api = rest(t);
+  const count = settles();
   for (const headers of <Record<string, string>[]>[
     { authorization: `Bearer ${hirer.credential}`, 'PAYMENT-SIGNATURE': signature, 'X-Payment-Proof': proof },
     { 'x-api-key': hirer.credential, authorization: 'Payment id="x"', 'X-Payment-Proof': proof },
@@ -333,7 +333,8 @@ test('several payment credentials are 400; a credential of the other rail is 400
     { 'PAYMENT-SIGNATURE': signature },
   );
   expect([solHire.status, solHire.body.code]).toEqual([400, 'INVALID_PARAMETERS']);
-  expect(settles()).toBeGreaterThanOrEqual(0);
+  // Refused before the facilitator was asked to settle anything.
+  expect(settles()).toBe(count);
 });
 
 test('Idempotency-Key: the same request answers the first task, another request is 422, one in flight 409', async () => {
