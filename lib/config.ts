@@ -180,6 +180,19 @@ const schema = z.object({
   // for MPP_PRICE_MICRO_USD, paid from a platform account's USD credits.
   MPP_ENABLED: z.enum(['true', 'false']).default('false'),
   MPP_PRICE_MICRO_USD: z.coerce.number().int().min(1).max(1_000_000_000).default(10_000),
+  // x402 v2 (README "x402 v2"): a hire of a USDC-priced agent is paid with an EIP-3009 authorization
+  // (the `exact` EVM scheme) that the facilitator at X402_FACILITATOR_URL verifies and settles to
+  // X402_PAY_TO. Either unset, the rail is off.
+  X402_FACILITATOR_URL: url(['http:', 'https:']).optional(),
+  X402_PAY_TO: evmAddress.optional(),
+  X402_NETWORK: z
+    .string()
+    .regex(/^eip155:[1-9][0-9]{0,18}$/, 'must be a CAIP-2 EVM network such as eip155:8453')
+    .default('eip155:8453'),
+  // USDC on Base and its EIP-712 domain (name, version), which the payer's signature commits to.
+  X402_ASSET: evmAddress.default('0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913'),
+  X402_ASSET_NAME: z.string().min(1).max(64).default('USD Coin'),
+  X402_ASSET_VERSION: z.string().min(1).max(16).default('2'),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
+  /** Well-formed but not acceptable as sent (an Idempotency-Key reused with another request). */
+  | 'UNPROCESSABLE'
   /** The thing exists but may no longer be acted on (an expired escrow). */
   | 'GONE'
   | 'PAYMENT_REQUIRED'

@@ -34,6 +34,7 @@ import {
 } from './http';
 import { fromQuery, integer } from './mapping';
 import type { Payment, PaymentGate } from './mpp';
+import { paymentCredential } from './payments';
 import type {
   CredentialRule,
   Dialect,
@@ -370,6 +371,8 @@ export function createEngine(options: EngineOptions) {
     // A refusal that names when to come back (a withdrawal's cooldown) says so as HTTP does.
     const { retryAfterSeconds } = restError.extensions;
     if (typeof retryAfterSeconds === 'number') res.setHeader('retry-after', String(retryAfterSeconds));
+    // A payment challenge names terms for this request only: no cache keeps it.
+    if (problem.status === 402) res.setHeader('cache-control', 'no-store');
     for (const [name, value] of Object.entries(style.headers?.(problem) ?? {})) res.setHeader(name, value);
     writeJson(res, problem.status, style.body(problem));
   }
@@ -552,13 +555,14 @@ export function createEngine(options: EngineOptions) {
     req: IncomingMessage,
   ): Promise<RouteInput> {
     const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
+    const payment = paymentCredential(req.headers);
     if (hasBody && row.rawBody) {
-      const input = { params, query, body: {}, headers: req.headers, raw: await readRawBody(req) };
+      const input = { params, query, body: {}, headers: req.headers, raw: await readRawBody(req), payment };
       for (const part of [params, Object.fromEntries(query)]) refuseUnsafeText(part);
       return input;
     }
     const read = row.multipart ? readMultipart : readJsonObject;
-    const input = { params, query, body: hasBody ? await read(req) : {}, headers: req.headers };
+    const input = { params, query, body: hasBody ? await read(req) : {}, headers: req.headers, payment };
     for (const part of [params, Object.fromEntries(query), input.body]) refuseUnsafeText(part);
     return input;
   }
@@ -614,6 +618,8 @@ export function createEngine(options: EngineOptions) {
       );
       answer = { status: typeof row.status === 'number' ? row.status : 200, body: data };
     }
+    for (const [name, value] of Object.entries(row.headers?.(data) ?? {}))
+      if (value != null) res.setHeader(name, value);
     // Charged before the answer leaves, so a client that reads it sees the payment made.
     await payment?.settle(answer.status < 400);
     writeJson(res, answer.status, answer.body);

@@ -1,3 +1,4 @@
+import type { PaymentCredentialKind } from './payments';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../../lib';
@@ -15,6 +16,8 @@ export interface RouteInput {
   headers: IncomingHttpHeaders;
   /** The body's bytes as sent, for a row with `rawBody` (its `body` is then `{}`). */
   raw?: Buffer;
+  /** The one payment credential the request carries (router/rest/payments.ts), if any. */
+  payment?: PaymentCredentialKind;
 }
 
 /** Turns one REST value into its GraphQL form; throws {@link InputError} when it cannot. */
@@ -165,6 +168,8 @@ export interface RowSpec<D, V, S = unknown> {
    * `rawBodyBase64`). It is still bounded by the engine's body limit.
    */
   rawBody?: boolean;
+  /** Response headers the answer carries besides its body (a settled payment's receipt); undefined ones are left out. */
+  headers?: (data: D) => Record<string, string | null | undefined>;
   /** The answer is bytes with their own status and headers (a relay), instead of `shape`'s JSON. */
   raw?: (data: D) => RawAnswer | Promise<RawAnswer>;
   /**

@@ -8,6 +8,7 @@ import { TasksWorkerNames } from './migrations/0006-worker-names';
 import { TasksRewardSettlement } from './migrations/0007-reward-settlement';
 import { TasksPaymentProof } from './migrations/0008-payment-proof';
 import { TasksSplitResolution } from './migrations/0009-split-resolution';
+import { TasksHireRequests } from './migrations/0010-hire-requests';
 import { TaskHireResolver } from './task.hire';
 import { ApprovalRequest } from './approval.entity';
 import { ApprovalResolver } from './approval.resolver';
@@ -42,6 +43,7 @@ export const tasks: SubgraphDefinition = {
     { name: '0007-reward-settlement', class: TasksRewardSettlement },
     { name: '0008-payment-proof', class: TasksPaymentProof },
     { name: '0009-split-resolution', class: TasksSplitResolution },
+    { name: '0010-hire-requests', class: TasksHireRequests },
   ],
   resolvers: [
     TaskResolver,

@@ -146,10 +146,20 @@ export class Task {
 
   @Field(() => String, {
     nullable: true,
-    description: 'The payment that funded the task when it was hired over HTTP 402 (a Solana signature).',
+    description:
+      'The payment that funded the task when it was hired over HTTP 402 (a Solana signature, or the ' +
+      'EVM transaction that settled an x402 v2 payment).',
   })
   @Property({ type: 'text', nullable: true })
   paymentTx: string | null = null;
+
+  /** Not stored: set on a hire's own answer when an x402 v2 payment funded it. */
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "On a hire's answer funded over x402 v2: the settlement as the base64 JSON PAYMENT-RESPONSE header.",
+  })
+  paymentResponse?: string;
 
   @Field()
   @Property({ type: 'Date' })

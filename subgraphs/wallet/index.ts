@@ -14,6 +14,7 @@ import { WalletLedger } from './migrations/0002-ledger';
 import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
 import { WalletEscrow } from './migrations/0004-escrow';
 import { WalletSolanaPayments } from './migrations/0005-solana-payments';
+import { WalletX402Payments } from './migrations/0006-x402-payments';
 import { ownerOfTransfer, Transfer } from './ledger/transfer.entity';
 import { TransferResolver } from './ledger/transfer.resolver';
 import { WalletActivityResolver } from './ledger/wallet-activity.resolver';
@@ -34,6 +35,7 @@ export const wallet: SubgraphDefinition = {
     { name: '0003-deposits-withdrawals', class: WalletDepositsWithdrawals },
     { name: '0004-escrow', class: WalletEscrow },
     { name: '0005-solana-payments', class: WalletSolanaPayments },
+    { name: '0006-x402-payments', class: WalletX402Payments },
   ],
   resolvers: [
     LedgerAccountResolver,

@@ -255,11 +255,13 @@ describe('orders', () => {
     const buyer = await fundedUser(t, PRICE - 1n, 'Short buyer');
     const api = rest(t, buyer.credential);
     const calls = agentServer.seen.length;
-    const { status, body } = await api('POST', '/autx/v1/orders/', {
+    const { status, body, headers } = await api('POST', '/autx/v1/orders/', {
       body: { agent_id: agent.id, prompt: 'x', payment_method: 'credits' },
     });
     expect(status).toBe(402);
     expect(body).toEqual({ detail: 'Insufficient credits' });
+    // Every 402 of the REST facade is kept out of caches.
+    expect(headers.get('cache-control')).toBe('no-store');
     expect(await credits(buyer.id)).toEqual({ posted: PRICE - 1n, held: 0n });
     expect((await api('GET', '/autx/v1/orders/')).body).toEqual([]);
     expect(agentServer.seen.length).toBe(calls);

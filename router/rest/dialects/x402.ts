@@ -69,19 +69,22 @@ function errorCode({ code, extensions }: Problem): string {
 }
 
 /**
- * A 402's terms as 004's headers: the amount in SOL, where to send it, the network, the currency and
- * the task id the paid retry creates. A challenge is never cached.
+ * A 402's terms as headers: 004's `X-Payment-*` for a SOL hire (the amount in SOL, where to send it,
+ * the network, the currency and the task id the paid retry creates); x402 v2's `PAYMENT-REQUIRED`
+ * for a USDC hire. The engine adds `Cache-Control: no-store` to every 402.
  */
 function paymentHeaders({ code, extensions: e }: Problem): Record<string, string> | undefined {
-  if (code !== 'PAYMENT_REQUIRED' || typeof e?.payTo !== 'string') return undefined;
+  if (code !== 'PAYMENT_REQUIRED') return undefined;
   return {
-    'X-Payment-Required': 'true',
-    'X-Payment-Amount': String(sol(String(e.requiredMinor))),
-    'X-Payment-Address': e.payTo,
-    'X-Payment-Network': String(e.network),
-    'X-Payment-Currency': String(e.asset),
-    'X-Payment-Task-Id': String(e.taskId),
-    'Cache-Control': 'no-store',
+    ...(typeof e?.payTo === 'string' && {
+      'X-Payment-Required': 'true',
+      'X-Payment-Amount': String(sol(String(e.requiredMinor))),
+      'X-Payment-Address': e.payTo,
+      'X-Payment-Network': String(e.network),
+      'X-Payment-Currency': String(e.asset),
+    }),
+    ...(typeof e?.taskId === 'string' && { 'X-Payment-Task-Id': e.taskId }),
+    ...(typeof e?.paymentRequired === 'string' && { 'PAYMENT-REQUIRED': e.paymentRequired }),
   };
 }
 
@@ -283,20 +286,25 @@ export const x402: Dialect = {
       method: 'POST',
       path: '/tasks',
       summary:
-        "Hire an agent: 402 with X-Payment-* terms (the agent's rate, or the budget), then the retry with " +
-        'X-Payment-Proof (a Solana signature paying the escrow address) creates the task: 201. At most 10 a minute',
+        "Hire an agent: 402 with the terms (the agent's rate, or the budget), then the paid retry creates the " +
+        'task: 201. A SOL agent: X-Payment-* terms, retry with X-Payment-Proof (a Solana signature paying the ' +
+        'escrow address). A USDC agent: x402 v2, PAYMENT-REQUIRED, retry with PAYMENT-SIGNATURE; the 201 ' +
+        'carries PAYMENT-RESPONSE. Idempotency-Key: a retry answers the first task. At most 10 a minute',
       operation: TaskHireDocument,
       status: 201,
       // 004's "Task creation: 10/minute": the paid attempts; asking for the terms creates nothing.
-      rateLimit: { perMinute: 10, counts: ({ headers }) => headers['x-payment-proof'] !== undefined },
+      rateLimit: { perMinute: 10, counts: ({ payment }) => payment !== undefined },
       variables: {
         'input.agentId': required(fromBody('agent_id')),
         'input.description': required(fromBody('description')),
         'input.budgetMinor': fromBody('budget', decimalAmount(9), 'most SOL to pay'),
         'input.deadlineIn': fromBody('deadline', undefined, 'a duration: 30m, 2h, 1d'),
         'input.paymentProof': fromHeader('x-payment-proof'),
+        'input.paymentSignature': fromHeader('payment-signature'),
+        'input.idempotencyKey': fromHeader('idempotency-key'),
         'input.taskId': fromHeader('x-payment-task-id'),
       },
+      headers: ({ hireAgent: t }) => ({ 'PAYMENT-RESPONSE': t.paymentResponse }),
       shape: ({ hireAgent: t }) => ({
         task_id: t.id,
         status: t.x402Status,

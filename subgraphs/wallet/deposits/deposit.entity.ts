@@ -6,12 +6,14 @@ export enum DepositSource {
   ONCHAIN = 'ONCHAIN',
   TEST = 'TEST',
   SOLANA = 'SOLANA',
+  X402 = 'X402',
 }
 registerEnumType(DepositSource, {
   name: 'DepositSource',
   description:
     'ONCHAIN: a verified USDC transfer to the credit vault; TEST: development credits; ' +
-    "SOLANA: SOL sent to the platform's escrow address (hermesx402's paid hire).",
+    "SOLANA: SOL sent to the platform's escrow address (hermesx402's paid hire); " +
+    'X402: an x402 v2 payment a facilitator settled (a paid hire of a USDC agent).',
 });
 
 /** Money brought into an account, with the ledger transfer that credited it. Written once. */

@@ -21,11 +21,33 @@ import {
   type SubgraphContext,
 } from '../../../lib';
 import { Deposit } from './deposit.entity';
-import { claimOnChainDeposit, claimSolanaPayment, grantTestDeposit } from './deposit.service';
+import {
+  claimOnChainDeposit,
+  claimSolanaPayment,
+  claimX402Payment,
+  grantTestDeposit,
+} from './deposit.service';
+import { x402Terms } from '../x402.rail';
 import { MINIMUM_DEPOSIT_MINOR, paymentSettings } from '../payments.settings';
 
 @ObjectType()
 class DepositConnection extends Connection(Deposit) {}
+
+@Directive('@inaccessible')
+@ObjectType({ description: 'Services: an x402 v2 payment credited, and its PAYMENT-RESPONSE header.' })
+class X402Payment {
+  @Field(() => Deposit)
+  deposit!: Deposit;
+
+  @Field({ description: 'The settlement as the base64 JSON `PAYMENT-RESPONSE` header.' })
+  paymentResponse!: string;
+}
+
+/** Money moves in the ledger only on a platform service's request. */
+function requireService(ctx: SubgraphContext): void {
+  if (ctx.caller.kind !== 'service')
+    throw new AppError('FORBIDDEN', 'only platform services move money in the ledger');
+}
 
 @ObjectType({ description: 'Where and how to send USDC so that it becomes your credits.' })
 class DepositAddress {
@@ -74,9 +96,40 @@ export class DepositResolver {
     @Arg('signature') signature: string,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Deposit> {
-    if (ctx.caller.kind !== 'service')
-      throw new AppError('FORBIDDEN', 'only platform services move money in the ledger');
+    requireService(ctx);
     return claimSolanaPayment(ctx, accountId, signature);
+  }
+
+  @Directive('@inaccessible')
+  @Query(() => String, {
+    description:
+      'Services: the x402 v2 `PAYMENT-REQUIRED` header (base64 JSON) for a price in USDC units, ' +
+      'naming what it pays for.',
+  })
+  ledgerX402Terms(
+    @Arg('amountMinor', () => BigIntScalar) amountMinor: bigint,
+    @Arg('resource') resource: string,
+    @Arg('description') description: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<string> {
+    requireService(ctx);
+    return x402Terms(amountMinor, { url: resource, description });
+  }
+
+  @Directive('@inaccessible')
+  @Mutation(() => X402Payment, {
+    description:
+      'Services: verify and settle an x402 v2 `PAYMENT-SIGNATURE` for exactly `amountMinor` USDC units ' +
+      'through the facilitator and credit it to `accountId`, once per payment.',
+  })
+  ledgerX402Payment(
+    @Arg('accountId', () => ID) accountId: string,
+    @Arg('paymentSignature') paymentSignature: string,
+    @Arg('amountMinor', () => BigIntScalar) amountMinor: bigint,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<X402Payment> {
+    requireService(ctx);
+    return claimX402Payment(ctx, accountId, paymentSignature, amountMinor);
   }
 
   @Authenticated()

@@ -16,6 +16,14 @@ import {
   paymentSettings,
 } from '../payments.settings';
 import { TransferKind } from '../ledger/transfer.entity';
+import {
+  parsePaymentSignature,
+  paymentIdOf,
+  paymentResponseHeader,
+  settleX402,
+  x402Rail,
+  X402_ASSET,
+} from '../x402.rail';
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 
@@ -190,6 +198,64 @@ export async function claimSolanaPayment(deps: LedgerDeps, ownerId: string, sign
     // The same payer's concurrent retry recorded it first: answer that record.
     const again = await deps.em.fork().findOne(Deposit, { txHash: signature });
     if (again && again.ownerId === ownerId && again.source === DepositSource.SOLANA) return again;
+    throw error;
+  }
+}
+
+/** An x402 v2 payment as the hire sees it: the deposit it made and the `PAYMENT-RESPONSE` header. */
+export interface X402Payment {
+  deposit: Deposit;
+  paymentResponse: string;
+}
+
+/** The settlement a recorded deposit came from, as the PAYMENT-RESPONSE of a retried hire. */
+const recordedResponse = (deposit: Deposit) =>
+  paymentResponseHeader({
+    success: true,
+    transaction: deposit.txHash ?? '',
+    network: (x402Rail()?.X402_NETWORK ?? 'eip155:8453') as `${string}:${string}`,
+    payer: deposit.fromAddress ?? undefined,
+    amount: deposit.amountMinor.toString(),
+  });
+
+/**
+ * x402 v2: a `PAYMENT-SIGNATURE` for exactly `amountMinor` USDC units, verified and settled by the
+ * facilitator, credited to the payer's USDC account from deposits clearing, once per payment (its
+ * id is the ledger transfer) and once per settled transaction. The same payer sending the same
+ * payment again is answered the recorded deposit without asking the facilitator; another account's
+ * claim of it is a CONFLICT.
+ */
+export async function claimX402Payment(
+  deps: LedgerDeps,
+  ownerId: string,
+  header: string,
+  amountMinor: bigint,
+): Promise<X402Payment> {
+  const payload = parsePaymentSignature(header);
+  const transferId = paymentIdOf(payload);
+  const answer = (deposit: Deposit) => {
+    if (deposit.ownerId !== ownerId || deposit.source !== DepositSource.X402)
+      throw conflict('this payment has already been credited', { field: 'PAYMENT-SIGNATURE' });
+    return { deposit, paymentResponse: recordedResponse(deposit) };
+  };
+  const recorded = await deps.em.findOne(Deposit, { transferId });
+  if (recorded) return answer(recorded);
+  const settled = await settleX402(payload, amountMinor);
+  try {
+    const deposit = await creditDeposit(deps, {
+      ownerId,
+      asset: X402_ASSET,
+      source: DepositSource.X402,
+      amountMinor,
+      transferId,
+      txHash: settled.transaction.toLowerCase(),
+      fromAddress: settled.payer?.toLowerCase(),
+    });
+    return { deposit, paymentResponse: paymentResponseHeader(settled) };
+  } catch (error) {
+    // The same payer's concurrent retry recorded it first: answer that record.
+    const again = await deps.em.fork().findOne(Deposit, { transferId });
+    if (again) return answer(again);
     throw error;
   }
 }
