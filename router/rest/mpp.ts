@@ -23,7 +23,7 @@ import {
   type PeerUrls,
 } from '../../lib';
 import type { EdgeVerdict } from './engine';
-import { mppCredentialOf } from './payment-credential';
+import { mppCredentialOf } from './payments';
 
 type Core = typeof import('mppx', { with: { 'resolution-mode': 'import' } });
 type Server = typeof import('mppx/server', { with: { 'resolution-mode': 'import' } });

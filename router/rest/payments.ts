@@ -1,6 +1,21 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { RestError } from './errors';
 
+const PAYMENT_SCHEME = /^Payment\s+\S/i;
+
+/**
+ * MPP's credential: `Authorization: Payment <base64url credential>` (the IETF "Payment" HTTP
+ * authentication scheme; RFC 9110 lets one Authorization list several schemes, comma-separated).
+ */
+export function mppCredentialOf(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization !== 'string') return undefined;
+  return authorization
+    .split(',')
+    .map((scheme) => scheme.trim())
+    .find((scheme) => PAYMENT_SCHEME.test(scheme));
+}
+
 /**
  * The payment credentials a request may carry, in precedence order: x402 v2's `PAYMENT-SIGNATURE`,
  * MPP's `Authorization: Payment …`, hermesx402's `X-Payment-Proof`. A request carries at most one;
@@ -11,8 +26,7 @@ export const PAYMENT_CREDENTIALS = [
   {
     kind: 'mpp',
     header: 'Authorization: Payment',
-    sent: (h: IncomingHttpHeaders) =>
-      /^Payment\s/i.test(h.authorization ?? '') ? h.authorization : undefined,
+    sent: mppCredentialOf,
   },
   { kind: 'proof', header: 'X-Payment-Proof', sent: (h: IncomingHttpHeaders) => h['x-payment-proof'] },
 ] as const;
