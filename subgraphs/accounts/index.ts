@@ -7,6 +7,7 @@ import { InternalResolver } from './internal.resolver';
 import { AccountsInit } from './migrations/0001-init';
 import { AccountsIdentity } from './migrations/0002-identity';
 import { AccountsSettings } from './migrations/0003-settings';
+import { AccountsEmailVerification } from './migrations/0004-email-verification';
 import { RefreshToken } from './refresh-token.entity';
 import { SettingResolver } from './setting.resolver';
 
@@ -19,6 +20,7 @@ export const accounts: SubgraphDefinition = {
     { name: '0001-init', class: AccountsInit },
     { name: '0002-identity', class: AccountsIdentity },
     { name: '0003-settings', class: AccountsSettings },
+    { name: '0004-email-verification', class: AccountsEmailVerification },
   ],
   resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver],
   entityTypes: { Account },

@@ -20,6 +20,7 @@ import {
   PageArgs,
   reference,
   RequiresScopes,
+  requireVerifiedEmail,
   type SubgraphContext,
 } from '../../lib';
 import { Agent, AgentStatus } from './agent.entity';
@@ -104,6 +105,7 @@ export class AgentResolver {
   @Mutation(() => Agent, { description: 'List a new agent in the marketplace, owned by the caller.' })
   async createAgent(@Arg('input') raw: CreateAgentInput, @Ctx() ctx: SubgraphContext): Promise<Agent> {
     const input = validateCreateAgent(raw);
+    await requireVerifiedEmail(ctx, 'list an agent');
     const { accountId, apiKeyId } = ctx.me();
     const agent = ctx.em.create(Agent, { ...input, ownerId: accountId, createdWithKeyId: apiKeyId ?? null });
     await flushUnique(ctx.em, `ticker ${input.ticker} is taken`, { field: 'ticker' });
