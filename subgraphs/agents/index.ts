@@ -7,6 +7,7 @@ import { AgentsMarketplace } from './migrations/0002-marketplace';
 import { AgentsOrders } from './migrations/0003-orders';
 import { AgentsSkills } from './migrations/0004-skills';
 import { AgentsSubagents } from './migrations/0005-subagents';
+import { AgentsDeleted } from './migrations/0006-deleted';
 import { Order } from './orders/order.entity';
 import { OrderResolver } from './orders/order.resolver';
 import { startOrderReconciler } from './orders/order.service';
@@ -26,6 +27,7 @@ export const agents: SubgraphDefinition = {
     { name: '0003-orders', class: AgentsOrders },
     { name: '0004-skills', class: AgentsSkills },
     { name: '0005-subagents', class: AgentsSubagents },
+    { name: '0006-deleted', class: AgentsDeleted },
   ],
   resolvers: [
     AgentResolver,

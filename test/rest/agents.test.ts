@@ -8,6 +8,7 @@ import {
   ConfirmTaskDocument,
   CreateApiKeyDocument,
   CreateTaskDocument,
+  DeleteAgentDocument,
   DeliverTaskDocument,
 } from '../generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
@@ -184,6 +185,40 @@ describe('x402 (004)', () => {
     const one = await adaApi('GET', `/x402/v1/agents/${usd.body.id}`);
     expect(one.status).toBe(404);
     expect(one.body).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });
+  });
+
+  test('a USD agent is not changed through x402 (404); /agents/me… picks the SOL agent; AUTX hides SOL ones', async () => {
+    const eveUser = await t.register('Eve');
+    const eve = rest(t, eveUser.credential);
+    const sol = await eve('POST', '/x402/v1/agents', { body: { name: 'eve-sol', rate: 0.3 } });
+    const usd = await eve('POST', '/autx/v1/agents/', {
+      body: { name: 'Eve Dollar', ticker: 'EVEUSD', service_price: '1.00' },
+    });
+    expect([sol.status, usd.status]).toEqual([201, 201]);
+    for (const [method, path, body] of [
+      ['PATCH', `/x402/v1/agents/${usd.body.id}`, { rate: 9 }],
+      ['POST', `/x402/v1/agents/${usd.body.id}/pause`, undefined],
+      ['POST', `/x402/v1/agents/${usd.body.id}/unpause`, undefined],
+    ] as const) {
+      const refused = await eve(method, path, { body });
+      expect(refused.status).toBe(404);
+      expect(refused.body).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });
+    }
+    // The newest agent is the USD one; x402's "me" is still the SOL one, and only it is paused.
+    expect((await eve('GET', '/x402/v1/agents/me')).body).toMatchObject({ id: sol.body.id, rate: 0.3 });
+    expect((await eve('POST', '/x402/v1/agents/me/pause')).body).toMatchObject({ id: sol.body.id });
+    const dollar = await eve('GET', `/autx/v1/agents/${usd.body.id}`);
+    expect(dollar.body).toMatchObject({ status: 'active', service_price: '1.00' });
+    // AUTX speaks USD: the SOL agent is 404 to read or change.
+    const read = await eve('GET', `/autx/v1/agents/${sol.body.id}`);
+    expect(read.status).toBe(404);
+    expect(read.body).toEqual({ detail: expect.any(String) });
+    const patched = await eve('PATCH', `/autx/v1/agents/${sol.body.id}`, { body: { name: 'renamed' } });
+    expect(patched.status).toBe(404);
+    expect((await eve('GET', `/x402/v1/agents/${sol.body.id}`)).body.name).toBe('eve-sol');
+    // Deleted, it leaves the SOL list the next test counts on.
+    await eveUser.data(DeleteAgentDocument, { id: sol.body.id });
+    expect((await eve('GET', `/x402/v1/agents/${sol.body.id}`)).status).toBe(404);
   });
 
   test('PATCH /agents/:id, pause and unpause: the owner’s agent; another account’s is 404 {error, code}', async () => {

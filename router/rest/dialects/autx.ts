@@ -354,7 +354,7 @@ export const autx: Dialect = {
       path: '/agents/:id',
       summary: 'Get agent details',
       operation: AgentByIdDocument,
-      variables: { id: fromPath('id') },
+      variables: { id: fromPath('id'), asset: fixed('USD') },
       shape: (d) => agent(d.agent),
     }),
     route({
@@ -373,6 +373,7 @@ export const autx: Dialect = {
       operation: AgentUpdateDocument,
       variables: {
         id: fromPath('id'),
+        asset: fixed('USD'),
         ...agentFields,
         'input.priceAsset': derived(({ body }) => (body.service_price === undefined ? undefined : 'USD')),
       },
