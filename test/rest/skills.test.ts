@@ -284,4 +284,39 @@ describe('002: management', () => {
     const { body } = await adaApi('GET', '/api/skills/agt_demo.summarize');
     expect(body).toMatchObject({ agent_id: 'agt_demo', slug: 'summarize', author: 'agent agt_demo' });
   });
+
+  test('an agent folder that is a symlink is never indexed, read, audited or deleted through', async () => {
+    // agents/agt_link -> a folder outside holding a skill: refused at reload.
+    const away = await mkdtemp(join(tmpdir(), 'agentry-away-'));
+    try {
+      await mkdir(join(away, 'spy'));
+      await writeFile(join(away, 'spy', 'SKILL.md'), skillMd('Spy', 'coding'));
+      await symlink(away, join(dir, 'agents', 'agt_link'));
+      let r = await admin('POST', '/api/skills/reload');
+      expect(r.body.loaded).not.toContain('agt_link.spy');
+      expect(r.body.refused).toContainEqual({ id: 'agt_link', reason: expect.stringContaining('symlink') });
+      expect((await adaApi('GET', '/api/skills/agt_link.spy')).status).toBe(404);
+
+      // An indexed agent skill whose agent folder is swapped for a symlink out: the audit refuses
+      // it and DELETE leaves the files it would now reach alone.
+      await writeSkill('agents/agt_swap/tool', 'Tool', 'coding');
+      expect((await admin('POST', '/api/skills/reload')).body.loaded).toContain('agt_swap.tool');
+      await rm(join(dir, 'agents', 'agt_swap'), { recursive: true });
+      await mkdir(join(away, 'tool'));
+      await writeFile(join(away, 'tool', 'SKILL.md'), skillMd('Tool', 'coding'));
+      await symlink(away, join(dir, 'agents', 'agt_swap'));
+      r = await admin('GET', '/api/skills/audit');
+      expect(r.body.skills.find((a: { id: string }) => a.id === 'agt_swap.tool')).toMatchObject({
+        status: 'refused',
+        reason: expect.stringContaining('symlink'),
+      });
+      const deleted = await admin('DELETE', '/api/skills/agt_swap.tool');
+      expect(deleted.status).toBe(409);
+      expect(await readFile(join(away, 'tool', 'SKILL.md'), 'utf8')).toContain('name: Tool');
+    } finally {
+      await unlink(join(dir, 'agents', 'agt_link')).catch(() => undefined);
+      await unlink(join(dir, 'agents', 'agt_swap')).catch(() => undefined);
+      await rm(away, { recursive: true, force: true });
+    }
+  });
 });
