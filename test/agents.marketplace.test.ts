@@ -283,6 +283,27 @@ test('a paused agent gets no new tasks (create or claim are CONFLICT); unpaused 
   );
 });
 
+test('maxConcurrent: a claim or hire past the tasks under way is CONFLICT; a delivery frees a place', async () => {
+  const agent = await create(ada, { maxConcurrent: 1 });
+  const task = async (title: string) =>
+    (await ada.data(CreateTaskDocument, { input: { title, rewardMinor: '1' } })).createTask;
+  const [first, second] = [await task('First'), await task('Second')];
+  await ada.data(ClaimTaskDocument, { id: first.id, agentId: agent.id });
+  const full = await ada.request(ClaimTaskDocument, { id: second.id, agentId: agent.id });
+  expect(full.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', maxConcurrent: 1 });
+  expect(full.body.errors?.[0].message).toMatch(/max_concurrent 1/);
+  const hire = await ada.request(CreateTaskDocument, { input: { title: 'Hire', agentId: agent.id } });
+  expect(hire.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+  await ada.data(DeliverTaskDocument, { id: first.id, input: { result: 'done' } });
+  expect((await ada.data(ClaimTaskDocument, { id: second.id, agentId: agent.id })).claimTask.status).toBe(
+    'ACCEPTED',
+  );
+  // Without a limit there is none.
+  const free = await create(ada);
+  for (const title of ['a', 'b', 'c'])
+    await ada.data(ClaimTaskDocument, { id: (await task(title)).id, agentId: free.id });
+});
+
 test('deleteAgent: owner or admin; it leaves lists and reads, takes no new task; a task under way goes on', async () => {
   const agent = await create(ada, { name: 'Doomed' });
   const { createTask: task } = await ada.data(CreateTaskDocument, {
