@@ -14,9 +14,10 @@ import { startOrderReconciler } from './orders/order.service';
 import { SubAgent } from './runtime/subagent.entity';
 import { SubAgentResolver } from './runtime/subagent.resolver';
 import { AgentCardResolver } from './skills/agent-card.resolver';
-import { reloadSkills, SkillResolver } from './skills/skill.resolver';
+import { indexNewSkills, SkillResolver } from './skills/skill.resolver';
 
 export { reconcileOrders } from './orders/order.service';
+export { indexNewSkills } from './skills/skill.resolver';
 
 export const agents: SubgraphDefinition = {
   name: 'agents',
@@ -39,8 +40,9 @@ export const agents: SubgraphDefinition = {
   ],
   entityTypes: { Agent },
   background: async (deps) => {
-    // The index follows the folders: read them once at start (POST /api/skills/reload later).
-    await reloadSkills(deps.orm.em.fork() as unknown as EntityManager).catch((error: unknown) =>
+    // New folders join the index at start; known skills keep their recorded hashes, so the audit
+    // reports what changed while the platform was down (POST /api/skills/reload re-records them).
+    await indexNewSkills(deps.orm.em.fork() as unknown as EntityManager).catch((error: unknown) =>
       deps.log.warn({ err: error }, 'skills were not loaded'),
     );
     return startOrderReconciler(deps);

@@ -6,6 +6,8 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EntityManager } from '../../lib';
+import { indexNewSkills } from '../../subgraphs/agents';
 import type { TestPlatform } from '../support/platform';
 import { startWithSkills } from './skills.support';
 import { ISO, type Rest } from './support';
@@ -225,6 +227,26 @@ describe('002: management', () => {
     // A reload takes the files as they are now.
     await admin('POST', '/api/skills/reload');
     expect((await admin('GET', '/api/skills/audit')).body.clean).toBe(true);
+  });
+
+  test('a start indexes only new folders: a file changed while down stays in the audit until a reload', async () => {
+    await admin('POST', '/api/skills/reload');
+    // "While down": a file changes and a folder appears; then the start's indexing runs again.
+    await writeFile(join(dir, 'code-review', 'notes', 'style.md'), 'changed while down');
+    await writeSkill('newcomer', 'Newcomer', 'misc');
+    const agents = t.platform.subgraphs.find((s) => s.name === 'agents')!;
+    expect(await indexNewSkills(agents.orm.em.fork() as unknown as EntityManager)).toEqual(['newcomer']);
+    let byId = Object.fromEntries(
+      (await admin('GET', '/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
+    );
+    expect(byId['code-review']).toMatchObject({ status: 'modified', changed: ['notes/style.md'] });
+    expect(byId['newcomer'].status).toBe('ok');
+    // Only a reload records the files as they are now.
+    await admin('POST', '/api/skills/reload');
+    byId = Object.fromEntries(
+      (await admin('GET', '/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
+    );
+    expect(byId['code-review'].status).toBe('ok');
   });
 
   test('a symlink out of the folder refuses the skill (reload, audit); one inside is fine', async () => {

@@ -246,6 +246,21 @@ export async function reloadSkills(em: EntityManager): Promise<SkillReload> {
   return { loaded, removed: removed.map((r) => r.id).sort(), refused };
 }
 
+/**
+ * At start: indexes only skills the index does not know yet. Recorded hashes stay as they were, so a
+ * file changed (or a skill removed) while the platform was down shows in the audit; only a reload
+ * (POST /api/skills/reload) takes the files as they are now.
+ */
+export async function indexNewSkills(em: EntityManager): Promise<string[]> {
+  const { skills } = await scanSkills(skillsDir());
+  const known = new Set(
+    (await em.execute<{ id: string }[]>(`select "id" from ${TABLE}`)).map((row) => row.id),
+  );
+  const added = skills.filter((skill) => !known.has(skill.id));
+  for (const skill of added) await upsert(em, skill);
+  return added.map((skill) => skill.id);
+}
+
 /** A catalog name checked, and the catalog skill read (SKILL.md valid, no symlink out). */
 async function catalogSkill(name: string): Promise<SkillOnDisk> {
   if (typeof name !== 'string' || !SLUG.test(name))
