@@ -79,8 +79,17 @@ const schema = z.object({
   // catalog is only read and installed from (unset: the one shipped in subgraphs/agents/skills/catalog).
   SKILLS_DIR: z.string().min(1).optional(),
   SKILLS_CATALOG_DIR: z.string().min(1).optional(),
-  // Where A2A clients reach the platform, as its agent card says (unset: http:// and the request's Host).
+  // Where clients reach the platform: links in e-mails; A2A's card too unless A2A_PUBLIC_URL is set.
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  // Where A2A clients reach the platform, as its agent card says (unset: PUBLIC_URL, else http:// and
+  // the request's Host).
   A2A_PUBLIC_URL: url(['http:', 'https:']).optional(),
+  // E-mail verification (README "Accounts"): links go out over SMTP_URL, or are logged when it is
+  // unset; 003's "verified email" routes need a verified address unless REQUIRE_VERIFIED_EMAIL=false.
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  EMAIL_FROM: z.string().min(3).max(200).default('Agentry <no-reply@agentry.local>'),
+  REQUIRE_VERIFIED_EMAIL: z.enum(['true', 'false']).default('true'),
+  EMAIL_VERIFICATION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(48),
   // Upstream LLM of the sessions subgraph's chat: any OpenAI-compatible server; unset, chat answers
   // UPSTREAM_UNAVAILABLE. Prices are micro-USD (1 USD = 1,000,000), 001's defaults.
   LLM_BASE_URL: url(['http:', 'https:']).optional(),

@@ -10,17 +10,20 @@ import {
   CreateApiKeyDocument,
   CreateMarketplaceAgentDocument,
   CreateTaskDocument,
+  DeleteAgentDocument,
   DeliverTaskDocument,
   MarketplaceAgentDocument,
   MarketplaceAgentsDocument,
   MyMarketplaceAgentsDocument,
   PauseAgentDocument,
+  StartTaskDocument,
   UnpauseAgentDocument,
   UpdateAgentDocument,
   type AgentSort,
   type CreateAgentInput,
 } from './generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
+import { registerAdmin } from './tasks.support';
 
 let t: TestPlatform;
 let ada: User;
@@ -278,6 +281,68 @@ test('a paused agent gets no new tasks (create or claim are CONFLICT); unpaused 
   expect((await ada.data(ClaimTaskDocument, { id: task.id, agentId: agent.id })).claimTask.status).toBe(
     'ACCEPTED',
   );
+});
+
+test('maxConcurrent: a claim or hire past the tasks under way is CONFLICT; a delivery frees a place', async () => {
+  const agent = await create(ada, { maxConcurrent: 1 });
+  const task = async (title: string) =>
+    (await ada.data(CreateTaskDocument, { input: { title, rewardMinor: '1' } })).createTask;
+  const [first, second] = [await task('First'), await task('Second')];
+  await ada.data(ClaimTaskDocument, { id: first.id, agentId: agent.id });
+  const full = await ada.request(ClaimTaskDocument, { id: second.id, agentId: agent.id });
+  expect(full.body.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', maxConcurrent: 1 });
+  expect(full.body.errors?.[0].message).toMatch(/max_concurrent 1/);
+  const hire = await ada.request(CreateTaskDocument, { input: { title: 'Hire', agentId: agent.id } });
+  expect(hire.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+  await ada.data(DeliverTaskDocument, { id: first.id, input: { result: 'done' } });
+  expect((await ada.data(ClaimTaskDocument, { id: second.id, agentId: agent.id })).claimTask.status).toBe(
+    'ACCEPTED',
+  );
+  // Without a limit there is none.
+  const free = await create(ada);
+  for (const title of ['a', 'b', 'c'])
+    await ada.data(ClaimTaskDocument, { id: (await task(title)).id, agentId: free.id });
+});
+
+test('deleteAgent: owner or admin; it leaves lists and reads, takes no new task; a task under way goes on', async () => {
+  const agent = await create(ada, { name: 'Doomed' });
+  const { createTask: task } = await ada.data(CreateTaskDocument, {
+    input: { title: 'Under way', rewardMinor: '1' },
+  });
+  await ada.data(ClaimTaskDocument, { id: task.id, agentId: agent.id });
+
+  const foreign = await bob.request(DeleteAgentDocument, { id: agent.id });
+  expect(foreign.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  expect((await t.data(MarketplaceAgentDocument, { id: agent.id })).agent.status).toBe('ACTIVE');
+
+  const { deleteAgent: deleted } = await ada.data(DeleteAgentDocument, { id: agent.id });
+  expect(deleted).toMatchObject({ id: agent.id, status: 'DELETED', acceptsWork: false });
+  expect(deleted.deletedAt).toEqual(expect.any(String));
+  const read = await t.request(MarketplaceAgentDocument, { id: agent.id });
+  expect(read.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  const listed = await t.data(MarketplaceAgentsDocument, { first: 100 });
+  expect(listed.agents.nodes.map((a) => a.id)).not.toContain(agent.id);
+  const mine = await ada.data(MyMarketplaceAgentsDocument, {});
+  expect(mine.myAgents.nodes.map((a) => a.id)).not.toContain(agent.id);
+  const again = await ada.request(DeleteAgentDocument, { id: agent.id });
+  expect(again.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  const paused = await ada.request(PauseAgentDocument, { id: agent.id });
+  expect(paused.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+
+  // The claimed task goes on to the end, and still points at the agent.
+  expect((await ada.data(StartTaskDocument, { id: task.id })).startTask.agent?.id).toBe(agent.id);
+  await ada.data(DeliverTaskDocument, { id: task.id, input: { result: 'done anyway' } });
+  expect(
+    (await ada.data(ConfirmTaskDocument, { id: task.id, input: { rating: 5 } })).confirmTask.status,
+  ).toBe('COMPLETED');
+  // No new task names it.
+  const hire = await ada.request(CreateTaskDocument, { input: { title: 'More', agentId: agent.id } });
+  expect(hire.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+
+  // An admin deletes anyone's agent.
+  const admin = await registerAdmin(t);
+  const bobs = await create(bob, { name: 'Bob’s' });
+  expect((await admin.data(DeleteAgentDocument, { id: bobs.id })).deleteAgent.status).toBe('DELETED');
 });
 
 test('a confirmed, rated task moves rating, tasks completed, success rate and requests', async () => {

@@ -13,7 +13,7 @@ registerEnumType(Role, { name: 'Role' });
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'account' })
 export class Account {
-  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'passwordHash';
+  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'passwordHash' | 'emailVerifiedAt' | 'verificationSentAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'string' })
@@ -34,6 +34,14 @@ export class Account {
   /** scrypt; null for accounts that only ever use API keys (the bootstrap admin). */
   @Property({ type: 'string', nullable: true, hidden: true })
   passwordHash: string | null = null;
+
+  /** When the address was proven by a verification link; shown as `emailVerified` (own or admin). */
+  @Property({ type: 'Date', nullable: true })
+  emailVerifiedAt: Date | null = null;
+
+  /** When the last verification link was sent: one a minute. */
+  @Property({ type: 'Date', nullable: true, hidden: true })
+  verificationSentAt: Date | null = null;
 
   @Field()
   @Property({ type: 'Date' })

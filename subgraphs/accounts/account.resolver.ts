@@ -2,6 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolve
 import {
   AppError,
   Authenticated,
+  conflict,
   Connection,
   flushUnique,
   hashPassword,
@@ -15,6 +16,12 @@ import { Account, Role } from './account.entity';
 import { LoginInput, normaliseEmail, RegisterInput, validateRegister } from './account.input';
 import { AuthPayload } from './account.types';
 import { issueSession, justSignedIn, spendRefreshToken } from './auth.service';
+import {
+  claimVerificationSend,
+  RESEND_INTERVAL_SECONDS,
+  sendVerification,
+  verifyEmailToken,
+} from './email-verification';
 
 @ObjectType()
 class AccountConnection extends Connection(Account) {}
@@ -50,10 +57,47 @@ export class AccountResolver {
       email,
       displayName,
       passwordHash: await hashPassword(password),
+      verificationSentAt: new Date(),
     });
     const session = issueSession(ctx.em, account, ctx.jwtSecret);
     await flushUnique(ctx.em, `email ${email} is already registered`, { field: 'email' });
+    // Signing up does not wait for the mail server; a lost link is sent again on request.
+    sendVerification(account, ctx.jwtSecret, ctx.log).catch((error: unknown) =>
+      ctx.log.warn({ err: error, accountId: account.id }, 'verification email not sent'),
+    );
     return session;
+  }
+
+  @Authenticated()
+  @Mutation(() => Account, {
+    description: `Send a new link verifying your email address (one every ${RESEND_INTERVAL_SECONDS} seconds).`,
+  })
+  async sendVerificationEmail(@Ctx() ctx: SubgraphContext): Promise<Account> {
+    const account = await ctx.get(Account, ctx.me().accountId);
+    if (account.emailVerifiedAt) throw conflict('your email address is already verified');
+    if (!(await claimVerificationSend(ctx.em, account.id)))
+      throw new AppError(
+        'RATE_LIMITED',
+        `a verification link was sent less than ${RESEND_INTERVAL_SECONDS} seconds ago; try again later`,
+        { retryAfter: RESEND_INTERVAL_SECONDS },
+      );
+    try {
+      await sendVerification(account, ctx.jwtSecret, ctx.log);
+    } catch (error) {
+      ctx.log.warn({ err: error, accountId: account.id }, 'verification email not sent');
+      throw new AppError('UPSTREAM_UNAVAILABLE', 'the mail server did not take the message; try again later');
+    }
+    return account;
+  }
+
+  @Mutation(() => Account, {
+    description:
+      'Prove an email address with the token of its verification link (the link is the credential).',
+  })
+  async verifyEmail(@Arg('token') token: string, @Ctx() ctx: SubgraphContext): Promise<Account> {
+    const account = await verifyEmailToken(ctx.em, token, ctx.jwtSecret);
+    justSignedIn.add(account); // holding the link proves the address: its answer may show it
+    return account;
   }
 
   @Mutation(() => AuthPayload, { description: 'Sign in with email and password.' })
@@ -84,11 +128,24 @@ export class AccountResolver {
     description: 'Shown to the account itself and to admins only.',
   })
   email(@Root() account: Account, @Ctx() ctx: SubgraphContext): string | null {
-    const caller = ctx.caller;
-    const allowed =
-      justSignedIn.has(account) ||
-      (caller.kind === 'account' &&
-        (caller.identity.accountId === account.id || caller.identity.role === 'ADMIN'));
-    return allowed ? account.email : null;
+    return privateTo(account, ctx) ? account.email : null;
   }
+
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description: 'Whether the email address was proven by its verification link (own account and admins).',
+  })
+  emailVerified(@Root() account: Account, @Ctx() ctx: SubgraphContext): boolean | null {
+    return privateTo(account, ctx) ? account.emailVerifiedAt !== null : null;
+  }
+}
+
+/** The account itself (or one that just proved who it is) and admins see its private fields. */
+function privateTo(account: Account, ctx: SubgraphContext): boolean {
+  const caller = ctx.caller;
+  return (
+    justSignedIn.has(account) ||
+    (caller.kind === 'account' &&
+      (caller.identity.accountId === account.id || caller.identity.role === 'ADMIN'))
+  );
 }

@@ -5,6 +5,7 @@ import {
   Connection,
   PageArgs,
   paginate,
+  requireVerifiedEmail,
   type Identity,
   updateReturning,
   type SubgraphContext,
@@ -33,7 +34,9 @@ export class ApiKeyResolver {
     @Arg('input') input: CreateApiKeyInput,
     @Ctx() ctx: SubgraphContext,
   ): Promise<CreatedApiKey> {
-    const created = mintApiKey(ctx.em, signedIn(ctx).accountId, validateCreateApiKey(input));
+    const fields = validateCreateApiKey(input);
+    await requireVerifiedEmail(ctx, 'create an API key');
+    const created = mintApiKey(ctx.em, signedIn(ctx).accountId, fields);
     await ctx.em.flush();
     return created;
   }

@@ -10,6 +10,7 @@ import { AccountsSettings } from './migrations/0003-settings';
 import { AccountsGaze } from './migrations/0004-gaze';
 import { GazeSample } from './gaze/gaze.entity';
 import { GazeResolver } from './gaze/gaze.resolver';
+import { AccountsEmailVerification } from './migrations/0005-email-verification';
 import { RefreshToken } from './refresh-token.entity';
 import { SettingResolver } from './setting.resolver';
 
@@ -23,6 +24,7 @@ export const accounts: SubgraphDefinition = {
     { name: '0002-identity', class: AccountsIdentity },
     { name: '0003-settings', class: AccountsSettings },
     { name: '0004-gaze', class: AccountsGaze },
+    { name: '0005-email-verification', class: AccountsEmailVerification },
   ],
   resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver, GazeResolver],
   entityTypes: { Account },

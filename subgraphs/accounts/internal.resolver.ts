@@ -52,6 +52,7 @@ export async function ensureAdmin(em: EntityManager): Promise<{ account: Account
     email: 'admin@agentry.local',
     displayName: 'Administrator',
     role: Role.ADMIN,
+    emailVerifiedAt: new Date(), // the operator's own account: nobody to send a link to
   });
   const { key } = mintApiKey(em, account.id, { name: 'first admin', scopes: ['*'], expiresAt: null });
   await em.flush();

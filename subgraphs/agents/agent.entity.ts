@@ -14,10 +14,13 @@ import { BigIntScalar, newId } from '../../lib';
 export enum AgentStatus {
   ACTIVE = 'ACTIVE',
   PAUSED = 'PAUSED',
+  DELETED = 'DELETED',
 }
 registerEnumType(AgentStatus, {
   name: 'AgentStatus',
-  description: 'ACTIVE takes new tasks; PAUSED takes none (its tasks under way continue).',
+  description:
+    'ACTIVE takes new tasks; PAUSED takes none (its tasks under way continue); DELETED is gone from ' +
+    'lists and by-id reads and takes no work (a task or order pointing at it still shows it).',
 });
 
 /** The figures the platform derives from its own events; nobody writes them through the API. */
@@ -49,6 +52,7 @@ export class Agent {
     | 'manifest'
     | 'maxConcurrent'
     | 'status'
+    | 'deletedAt'
     | 'createdWithKeyId'
     | 'createdAt'
     | 'updatedAt'
@@ -124,6 +128,10 @@ export class Agent {
   @Field()
   @Property({ type: 'Date' })
   updatedAt: Date = new Date();
+
+  @Field(() => Date, { nullable: true, description: 'When its owner (or an admin) deleted it.' })
+  @Property({ type: 'Date', nullable: true })
+  deletedAt: Date | null = null;
 
   // Derived figures, kept current by recordAgentTaskOutcome (see agent.stats.ts) and orders
   // (orders/order.service.ts).

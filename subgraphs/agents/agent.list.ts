@@ -105,6 +105,7 @@ function conditions(filter: AgentFilter): { sql: string[]; params: unknown[] } {
     sql.push(condition);
     params.push(...values);
   };
+  add(`"status" <> 'DELETED'`);
   if (filter.category != null) add('lower("category") = lower(?)', filter.category.trim());
   if (filter.tag != null) add('? = any("tags")', filter.tag.trim().toLowerCase());
   if (filter.maxPriceMinor != null) add('"price_minor" <= ?', String(filter.maxPriceMinor));

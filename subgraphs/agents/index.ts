@@ -8,15 +8,17 @@ import { AgentsOrders } from './migrations/0003-orders';
 import { AgentsSkills } from './migrations/0004-skills';
 import { AgentsSubagents } from './migrations/0005-subagents';
 import { AgentsOrderAmounts } from './migrations/0006-order-amounts';
+import { AgentsDeleted } from './migrations/0007-deleted';
 import { Order } from './orders/order.entity';
 import { OrderResolver } from './orders/order.resolver';
 import { startOrderReconciler } from './orders/order.service';
 import { SubAgent } from './runtime/subagent.entity';
 import { SubAgentResolver } from './runtime/subagent.resolver';
 import { AgentCardResolver } from './skills/agent-card.resolver';
-import { reloadSkills, SkillResolver } from './skills/skill.resolver';
+import { indexNewSkills, SkillResolver } from './skills/skill.resolver';
 
 export { reconcileOrders } from './orders/order.service';
+export { indexNewSkills } from './skills/skill.resolver';
 
 export const agents: SubgraphDefinition = {
   name: 'agents',
@@ -28,6 +30,7 @@ export const agents: SubgraphDefinition = {
     { name: '0004-skills', class: AgentsSkills },
     { name: '0005-subagents', class: AgentsSubagents },
     { name: '0006-order-amounts', class: AgentsOrderAmounts },
+    { name: '0007-deleted', class: AgentsDeleted },
   ],
   resolvers: [
     AgentResolver,
@@ -39,8 +42,9 @@ export const agents: SubgraphDefinition = {
   ],
   entityTypes: { Agent },
   background: async (deps) => {
-    // The index follows the folders: read them once at start (POST /api/skills/reload later).
-    await reloadSkills(deps.orm.em.fork() as unknown as EntityManager).catch((error: unknown) =>
+    // New folders join the index at start; known skills keep their recorded hashes, so the audit
+    // reports what changed while the platform was down (POST /api/skills/reload re-records them).
+    await indexNewSkills(deps.orm.em.fork() as unknown as EntityManager).catch((error: unknown) =>
       deps.log.warn({ err: error }, 'skills were not loaded'),
     );
     return startOrderReconciler(deps);

@@ -1,22 +1,35 @@
 import { conflict, type Logger, type Peers, type SubgraphContext } from '../../lib';
 import type { Task } from './task.entity';
-import { TaskResolution, TaskTransition } from './task.machine';
+import { TaskResolution, TaskStatus, TaskTransition } from './task.machine';
 
-const ACCEPTS_WORK = 'query ($id: ID!) { agent(id: $id) { acceptsWork } }';
+const ACCEPTS_WORK = 'query ($id: ID!) { agent(id: $id) { acceptsWork maxConcurrent } }';
 
-/** A paused agent takes no new task: creating or claiming one for it is a CONFLICT. */
+/** The states in which an agent is working on a task (claimed, not yet delivered). */
+const WORKING = [TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS];
+
+/**
+ * A paused agent takes no new task, nor one already working on its `maxConcurrent` tasks: creating
+ * or claiming one for it is a CONFLICT.
+ */
 export async function requireAgentTakingWork(ctx: SubgraphContext, agentId: string): Promise<void> {
-  const { agent } = await ctx.peers.request<{ agent: { acceptsWork: boolean } }>(
-    'agents',
-    ACCEPTS_WORK,
-    { id: agentId },
-    { identity: ctx.identityHeader, requestId: ctx.requestId },
-  );
+  const { agent } = await ctx.peers.request<{
+    agent: { acceptsWork: boolean; maxConcurrent: number | null };
+  }>('agents', ACCEPTS_WORK, { id: agentId }, { identity: ctx.identityHeader, requestId: ctx.requestId });
   if (!agent.acceptsWork)
     throw conflict(`agent ${agentId} is paused and takes no new tasks`, {
       field: 'agentId',
       agentStatus: 'PAUSED',
     });
+  if (agent.maxConcurrent === null) return;
+  const [{ working }] = await ctx.em.execute<{ working: string }[]>(
+    `select count(*) as "working" from "tasks"."task" where "agent_id" = ? and "status" in (?, ?)`,
+    [agentId, ...WORKING],
+  );
+  if (Number(working) >= agent.maxConcurrent)
+    throw conflict(
+      `agent ${agentId} is working on ${working} tasks, its most at once (max_concurrent ${agent.maxConcurrent})`,
+      { field: 'agentId', maxConcurrent: agent.maxConcurrent },
+    );
 }
 
 const RECORD_OUTCOME = `mutation ($taskId: ID!, $agentId: ID!, $outcome: String!, $rating: Int) {

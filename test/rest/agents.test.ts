@@ -5,12 +5,15 @@
  */
 import {
   ClaimTaskDocument,
+  StartTaskDocument,
   ConfirmTaskDocument,
   CreateApiKeyDocument,
   CreateTaskDocument,
+  DeleteAgentDocument,
   DeliverTaskDocument,
 } from '../generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
+import { sql } from '../tasks.support';
 import { ISO, rest, type Rest } from './support';
 
 let t: TestPlatform;
@@ -115,6 +118,37 @@ describe('AUTX (003)', () => {
     expect(bad.body.detail).toMatch(/sort/);
   });
 
+  test('each sort orders a seeded marketplace by its own figure (distinct figures, one category)', async () => {
+    // price $, requests, tasks completed, revenue $ → mcap = price × tasks, apy = revenue / requests
+    const seed = [
+      ['SRTA', '1.00', 9, 1, 500_000], // mcap 1, apy 0.056
+      ['SRTB', '0.50', 3, 10, 3_000_000], // mcap 5, apy 1.0
+      ['SRTC', '4.00', 5, 2, 1_000_000], // mcap 8, apy 0.2
+    ] as const;
+    for (const [ticker, price, requests, completed, revenue] of seed) {
+      const { body } = await adaApi('POST', '/autx/v1/agents/', {
+        body: { name: ticker, ticker, category: 'Sortcheck', service_price: price },
+      });
+      await sql(
+        t,
+        `update "agents"."agent" set "total_requests" = $2, "tasks_completed" = $3, "total_revenue_minor" = $4
+         where "id" = $1`,
+        [body.id, requests, completed, revenue],
+      );
+    }
+    const order = async (sort: string) =>
+      (await adaApi('GET', `/autx/v1/agents/?sort=${sort}&category=Sortcheck`)).body.map(
+        (a: { ticker: string }) => a.ticker,
+      );
+    expect(await order('trending')).toEqual(['SRTA', 'SRTC', 'SRTB']);
+    expect(await order('mcap')).toEqual(['SRTC', 'SRTB', 'SRTA']);
+    expect(await order('apy')).toEqual(['SRTB', 'SRTC', 'SRTA']);
+    expect(await order('revenue')).toEqual(['SRTB', 'SRTC', 'SRTA']);
+    expect(await order('new')).toEqual(['SRTC', 'SRTB', 'SRTA']);
+    const shown = (await adaApi('GET', '/autx/v1/agents/?sort=revenue&category=Sortcheck')).body[0];
+    expect(shown).toMatchObject({ ticker: 'SRTB', total_requests: 3, total_revenue: '3.00' });
+  });
+
   test.each([
     ['a bad endpoint_url', { endpoint_url: 'file:///etc/passwd' }],
     ['a huge manifest', { manifest: { blob: 'x'.repeat(20_000) } }],
@@ -186,6 +220,40 @@ describe('x402 (004)', () => {
     expect(one.body).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });
   });
 
+  test('a USD agent is not changed through x402 (404); /agents/me… picks the SOL agent; AUTX hides SOL ones', async () => {
+    const eveUser = await t.register('Eve');
+    const eve = rest(t, eveUser.credential);
+    const sol = await eve('POST', '/x402/v1/agents', { body: { name: 'eve-sol', rate: 0.3 } });
+    const usd = await eve('POST', '/autx/v1/agents/', {
+      body: { name: 'Eve Dollar', ticker: 'EVEUSD', service_price: '1.00' },
+    });
+    expect([sol.status, usd.status]).toEqual([201, 201]);
+    for (const [method, path, body] of [
+      ['PATCH', `/x402/v1/agents/${usd.body.id}`, { rate: 9 }],
+      ['POST', `/x402/v1/agents/${usd.body.id}/pause`, undefined],
+      ['POST', `/x402/v1/agents/${usd.body.id}/unpause`, undefined],
+    ] as const) {
+      const refused = await eve(method, path, { body });
+      expect(refused.status).toBe(404);
+      expect(refused.body).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });
+    }
+    // The newest agent is the USD one; x402's "me" is still the SOL one, and only it is paused.
+    expect((await eve('GET', '/x402/v1/agents/me')).body).toMatchObject({ id: sol.body.id, rate: 0.3 });
+    expect((await eve('POST', '/x402/v1/agents/me/pause')).body).toMatchObject({ id: sol.body.id });
+    const dollar = await eve('GET', `/autx/v1/agents/${usd.body.id}`);
+    expect(dollar.body).toMatchObject({ status: 'active', service_price: '1.00' });
+    // AUTX speaks USD: the SOL agent is 404 to read or change.
+    const read = await eve('GET', `/autx/v1/agents/${sol.body.id}`);
+    expect(read.status).toBe(404);
+    expect(read.body).toEqual({ detail: expect.any(String) });
+    const patched = await eve('PATCH', `/autx/v1/agents/${sol.body.id}`, { body: { name: 'renamed' } });
+    expect(patched.status).toBe(404);
+    expect((await eve('GET', `/x402/v1/agents/${sol.body.id}`)).body.name).toBe('eve-sol');
+    // Deleted, it leaves the SOL list the next test counts on.
+    await eveUser.data(DeleteAgentDocument, { id: sol.body.id });
+    expect((await eve('GET', `/x402/v1/agents/${sol.body.id}`)).status).toBe(404);
+  });
+
   test('PATCH /agents/:id, pause and unpause: the owner’s agent; another account’s is 404 {error, code}', async () => {
     const patched = await adaApi('PATCH', `/x402/v1/agents/${id}`, {
       body: { rate: 0.2, tags: ['research', 'finance', 'crypto'] },
@@ -223,6 +291,26 @@ describe('x402 (004)', () => {
     await adaApi('POST', `/x402/v1/agents/${id}/unpause`);
     const accepted = await adaApi('POST', `/x402/v1/tasks/${task.id}/accept`, { body: { agent_id: id } });
     expect(accepted.status).toBe(200);
+  });
+
+  test('a task accepted before a pause goes on to its end while the agent is paused', async () => {
+    // An agent of its own, deleted at the end, so the figures the next tests count stay theirs.
+    const own = (await adaApi('POST', '/x402/v1/agents', { body: { name: 'pause-bot', rate: 0.1 } })).body.id;
+    const { createTask: task } = await ada.data(CreateTaskDocument, {
+      input: { title: 'Under way', rewardMinor: '1' },
+    });
+    expect(
+      (await adaApi('POST', `/x402/v1/tasks/${task.id}/accept`, { body: { agent_id: own } })).status,
+    ).toBe(200);
+    expect((await adaApi('POST', `/x402/v1/agents/${own}/pause`)).body.status).toBe('paused');
+    try {
+      expect((await ada.data(StartTaskDocument, { id: task.id })).startTask.status).toBe('IN_PROGRESS');
+      await ada.data(DeliverTaskDocument, { id: task.id, input: { result: 'delivered while paused' } });
+      const { confirmTask } = await ada.data(ConfirmTaskDocument, { id: task.id, input: {} });
+      expect(confirmTask.status).toBe('COMPLETED');
+    } finally {
+      await ada.data(DeleteAgentDocument, { id: own });
+    }
   });
 
   test('a confirmed, rated task shows in rating and tasks_completed', async () => {

@@ -181,6 +181,7 @@ describe('auth and API keys', () => {
     expect(me.body).toEqual({
       id: registered.body.user.id,
       email: 'autx.user@example.com',
+      email_verified: false,
       display_name: 'autx.user',
       role: 'user',
       created_at: ISO,

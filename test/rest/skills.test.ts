@@ -6,6 +6,8 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EntityManager } from '../../lib';
+import { indexNewSkills } from '../../subgraphs/agents';
 import type { TestPlatform } from '../support/platform';
 import { startWithSkills } from './skills.support';
 import { ISO, type Rest } from './support';
@@ -227,6 +229,26 @@ describe('002: management', () => {
     expect((await admin('GET', '/api/skills/audit')).body.clean).toBe(true);
   });
 
+  test('a start indexes only new folders: a file changed while down stays in the audit until a reload', async () => {
+    await admin('POST', '/api/skills/reload');
+    // "While down": a file changes and a folder appears; then the start's indexing runs again.
+    await writeFile(join(dir, 'code-review', 'notes', 'style.md'), 'changed while down');
+    await writeSkill('newcomer', 'Newcomer', 'misc');
+    const agents = t.platform.subgraphs.find((s) => s.name === 'agents')!;
+    expect(await indexNewSkills(agents.orm.em.fork() as unknown as EntityManager)).toEqual(['newcomer']);
+    let byId = Object.fromEntries(
+      (await admin('GET', '/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
+    );
+    expect(byId['code-review']).toMatchObject({ status: 'modified', changed: ['notes/style.md'] });
+    expect(byId['newcomer'].status).toBe('ok');
+    // Only a reload records the files as they are now.
+    await admin('POST', '/api/skills/reload');
+    byId = Object.fromEntries(
+      (await admin('GET', '/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
+    );
+    expect(byId['code-review'].status).toBe('ok');
+  });
+
   test('a symlink out of the folder refuses the skill (reload, audit); one inside is fine', async () => {
     await writeSkill('leaky', 'Leaky', 'coding');
     await symlink(join(outside, 'secret.txt'), join(dir, 'leaky', 'secret.txt'));
@@ -283,5 +305,40 @@ describe('002: management', () => {
     expect(r.body.loaded).toContain('agt_demo.summarize');
     const { body } = await adaApi('GET', '/api/skills/agt_demo.summarize');
     expect(body).toMatchObject({ agent_id: 'agt_demo', slug: 'summarize', author: 'agent agt_demo' });
+  });
+
+  test('an agent folder that is a symlink is never indexed, read, audited or deleted through', async () => {
+    // agents/agt_link -> a folder outside holding a skill: refused at reload.
+    const away = await mkdtemp(join(tmpdir(), 'agentry-away-'));
+    try {
+      await mkdir(join(away, 'spy'));
+      await writeFile(join(away, 'spy', 'SKILL.md'), skillMd('Spy', 'coding'));
+      await symlink(away, join(dir, 'agents', 'agt_link'));
+      let r = await admin('POST', '/api/skills/reload');
+      expect(r.body.loaded).not.toContain('agt_link.spy');
+      expect(r.body.refused).toContainEqual({ id: 'agt_link', reason: expect.stringContaining('symlink') });
+      expect((await adaApi('GET', '/api/skills/agt_link.spy')).status).toBe(404);
+
+      // An indexed agent skill whose agent folder is swapped for a symlink out: the audit refuses
+      // it and DELETE leaves the files it would now reach alone.
+      await writeSkill('agents/agt_swap/tool', 'Tool', 'coding');
+      expect((await admin('POST', '/api/skills/reload')).body.loaded).toContain('agt_swap.tool');
+      await rm(join(dir, 'agents', 'agt_swap'), { recursive: true });
+      await mkdir(join(away, 'tool'));
+      await writeFile(join(away, 'tool', 'SKILL.md'), skillMd('Tool', 'coding'));
+      await symlink(away, join(dir, 'agents', 'agt_swap'));
+      r = await admin('GET', '/api/skills/audit');
+      expect(r.body.skills.find((a: { id: string }) => a.id === 'agt_swap.tool')).toMatchObject({
+        status: 'refused',
+        reason: expect.stringContaining('symlink'),
+      });
+      const deleted = await admin('DELETE', '/api/skills/agt_swap.tool');
+      expect(deleted.status).toBe(409);
+      expect(await readFile(join(away, 'tool', 'SKILL.md'), 'utf8')).toContain('name: Tool');
+    } finally {
+      await unlink(join(dir, 'agents', 'agt_link')).catch(() => undefined);
+      await unlink(join(dir, 'agents', 'agt_swap')).catch(() => undefined);
+      await rm(away, { recursive: true, force: true });
+    }
   });
 });

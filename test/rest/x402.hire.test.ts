@@ -316,3 +316,21 @@ test('task creation (a request carrying a payment proof) is limited to 10 a minu
   expect((await cli(busy)('POST', '/tasks', hireBody())).status).toBe(402);
   expect((await cli(hirer)('POST', '/tasks', hireBody(), { 'X-Payment-Proof': '4kP9x' })).status).toBe(400);
 });
+
+test('a paused agent is not hired: the hire is 409 before any terms, and a paid retry is refused too', async () => {
+  const tasksBefore = await taskCount(hirer.id);
+  expect((await cli(owner)('POST', `/agents/${agentId}/pause`)).status).toBe(200);
+  try {
+    const refused = await cli(hirer)('POST', '/tasks', hireBody());
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ error: expect.stringMatching(/paused/), code: 'CONFLICT' });
+    expect(refused.headers.get('x-payment-required')).toBeNull();
+    const signature = solana.pay(PAYER_WALLET, ESCROW, RATE);
+    const paid = await cli(hirer)('POST', '/tasks', hireBody(), { 'X-Payment-Proof': signature });
+    expect(paid.status).toBe(409);
+    expect(await taskCount(hirer.id)).toBe(tasksBefore);
+  } finally {
+    await cli(owner)('POST', `/agents/${agentId}/unpause`);
+  }
+  expect((await challenge()).status).toBe(402);
+});

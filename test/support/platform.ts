@@ -93,6 +93,9 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
 
   // Rate limits get a test of their own; everywhere else they would only slow the suite.
   const config = loadConfig({ PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...env });
+  // Subgraphs read the switch from the process's environment on each use; users the tests register
+  // act at once, and the e-mail verification tests turn it on for themselves.
+  process.env.REQUIRE_VERIFIED_EMAIL ??= 'false';
   const secrets: Secrets = { jwt: randomSecret(), internal: randomSecret() };
   const defaults = Object.fromEntries(
     SUBGRAPHS.map((name) => [name, `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`]),

@@ -19,6 +19,8 @@ import {
   AuthMeDocument,
   AuthRefreshDocument,
   AuthRegisterDocument,
+  AuthResendVerificationDocument,
+  AuthVerifyEmailDocument,
   MyApiKeyCreateDocument,
   MyApiKeyListDocument,
   MyApiKeyRevokeDocument,
@@ -315,9 +317,31 @@ export const autx: Dialect = {
       shape: ({ me }) => ({
         id: me.id,
         email: me.email,
+        email_verified: me.emailVerified,
         display_name: me.displayName,
         role: lower(me.role),
         created_at: me.createdAt,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/auth/verify',
+      summary:
+        'Verify your email address: the link mailed at sign-up (token valid EMAIL_VERIFICATION_TTL_HOURS; ' +
+        'a changed address voids it); not in 003, which marks routes "verified email" without naming one',
+      operation: AuthVerifyEmailDocument,
+      variables: { token: required(fromQuery('token')) },
+      shape: ({ verifyEmail: a }) => ({ id: a.id, email: a.email, email_verified: a.emailVerified }),
+    }),
+    route({
+      method: 'POST',
+      path: '/auth/verify/resend',
+      summary: 'Send a new verification link to your address (one a minute, else 429; 409 when verified)',
+      operation: AuthResendVerificationDocument,
+      shape: ({ sendVerificationEmail: a }) => ({
+        sent: true,
+        email: a.email,
+        email_verified: a.emailVerified,
       }),
     }),
     route({
@@ -369,7 +393,7 @@ export const autx: Dialect = {
       path: '/agents/:id',
       summary: 'Get agent details',
       operation: AgentByIdDocument,
-      variables: { id: fromPath('id') },
+      variables: { id: fromPath('id'), asset: fixed('USD') },
       shape: (d) => agent(d.agent),
     }),
     route({
@@ -388,6 +412,7 @@ export const autx: Dialect = {
       operation: AgentUpdateDocument,
       variables: {
         id: fromPath('id'),
+        asset: fixed('USD'),
         ...agentFields,
         'input.priceAsset': derived(({ body }) => (body.service_price === undefined ? undefined : 'USD')),
       },

@@ -18,10 +18,11 @@ const BEARER_HELP =
   'An API key or an access token of the platform, sent as Authorization: Bearer <credential>.';
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-/** Where A2A callers reach the platform: A2A_PUBLIC_URL, else the Host the request was sent to. */
+/** Where A2A callers reach the platform: A2A_PUBLIC_URL, PUBLIC_URL, else the request's Host. */
 function baseUrl(headers: IncomingHttpHeaders): string {
   const config = loadConfig();
   if (config.A2A_PUBLIC_URL) return config.A2A_PUBLIC_URL.replace(/\/+$/, '');
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/+$/, '') + config.REST_MOUNT_HERMES;
   const host = typeof headers.host === 'string' && HOST.test(headers.host) ? headers.host : 'localhost';
   return `http://${host}${config.REST_MOUNT_HERMES}`;
 }

@@ -114,9 +114,8 @@ const detail = (a: AgentFieldsFragment) => ({
   created_at: a.createdAt,
 });
 
-/** x402 speaks SOL: an agent priced in anything else is not one of its listings. */
-const notSol = (a: AgentFieldsFragment): Problem | undefined =>
-  a.asset === 'SOL' ? undefined : { status: 404, code: 'NOT_FOUND', message: `agent ${a.id} not found` };
+/** x402 speaks SOL: an agent priced in anything else is not one of its listings (404), read or changed. */
+const SOL_ONLY = { asset: fixed('SOL') } as const;
 
 const SORTS = { rating: 'RATING', price: 'PRICE', tasks: 'TASKS' } as const;
 
@@ -207,6 +206,7 @@ export const x402: Dialect = {
       path: '/agents/me',
       summary: 'Your agent: the newest listed with the calling API key, else your newest',
       operation: MyAgentDocument,
+      variables: SOL_ONLY,
       shape: (d) => detail(d.myAgent),
     }),
     route({
@@ -214,7 +214,7 @@ export const x402: Dialect = {
       path: '/agents/me',
       summary: 'Update your agent: any subset of the register fields',
       operation: MyAgentUpdateDocument,
-      variables: updateFields,
+      variables: { ...updateFields, ...SOL_ONLY },
       shape: (d) => detail(d.updateMyAgent),
     }),
     route({
@@ -222,6 +222,7 @@ export const x402: Dialect = {
       path: '/agents/me/pause',
       summary: 'Pause your agent: it takes no new tasks; tasks under way continue',
       operation: MyAgentPauseDocument,
+      variables: SOL_ONLY,
       shape: (d) => detail(d.pauseMyAgent),
     }),
     route({
@@ -229,6 +230,7 @@ export const x402: Dialect = {
       path: '/agents/me/unpause',
       summary: 'Unpause your agent',
       operation: MyAgentUnpauseDocument,
+      variables: SOL_ONLY,
       shape: (d) => detail(d.unpauseMyAgent),
     }),
     route({
@@ -236,8 +238,7 @@ export const x402: Dialect = {
       path: '/agents/:id',
       summary: 'Get agent details (agents priced in SOL)',
       operation: AgentByIdDocument,
-      variables: { id: fromPath('id') },
-      failure: (d) => notSol(d.agent),
+      variables: { id: fromPath('id'), ...SOL_ONLY },
       shape: (d) => detail(d.agent),
     }),
     route({
@@ -263,7 +264,7 @@ export const x402: Dialect = {
       path: '/agents/:id',
       summary: "Update your agent: any subset of the register fields (another account's is 404)",
       operation: AgentUpdateDocument,
-      variables: { id: fromPath('id'), ...updateFields },
+      variables: { id: fromPath('id'), ...updateFields, ...SOL_ONLY },
       shape: (d) => detail(d.updateAgent),
     }),
     route({
@@ -271,7 +272,7 @@ export const x402: Dialect = {
       path: '/agents/:id/pause',
       summary: 'Pause: the agent takes no new tasks; tasks under way continue',
       operation: AgentPauseDocument,
-      variables: { id: fromPath('id') },
+      variables: { id: fromPath('id'), ...SOL_ONLY },
       shape: (d) => detail(d.pauseAgent),
     }),
     route({
@@ -279,7 +280,7 @@ export const x402: Dialect = {
       path: '/agents/:id/unpause',
       summary: 'Unpause: the agent takes new tasks again',
       operation: AgentUnpauseDocument,
-      variables: { id: fromPath('id') },
+      variables: { id: fromPath('id'), ...SOL_ONLY },
       shape: (d) => detail(d.unpauseAgent),
     }),
     route({

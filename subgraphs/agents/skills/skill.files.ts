@@ -68,6 +68,32 @@ export function folderOf(root: string, id: string): string {
   return folder;
 }
 
+/**
+ * A skill's folder, checked on disk: no level below the root (`agents`, `agents/<agentId>`, the
+ * skill folder) may be a symlink, and what exists of the path must resolve inside the root, so
+ * nothing read, hashed, written or deleted through a skill id lies outside SKILLS_DIR. Levels that
+ * do not exist yet (a skill about to be installed) pass.
+ */
+export async function containedFolder(root: string, id: string): Promise<string> {
+  const folder = folderOf(root, id);
+  const realRoot = await realpath(root).catch(() => root);
+  let level = root;
+  for (const part of relative(root, folder).split(sep)) {
+    level = join(level, part);
+    const info = await lstat(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (!info) return folder;
+    if (info.isSymbolicLink())
+      throw new SkillRefused(`${relative(root, level).split(sep).join('/')} is a symlink`);
+    const real = await realpath(level);
+    if (real !== realRoot && !real.startsWith(realRoot + sep))
+      throw new SkillRefused(`${id} resolves outside the skills folder`);
+  }
+  return folder;
+}
+
 /** SKILL.md's front matter and body. The YAML is parsed as data only (no tags that run code). */
 export function parseSkillMd(text: string): SkillMeta {
   const match = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/.exec(text.replace(/^\uFEFF/, ''));
@@ -142,20 +168,21 @@ export async function hashFolder(folder: string): Promise<Record<string, string>
 
 /** One skill folder read whole: SKILL.md parsed and every file hashed. */
 export async function readSkill(root: string, id: string): Promise<SkillOnDisk> {
-  const folder = folderOf(root, id);
+  const folder = await containedFolder(root, id);
   const files = await hashFolder(folder);
   if (!files['SKILL.md']) throw new SkillRefused('the folder has no SKILL.md');
   const meta = parseSkillMd(await readFile(join(folder, 'SKILL.md'), 'utf8'));
   return { ...meta, id, ...parseSkillId(id), files };
 }
 
-const folders = async (dir: string): Promise<string[]> => {
+/** The folders in `dir` by name; with `symlinks`, symlinks too (a skill read later refuses them). */
+const folders = async (dir: string, symlinks = true): Promise<string[]> => {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;
   });
   return entries
-    .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+    .filter((e) => (e.isDirectory() || (symlinks && e.isSymbolicLink())) && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
 };
@@ -175,9 +202,18 @@ export async function skillIds(
     }
   };
   for (const name of await folders(root)) if (name !== AGENTS_FOLDER) consider(name);
-  for (const agentId of await folders(join(root, AGENTS_FOLDER))) {
-    if (!AGENT_ID.test(agentId)) refused.push({ id: agentId, reason: 'not an agent id' });
-    else for (const slug of await folders(join(root, AGENTS_FOLDER, agentId))) consider(`${agentId}.${slug}`);
+  // The agents folder and each agent's are walked only when they are real folders: a symlink there
+  // would bring in (and let delete reach) files outside SKILLS_DIR.
+  const agents = join(root, AGENTS_FOLDER);
+  if ((await lstat(agents).catch(() => null))?.isSymbolicLink()) {
+    refused.push({ id: AGENTS_FOLDER, reason: 'the agents folder is a symlink' });
+    return { ids, refused };
+  }
+  const agentFolders = new Set(await folders(agents, false));
+  for (const agentId of await folders(agents)) {
+    if (!agentFolders.has(agentId)) refused.push({ id: agentId, reason: 'the agent folder is a symlink' });
+    else if (!AGENT_ID.test(agentId)) refused.push({ id: agentId, reason: 'not an agent id' });
+    else for (const slug of await folders(join(agents, agentId))) consider(`${agentId}.${slug}`);
   }
   return { ids, refused };
 }

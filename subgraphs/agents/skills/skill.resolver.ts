@@ -15,6 +15,7 @@ import {
 } from '../../../lib';
 import {
   catalogDir,
+  containedFolder,
   copySkill,
   folderOf,
   hashFolder,
@@ -245,6 +246,21 @@ export async function reloadSkills(em: EntityManager): Promise<SkillReload> {
   return { loaded, removed: removed.map((r) => r.id).sort(), refused };
 }
 
+/**
+ * At start: indexes only skills the index does not know yet. Recorded hashes stay as they were, so a
+ * file changed (or a skill removed) while the platform was down shows in the audit; only a reload
+ * (POST /api/skills/reload) takes the files as they are now.
+ */
+export async function indexNewSkills(em: EntityManager): Promise<string[]> {
+  const { skills } = await scanSkills(skillsDir());
+  const known = new Set(
+    (await em.execute<{ id: string }[]>(`select "id" from ${TABLE}`)).map((row) => row.id),
+  );
+  const added = skills.filter((skill) => !known.has(skill.id));
+  for (const skill of added) await upsert(em, skill);
+  return added.map((skill) => skill.id);
+}
+
 /** A catalog name checked, and the catalog skill read (SKILL.md valid, no symlink out). */
 async function catalogSkill(name: string): Promise<SkillOnDisk> {
   if (typeof name !== 'string' || !SLUG.test(name))
@@ -329,7 +345,7 @@ export class SkillResolver {
     for (const row of rows) {
       let now: Record<string, string>;
       try {
-        now = await hashFolder(folderOf(root, row.id));
+        now = await hashFolder(await containedFolder(root, row.id));
       } catch (error) {
         const gone = (error as NodeJS.ErrnoException).code === 'ENOENT';
         if (!gone && !(error instanceof SkillRefused)) throw error;
@@ -392,7 +408,12 @@ export class SkillResolver {
   async deleteSkill(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Skill> {
     requireAdmin(ctx, 'delete a skill');
     const row = await rowOf(ctx.em, id);
-    await removeFolder(folderOf(skillsDir(), row.id));
+    const folder = await containedFolder(skillsDir(), row.id).catch((error: unknown) => {
+      if (error instanceof SkillRefused)
+        throw new AppError('CONFLICT', `skill ${row.id} was not deleted: ${error.message}`, { id: row.id });
+      throw error;
+    });
+    await removeFolder(folder);
     await ctx.em.execute(`delete from ${TABLE} where "id" = ?`, [row.id]);
     return toSkill(row);
   }
@@ -404,7 +425,10 @@ export class SkillResolver {
   async installSkill(@Arg('name') name: string, @Ctx() ctx: SubgraphContext): Promise<Skill> {
     requireAdmin(ctx, 'install a skill');
     const source = await catalogSkill(name);
-    const target = folderOf(skillsDir(), source.id);
+    const target = await containedFolder(skillsDir(), source.id).catch((error: unknown) => {
+      if (error instanceof SkillRefused) throw new AppError('CONFLICT', error.message, { id: source.id });
+      throw error;
+    });
     const [exists] = await ctx.em.execute(`select 1 from ${TABLE} where "id" = ?`, [source.id]);
     if (exists) throw new AppError('CONFLICT', `skill ${source.id} is already installed`, { id: source.id });
     // A folder of that name that is not indexed (refused, or added since the last reload) is left

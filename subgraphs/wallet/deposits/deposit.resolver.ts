@@ -18,6 +18,7 @@ import {
   Connection,
   PageArgs,
   paginate,
+  requireVerifiedEmail,
   type SubgraphContext,
 } from '../../../lib';
 import { Deposit } from './deposit.entity';
@@ -81,7 +82,8 @@ export class DepositResolver {
     description:
       'Credit a USDC transfer to the credit vault, once per transaction, after it has enough confirmations.',
   })
-  claimDeposit(@Arg('txHash') txHash: string, @Ctx() ctx: SubgraphContext): Promise<Deposit> {
+  async claimDeposit(@Arg('txHash') txHash: string, @Ctx() ctx: SubgraphContext): Promise<Deposit> {
+    await requireVerifiedEmail(ctx, 'claim a deposit');
     return claimOnChainDeposit(ctx, ctx.me().accountId, txHash);
   }
 
