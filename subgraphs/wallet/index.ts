@@ -14,6 +14,8 @@ import { WalletLedger } from './migrations/0002-ledger';
 import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
 import { WalletEscrow } from './migrations/0004-escrow';
 import { WalletSolanaPayments } from './migrations/0005-solana-payments';
+import { WalletSystemAccountLimits } from './migrations/0006-system-account-limits';
+import { WalletImmutableLedger } from './migrations/0007-immutable-ledger';
 import { ownerOfTransfer, Transfer } from './ledger/transfer.entity';
 import { TransferResolver } from './ledger/transfer.resolver';
 import { WalletActivityResolver } from './ledger/wallet-activity.resolver';
@@ -34,6 +36,8 @@ export const wallet: SubgraphDefinition = {
     { name: '0003-deposits-withdrawals', class: WalletDepositsWithdrawals },
     { name: '0004-escrow', class: WalletEscrow },
     { name: '0005-solana-payments', class: WalletSolanaPayments },
+    { name: '0006-system-account-limits', class: WalletSystemAccountLimits },
+    { name: '0007-immutable-ledger', class: WalletImmutableLedger },
   ],
   resolvers: [
     LedgerAccountResolver,
