@@ -26,3 +26,4 @@ export * from './text';
 export * from './repeat';
 export * from './held-payment';
 export * from './outbound';
+export * from './orphan-holds';

@@ -4,7 +4,7 @@ import type { EvmDouble } from './support/evm-double';
 import type { PayoutDouble } from './support/payout-double';
 import { rest, type Rest } from './rest/support';
 import { ledgerViolations, walletDeps, withDatabase } from './wallet.support';
-import { minedDeposit, SENDER, startPaymentDoubles } from './wallet.payments.support';
+import { linkWallet, minedDeposit, SENDER, startPaymentDoubles } from './wallet.payments.support';
 import { grantCredits } from '../subgraphs/wallet';
 import { reconcileWithdrawals } from '../subgraphs/wallet/withdrawals/withdrawal.service';
 
@@ -27,13 +27,17 @@ afterEach(async () => {
 
 const SOL_ADDRESS = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 
-/** A new account holding $20 deposited on chain from SENDER. */
+/** A new account holding $20 deposited on chain from a wallet of its own. */
 async function fundedUser(): Promise<{ user: User; api: Rest }> {
   const user = await t.register('Withdrawer');
   const api = rest(t, user.credential);
+  const from = (await linkWallet(user)).address;
   expect(
-    (await api('POST', '/autx/v1/credits/deposit', { body: { tx_hash: minedDeposit(evm, 20_000_000n) } }))
-      .status,
+    (
+      await api('POST', '/autx/v1/credits/deposit', {
+        body: { tx_hash: minedDeposit(evm, 20_000_000n, { from }) },
+      })
+    ).status,
   ).toBe(200);
   return { user, api };
 }
@@ -92,7 +96,6 @@ test('a payout that succeeds posts the hold; the fee the service reports is show
     ]),
   ).toEqual([
     ['withdrawal', 'completed', '-5.00'],
-    ['withdrawal', 'pending', '-5.00'],
     ['deposit', 'completed', '20.00'],
   ]);
 });

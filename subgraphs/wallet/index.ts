@@ -16,6 +16,8 @@ import { WalletEscrow } from './migrations/0004-escrow';
 import { WalletSolanaPayments } from './migrations/0005-solana-payments';
 import { WalletSystemAccountLimits } from './migrations/0006-system-account-limits';
 import { WalletImmutableLedger } from './migrations/0007-immutable-ledger';
+import { WalletDepositAddresses } from './migrations/0008-deposit-addresses';
+import { DepositAddressLink } from './deposits/deposit-address.entity';
 import { ownerOfTransfer, Transfer } from './ledger/transfer.entity';
 import { TransferResolver } from './ledger/transfer.resolver';
 import { WalletActivityResolver } from './ledger/wallet-activity.resolver';
@@ -29,7 +31,7 @@ export { SystemAccountRole } from './ledger/ledger.accounts';
 
 export const wallet: SubgraphDefinition = {
   name: 'wallet',
-  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, Withdrawal, Escrow],
+  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, DepositAddressLink, Withdrawal, Escrow],
   migrations: [
     { name: '0001-init', class: WalletInit },
     { name: '0002-ledger', class: WalletLedger },
@@ -38,6 +40,7 @@ export const wallet: SubgraphDefinition = {
     { name: '0005-solana-payments', class: WalletSolanaPayments },
     { name: '0006-system-account-limits', class: WalletSystemAccountLimits },
     { name: '0007-immutable-ledger', class: WalletImmutableLedger },
+    { name: '0008-deposit-addresses', class: WalletDepositAddresses },
   ],
   resolvers: [
     LedgerAccountResolver,
