@@ -28,10 +28,10 @@ afterEach(async () => {
 const SOL_ADDRESS = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 
 /** A new account holding $20 deposited on chain from a wallet of its own. */
-async function fundedUser(): Promise<{ user: User; api: Rest }> {
+async function fundedUser(): Promise<{ user: User; api: Rest; from: string }> {
   const user = await t.register('Withdrawer');
   const api = rest(t, user.credential);
-  const from = (await linkWallet(user)).address;
+  const from = (await linkWallet(user)).address.toLowerCase();
   expect(
     (
       await api('POST', '/autx/v1/credits/deposit', {
@@ -39,7 +39,7 @@ async function fundedUser(): Promise<{ user: User; api: Rest }> {
       })
     ).status,
   ).toBe(200);
-  return { user, api };
+  return { user, api, from };
 }
 
 const balanceOf = async (api: Rest) => (await api('GET', '/autx/v1/credits/balance')).body;
@@ -50,7 +50,7 @@ const withdrawalRow = (id: string) =>
   );
 
 test('a payout that succeeds posts the hold; the fee the service reports is shown', async () => {
-  const { api } = await fundedUser();
+  const { api, from } = await fundedUser();
   const response = await api('POST', '/autx/v1/credits/withdraw', { body: { amount: '5.00' } });
   expect(response.status).toBe(200);
   expect(response.body).toEqual({
@@ -58,7 +58,7 @@ test('a payout that succeeds posts the hold; the fee the service reports is show
     status: 'completed',
     amount_usd: '5.00',
     fee_usd: '0.005',
-    to: SENDER, // back to the wallet the deposit came from
+    to: from, // back to the wallet the deposit came from
     tx_hash: expect.stringMatching(/^payout-tx-/),
     failure_reason: null,
     created_at: expect.any(String),
@@ -71,7 +71,7 @@ test('a payout that succeeds posts the hold; the fee the service reports is show
     asset: 'USDC',
     amount: '5000000',
     decimals: 6,
-    destination: SENDER,
+    destination: from,
     idempotencyKey: response.body.id,
   });
   const transfers = await withDatabase(t, (db) =>
