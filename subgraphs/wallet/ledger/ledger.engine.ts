@@ -190,8 +190,11 @@ class Batcher {
     setImmediate(() => {
       this.scheduled = false;
       while (this.inFlight < LEDGER_MAX_IN_FLIGHT && this.queue.length) {
+        // Shared among the free slots: one batch taking everything would leave the others idle and
+        // move every client in lock step with that one statement.
+        const size = Math.ceil(this.queue.length / (LEDGER_MAX_IN_FLIGHT - this.inFlight));
         this.inFlight++;
-        void this.run(this.queue.splice(0, MAX_BATCH)).finally(() => {
+        void this.run(this.queue.splice(0, Math.min(MAX_BATCH, size))).finally(() => {
           this.inFlight--;
           this.schedule();
         });
