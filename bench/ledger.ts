@@ -1,7 +1,9 @@
 /**
  * Ledger throughput: CONCURRENCY clients apply single transfers through the wallet's ledger
  * service (the batched `apply_transfers` path other subgraphs reach through GraphQL), first all
- * from one hot account, then between random pairs of 10,000 accounts. Reports transfers per second
+ * from one hot account, then between random pairs of 10,000 accounts, then a mix over those
+ * accounts where each client alternates a transfer or a hold with the post or void of its hold.
+ * Reports transfers per second
  * and p50/p99 latency, checks the bank invariants afterwards, and measures the machine's ceiling
  * in the same run: a bare `UPDATE … SET balance = balance + 1` loop on one row and on random rows
  * of 10,000, at the same concurrency. Results go to bench/results/ledger.md.
@@ -16,7 +18,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { newId, projectRoot } from '../lib';
-import { grantCredits, transferNow, type LedgerDeps } from '../subgraphs/wallet';
+import { LEDGER_MAX_IN_FLIGHT } from '../subgraphs/wallet/ledger/ledger.engine';
+import {
+  grantCredits,
+  holdFunds,
+  postHold,
+  transferNow,
+  voidHold,
+  type LedgerDeps,
+} from '../subgraphs/wallet';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
 import { startTestPlatform, type TestPlatform } from '../test/support/platform';
@@ -107,7 +117,33 @@ async function ledgerRuns(t: TestPlatform) {
     while (to === from) to = randomOf(owners);
     return move(from, to, BigInt(1 + Math.floor(Math.random() * 100)));
   });
-  return { hotRun, spreadRun, users: [hot, ...payees, ...owners] };
+
+  // The same accounts, two-phase: a client with an open hold posts (part of) it or voids it; one
+  // without makes a transfer or a hold. Every call is one ledger transfer.
+  const openHolds: ({ id: string; amount: bigint } | undefined)[] = [];
+  const mixedRun = await measure(async (worker) => {
+    const open = openHolds[worker];
+    if (open) {
+      openHolds[worker] = undefined;
+      return Math.random() < 0.5
+        ? postHold(deps, { id: newId('bench'), pendingId: open.id, amountMinor: open.amount / 2n + 1n })
+        : voidHold(deps, { id: newId('bench'), pendingId: open.id });
+    }
+    const from = randomOf(owners);
+    let to = randomOf(owners);
+    while (to === from) to = randomOf(owners);
+    const amount = BigInt(1 + Math.floor(Math.random() * 100));
+    if (Math.random() < 0.5) return move(from, to, amount);
+    const hold = await holdFunds(deps, {
+      id: newId('bench'),
+      from: { accountId: from },
+      to: { accountId: to },
+      asset: 'USD',
+      amountMinor: amount,
+    });
+    openHolds[worker] = { id: hold.transfer.id, amount };
+  });
+  return { hotRun, spreadRun, mixedRun, users: [hot, ...payees, ...owners] };
 }
 
 /** The same load on the bare database: one UPDATE per call, autocommitted. */
@@ -153,7 +189,7 @@ async function main() {
   await globalSetup(); // DATABASE_URL when set, else a throwaway embedded PostgreSQL
   const t = await startTestPlatform({ DB_POOL_MAX: String(POOL), LOG_LEVEL: 'warn' });
   try {
-    const { hotRun, spreadRun, users } = await ledgerRuns(t);
+    const { hotRun, spreadRun, mixedRun, users } = await ledgerRuns(t);
     const expectedTotal = 10n ** 15n + 1000n + 1_000_000n * BigInt(SPREAD_ACCOUNTS);
     const violations = await invariants(t, users, expectedTotal);
     const { hotCeiling, spreadCeiling } = await ceilingRuns(t.databaseUrl);
@@ -175,6 +211,11 @@ async function main() {
       '| --- | --- | --- | --- | --- | --- | --- |',
       row('ledger transfers, one hot account', hotRun, hotCeiling),
       row(`ledger transfers, spread over ${SPREAD_ACCOUNTS} accounts`, spreadRun, spreadCeiling),
+      row(
+        `ledger mix (transfers, holds, posts, voids), ${SPREAD_ACCOUNTS} accounts`,
+        mixedRun,
+        spreadCeiling,
+      ),
       row('ceiling: bare UPDATE, one row', hotCeiling),
       row(`ceiling: bare UPDATE, random rows of ${SPREAD_ACCOUNTS}`, spreadCeiling),
     ].join('\n');
@@ -187,8 +228,9 @@ async function main() {
       `${cpus().length} cores, PostgreSQL ${settings.map((s) => `${s.name}=${s.setting}`).join(', ')}; ` +
       `${CONCURRENCY} concurrent clients for ${SECONDS} s per run, one process (the platform and the clients). ` +
       `Ledger runs call the wallet's ledger service in-process (the path the internal GraphQL mutations take, ` +
-      `without HTTP): each is one SINGLE transfer, idempotency key, two entries and two balance events, ` +
-      `batched with concurrent ones into one \`apply_transfers\` statement (at most 4 in flight, pool of ${POOL}). ` +
+      `without HTTP): each is one transfer (SINGLE; in the mix also PENDING, POST and VOID), idempotency key, ` +
+      `two entries and two balance events, batched with concurrent ones into one \`apply_transfers\` statement ` +
+      `(at most ${LEDGER_MAX_IN_FLIGHT} in flight, pool of ${POOL}). ` +
       `Ceiling runs are one autocommitted \`UPDATE … SET balance = balance + 1\` per call over a pool of ${POOL}.\n\n` +
       `${table}\n\nInvariant violations after the ledger runs (double entry, balances equal their entries, ` +
       `user balances summing to what was granted, no user over its limit): ${verdict}.\n`;

@@ -27,3 +27,4 @@ export * from './repeat';
 export * from './held-payment';
 export * from './outbound';
 export * from './verified-email';
+export * from './orphan-holds';

@@ -6,6 +6,7 @@
  */
 import { createPeers, type EntityManager } from '../lib';
 import { holdBound, holdCredits, reconcileSettlements } from '../subgraphs/sessions/chat.billing';
+import { sweepAbandonedTurns } from '../subgraphs/sessions/chat.turns';
 import {
   BilledChatDocument,
   BilledMessageDocument,
@@ -178,6 +179,44 @@ describe('short of credits: 402 on every billed route, nothing sent upstream, no
       [poor.id],
     );
     expect(Number(stored.n)).toBe(0);
+    expect(await credits(poor)).toEqual({ posted: 0n, held: 0n });
+  });
+
+  test('hermes /api/chat/completions/stream, 002 messages and agent routes, Workspace chat: 402 in each format', async () => {
+    const poor = await fundedUser(0n, 'Poor');
+    const api = rest(t, poor.credential);
+    const before = double.requests.length;
+    const { startSession } = await poor.data(StartSessionDocument, { input: { title: 'Unpaid' } });
+    const refusals = {
+      completionsStream: await api('POST', '/api/chat/completions/stream', {
+        body: { messages: [{ role: 'user', content: PROMPT }] },
+        headers: { accept: 'text/event-stream' },
+      }),
+      workspaceChat: await api('POST', `/api/sessions/${startSession.id}/chat`, {
+        body: { message: PROMPT },
+      }),
+      runtimeMessage: await api('POST', `/api/sessions/${startSession.id}/messages`, {
+        body: { content: PROMPT },
+      }),
+      agentMessage: await api('POST', '/api/agent/message', { body: { message: PROMPT } }),
+      agentStream: await api('POST', '/api/agent/message/stream', {
+        body: { message: PROMPT },
+        headers: { accept: 'text/event-stream' },
+      }),
+    };
+    const shapes = Object.fromEntries(
+      Object.entries(refusals).map(([name, { status, body }]) => [name, { status, body }]),
+    );
+    expect(shapes).toEqual({
+      // hermes (000/001, Workspace): {detail}; 002's runtime: {error}.
+      completionsStream: { status: 402, body: { detail: 'Insufficient credits' } },
+      workspaceChat: { status: 402, body: { detail: 'Insufficient credits' } },
+      runtimeMessage: { status: 402, body: { error: 'Insufficient credits' } },
+      agentMessage: { status: 402, body: { error: 'Insufficient credits' } },
+      agentStream: { status: 402, body: { error: 'Insufficient credits' } },
+    });
+    expect(double.requests.length).toBe(before);
+    expect(await runningTurns(poor)).toBe(0);
     expect(await credits(poor)).toEqual({ posted: 0n, held: 0n });
   });
 });
@@ -355,7 +394,7 @@ describe('a process stopped between hold and settlement', () => {
          "model_reason", "context", "status", "cost_micro_usd", "settlement", "hold_id", "held_micro_usd",
          "charged_micro_usd", "created_at", "finished_at")
        values ($1, $2, $3, $4, 'default', 'double-1', 'test', '[]', $5, $6, 'HELD', $7, $8, $6,
-               now() - interval '1 hour', now() - interval '1 hour')`,
+               now() - interval '1 hour', case when $5 = 'RUNNING' then null else now() - interval '1 hour' end)`,
       [
         id,
         sessionId,
@@ -393,6 +432,45 @@ describe('a process stopped between hold and settlement', () => {
       ['POST', '12345'],
     ]);
     expect((await transfersOf(failed)).map((x) => x.kind)).toEqual(['PENDING', 'VOID']);
+  });
+
+  test('killed while RUNNING: the abandoned-turn sweep ends the turn and the reconciler settles its hold', async () => {
+    const payer = await fundedUser(1_000_000n);
+    const { startSession } = await payer.data(StartSessionDocument, { input: { title: 'Killed running' } });
+    const running = await heldTurn(payer, startSession.id, 'RUNNING', 0n);
+    // Still running: the reconciler leaves it (and its hold) to the sweep, which ends it first.
+    expect(await reconcileSettlements(settleDeps(), 0)).toBe(0);
+    expect(await credits(payer)).toEqual({ posted: 1_000_000n, held: 100_000n });
+    const sweepDeps = { ...settleDeps(), pubsub: t.platform.pubsub };
+    expect(await sweepAbandonedTurns(sweepDeps, 1000, () => PRICES)).toBeGreaterThanOrEqual(1);
+    expect(await reconcileSettlements(settleDeps(), 0)).toBeGreaterThanOrEqual(1);
+    const turn = await turnOf(payer, running);
+    expect(turn.settlement).not.toBe('HELD');
+    const charged = BigInt(turn.chargedMicroUsd ?? '0');
+    expect(await credits(payer)).toEqual({ posted: 1_000_000n - charged, held: 0n });
+    expect((await transfersOf(running)).map((x) => x.kind)).toEqual([
+      'PENDING',
+      charged > 0n ? 'POST' : 'VOID',
+    ]);
+  });
+
+  test('killed before the turn was stored: its hold is voided once past the grace, not before', async () => {
+    const payer = await fundedUser(1_000_000n);
+    const orphan = `turn_${String(++grants).padStart(26, '0')}`;
+    await holdCredits(peers(), { turnId: orphan, ownerId: payer.id, amount: 70_000n, timeoutSeconds: 3600 });
+    expect(await credits(payer)).toEqual({ posted: 1_000_000n, held: 70_000n });
+    // Within the grace it may be a turn still being stored: left alone.
+    expect(await reconcileSettlements(settleDeps(), 60_000)).toBe(0);
+    expect(await credits(payer)).toEqual({ posted: 1_000_000n, held: 70_000n });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const [first, second] = await Promise.all([
+      reconcileSettlements(settleDeps(), 1000),
+      reconcileSettlements(settleDeps(), 1000),
+    ]);
+    expect(first + second).toBeGreaterThanOrEqual(1);
+    expect(await credits(payer)).toEqual({ posted: 1_000_000n, held: 0n });
+    expect((await transfersOf(orphan)).map((x) => x.kind)).toEqual(['PENDING', 'VOID']);
+    expect(await reconcileSettlements(settleDeps(), 0)).toBe(0);
   });
 });
 

@@ -3,11 +3,20 @@ import { startTestPlatform, type TestPlatform, type User } from './support/platf
 import type { EvmDouble } from './support/evm-double';
 import type { PayoutDouble } from './support/payout-double';
 import { rest, type Rest } from './rest/support';
+import { newEvmAccount } from './support/evm-accounts';
+import { errorOf } from './tasks.support';
+import {
+  DepositAddressChallengeDocument,
+  LinkDepositAddressDocument,
+  LinkedDepositAddressesDocument,
+} from './generated/graphql';
 import { ledgerViolations, withDatabase } from './wallet.support';
 import {
   CONFIRMATIONS,
+  linkWallet,
   minedDeposit,
   SENDER,
+  SENDER_ACCOUNT,
   startPaymentDoubles,
   txHash,
   USDC,
@@ -25,6 +34,7 @@ beforeAll(async () => {
   t = await startTestPlatform();
   user = await t.register('Depositor');
   api = rest(t, user.credential);
+  await linkWallet(user, SENDER_ACCOUNT);
 });
 afterAll(async () => {
   await t.close();
@@ -189,4 +199,86 @@ test('deposits need a credential; any API key scope may deposit (003: "any scope
   const keyed = rest(t, key.body.key);
   expect((await keyed('GET', '/autx/v1/credits/balance')).status).toBe(200);
   expect((await deposit(minedDeposit(evm, 5_000_000n), keyed)).status).toBe(200);
+});
+
+test('a deposit is credited only to the account that linked its sender: 403 unlinked, 409 another’s', async () => {
+  const stranger = newEvmAccount();
+  const unlinked = minedDeposit(evm, 9_000_000n, { from: stranger.address });
+  const before = await balance();
+  const refused = await deposit(unlinked);
+  expect(refused.status).toBe(403);
+  expect(refused.body.detail).toBe(
+    `the sender ${stranger.address.toLowerCase()} is not linked to your account: link it ` +
+      '(depositAddressChallenge, then linkDepositAddress with its signature) and claim the transaction again',
+  );
+  // Another account that saw the hash cannot claim SENDER's deposit either.
+  const thief = await t.register('Watcher');
+  const seen = minedDeposit(evm, 9_000_000n);
+  const stolen = await deposit(seen, rest(t, thief.credential));
+  expect(stolen.status).toBe(409);
+  expect(stolen.body.detail).toMatch(/is linked to another account; only that account may claim/);
+  expect(await balance()).toBe(before);
+  // Once the stranger's owner links it, the same transaction is theirs; the hash was never spent.
+  const owner = await t.register('Owner');
+  await linkWallet(owner, stranger);
+  const claimed = await deposit(unlinked, rest(t, owner.credential));
+  expect(claimed.status).toBe(200);
+  expect(claimed.body.from_address).toBe(stranger.address.toLowerCase());
+  expect((await deposit(seen)).status).toBe(200);
+});
+
+test('linking an address: a signed challenge, once; a wrong signer, a reused challenge and a taken address are refused', async () => {
+  const owner = await t.register('Linker');
+  const wallet = newEvmAccount();
+  const other = newEvmAccount();
+  const challengeFor = async (address: string) =>
+    (await owner.data(DepositAddressChallengeDocument, { address })).depositAddressChallenge;
+  const first = await challengeFor(wallet.address);
+  expect(first.message).toContain(`link ${wallet.address.toLowerCase()} to account ${owner.id}`);
+  const link = (challengeId: string, signature: string, who = owner) =>
+    who.request(LinkDepositAddressDocument, { challengeId, signature });
+  // Signed by another key: refused, and the challenge stays usable.
+  const forged = errorOf(await link(first.id, await other.signMessage({ message: first.message })));
+  expect(forged).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    message: expect.stringMatching(/is not 0x[0-9a-f]{40}'s signature/),
+  });
+  expect(errorOf(await link(first.id, '0x1234')).code).toBe('BAD_USER_INPUT');
+  const signature = await wallet.signMessage({ message: first.message });
+  // Another account cannot use my challenge, even with its signature.
+  const intruder = await t.register('Intruder');
+  expect(errorOf(await link(first.id, signature, intruder)).message).toMatch(/unknown, used or expired/);
+  expect(
+    (await owner.data(LinkDepositAddressDocument, { challengeId: first.id, signature })).linkDepositAddress,
+  ).toMatchObject({
+    address: wallet.address.toLowerCase(),
+  });
+  expect(errorOf(await link(first.id, signature)).message).toMatch(/unknown, used or expired/);
+  // Expired challenges are refused.
+  const late = await challengeFor(wallet.address);
+  await withDatabase(t, (db) =>
+    db.query(
+      `update "wallet"."address_challenge" set "expires_at" = now() - interval '1 second' where "id" = $1`,
+      [late.id],
+    ),
+  );
+  expect(errorOf(await link(late.id, await wallet.signMessage({ message: late.message }))).message).toMatch(
+    /expired/,
+  );
+  // An address belongs to one account.
+  const taken = (await intruder.data(DepositAddressChallengeDocument, { address: wallet.address }))
+    .depositAddressChallenge;
+  expect(
+    errorOf(await link(taken.id, await wallet.signMessage({ message: taken.message }), intruder)),
+  ).toMatchObject({
+    code: 'CONFLICT',
+    message: 'this address is linked to another account',
+  });
+  expect(
+    errorOf(await owner.request(DepositAddressChallengeDocument, { address: 'not-an-address' })).code,
+  ).toBe('BAD_USER_INPUT');
+  expect((await owner.data(LinkedDepositAddressesDocument, {})).linkedDepositAddresses).toEqual([
+    { address: wallet.address.toLowerCase() },
+  ]);
+  expect((await intruder.data(LinkedDepositAddressesDocument, {})).linkedDepositAddresses).toEqual([]);
 });

@@ -183,3 +183,76 @@ test('a bad hold is logged and skipped; the sweeper goes on with the rest', asyn
     client.query(`delete from "wallet"."pending_hold" where "transfer_id" = 'ghost'`),
   );
 });
+
+test('escrow, revenue and fees never pay out more than they hold; only the clearing accounts go negative', async () => {
+  const flags = await withDatabase(t, (client) =>
+    client.query<{ owner_id: string; flags: number }>(
+      `select distinct "owner_id", "flags" from "wallet"."ledger_account" where "kind" = 'SYSTEM' order by 1`,
+    ),
+  );
+  expect(flags.rows).toEqual([
+    { owner_id: 'system:DEPOSITS_CLEARING', flags: 0 },
+    { owner_id: 'system:ESCROW', flags: 1 },
+    { owner_id: 'system:FEES', flags: 1 },
+    { owner_id: 'system:PAYOUTS_CLEARING', flags: 0 },
+    { owner_id: 'system:PLATFORM_REVENUE', flags: 1 },
+  ]);
+  // Money held into escrow and posted is what escrow may pay out, and not one minor unit more.
+  const alice = await fundedAccount(1_000n);
+  const hold = await holdFrom(alice, 400n);
+  await postHold(deps, { id: newId('p'), pendingId: hold.transfer.id });
+  const escrow = (await withDatabase(t, readAccounts)).find(
+    (a) => a.owner_id === 'system:ESCROW' && a.asset === 'USD',
+  )!;
+  const held = escrow.credits_posted - escrow.debits_posted - escrow.debits_pending;
+  expect(held).toBeGreaterThanOrEqual(400n);
+  const payOut = (system: SystemAccountRole, amountMinor: bigint) =>
+    transferNow(deps, {
+      id: newId('t'),
+      from: { system },
+      to: { accountId: alice },
+      asset: 'USD',
+      amountMinor,
+    });
+  expect(await codeOf(payOut(SystemAccountRole.ESCROW, held + 1n))).toBe('PAYMENT_REQUIRED');
+  expect(await codeOf(payOut(SystemAccountRole.FEES, 1n))).toBe('PAYMENT_REQUIRED');
+  expect(await available(alice)).toBe(600n);
+  expect(await codeOf(payOut(SystemAccountRole.ESCROW, 400n))).toBe('OK');
+  expect(await available(alice)).toBe(1_000n);
+  // Deposits clearing mirrors money outside the ledger: granting drives it below zero.
+  const clearing = (await withDatabase(t, readAccounts)).find(
+    (a) => a.owner_id === 'system:DEPOSITS_CLEARING' && a.asset === 'USD',
+  )!;
+  expect(clearing.credits_posted - clearing.debits_posted).toBeLessThan(0n);
+  expect(await withDatabase(t, ledgerViolations)).toEqual([]);
+});
+
+test('transfers and entries are immutable: the database refuses UPDATE, DELETE and TRUNCATE', async () => {
+  const alice = await fundedAccount(50n);
+  const move = await transferNow(deps, {
+    id: newId('t'),
+    from: { accountId: alice },
+    to: { accountId: newId('acc') },
+    asset: 'USD',
+    amountMinor: 20n,
+  });
+  const refused = (sql: string, params: unknown[] = []) =>
+    withDatabase(t, (client) => client.query(sql, params)).then(
+      () => 'changed',
+      (error: { message: string }) => error.message,
+    );
+  const id = move.transfer.id;
+  expect(await refused(`update "wallet"."transfer" set "amount" = 1 where "id" = $1`, [id])).toMatch(
+    /transfer rows are immutable: UPDATE refused/,
+  );
+  expect(await refused(`delete from "wallet"."transfer" where "id" = $1`, [id])).toMatch(/DELETE refused/);
+  expect(
+    await refused(`update "wallet"."ledger_entry" set "posted_delta" = 0 where "transfer_id" = $1`, [id]),
+  ).toMatch(/ledger_entry rows are immutable: UPDATE refused/);
+  expect(await refused(`delete from "wallet"."ledger_entry" where "transfer_id" = $1`, [id])).toMatch(
+    /DELETE refused/,
+  );
+  expect(await refused(`truncate "wallet"."ledger_entry"`)).toMatch(/TRUNCATE refused/);
+  expect(await available(alice)).toBe(30n);
+  expect(await withDatabase(t, ledgerViolations)).toEqual([]);
+});

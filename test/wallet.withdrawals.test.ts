@@ -4,7 +4,7 @@ import type { EvmDouble } from './support/evm-double';
 import type { PayoutDouble } from './support/payout-double';
 import { rest, type Rest } from './rest/support';
 import { ledgerViolations, walletDeps, withDatabase } from './wallet.support';
-import { minedDeposit, SENDER, startPaymentDoubles } from './wallet.payments.support';
+import { linkWallet, minedDeposit, SENDER, startPaymentDoubles } from './wallet.payments.support';
 import { grantCredits } from '../subgraphs/wallet';
 import { reconcileWithdrawals } from '../subgraphs/wallet/withdrawals/withdrawal.service';
 
@@ -27,15 +27,19 @@ afterEach(async () => {
 
 const SOL_ADDRESS = '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU';
 
-/** A new account holding $20 deposited on chain from SENDER. */
-async function fundedUser(): Promise<{ user: User; api: Rest }> {
+/** A new account holding $20 deposited on chain from a wallet of its own. */
+async function fundedUser(): Promise<{ user: User; api: Rest; from: string }> {
   const user = await t.register('Withdrawer');
   const api = rest(t, user.credential);
+  const from = (await linkWallet(user)).address.toLowerCase();
   expect(
-    (await api('POST', '/autx/v1/credits/deposit', { body: { tx_hash: minedDeposit(evm, 20_000_000n) } }))
-      .status,
+    (
+      await api('POST', '/autx/v1/credits/deposit', {
+        body: { tx_hash: minedDeposit(evm, 20_000_000n, { from }) },
+      })
+    ).status,
   ).toBe(200);
-  return { user, api };
+  return { user, api, from };
 }
 
 const balanceOf = async (api: Rest) => (await api('GET', '/autx/v1/credits/balance')).body;
@@ -46,7 +50,7 @@ const withdrawalRow = (id: string) =>
   );
 
 test('a payout that succeeds posts the hold; the fee the service reports is shown', async () => {
-  const { api } = await fundedUser();
+  const { api, from } = await fundedUser();
   const response = await api('POST', '/autx/v1/credits/withdraw', { body: { amount: '5.00' } });
   expect(response.status).toBe(200);
   expect(response.body).toEqual({
@@ -54,7 +58,7 @@ test('a payout that succeeds posts the hold; the fee the service reports is show
     status: 'completed',
     amount_usd: '5.00',
     fee_usd: '0.005',
-    to: SENDER, // back to the wallet the deposit came from
+    to: from, // back to the wallet the deposit came from
     tx_hash: expect.stringMatching(/^payout-tx-/),
     failure_reason: null,
     created_at: expect.any(String),
@@ -67,7 +71,7 @@ test('a payout that succeeds posts the hold; the fee the service reports is show
     asset: 'USDC',
     amount: '5000000',
     decimals: 6,
-    destination: SENDER,
+    destination: from,
     idempotencyKey: response.body.id,
   });
   const transfers = await withDatabase(t, (db) =>
@@ -92,7 +96,6 @@ test('a payout that succeeds posts the hold; the fee the service reports is show
     ]),
   ).toEqual([
     ['withdrawal', 'completed', '-5.00'],
-    ['withdrawal', 'pending', '-5.00'],
     ['deposit', 'completed', '20.00'],
   ]);
 });

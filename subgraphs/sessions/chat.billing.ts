@@ -1,4 +1,11 @@
-import { AppError, loadConfig, type EntityManager, type Logger, type Peers } from '../../lib';
+import {
+  AppError,
+  loadConfig,
+  voidOrphanHolds,
+  type EntityManager,
+  type Logger,
+  type Peers,
+} from '../../lib';
 import { TurnSettlement } from './chat.entities';
 import { priceOf, type PriceTable } from './chat.pricing';
 
@@ -69,6 +76,9 @@ export interface TurnHold {
 const HOLD = `mutation TurnHold($input: LedgerHoldInput!) { ledgerHold(input: $input) { id } }`;
 const POST = `mutation TurnPost($input: LedgerResolveInput!) { ledgerPost(input: $input) { id } }`;
 const VOID = `mutation TurnVoid($input: LedgerResolveInput!) { ledgerVoid(input: $input) { id } }`;
+
+/** A turn's id (newId('turn')), which is also its hold's transfer id. */
+const TURN_ID = /^turn_[0-9a-z]{26}$/;
 
 /** The transfer ids of one turn's hold and its resolution: the turn id is the idempotency key. */
 const holdIdOf = (turnId: string) => turnId;
@@ -193,11 +203,23 @@ export async function settleTurn(deps: SettleDeps, turnId: string): Promise<void
 
 /**
  * Finishes settlements that a stopped process left undone: each turn that ended with its hold still
- * open gets the post or void its end recorded. Rows are claimed with SKIP LOCKED, so replicas
- * running this at once share the work instead of repeating it. Returns how many were settled.
+ * open gets the post or void its end recorded, and a hold whose turn was never stored (the process
+ * stopped between the hold and the insert) is voided once older than `graceMs`. Rows are claimed
+ * with SKIP LOCKED, so replicas running this at once share the work instead of repeating it.
+ * Returns how many holds were settled or voided.
  */
 export async function reconcileSettlements(deps: SettleDeps, graceMs: number): Promise<number> {
-  let settled = 0;
+  // A wallet that cannot list holds now must not keep the stored turns below from settling.
+  let settled = await voidOrphanHolds(deps, {
+    prefix: 'turn_',
+    graceMs,
+    recordOf: (holdId) => (TURN_ID.test(holdId) ? holdId : null),
+    table: '"sessions"."turn"',
+    voidHold: (turnId) => voidCredits(deps.peers, turnId),
+  }).catch((error: unknown) => {
+    deps.log.error({ err: error }, 'orphan turn holds not listed; retried next run');
+    return 0;
+  });
   for (;;) {
     let claimed = 0;
     let settledNow = 0;

@@ -4,6 +4,7 @@ import {
   holdPayment,
   loadConfig,
   releasePayment,
+  voidOrphanHolds,
   voidPayment,
   repeatEvery,
   type BackgroundDeps,
@@ -133,43 +134,6 @@ export async function settleRewardAfterTransition(
 }
 
 const RECONCILE_BATCH = 20;
-const OPEN_TASK_HOLDS =
-  'query ($prefix: String!, $age: Int!) { ledgerOpenHolds(idPrefix: $prefix, olderThanSeconds: $age) { id } }';
-
-/**
- * Voids the reward holds whose task was never stored (a process stopped between the hold and the
- * insert, or the insert failed and so did its void). Holds younger than `graceMs` may belong to a
- * creation still under way and are left alone. Answers how many it voided.
- */
-async function voidOrphanHolds(
-  deps: { em: EntityManager; peers: Peers; log: Logger },
-  graceMs: number,
-): Promise<number> {
-  const { ledgerOpenHolds } = await deps.peers.request<{ ledgerOpenHolds: { id: string }[] }>(
-    'wallet',
-    OPEN_TASK_HOLDS,
-    { prefix: 'task_', age: Math.ceil(graceMs / 1000) },
-  );
-  const taskIds = ledgerOpenHolds
-    .filter((hold) => hold.id.endsWith('.hold'))
-    .map((hold) => hold.id.slice(0, -5));
-  if (!taskIds.length) return 0;
-  const stored = await deps.em.execute<{ id: string }[]>(
-    `select "id" from "tasks"."task" where "id" in (${taskIds.map(() => '?').join(', ')})`,
-    taskIds,
-  );
-  const known = new Set(stored.map((row) => row.id));
-  let voided = 0;
-  for (const taskId of taskIds.filter((id) => !known.has(id))) {
-    try {
-      await voidReward(deps.peers, taskId);
-      voided++;
-    } catch (error) {
-      deps.log.warn({ err: error, taskId }, 'orphan task reward hold not voided; retried on the next pass');
-    }
-  }
-  return voided;
-}
 
 /**
  * Settles the rewards a stopped process left HELD on final tasks: claims a batch with FOR UPDATE
@@ -182,7 +146,14 @@ export async function reconcileRewards(
   graceMs: number,
 ): Promise<number> {
   const finals = FINAL.map(() => '?').join(', ');
-  const orphans = await voidOrphanHolds(deps, graceMs);
+  // Reward holds whose task was never stored (a process stopped between the hold and the insert).
+  const orphans = await voidOrphanHolds(deps, {
+    prefix: 'task_',
+    graceMs,
+    recordOf: (holdId) => (holdId.endsWith('.hold') ? holdId.slice(0, -5) : null),
+    table: '"tasks"."task"',
+    voidHold: (taskId) => voidReward(deps.peers, taskId),
+  });
   const finished = await deps.em.fork().transactional(async (em) => {
     const rows = await em.execute<{ id: string }[]>(
       `select "id" from "tasks"."task"

@@ -14,7 +14,11 @@ import { WalletLedger } from './migrations/0002-ledger';
 import { WalletDepositsWithdrawals } from './migrations/0003-deposits-withdrawals';
 import { WalletEscrow } from './migrations/0004-escrow';
 import { WalletSolanaPayments } from './migrations/0005-solana-payments';
-import { WalletX402Payments } from './migrations/0006-x402-payments';
+import { WalletSystemAccountLimits } from './migrations/0006-system-account-limits';
+import { WalletImmutableLedger } from './migrations/0007-immutable-ledger';
+import { WalletDepositAddresses } from './migrations/0008-deposit-addresses';
+import { DepositAddressLink } from './deposits/deposit-address.entity';
+import { WalletX402Payments } from './migrations/0009-x402-payments';
 import { ownerOfTransfer, Transfer } from './ledger/transfer.entity';
 import { TransferResolver } from './ledger/transfer.resolver';
 import { WalletActivityResolver } from './ledger/wallet-activity.resolver';
@@ -28,14 +32,17 @@ export { SystemAccountRole } from './ledger/ledger.accounts';
 
 export const wallet: SubgraphDefinition = {
   name: 'wallet',
-  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, Withdrawal, Escrow],
+  entities: [Asset, LedgerAccount, Transfer, LedgerEntry, Deposit, DepositAddressLink, Withdrawal, Escrow],
   migrations: [
     { name: '0001-init', class: WalletInit },
     { name: '0002-ledger', class: WalletLedger },
     { name: '0003-deposits-withdrawals', class: WalletDepositsWithdrawals },
     { name: '0004-escrow', class: WalletEscrow },
     { name: '0005-solana-payments', class: WalletSolanaPayments },
-    { name: '0006-x402-payments', class: WalletX402Payments },
+    { name: '0006-system-account-limits', class: WalletSystemAccountLimits },
+    { name: '0007-immutable-ledger', class: WalletImmutableLedger },
+    { name: '0008-deposit-addresses', class: WalletDepositAddresses },
+    { name: '0009-x402-payments', class: WalletX402Payments },
   ],
   resolvers: [
     LedgerAccountResolver,

@@ -45,7 +45,7 @@ import {
 } from '../generated/graphql';
 import { RestError } from '../errors';
 import { receiptPdf } from '../receipt-pdf';
-import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
+import { activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import {
   amountText,
   commaList,
@@ -551,16 +551,17 @@ export const autx: Dialect = {
     route({
       method: 'GET',
       path: '/credits/transactions',
-      summary: 'Credit ledger: deposits, withdrawals and per-message charges, newest first',
+      summary:
+        'Credit ledger: deposits, withdrawals and per-message charges, newest first; each movement once, in its final state',
       operation: WalletActivityListDocument,
-      variables: { asset: fixed(CREDITS) },
+      variables: { asset: fixed(CREDITS), movements: fixed(true) },
       paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
       shape: ({ walletActivity }) =>
         walletActivity.nodes.map((entry) => ({
           id: entry.id,
           type: activityType(entry),
-          status: activityStatus(entry),
-          amount_usd: usd(activityAmount(entry)),
+          status: movementStatus(entry),
+          amount_usd: usd(movementAmount(entry)),
           balance_usd: usd(entry.availableAfter),
           reference: entry.reference,
           description: entry.memo,

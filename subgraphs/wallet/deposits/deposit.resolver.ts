@@ -22,6 +22,8 @@ import {
   type SubgraphContext,
 } from '../../../lib';
 import { Deposit } from './deposit.entity';
+import { AddressChallenge, DepositAddressLink } from './deposit-address.entity';
+import { createAddressChallenge, linkDepositAddress } from './deposit-address.service';
 import {
   claimOnChainDeposit,
   claimSolanaPayment,
@@ -54,7 +56,9 @@ function requireService(ctx: SubgraphContext): void {
 class DepositAddress {
   @Field(() => String, {
     nullable: true,
-    description: 'The credit vault: send USDC here, then claim the transaction. Null when deposits are off.',
+    description:
+      'The credit vault (one for every account): send USDC here from an address linked to your account ' +
+      '(linkDepositAddress), then claim the transaction. Null when deposits are off.',
   })
   address!: string | null;
 
@@ -85,6 +89,45 @@ export class DepositResolver {
   async claimDeposit(@Arg('txHash') txHash: string, @Ctx() ctx: SubgraphContext): Promise<Deposit> {
     await requireVerifiedEmail(ctx, 'claim a deposit');
     return claimOnChainDeposit(ctx, ctx.me().accountId, txHash);
+  }
+
+  @Authenticated()
+  @Mutation(() => AddressChallenge, {
+    description:
+      'Step one of linking an EVM address: the message to sign with it (valid 10 minutes, once). Deposits ' +
+      'are credited only to the account that linked their sender.',
+  })
+  depositAddressChallenge(
+    @Arg('address') address: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<AddressChallenge> {
+    return createAddressChallenge(ctx.em, ctx.me().accountId, address);
+  }
+
+  @Authenticated()
+  @Mutation(() => DepositAddressLink, {
+    description:
+      "Step two: link the challenge's address with its signature of the message (EIP-191). An address " +
+      'belongs to one account: one linked elsewhere is CONFLICT.',
+  })
+  linkDepositAddress(
+    @Arg('challengeId') challengeId: string,
+    @Arg('signature') signature: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<DepositAddressLink> {
+    return linkDepositAddress(ctx.em.fork(), ctx.me().accountId, { challengeId, signature });
+  }
+
+  @Authenticated()
+  @Query(() => [DepositAddressLink], {
+    description: 'The EVM addresses linked to your account (at most 100).',
+  })
+  linkedDepositAddresses(@Ctx() ctx: SubgraphContext): Promise<DepositAddressLink[]> {
+    return ctx.em.find(
+      DepositAddressLink,
+      { ownerId: ctx.me().accountId },
+      { orderBy: { linkedAt: 'asc' }, limit: 100 },
+    );
   }
 
   @Directive('@inaccessible')

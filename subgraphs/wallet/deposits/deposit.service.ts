@@ -4,6 +4,7 @@ import type { Hash } from './evm';
 import { AppError, badInput, conflict, loadConfig, newId, parseAmount } from '../../../lib';
 import { Deposit, DepositSource } from './deposit.entity';
 import { verifyDeposit } from './deposit.verifier';
+import { requireLinkedSender } from './deposit-address.service';
 import { SOLANA_SIGNATURE, solanaVerifier, type PaymentProofVerifier } from '../solana.verifier';
 import { ledgerAccountId, SystemAccountRole, systemOwnerId } from '../ledger/ledger.accounts';
 import { applyTransfersIn } from '../ledger/ledger.engine';
@@ -122,6 +123,8 @@ export async function claimOnChainDeposit(deps: LedgerDeps, ownerId: string, txH
     },
     hash,
   );
+  // Whoever saw the hash is not whoever paid: only the account that linked the sender is credited.
+  await requireLinkedSender(deps.em, ownerId, paid.from);
   if (paid.amount < MINIMUM_DEPOSIT_MINOR)
     throw badInput('the minimum deposit is 5.00 USDC; smaller transfers are not credited', {
       field: 'txHash',

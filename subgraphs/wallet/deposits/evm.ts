@@ -5,7 +5,7 @@
  */
 import type * as Viem from 'viem' with { 'resolution-mode': 'import' };
 
-export type { Address, Hash } from 'viem' with { 'resolution-mode': 'import' };
+export type { Address, Hash, Hex } from 'viem' with { 'resolution-mode': 'import' };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const viem = require('viem') as typeof Viem;
@@ -18,4 +18,5 @@ export const {
   isAddressEqual,
   parseAbiItem,
   TransactionReceiptNotFoundError,
+  verifyMessage,
 } = viem;

@@ -9,7 +9,7 @@ export enum LedgerAccountKind {
 registerEnumType(LedgerAccountKind, {
   name: 'LedgerAccountKind',
   description:
-    "USER accounts never spend more than they hold; SYSTEM accounts (the platform's) may go negative.",
+    "USER accounts never spend more than they hold; SYSTEM accounts are the platform's (see SystemAccountRole for which may go negative).",
 });
 
 /** TigerBeetle's account flags, as stored in `flags`. */

@@ -2,7 +2,10 @@ import { registerEnumType } from 'type-graphql';
 import { badInput, newId, type EntityManager } from '../../../lib';
 import { DEBITS_MUST_NOT_EXCEED_CREDITS, LedgerAccountKind } from './ledger-account.entity';
 
-/** The platform's own accounts, one of each per asset; they may go negative. */
+/**
+ * The platform's own accounts, one of each per asset. The clearing accounts stand for money outside
+ * the ledger (on its way in or out) and may go negative; the others only pay out what they hold.
+ */
 export enum SystemAccountRole {
   DEPOSITS_CLEARING = 'DEPOSITS_CLEARING',
   PAYOUTS_CLEARING = 'PAYOUTS_CLEARING',
@@ -12,12 +15,27 @@ export enum SystemAccountRole {
 }
 registerEnumType(SystemAccountRole, {
   name: 'SystemAccountRole',
-  description: "The platform's own ledger accounts (one per asset), which may go negative.",
+  description:
+    "The platform's own ledger accounts (one per asset). DEPOSITS_CLEARING and PAYOUTS_CLEARING may go " +
+    'negative (they mirror money outside the ledger); ESCROW, PLATFORM_REVENUE and FEES never spend more ' +
+    'than they hold.',
 });
+
+/** System roles whose balance mirrors money outside the ledger, so it may go below zero. */
+const MAY_GO_NEGATIVE: ReadonlySet<string> = new Set([
+  SystemAccountRole.DEPOSITS_CLEARING,
+  SystemAccountRole.PAYOUTS_CLEARING,
+]);
 
 const SYSTEM_PREFIX = 'system:';
 export const systemOwnerId = (role: SystemAccountRole) => SYSTEM_PREFIX + role;
 export const isSystemOwner = (ownerId: string) => ownerId.startsWith(SYSTEM_PREFIX);
+
+/** The limit flags an owner's account opens with: only the clearing accounts may go negative. */
+export const accountFlagsOf = (ownerId: string) =>
+  isSystemOwner(ownerId) && MAY_GO_NEGATIVE.has(ownerId.slice(SYSTEM_PREFIX.length))
+    ? 0
+    : DEBITS_MUST_NOT_EXCEED_CREDITS;
 
 /** Who pays or is paid: an account (by its id) or one of the platform's system accounts. */
 export interface Party {
@@ -77,8 +95,8 @@ export async function assetDecimals(em: EntityManager, asset: string, field = 'a
 }
 
 /**
- * The ledger account of an owner in an asset, opened on first use: a user's refuses to go
- * negative, a system account's may.
+ * The ledger account of an owner in an asset, opened on first use with the limit of its role
+ * (accountFlagsOf): only the clearing accounts may go negative.
  */
 export async function ledgerAccountId(em: EntityManager, ownerId: string, asset: string): Promise<string> {
   const cache = knownIn(em).accounts;
@@ -95,7 +113,7 @@ export async function ledgerAccountId(em: EntityManager, ownerId: string, asset:
       ownerId,
       asset,
       system ? LedgerAccountKind.SYSTEM : LedgerAccountKind.USER,
-      system ? 0 : DEBITS_MUST_NOT_EXCEED_CREDITS,
+      accountFlagsOf(ownerId),
     ],
   );
   const id =

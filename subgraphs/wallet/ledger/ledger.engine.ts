@@ -46,7 +46,7 @@ interface OutcomeRow {
 const APPLY = 'select * from "wallet"."apply_transfers"(?::jsonb)';
 /** Most transfers in one statement, and most statements in flight from one process. */
 const MAX_BATCH = 256;
-const MAX_IN_FLIGHT = 4;
+export const LEDGER_MAX_IN_FLIGHT = 4;
 /** Deadlock and serialization failures are retried this often before the error is the caller's. */
 const MAX_ATTEMPTS = 3;
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -184,14 +184,17 @@ class Batcher {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || !this.queue.length) return;
+    if (this.scheduled || this.inFlight >= LEDGER_MAX_IN_FLIGHT || !this.queue.length) return;
     this.scheduled = true;
     // One turn of the event loop lets the requests of the same tick join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      while (this.inFlight < MAX_IN_FLIGHT && this.queue.length) {
+      while (this.inFlight < LEDGER_MAX_IN_FLIGHT && this.queue.length) {
+        // Shared among the free slots: one batch taking everything would leave the others idle and
+        // move every client in lock step with that one statement.
+        const size = Math.ceil(this.queue.length / (LEDGER_MAX_IN_FLIGHT - this.inFlight));
         this.inFlight++;
-        void this.run(this.queue.splice(0, MAX_BATCH)).finally(() => {
+        void this.run(this.queue.splice(0, Math.min(MAX_BATCH, size))).finally(() => {
           this.inFlight--;
           this.schedule();
         });

@@ -22,7 +22,7 @@ import {
 } from '../../../lib';
 import { LedgerEntry } from './ledger-entry.entity';
 import { assetDecimals, SystemAccountRole, systemOwnerId } from './ledger.accounts';
-import { Transfer } from './transfer.entity';
+import { Transfer, TransferKind } from './transfer.entity';
 import { Withdrawal, WithdrawalStatus } from '../withdrawals/withdrawal.entity';
 
 export enum WalletActivityCategory {
@@ -59,6 +59,14 @@ class WalletActivityConnection extends Connection(LedgerEntry) {}
 class WalletActivityArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'Only changes in this asset.' })
   asset?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'One row per movement: a hold stands for itself and its post, void or expiry (see `resolution`), ' +
+      'whose own rows are left out, so summing rows never counts a movement twice.',
+  })
+  movements?: boolean | null;
 }
 
 @ObjectType({ description: 'Your balance in one asset, with what has come in and gone out, in minor units.' })
@@ -146,7 +154,16 @@ export class WalletActivityResolver {
   ): Promise<WalletActivityConnection> {
     const ownerId = ctx.me().accountId;
     if (args.asset) await assetDecimals(ctx.em, args.asset);
-    return paginate(ctx.em, LedgerEntry, { ownerId, ...(args.asset ? { asset: args.asset } : {}) }, args);
+    return paginate(
+      ctx.em,
+      LedgerEntry,
+      {
+        ownerId,
+        ...(args.asset ? { asset: args.asset } : {}),
+        ...(args.movements ? { kind: { $in: [TransferKind.SINGLE, TransferKind.PENDING] } } : {}),
+      },
+      args,
+    );
   }
 
   @FieldResolver(() => WalletActivityCategory, { description: 'What this change was.' })
@@ -154,6 +171,15 @@ export class WalletActivityResolver {
     const transfer = await ctx.get(Transfer, entry.transferId);
     const other = entry.ownerId === transfer.debitOwnerId ? transfer.creditOwnerId : transfer.debitOwnerId;
     return CATEGORY_OF_SYSTEM[other] ?? WalletActivityCategory.TRANSFER;
+  }
+
+  @FieldResolver(() => Transfer, {
+    nullable: true,
+    description: "A hold's post, void or expiry, once it is resolved; null while open or for other entries.",
+  })
+  async resolution(@Root() entry: LedgerEntry, @Ctx() ctx: SubgraphContext): Promise<Transfer | null> {
+    if (entry.kind !== TransferKind.PENDING) return null;
+    return ctx.em.findOne(Transfer, { pendingId: entry.transferId });
   }
 
   @FieldResolver(() => Int, { description: 'Decimals of `asset`: amounts are in 10^-decimals of it.' })
