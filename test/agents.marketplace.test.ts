@@ -298,6 +298,14 @@ test('maxConcurrent: a claim or hire past the tasks under way is CONFLICT; a del
   expect((await ada.data(ClaimTaskDocument, { id: second.id, agentId: agent.id })).claimTask.status).toBe(
     'ACCEPTED',
   );
+  // Claims racing for the last places: exactly as many win as there are places.
+  const busy = await create(ada, { maxConcurrent: 2 });
+  const racing = await Promise.all(['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map(task));
+  const claims = await Promise.all(
+    racing.map(({ id }) => ada.request(ClaimTaskDocument, { id, agentId: busy.id })),
+  );
+  expect(claims.filter((claim) => claim.body.data?.claimTask?.status === 'ACCEPTED')).toHaveLength(2);
+  expect(claims.filter((claim) => claim.body.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(4);
   // Without a limit there is none.
   const free = await create(ada);
   for (const title of ['a', 'b', 'c'])

@@ -1,4 +1,4 @@
-import { conflict, type Logger, type Peers, type SubgraphContext } from '../../lib';
+import { conflict, type EntityManager, type Logger, type Peers, type SubgraphContext } from '../../lib';
 import type { Task } from './task.entity';
 import { TaskResolution, TaskStatus, TaskTransition } from './task.machine';
 
@@ -11,7 +11,11 @@ const WORKING = [TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS];
  * A paused agent takes no new task, nor one already working on its `maxConcurrent` tasks: creating
  * or claiming one for it is a CONFLICT.
  */
-export async function requireAgentTakingWork(ctx: SubgraphContext, agentId: string): Promise<void> {
+export async function requireAgentTakingWork(
+  ctx: SubgraphContext,
+  agentId: string,
+  em: EntityManager = ctx.em,
+): Promise<void> {
   const { agent } = await ctx.peers.request<{
     agent: { acceptsWork: boolean; maxConcurrent: number | null };
   }>('agents', ACCEPTS_WORK, { id: agentId }, { identity: ctx.identityHeader, requestId: ctx.requestId });
@@ -21,7 +25,7 @@ export async function requireAgentTakingWork(ctx: SubgraphContext, agentId: stri
       agentStatus: 'PAUSED',
     });
   if (agent.maxConcurrent === null) return;
-  const [{ working }] = await ctx.em.execute<{ working: string }[]>(
+  const [{ working }] = await em.execute<{ working: string }[]>(
     `select count(*) as "working" from "tasks"."task" where "agent_id" = ? and "status" in (?, ?)`,
     [agentId, ...WORKING],
   );
@@ -30,6 +34,22 @@ export async function requireAgentTakingWork(ctx: SubgraphContext, agentId: stri
       `agent ${agentId} is working on ${working} tasks, its most at once (max_concurrent ${agent.maxConcurrent})`,
       { field: 'agentId', maxConcurrent: agent.maxConcurrent },
     );
+}
+
+/**
+ * Runs a claim for an agent with the agent's capacity checked again inside its transaction, behind a
+ * lock per agent: claims of one agent take turns, so two at once cannot both pass `maxConcurrent`.
+ */
+export function claimWithinCapacity(
+  ctx: SubgraphContext,
+  agentId: string,
+  claim: (em: EntityManager) => Promise<number>,
+): Promise<number> {
+  return ctx.em.transactional(async (em) => {
+    await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`agent-work:${agentId}`]);
+    await requireAgentTakingWork(ctx, agentId, em);
+    return claim(em);
+  });
 }
 
 const RECORD_OUTCOME = `mutation ($taskId: ID!, $agentId: ID!, $outcome: String!, $rating: Int) {

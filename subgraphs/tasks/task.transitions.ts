@@ -9,7 +9,7 @@ import {
   type SubgraphContext,
 } from '../../lib';
 import { Task, TaskStatus } from './task.entity';
-import { reportAgentOutcome } from './agent.work';
+import { claimWithinCapacity, reportAgentOutcome } from './agent.work';
 import { settleRewardAfterTransition } from './task.rewards';
 import { publishTaskEvent } from './task.events';
 import {
@@ -141,15 +141,24 @@ export async function applyTransition(
   const decision = transition(task.status, move, await factsOf(ctx.em, task, now));
   if (!decision.ok) throw refusal(task, move, decision.reason);
 
-  const update = ctx.em
-    .createQueryBuilder(Task)
-    .update({ ...changes, status: decision.to, updatedAt: now, ...(rule.stamp ? { [rule.stamp]: now } : {}) })
-    .where({ id, status: { $in: [...rule.from] } });
-  for (const guard of rule.guards ?? []) {
-    const condition = SQL_GUARDS[guard];
-    if (condition) update.andWhere(condition);
-  }
-  const { affectedRows } = await update.execute('run');
+  const apply = async (em: EntityManager) => {
+    const update = em
+      .createQueryBuilder(Task)
+      .update({
+        ...changes,
+        status: decision.to,
+        updatedAt: now,
+        ...(rule.stamp ? { [rule.stamp]: now } : {}),
+      })
+      .where({ id, status: { $in: [...rule.from] } });
+    for (const guard of rule.guards ?? []) {
+      const condition = SQL_GUARDS[guard];
+      if (condition) update.andWhere(condition);
+    }
+    return (await update.execute('run')).affectedRows;
+  };
+  const claimant = move === TaskTransition.CLAIM ? (changes.agentId ?? task.agentId) : null;
+  const affectedRows = claimant ? await claimWithinCapacity(ctx, claimant, apply) : await apply(ctx.em);
   await ctx.em.refresh(task);
   if (!affectedRows) {
     // Someone else moved it first: explain the refusal from the state it is in now.
