@@ -120,6 +120,23 @@ function outcomeOf(em: EntityManager, rows: Row[]): SearchOutcome {
   };
 }
 
+/** The search statement (`?` placeholders), also for EXPLAIN in the benchmark. */
+export function searchStatement(
+  ownerId: string,
+  query: string,
+  filter: CheckedFilter,
+  page: { limit: number; offset: number },
+) {
+  const matches = matchesSql(ownerId, query, filter);
+  return {
+    sql: `with ${matches.sql}
+     select ${COLUMNS}, h."score", h."total", ${SNIPPET} as "snippet"
+     from "hits" h join ${TABLE} e on e."id" = h."id", "q"
+     order by h."score" desc, e."id" desc`,
+    params: [...matches.params, page.limit, page.offset],
+  };
+}
+
 export async function searchMemories(
   em: EntityManager,
   ownerId: string,
@@ -127,14 +144,8 @@ export async function searchMemories(
   filter: CheckedFilter,
   page: { limit: number; offset: number },
 ): Promise<SearchOutcome> {
-  const matches = matchesSql(ownerId, query, filter);
-  const rows = await em.getConnection().execute<Row[]>(
-    `with ${matches.sql}
-     select ${COLUMNS}, h."score", h."total", ${SNIPPET} as "snippet"
-     from "hits" h join ${TABLE} e on e."id" = h."id", "q"
-     order by h."score" desc, e."id" desc`,
-    [...matches.params, page.limit, page.offset],
-  );
+  const statement = searchStatement(ownerId, query, filter, page);
+  const rows = await em.getConnection().execute<Row[]>(statement.sql, statement.params);
   // An offset past the last match still knows the total.
   if (rows.length === 0 && page.offset > 0) {
     const all = matchesSql(ownerId, query, filter, false);
