@@ -70,7 +70,7 @@ async function generate(db: pg.Client, from: number, count: number, owner: strin
        select 'mem_' || lpad(to_hex(g), 26, '0'), ${owner},
          (array['WORKING', 'EPISODIC', 'SEMANTIC'])[1 + g % 3],
          (array['general', 'work', 'travel', 'ops', 'finance', 'health', 'prefs', 'research'])[1 + g % 8],
-         (select string_agg($1::text[][1 + floor(power(random(), 2) * array_length($1::text[], 1))::int], ' ')
+         (select string_agg(($1::text[])[1 + floor(power(random(), 2) * array_length($1::text[], 1))::int], ' ')
             from generate_series(1, 8 + g % 25)),
          random(), now() - random() * interval '365 days'
        from generate_series(${start}::bigint, ${end}::bigint) g`,

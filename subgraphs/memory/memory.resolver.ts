@@ -136,8 +136,8 @@ export class MemoryResolver {
   ): Promise<MemoryEntry> {
     const values = validateStoreMemory(input);
     await Promise.all([
-      values.agentId && ctx.references.require('Agent', values.agentId, 'agentId'),
-      values.sessionId && ctx.references.require('Session', values.sessionId, 'sessionId'),
+      values.agentId !== null && ctx.references.require('Agent', values.agentId, 'agentId'),
+      values.sessionId !== null && ctx.references.require('Session', values.sessionId, 'sessionId'),
     ]);
     const entry = ctx.em.create(MemoryEntry, { ...values, ownerId: ownerOf(ctx) });
     await ctx.em.flush();
