@@ -46,9 +46,9 @@ export function Connection<T extends object>(node: ClassType<T>) {
   return ConnectionType;
 }
 
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 
-function decodeCursor(cursor: string): string {
+export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
   if (!/^[a-z]+_[0-9a-z]{26}$/.test(id))
     throw badInput('after is not a cursor from this list', { argument: 'after' });

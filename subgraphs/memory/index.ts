@@ -3,6 +3,8 @@ import { MemoryEntry } from './memory.entity';
 import { MemoryResolver } from './memory.resolver';
 import { MemoryInit } from './migrations/0001-init';
 import { MemoryOwner } from './migrations/0002-owner';
+import { MemorySearch } from './migrations/0003-search';
+import { MemoryPlatformResolver } from './memory.platform';
 
 export const memory: SubgraphDefinition = {
   name: 'memory',
@@ -10,7 +12,8 @@ export const memory: SubgraphDefinition = {
   migrations: [
     { name: '0001-init', class: MemoryInit },
     { name: '0002-owner', class: MemoryOwner },
+    { name: '0003-search', class: MemorySearch },
   ],
-  resolvers: [MemoryResolver],
+  resolvers: [MemoryResolver, MemoryPlatformResolver],
   entityTypes: { MemoryEntry: ownedEntity(MemoryEntry, (entry) => entry.ownerId) },
 };

@@ -1,54 +1,167 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  type SubscribeResolverData,
+} from 'type-graphql';
 import {
   AgentReference,
   Connection,
+  deleteReturning,
+  notFound,
   PageArgs,
-  paginate,
   RequiresScopes,
   type SubgraphContext,
 } from '../../lib';
-import { MemoryEntry } from './memory.entity';
-import { StoreMemoryInput, validateStoreMemory } from './memory.input';
+import {
+  MemoryCount,
+  MemoryEntry,
+  MemoryEvent,
+  MemoryEventKind,
+  MemorySearchResult,
+  MemoryStats,
+  MemoryTier,
+} from './memory.entity';
+import { fromPayload, memoryTopic, publishMemoryEvents } from './memory.events';
+import {
+  boundedInt,
+  checkFilter,
+  MEMORY_LIMITS,
+  MemoryFilter,
+  queryOf,
+  SearchMemoryArgs,
+  StoreMemoryInput,
+  validateStoreMemory,
+} from './memory.input';
+import { listMemories, memoryCategories, memoryStats, recallMemories, searchMemories } from './memory.search';
 
 @ObjectType()
 class MemoryEntryConnection extends Connection(MemoryEntry) {}
+
+/** Memory is private to the account that stored it, admins included: every read is the caller's own. */
+const ownerOf = (ctx: SubgraphContext) => ctx.me().accountId;
 
 @Resolver(() => MemoryEntry)
 export class MemoryResolver {
   @RequiresScopes('memory')
   @Query(() => MemoryEntry, { description: 'One of your memory entries by id.' })
-  memory(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<MemoryEntry> {
-    return ctx.getOwned(MemoryEntry, id, (entry) => entry.ownerId);
+  async memory(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<MemoryEntry> {
+    const entry = await ctx.load(MemoryEntry, id);
+    if (!entry || entry.ownerId !== ownerOf(ctx)) throw notFound('MemoryEntry', id);
+    return entry;
   }
 
   @RequiresScopes('memory')
   @Query(() => MemoryEntryConnection, {
-    description: "Your memory entries, newest first, optionally one agent's.",
+    description: 'Your memory entries, newest first, narrowed by agent or by filter.',
   })
   memories(
     @Args() page: PageArgs,
     @Arg('agentId', () => ID, { nullable: true }) agentId: string | undefined,
+    @Arg('filter', () => MemoryFilter, { nullable: true }) filter: MemoryFilter | undefined,
     @Ctx() ctx: SubgraphContext,
   ): Promise<MemoryEntryConnection> {
-    return paginate(
-      ctx.em,
-      MemoryEntry,
-      { ...ctx.ownedWhere('ownerId'), ...(agentId ? { agentId } : {}) },
-      page,
-    );
+    const checked = checkFilter(filter);
+    return listMemories(ctx.em, ownerOf(ctx), agentId ? { ...checked, agentId } : checked, page);
   }
 
   @RequiresScopes('memory')
-  @Mutation(() => MemoryEntry, { description: 'Remember something for an agent.' })
+  @Query(() => MemorySearchResult, {
+    description:
+      'Ranked search of your memory: full text (websearch syntax) and, for typos, word similarity; ' +
+      'weighted by importance and recency, with a snippet of each hit.',
+  })
+  async searchMemory(
+    @Args() args: SearchMemoryArgs,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<MemorySearchResult> {
+    const query = queryOf(args.query);
+    const outcome = await searchMemories(ctx.em, ownerOf(ctx), query, checkFilter(args.filter), {
+      limit: boundedInt(args.limit, 'limit', 1, MEMORY_LIMITS.searchResults),
+      offset: boundedInt(args.offset, 'offset', 0, 10_000),
+    });
+    return { ...outcome, query };
+  }
+
+  @RequiresScopes('memory')
+  @Mutation(() => MemorySearchResult, {
+    description: 'The top few matches of a search, each marked as recalled (time and count).',
+  })
+  async recallMemory(
+    @Arg('query') query: string,
+    @Arg('limit', () => Int, { defaultValue: 5 }) limit: number,
+    @Arg('filter', () => MemoryFilter, { nullable: true }) filter: MemoryFilter | undefined,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<MemorySearchResult> {
+    const checked = queryOf(query);
+    const outcome = await recallMemories(
+      ctx.em,
+      ownerOf(ctx),
+      checked,
+      checkFilter(filter),
+      boundedInt(limit, 'limit', 1, MEMORY_LIMITS.recallResults),
+    );
+    return { ...outcome, query: checked };
+  }
+
+  @RequiresScopes('memory')
+  @Query(() => MemoryStats, { description: 'Figures of your memory and the health of its search indexes.' })
+  memoryStats(@Ctx() ctx: SubgraphContext): Promise<MemoryStats> {
+    return memoryStats(ctx.em, ownerOf(ctx));
+  }
+
+  @RequiresScopes('memory')
+  @Query(() => [MemoryCount], { description: 'The categories of one tier of your memory, most used first.' })
+  memoryCategories(
+    @Arg('tier', () => MemoryTier, { defaultValue: MemoryTier.SEMANTIC }) tier: MemoryTier,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<MemoryCount[]> {
+    return memoryCategories(ctx.em, ownerOf(ctx), tier);
+  }
+
+  @RequiresScopes('memory')
+  @Mutation(() => MemoryEntry, { description: 'Remember something (a fact is SEMANTIC, the default).' })
   async storeMemory(
     @Arg('input') input: StoreMemoryInput,
     @Ctx() ctx: SubgraphContext,
   ): Promise<MemoryEntry> {
     const values = validateStoreMemory(input);
-    await ctx.references.require('Agent', values.agentId, 'agentId');
-    const entry = ctx.em.create(MemoryEntry, { ...values, ownerId: ctx.me().accountId });
+    await Promise.all([
+      values.agentId !== null && ctx.references.require('Agent', values.agentId, 'agentId'),
+      values.sessionId !== null && ctx.references.require('Session', values.sessionId, 'sessionId'),
+    ]);
+    const entry = ctx.em.create(MemoryEntry, { ...values, ownerId: ownerOf(ctx) });
     await ctx.em.flush();
+    await publishMemoryEvents(ctx, MemoryEventKind.STORED, [entry]);
     return entry;
+  }
+
+  @RequiresScopes('memory')
+  @Mutation(() => MemoryEntry, { description: 'Forget one of your entries; answers what it was.' })
+  async deleteMemory(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<MemoryEntry> {
+    const [deleted] = await deleteReturning(ctx.em, MemoryEntry, { id, ownerId: ownerOf(ctx) });
+    if (!deleted) throw notFound('MemoryEntry', id);
+    await publishMemoryEvents(ctx, MemoryEventKind.DELETED, [deleted]);
+    return deleted;
+  }
+
+  @RequiresScopes('memory')
+  @Subscription(() => MemoryEvent, {
+    description: 'Your memory entries as they are stored and deleted (the content cut to 1,000 characters).',
+    subscribe: ({ context }: SubscribeResolverData<unknown, object, SubgraphContext>) =>
+      context.pubsub.subscribe(memoryTopic(ownerOf(context))),
+  })
+  memoryEvents(@Root() payload: Parameters<typeof fromPayload>[0]): MemoryEvent {
+    return fromPayload(payload);
   }
 
   @FieldResolver(() => AgentReference, {

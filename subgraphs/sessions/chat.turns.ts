@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, Logger, Peers, PubSub } from '../../lib';
 import { settleTurn } from './chat.billing';
+import { rememberTurn } from './chat.memory';
 import { Message, MessageRole, Turn, TurnSettlement, TurnStatus, UsageRecord } from './chat.entities';
 import {
   ChatEventKind,
@@ -201,6 +202,14 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
   if (deps.peers) await settleTurn({ em: deps.em, peers: deps.peers, log: deps.log }, turn.id);
   if (last) publish(last);
   await published;
+  // Remembered once the turn is recorded and announced: memory never delays nor fails an answer.
+  if (deps.peers && last?.kind === ChatEventKind.COMPLETED)
+    await rememberTurn(
+      { em: deps.em, peers: deps.peers, log: deps.log },
+      turn,
+      safeText(answer),
+      !plan.closeSession,
+    );
 }
 
 interface TurnEnd {

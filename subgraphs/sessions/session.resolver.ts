@@ -28,6 +28,7 @@ import {
   type SubgraphContext,
 } from '../../lib';
 import { Feedback, Message, MessageRole, Turn, TurnStatus } from './chat.entities';
+import { forgetSession } from './chat.memory';
 import { cancelTurnAnywhere } from './chat.resolver';
 import { Session, SessionStatus } from './session.entity';
 import { StartSessionInput, validateStartSession, validateTitle } from './session.input';
@@ -105,6 +106,7 @@ async function closeOwned(ctx: SubgraphContext, session: Session): Promise<boole
   }
   const running = await ctx.em.findOne(Turn, { sessionId: session.id, status: TurnStatus.RUNNING });
   if (running) await cancelTurnAnywhere(ctx, running.id);
+  await forgetSession(ctx, session);
   return true;
 }
 

@@ -105,7 +105,7 @@ describe('sessions', () => {
 });
 
 describe('memory', () => {
-  test('POST /api/memory stores with the documented defaults; GET /api/memory lists one agent', async () => {
+  test('POST /api/memory stores with the documented defaults (a semantic fact, metadata kept); GET /api/memory lists one agent', async () => {
     const agent = await createAgent(user, 'Rememberer');
     const stored = await api('POST', '/api/memory', {
       body: { agent_id: agent.id, content: 'Prefers metric units', metadata: { source: 'chat' } },
@@ -116,9 +116,14 @@ describe('memory', () => {
       content: 'Prefers metric units',
       category: 'general',
       importance: 0.5,
-      tier: 'episodic',
+      tier: 'semantic',
       agent_id: agent.id,
+      session_id: null,
+      metadata: { source: 'chat' },
+      source: 'api',
       created_at: ISO,
+      last_recalled_at: null,
+      recall_count: 0,
     });
     await api('POST', '/api/memory', {
       body: {

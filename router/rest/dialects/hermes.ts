@@ -21,8 +21,6 @@ import {
   FeedbackCreateDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
-  MemoryListDocument,
-  MemoryStoreDocument,
   MessageSendDocument,
   WalletActivityListDocument,
   WalletDepositAddressDocument,
@@ -54,7 +52,6 @@ import {
   type ChatStreamSubscription,
   type FeedbackFieldsFragment,
   type GatewayMode,
-  type MemoryFieldsFragment,
   type MessageFieldsFragment,
   type MessageRole,
   type WalletOverviewQuery,
@@ -101,6 +98,7 @@ import { a2aRoutes } from './hermes.a2a';
 import { configRoutes } from './hermes.config';
 import { escrowRoutes } from './hermes.escrow';
 import { gazeRoutes } from './hermes.gaze';
+import { memoryRoutes } from './hermes.memory';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
@@ -555,16 +553,6 @@ const task = (t: TaskFieldsFragment) => ({
   depends_on: [],
 });
 
-const memory = (m: MemoryFieldsFragment) => ({
-  id: m.id,
-  content: m.content,
-  category: m.category,
-  importance: m.importance,
-  tier: lower(m.tier),
-  agent_id: m.agent?.id ?? null,
-  created_at: m.createdAt,
-});
-
 /** A balance as 002 shows it: a JSON number of the asset; an account not opened yet holds 0. */
 const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: string) => {
   const found = balances.find((b) => b.asset === asset);
@@ -572,8 +560,6 @@ const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: strin
 };
 
 const swarmStrategy = oneOf({ parallel: 'PARALLEL', sequential: 'SEQUENTIAL', dag: 'DAG' });
-
-const tier = oneOf({ working: 'WORKING', episodic: 'EPISODIC', semantic: 'SEMANTIC' });
 
 export const hermes: Dialect = {
   name: 'hermes',
@@ -739,34 +725,6 @@ export const hermes: Dialect = {
           owned_by: 'agentry',
         })),
       }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/memory',
-      summary: 'List all memories',
-      operation: MemoryListDocument,
-      paged: { connection: (d) => d.memories },
-      variables: { agentId: fromQuery('agent_id', undefined, "only this agent's memories") },
-      shape: ({ memories }, { page }) => ({
-        memories: memories.nodes.map(memory),
-        total: memories.totalCount,
-        ...page,
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/memory',
-      summary: 'Store a memory',
-      operation: MemoryStoreDocument,
-      // `metadata` is accepted and not kept: the memory subgraph has no place for it yet.
-      variables: {
-        'input.agentId': fromBody('agent_id', undefined, 'the agent that remembers'),
-        'input.content': fromBody('content'),
-        'input.category': fromBody('category'),
-        'input.importance': fromBody('importance'),
-        'input.tier': fromBody('tier', tier),
-      },
-      shape: ({ storeMemory }) => memory(storeMemory),
     }),
     route({
       method: 'POST',
@@ -1345,6 +1303,7 @@ export const hermes: Dialect = {
     ...a2aRoutes,
     ...workspaceRoutes,
     ...configRoutes,
+    ...memoryRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime

@@ -1,0 +1,186 @@
+/**
+ * Memory search latency: p50/p99 of `searchMemory` through the router for one owner holding
+ * 10,000 and one holding 100,000 entries, among TOTAL entries of all owners (generated English-like
+ * text, inserted with generate_series), plus EXPLAIN ANALYZE of the search statement showing the
+ * indexes used. Results go to bench/results/memory.md.
+ *
+ *   npm run bench:memory                         # 1,000,000 entries in all, 300 searches per owner
+ *   TOTAL=200000 QUERIES=200 npm run bench:memory
+ */
+import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { projectRoot } from '../lib';
+import { searchStatement } from '../subgraphs/memory/memory.search';
+import globalSetup from '../test/support/global-setup';
+import globalTeardown from '../test/support/global-teardown';
+import { startTestPlatform, type User } from '../test/support/platform';
+
+const TOTAL = Number(process.env.TOTAL ?? 1_000_000);
+const QUERIES = Number(process.env.QUERIES ?? 300);
+const OWNERS = [10_000, 100_000];
+/** Everyone else's entries are spread over this many accounts. */
+const OTHER_OWNERS = 1_000;
+const BATCH = 50_000;
+
+/** Words of agent memories, most common first; picked with a skew toward the front, as text is. */
+const WORDS = `the user prefers to a of and in for on with is that project meeting deploy database server
+  customer report weekly invoice payment email calendar reminder team budget release bug fix review
+  question answer summary document policy account password backup restore schedule travel flight hotel
+  booking price contract vendor order shipment delivery warehouse inventory forecast revenue quarter
+  target goal metric latency error alert incident postmortem runbook cluster node kubernetes postgres
+  index query cache redis queue worker job cron timeout retry webhook api key token login session
+  agent model prompt context memory search vector embedding ranking recall note idea draft blog post
+  article paper research experiment result dataset training evaluation benchmark python typescript
+  rust golang docker image container registry pipeline build test coverage lint format commit branch
+  merge conflict pull request issue ticket priority sprint roadmap milestone launch marketing campaign
+  audience segment survey feedback rating support refund discount coupon subscription plan tier trial
+  onboarding tutorial guide lyon paris berlin tokyo lima monday tuesday friday morning evening urgent
+  important optional blocked done pending approved rejected metric units coffee tea vegetarian allergy`
+  .split(/\s+/)
+  .filter(Boolean);
+
+const QUERY_TERMS = [
+  'deploy',
+  'invoice payment',
+  'kubernetes cluster',
+  '"weekly report"',
+  'postgres index query',
+  'refund',
+  'flight hotel booking',
+  'latency alert',
+  'kubernets', // a typo
+  'customer feedback survey',
+  'coffee',
+  'backup restore -test',
+];
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/** Inserts `count` generated entries of `owner` (an SQL expression of g) in batches. */
+async function generate(db: pg.Client, from: number, count: number, owner: string, params: unknown[]) {
+  for (let start = from; start < from + count; start += BATCH) {
+    const end = Math.min(from + count, start + BATCH) - 1;
+    await db.query(
+      `insert into "memory"."memory_entry" ("id", "owner_id", "tier", "category", "content", "importance", "created_at")
+       select 'mem_' || lpad(to_hex(g), 26, '0'), ${owner},
+         (array['WORKING', 'EPISODIC', 'SEMANTIC'])[1 + g % 3],
+         (array['general', 'work', 'travel', 'ops', 'finance', 'health', 'prefs', 'research'])[1 + g % 8],
+         (select string_agg(($1::text[])[1 + floor(power(random(), 2) * array_length($1::text[], 1))::int], ' ')
+            from generate_series(1, 8 + g % 25)),
+         random(), now() - random() * interval '365 days'
+       from generate_series(${start}::bigint, ${end}::bigint) g`,
+      [WORDS, ...params],
+    );
+  }
+}
+
+/** `?` placeholders as pg's `$n`. */
+const numbered = (sql: string) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
+
+async function main() {
+  await globalSetup();
+  const t = await startTestPlatform({ LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' });
+  const db = new pg.Client({ connectionString: t.databaseUrl });
+  await db.connect();
+  const lines: string[] = [];
+  try {
+    const owners: User[] = [];
+    for (const size of OWNERS) owners.push(await t.register(`Bench ${size}`));
+    const began = performance.now();
+    let next = 1;
+    for (const [index, size] of OWNERS.entries()) {
+      await generate(db, next, size, '$2', [owners[index].id]);
+      next += size;
+    }
+    const rest = Math.max(0, TOTAL - next + 1);
+    await generate(db, next, rest, `'acc_bench_' || (g % ${OTHER_OWNERS})`, []);
+    await db.query('vacuum analyze "memory"."memory_entry"');
+    const generatedSeconds = ((performance.now() - began) / 1000).toFixed(0);
+    const [{ count }] = (await db.query('select count(*) from "memory"."memory_entry"')).rows;
+    console.log(`generated ${count} entries in ${generatedSeconds} s`);
+
+    lines.push(
+      '# Memory search benchmark',
+      '',
+      `Run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ` +
+        'everything in one process (router, subgraphs) against PostgreSQL on the same machine, which other ' +
+        'engineers were also using. `npm run bench:memory` (`TOTAL`, `QUERIES` change the load).',
+      '',
+      `- Entries in all: **${Number(count).toLocaleString('en')}** (${OWNERS.map((s) => s.toLocaleString('en')).join(' and ')} ` +
+        `of the two measured owners, the rest spread over ${OTHER_OWNERS} other accounts), generated in ${generatedSeconds} s.`,
+      `- Each owner: ${QUERIES} \`searchMemory\` calls (limit 10) through the router over HTTP, one at a time, ` +
+        `cycling through ${QUERY_TERMS.length} queries (words, a phrase, a typo, an exclusion).`,
+      '',
+      '| owner holds | searches | p50 ms | p99 ms | max ms |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+    );
+    const p99s: number[] = [];
+    for (const [index, size] of OWNERS.entries()) {
+      const owner = owners[index];
+      const latencies: number[] = [];
+      for (let i = 0; i < QUERIES + 10; i++) {
+        const query = QUERY_TERMS[i % QUERY_TERMS.length];
+        const started = performance.now();
+        const response = await fetch(t.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.credential}` },
+          body: JSON.stringify({
+            query:
+              'query ($q: String!) { searchMemory(query: $q, limit: 10) { total hits { score snippet entry { id } } } }',
+            variables: { q: query },
+          }),
+        });
+        const body = (await response.json()) as { errors?: unknown };
+        if (body.errors) throw new Error(JSON.stringify(body.errors));
+        if (i >= 10) latencies.push(performance.now() - started); // the first ten warm up
+      }
+      latencies.sort((a, b) => a - b);
+      const [p50, p99, max] = [percentile(latencies, 50), percentile(latencies, 99), latencies.at(-1)!];
+      p99s.push(p99);
+      lines.push(
+        `| ${size.toLocaleString('en')} | ${latencies.length} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${max.toFixed(1)} |`,
+      );
+      console.log(`${size}: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+    }
+    lines.push(
+      '',
+      `Targets: p99 under 25 ms at 100,000 (${p99s[1] < 25 ? 'met' : 'missed'}: ${p99s[1].toFixed(1)} ms); ` +
+        `the 100,000 figure at most twice the 10,000 one (${p99s[1] <= 2 * p99s[0] ? 'met' : 'missed'}: ` +
+        `${(p99s[1] / p99s[0]).toFixed(2)}×).`,
+    );
+    for (const query of ['kubernetes cluster', 'kubernets']) {
+      const statement = searchStatement(owners[1].id, query, {}, { limit: 10, offset: 0 });
+      const plan = await db.query(
+        `explain (analyze, buffers, costs off) ${numbered(statement.sql)}`,
+        statement.params,
+      );
+      lines.push(
+        '',
+        `EXPLAIN ANALYZE of the search for \`${query}\` by the owner of 100,000 entries:`,
+        '',
+        '```',
+        ...plan.rows.map((row) => row['QUERY PLAN'] as string),
+        '```',
+      );
+    }
+    await writeFile(join(projectRoot(), 'bench', 'results', 'memory.md'), lines.join('\n') + '\n');
+    console.log(lines.join('\n'));
+  } finally {
+    await db.end();
+    await t.close();
+    await globalTeardown();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
