@@ -5,13 +5,17 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { rest, type Rest } from './rest/support';
+import { CreateApiKeyDocument } from './generated/graphql';
+import { eventually, openSocket, rest, type Rest } from './rest/support';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { sql } from './tasks.support';
 
 let t: TestPlatform;
 let user: User;
 let api: Rest;
+let chatUrl: string;
+let chatKey: string;
 
 const taskCount = async () =>
   Number((await sql<{ n: string }>(t, 'select count(*) as n from "tasks"."task"'))[0].n);
@@ -20,6 +24,9 @@ beforeAll(async () => {
   t = await startTestPlatform();
   user = await t.register();
   api = rest(t, user.credential);
+  chatUrl = `${t.url.replace(/^http/, 'ws')}/autx/v1/ws/agent/${(await createAgent(user)).ticker}`;
+  chatKey = (await user.data(CreateApiKeyDocument, { input: { name: 'chat', scopes: ['orders'] } }))
+    .createApiKey.key;
 });
 afterAll(() => t.close());
 
@@ -81,6 +88,41 @@ describe.each(UNSAFE)('%s', (_name, literal) => {
     expect(x402.status).toBeGreaterThanOrEqual(400);
     expect(x402.status).toBeLessThan(500);
     expect(await taskCount()).toBe(before);
+  });
+
+  test('in a REST WebSocket frame: an error frame naming the field, nothing stored', async () => {
+    const messageCount = async () =>
+      Number((await sql<{ n: string }>(t, 'select count(*) as n from "sessions"."message"'))[0].n);
+    const before = await messageCount();
+    // As the first (auth) frame: refused, and the socket is closed.
+    const early = openSocket(chatUrl);
+    await early.opened;
+    early.ws.send(`{"type":"auth","token":${literal}}`);
+    expect(await early.next()).toEqual({
+      type: 'error',
+      code: 'bad_user_input',
+      message: expect.stringContaining('token'),
+    });
+    expect(await eventually(early.closed, Boolean)).toBeTruthy();
+    // After auth: refused, and the socket stays open for the next frame.
+    const socket = openSocket(chatUrl);
+    try {
+      await socket.opened;
+      socket.ws.send(JSON.stringify({ type: 'auth', token: chatKey }));
+      expect(await socket.next()).toMatchObject({ type: 'session' });
+      socket.ws.send(`{"type":"message","content":${literal}}`);
+      expect(await socket.next()).toEqual({
+        type: 'error',
+        code: 'bad_user_input',
+        message: expect.stringContaining('content'),
+      });
+      socket.ws.send(`{"type":"message","content":"fine","metadata":{${literal}:1}}`);
+      expect(await socket.next()).toMatchObject({ type: 'error', code: 'bad_user_input' });
+      expect(socket.closed()).toBeUndefined();
+    } finally {
+      await socket.close();
+    }
+    expect(await messageCount()).toBe(before);
   });
 });
 

@@ -38,6 +38,7 @@ import type {
   Dialect,
   ErrorStyle,
   Page,
+  RawAnswer,
   RestConfig,
   Row,
   RouteInput,
@@ -238,6 +239,18 @@ function changeMade(result: GraphQLResult, operation: Operation): boolean {
   );
 }
 
+/**
+ * A mutation that made its change but whose answer came back empty (a nested non-null field failed
+ * and nulled the root): the client must not take it for a failure and repeat it, so it is told so,
+ * as a 409 (nothing of the request is wrong, but repeating it would be).
+ */
+const changeUnreadable = () =>
+  new RestError(
+    'CONFLICT',
+    'the change was made, but its answer could not be read: read the resource again instead of repeating the request',
+    { committed: true },
+  );
+
 /** The status and body a row answers for its data: a failure it reads in the data, or its shape. */
 function answerOf(row: Row, data: unknown, context: ShapeContext, style: ErrorStyle) {
   const failure = row.failure?.(data as never);
@@ -401,7 +414,8 @@ export function createEngine(options: EngineOptions) {
         { errors: result.errors, route: route.operation.name },
         'REST mutation made its change but part of its answer failed',
       );
-      return result.data ?? {};
+      if (!Object.values(result.data ?? {}).some((value) => value != null)) throw changeUnreadable();
+      return result.data!;
     }
     if (first) {
       const error = fromGraphQLError(first, status, isAuthenticated(headers));
@@ -584,11 +598,13 @@ export function createEngine(options: EngineOptions) {
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
-    // A raw row's refusal (its `failure`) is still answered in the dialect's error format below.
-    if (row.raw && !row.failure?.(data as never)) return writeRaw(res, await row.raw(data as never));
-    let answer: { status: number; body: unknown };
+    let answer: { status: number; body: unknown } | { raw: RawAnswer };
     try {
-      answer = answerOf(row, data, context, style);
+      // A raw row's refusal (its `failure`) is still answered in the dialect's error format.
+      answer =
+        row.raw && !row.failure?.(data as never)
+          ? { raw: await row.raw(data as never) }
+          : answerOf(row, data, context, style);
     } catch (error) {
       if (route.operation.kind !== 'mutation') throw error;
       // The change is made: the client gets it as GraphQL answered it; the fault goes to the log.
@@ -598,7 +614,8 @@ export function createEngine(options: EngineOptions) {
       );
       answer = { status: typeof row.status === 'number' ? row.status : 200, body: data };
     }
-    writeJson(res, answer.status, answer.body);
+    if ('raw' in answer) writeRaw(res, answer.raw);
+    else writeJson(res, answer.status, answer.body);
   }
 
   /** The rows a request may mean (one path, one method), or the dialect's 404 / 405. */
