@@ -3,8 +3,12 @@
  * and graphql-ws, REST bodies, paths and queries, REST WebSocket frames), with 400 naming the field,
  * and nothing is written.
  */
+import { parse } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { MAX_TEXT_LENGTH } from '../lib';
+import { MAX_MEMORY_CHARS } from '../subgraphs/memory/memory.input';
 import { CreateApiKeyDocument } from './generated/graphql';
 import { eventually, openSocket, rest, type Rest } from './rest/support';
 import { createAgent } from './support/fixtures';
@@ -17,6 +21,8 @@ let api: Rest;
 let chatUrl: string;
 let chatKey: string;
 
+const gql = (text: string) =>
+  parse(text) as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>;
 const taskCount = async () =>
   Number((await sql<{ n: string }>(t, 'select count(*) as n from "tasks"."task"'))[0].n);
 
@@ -160,4 +166,44 @@ test('over graphql-ws the subscription is refused with BAD_USER_INPUT', async ()
   } finally {
     await client.dispose();
   }
+});
+
+describe('strings longer than the edge bound (MAX_TEXT_LENGTH) outside long-text fields', () => {
+  const long = 'x'.repeat(MAX_TEXT_LENGTH + 1);
+
+  test('a GraphQL variable: 400 BAD_USER_INPUT naming it, nothing stored', async () => {
+    const before = await taskCount();
+    const response = await user.request(
+      gql('mutation ($i: CreateTaskInput!) { createTask(input: $i) { id } }'),
+      { i: { title: 't', agentName: long } },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: `variables.i.agentName must be at most ${MAX_TEXT_LENGTH} characters`,
+      extensions: { code: 'BAD_USER_INPUT', field: 'variables.i.agentName' },
+    });
+    expect(await taskCount()).toBe(before);
+  });
+
+  test('a REST body field, and a key: 422 in the dialect shape naming it, nothing stored', async () => {
+    const before = await taskCount();
+    const field = await api('POST', '/api/tasks', { body: { title: 't', assigned_agent: long } });
+    expect(field.status).toBe(422);
+    expect(field.body.detail).toContain(`assigned_agent must be at most ${MAX_TEXT_LENGTH} characters`);
+    const key = await api('POST', '/api/tasks', { body: { title: 't', [long]: 1 } });
+    expect(key.status).toBe(422);
+    expect(await taskCount()).toBe(before);
+  });
+
+  test('a long-text field (memory content) passes the edge and meets its own bound', async () => {
+    const agentId = (await createAgent(user, 'Memory keeper')).id;
+    const store = (content: string) =>
+      user.request(gql('mutation ($i: StoreMemoryInput!) { storeMemory(input: $i) { id } }'), {
+        i: { agentId, content },
+      });
+    const stored = await store('m'.repeat(MAX_TEXT_LENGTH + 1000));
+    expect(stored.body.errors).toBeUndefined();
+    const refused = await store('m'.repeat(MAX_MEMORY_CHARS + 1));
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'content' });
+  });
 });

@@ -16,8 +16,7 @@ import {
   MAX_BODY_BYTES,
   MAX_PAGE_SIZE,
   REQUEST_ID_HEADER,
-  UNSAFE_TEXT_MESSAGE,
-  unsafeTextPath,
+  inputTextProblem,
   type Logger,
 } from '../../lib';
 import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from './errors';
@@ -74,10 +73,10 @@ export interface EdgeVerdict {
   credential?: 'none' | 'valid' | 'invalid';
 }
 
-/** A request's strings (path, query, body) holding NUL or a lone surrogate: 400 naming the field. */
-export function refuseUnsafeText(values: Record<string, unknown>): void {
-  const field = unsafeTextPath(values, '');
-  if (field) throw new RestError('BAD_USER_INPUT', `${field} ${UNSAFE_TEXT_MESSAGE}`, { field });
+/** A request's strings (path, query, body, frame) holding NUL or a lone surrogate, or too long: 400 naming the field. */
+export function refuseBadText(values: Record<string, unknown>): void {
+  const problem = inputTextProblem(values, '');
+  if (problem) throw new RestError('BAD_USER_INPUT', problem.message, { field: problem.field });
 }
 
 /** An offset is walked page by page (the API pages by cursor), so it is bounded. */
@@ -560,12 +559,12 @@ export function createEngine(options: EngineOptions) {
     const hasBody = row.method === 'POST' || row.method === 'PUT' || row.method === 'PATCH';
     if (hasBody && row.rawBody) {
       const input = { params, query, body: {}, headers: req.headers, raw: await readRawBody(req) };
-      for (const part of [params, Object.fromEntries(query)]) refuseUnsafeText(part);
+      for (const part of [params, Object.fromEntries(query)]) refuseBadText(part);
       return input;
     }
     const read = row.multipart ? readMultipart : readJsonObject;
     const input = { params, query, body: hasBody ? await read(req) : {}, headers: req.headers };
-    for (const part of [params, Object.fromEntries(query), input.body]) refuseUnsafeText(part);
+    for (const part of [params, Object.fromEntries(query), input.body]) refuseBadText(part);
     return input;
   }
 
