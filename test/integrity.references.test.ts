@@ -67,6 +67,20 @@ describe('an unknown agent id is refused when written, and nothing is stored', (
     expect(await count(table)).toBe(before);
   });
 
+  test('chat with an unknown agent id opens no session and stores no message or turn', async () => {
+    const tables = ['"sessions"."session"', '"sessions"."message"', '"sessions"."turn"'];
+    const before = await Promise.all(tables.map(count));
+    for (const id of unknown) {
+      const { status, body } = await user.request(
+        gql('mutation ($a: ID) { chat(input: { content: "hi", agentId: $a }) { id } }'),
+        { a: id },
+      );
+      expect(status).toBeLessThan(500);
+      expect(body.errors?.[0].extensions?.code).toBe(id.length > 1000 ? 'BAD_USER_INPUT' : 'NOT_FOUND');
+    }
+    expect(await Promise.all(tables.map(count))).toEqual(before);
+  });
+
   test('claimTask with an unknown agent id leaves the task OPEN', async () => {
     const { createTask } = await user.data(CreateTaskDocument, { input: { title: 'claim me' } });
     const { body } = await user.request(
