@@ -237,8 +237,13 @@ function casesOf(kind: Kind, field: GraphQLField<unknown, unknown>): Case[] {
       for (const literal of [false, true])
         // A megabyte written into the query text is refused by the token limit before anything else.
         if (!(literal && value.json.length > 10_000)) targets.push({ slot, value, literal });
-  return casesByClient(targets, salt, world, (target, client, index) =>
-    caseOf(kind, field, target.slot, target.value, target.literal, client, index),
+  // Subscriptions are the caller's own events (no admin-only ones), and each waits for its first event.
+  return casesByClient(
+    targets,
+    salt,
+    world,
+    (target, client, index) => caseOf(kind, field, target.slot, target.value, target.literal, client, index),
+    { admin: kind !== 'subscription' },
   );
 }
 
