@@ -232,7 +232,10 @@ export interface StartSubgraphOptions {
   jwtSecret: string;
 }
 
-/** Apollo Server over HTTP and graphql-ws on one port, plus /health and /metrics. */
+/**
+ * Apollo Server over HTTP and graphql-ws on one port, plus /health (open, for probes) and /metrics
+ * (like /graphql, only for a caller the router or a peer signed: its counters describe the traffic).
+ */
 export async function startSubgraph(
   definition: SubgraphDefinition,
   options: StartSubgraphOptions,
@@ -265,19 +268,24 @@ export async function startSubgraph(
   };
   const background = await definition.background?.({ ...deps, orm });
 
-  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    const identityHeader = req.headers[IDENTITY_HEADER] as string | undefined;
-    let caller: Caller;
+  /** The caller of a request that must carry a signed identity; answers 401 itself when it does not. */
+  const signedCaller = (req: IncomingMessage, res: ServerResponse): Caller | undefined => {
     try {
-      caller = requireSignedCaller(identityHeader, options.internalSecret);
+      return requireSignedCaller(req.headers[IDENTITY_HEADER] as string | undefined, options.internalSecret);
     } catch (error) {
       sendJson(res, 401, {
         errors: [{ message: (error as Error).message, extensions: { code: 'UNAUTHENTICATED' } }],
       });
-      return;
+      return undefined;
     }
+  };
+
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const caller = signedCaller(req, res);
+    if (!caller) return;
+    const identityHeader = req.headers[IDENTITY_HEADER] as string;
     const body = req.method === 'POST' ? await readBody(req, MAX_FORWARDED_BODY_BYTES) : undefined;
     log.debug(
       { requestId, operationName: (body as { operationName?: string } | undefined)?.operationName },
@@ -316,7 +324,7 @@ export async function startSubgraph(
               }),
             )
           : url.pathname === '/metrics'
-            ? Promise.resolve(sendMetrics(res, definition.name))
+            ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
             : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;

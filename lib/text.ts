@@ -16,30 +16,81 @@ export const safeText = (text: string): string =>
 const MAX_DEPTH = 64;
 
 /**
- * Where the first unsafe string (a value or a key) sits in a JSON value, as a dotted path under
- * `path`; undefined when every string is safe.
+ * The longest string (or key) an input holds where nothing below says otherwise: above every
+ * maximum a resolver checks itself (10 000 characters at most), so their messages still come first,
+ * and far below what a request may carry (1 MiB).
  */
-export function unsafeTextPath(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return isUnsafeText(value) ? path : undefined;
+export const MAX_TEXT_LENGTH = 16_384;
+
+/**
+ * Input fields that carry long text by design, whatever their depth: chat messages, memory and
+ * skill contents, order prompts and their files, agent manifests. Only the body limit bounds them
+ * at the edge; their resolvers check their own maximum.
+ */
+const LONG_TEXT_FIELDS = new Set([
+  'content',
+  'message',
+  'messages',
+  'prompt',
+  'files',
+  'dataBase64',
+  'data_base64',
+  'manifest',
+]);
+
+/** What is wrong with a string of an input, and where (a dotted path). */
+export interface TextProblem {
+  field: string;
+  message: string;
+}
+
+export const UNSAFE_TEXT_MESSAGE = 'contains a NUL character or an unpaired UTF-16 surrogate';
+
+const printable = (path: string) => path.replace(LONE_SURROGATES, '\ufffd').replaceAll('\u0000', '\ufffd');
+
+function textProblemAt(text: string, path: string, maxLength: number): TextProblem | undefined {
+  if (isUnsafeText(text))
+    return { field: printable(path), message: `${printable(path)} ${UNSAFE_TEXT_MESSAGE}` };
+  if (text.length > maxLength)
+    return { field: printable(path), message: `${printable(path)} must be at most ${maxLength} characters` };
+  return undefined;
+}
+
+/**
+ * The first string of a JSON value (a value or a key) that the platform refuses, under `path`:
+ * NUL or a lone surrogate anywhere; longer than `maxLength` outside {@link LONG_TEXT_FIELDS}.
+ * Undefined when every string is acceptable.
+ */
+export function inputTextProblem(
+  value: unknown,
+  path: string,
+  maxLength = MAX_TEXT_LENGTH,
+  depth = 0,
+): TextProblem | undefined {
+  if (typeof value === 'string') return textProblemAt(value, path, maxLength);
   if (value === null || typeof value !== 'object') return undefined;
-  if (depth > MAX_DEPTH) return path;
+  if (depth > MAX_DEPTH) return { field: path, message: `${path} is nested too deeply` };
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
-      const found = unsafeTextPath(item, `${path}.${index}`, depth + 1);
+      const found = inputTextProblem(item, `${path}.${index}`, maxLength, depth + 1);
       if (found) return found;
     }
     return undefined;
   }
   for (const [key, item] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
-    if (isUnsafeText(key)) return at.replace(LONE_SURROGATES, '\ufffd').replaceAll('\u0000', '\ufffd');
-    const found = unsafeTextPath(item, at, depth + 1);
+    const keyProblem = textProblemAt(key, at.length > 200 ? `${path}.…` : at, maxLength);
+    if (keyProblem) return keyProblem;
+    const found = inputTextProblem(
+      item,
+      at,
+      LONG_TEXT_FIELDS.has(key) ? Number.POSITIVE_INFINITY : maxLength,
+      depth + 1,
+    );
     if (found) return found;
   }
   return undefined;
 }
-
-export const UNSAFE_TEXT_MESSAGE = 'contains a NUL character or an unpaired UTF-16 surrogate';
 
 /** `text` as a literal inside a LIKE / ILIKE pattern (with the default `\\` escape). */
 export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -21,7 +21,7 @@ async function seed(count: number) {
 
 /** The statements one list query runs. */
 async function statementsFor(first: number) {
-  const { statements, result: data } = await leastSqlStatements(t.platform, () =>
+  const { statements, result: data } = await leastSqlStatements(t, () =>
     creator.data(TasksWithPeopleDocument, { first }),
   );
   return { statements, data };

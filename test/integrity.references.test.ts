@@ -5,11 +5,18 @@
  */
 import { parse } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { IDENTITY_HEADER, signIdentity } from '../lib';
-import { CreateAgentDocument, CreateTaskDocument, StartSessionDocument } from './generated/graphql';
+import { IDENTITY_HEADER, ROUTER_PRINCIPAL, signIdentity } from '../lib';
+import { subgraphs } from '../subgraphs';
+import {
+  CreateAgentDocument,
+  CreateTaskDocument,
+  StartSessionDocument,
+  StoreMemoryDocument,
+} from './generated/graphql';
 import { rest, type Rest } from './rest/support';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { sql } from './tasks.support';
+import { fundedUser } from './wallet.support';
 
 let t: TestPlatform;
 let user: User;
@@ -58,6 +65,20 @@ describe('an unknown agent id is refused when written, and nothing is stored', (
       expect(body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     }
     expect(await count(table)).toBe(before);
+  });
+
+  test('chat with an unknown agent id opens no session and stores no message or turn', async () => {
+    const tables = ['"sessions"."session"', '"sessions"."message"', '"sessions"."turn"'];
+    const before = await Promise.all(tables.map(count));
+    for (const id of unknown) {
+      const { status, body } = await user.request(
+        gql('mutation ($a: ID) { chat(input: { content: "hi", agentId: $a }) { id } }'),
+        { a: id },
+      );
+      expect(status).toBeLessThan(500);
+      expect(body.errors?.[0].extensions?.code).toBe(id.length > 1000 ? 'BAD_USER_INPUT' : 'NOT_FOUND');
+    }
+    expect(await Promise.all(tables.map(count))).toEqual(before);
   });
 
   test('claimTask with an unknown agent id leaves the task OPEN', async () => {
@@ -164,36 +185,104 @@ describe('subgraphs answer only signed identities', () => {
     });
   const subgraphUrl = (name: string) => t.platform.subgraphs.find((s) => s.name === name)!.url;
 
-  test('a call without the signed identity is 401; /health still answers', async () => {
+  test('every subgraph answers 401 without a signed identity or with a forged one; /health still answers', async () => {
     const { createTask } = await user.data(CreateTaskDocument, { input: { title: 'private' } });
-    const response = await fetch(subgraphUrl('tasks'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: entities('Task', createTask.id),
-    });
-    expect(response.status).toBe(401);
-    expect(JSON.stringify(await response.json())).not.toContain('private');
-    expect((await fetch(new URL('/health', subgraphUrl('tasks')))).status).toBe(200);
+    const forged = signIdentity(ROUTER_PRINCIPAL, 'f'.repeat(40));
+    expect(t.platform.subgraphs.map((s) => s.name).sort()).toEqual(Object.keys(subgraphs).sort());
+    for (const { name, url } of t.platform.subgraphs) {
+      const calls: [string, RequestInit][] = [
+        ['/graphql', { method: 'POST', body: entities('Task', createTask.id) }],
+        ['/graphql?query=%7B__typename%7D', { method: 'GET' }],
+        ['/metrics', { method: 'GET' }],
+      ];
+      for (const [path, init] of calls)
+        for (const identity of [undefined, forged]) {
+          const response = await fetch(new URL(path, url), {
+            ...init,
+            headers: { 'content-type': 'application/json', ...(identity && { [IDENTITY_HEADER]: identity }) },
+          });
+          const text = await response.text();
+          expect({ name, path, forged: !!identity, status: response.status }).toEqual({
+            name,
+            path,
+            forged: !!identity,
+            status: 401,
+          });
+          expect(text).not.toContain('private');
+          expect(text).not.toContain('agentry_sql');
+        }
+      expect((await fetch(new URL('/health', url))).status).toBe(200);
+      const metrics = await fetch(new URL('/metrics', url), {
+        headers: { [IDENTITY_HEADER]: signIdentity(ROUTER_PRINCIPAL, t.secrets.internal) },
+      });
+      expect(metrics.status).toBe(200);
+    }
   });
 
-  test("__resolveReference answers another account's task, session and memory as null", async () => {
+  test("every owned entity type answers another account's row as null and its owner's row; public ones hide private fields", async () => {
+    const owner = await fundedUser(t, 1_000n, 'Entity owner');
     const stranger = await t.register('Stranger');
-    const strangerIdentity = signIdentity(
-      { accountId: stranger.id, role: 'USER', scopes: ['*'], via: 'jwt' },
-      t.secrets.internal,
+    const identityOf = (id: string) =>
+      signIdentity({ accountId: id, role: 'USER', scopes: ['*'], via: 'jwt' }, t.secrets.internal);
+    const { createTask } = await owner.data(CreateTaskDocument, { input: { title: 'mine' } });
+    const { startSession } = await owner.data(StartSessionDocument, { input: {} });
+    const { storeMemory } = await owner.data(StoreMemoryDocument, { input: { agentId, content: 'secret' } });
+    const [ledgerAccount] = await sql<{ id: string }>(
+      t,
+      `select "id" from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'USD'`,
+      [owner.id],
     );
-    const { createTask } = await user.data(CreateTaskDocument, { input: { title: 'mine' } });
-    const { startSession } = await user.data(StartSessionDocument, { input: {} });
-    for (const [subgraph, typename, id] of [
-      ['tasks', 'Task', createTask.id],
-      ['sessions', 'Session', startSession.id],
-    ]) {
+    const [transfer] = await sql<{ id: string }>(
+      t,
+      `select "id" from "wallet"."transfer" where "credit_owner_id" = $1`,
+      [owner.id],
+    );
+    const owned: Record<string, string> = {
+      Task: createTask.id,
+      Session: startSession.id,
+      MemoryEntry: storeMemory.id,
+      LedgerAccount: ledgerAccount.id,
+      Transfer: transfer.id,
+    };
+    const resolve = async (subgraph: string, typename: string, id: string, accountId: string) => {
       const response = await fetch(subgraphUrl(subgraph), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: strangerIdentity },
+        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identityOf(accountId) },
         body: entities(typename, id),
       });
-      expect(await response.json()).toEqual({ data: { _entities: [null] } });
-    }
+      return ((await response.json()) as { data: { _entities: unknown[] } }).data._entities;
+    };
+    const checked: string[] = [];
+    for (const [subgraph, definition] of Object.entries(subgraphs))
+      for (const [typename, type] of Object.entries(definition.entityTypes)) {
+        if (!('owner' in type)) continue;
+        // A new owned entity type must be added to `owned` to be checked here.
+        expect({ typename, fixture: typename in owned }).toEqual({ typename, fixture: true });
+        expect({
+          typename,
+          stranger: await resolve(subgraph, typename, owned[typename], stranger.id),
+        }).toEqual({
+          typename,
+          stranger: [null],
+        });
+        expect(await resolve(subgraph, typename, owned[typename], owner.id)).toEqual([
+          { id: owned[typename] },
+        ]);
+        checked.push(typename);
+      }
+    expect(checked.sort()).toEqual(Object.keys(owned).sort());
+
+    // Public entities answer anyone, but an account's email only to itself.
+    const account = (accountId: string) =>
+      fetch(subgraphUrl('accounts'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identityOf(accountId) },
+        body: JSON.stringify({
+          query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Account { id email } } }',
+          variables: { r: [{ __typename: 'Account', id: owner.id }] },
+        }),
+      }).then((r) => r.json());
+    expect(await account(stranger.id)).toEqual({ data: { _entities: [{ id: owner.id, email: null }] } });
+    expect(await account(owner.id)).toEqual({ data: { _entities: [{ id: owner.id, email: owner.email }] } });
   });
 });

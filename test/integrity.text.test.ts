@@ -3,16 +3,26 @@
  * and graphql-ws, REST bodies, paths and queries, REST WebSocket frames), with 400 naming the field,
  * and nothing is written.
  */
+import { parse } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { rest, type Rest } from './rest/support';
+import { MAX_TEXT_LENGTH } from '../lib';
+import { MEMORY_LIMITS } from '../subgraphs/memory/memory.input';
+import { CreateApiKeyDocument } from './generated/graphql';
+import { eventually, openSocket, rest, type Rest } from './rest/support';
+import { createAgent } from './support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { sql } from './tasks.support';
 
 let t: TestPlatform;
 let user: User;
 let api: Rest;
+let chatUrl: string;
+let chatKey: string;
 
+const gql = (text: string) =>
+  parse(text) as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>;
 const taskCount = async () =>
   Number((await sql<{ n: string }>(t, 'select count(*) as n from "tasks"."task"'))[0].n);
 
@@ -20,6 +30,9 @@ beforeAll(async () => {
   t = await startTestPlatform();
   user = await t.register();
   api = rest(t, user.credential);
+  chatUrl = `${t.url.replace(/^http/, 'ws')}/autx/v1/ws/agent/${(await createAgent(user)).ticker}`;
+  chatKey = (await user.data(CreateApiKeyDocument, { input: { name: 'chat', scopes: ['orders'] } }))
+    .createApiKey.key;
 });
 afterAll(() => t.close());
 
@@ -82,6 +95,41 @@ describe.each(UNSAFE)('%s', (_name, literal) => {
     expect(x402.status).toBeLessThan(500);
     expect(await taskCount()).toBe(before);
   });
+
+  test('in a REST WebSocket frame: an error frame naming the field, nothing stored', async () => {
+    const messageCount = async () =>
+      Number((await sql<{ n: string }>(t, 'select count(*) as n from "sessions"."message"'))[0].n);
+    const before = await messageCount();
+    // As the first (auth) frame: refused, and the socket is closed.
+    const early = openSocket(chatUrl);
+    await early.opened;
+    early.ws.send(`{"type":"auth","token":${literal}}`);
+    expect(await early.next()).toEqual({
+      type: 'error',
+      code: 'bad_user_input',
+      message: expect.stringContaining('token'),
+    });
+    expect(await eventually(early.closed, Boolean)).toBeTruthy();
+    // After auth: refused, and the socket stays open for the next frame.
+    const socket = openSocket(chatUrl);
+    try {
+      await socket.opened;
+      socket.ws.send(JSON.stringify({ type: 'auth', token: chatKey }));
+      expect(await socket.next()).toMatchObject({ type: 'session' });
+      socket.ws.send(`{"type":"message","content":${literal}}`);
+      expect(await socket.next()).toEqual({
+        type: 'error',
+        code: 'bad_user_input',
+        message: expect.stringContaining('content'),
+      });
+      socket.ws.send(`{"type":"message","content":"fine","metadata":{${literal}:1}}`);
+      expect(await socket.next()).toMatchObject({ type: 'error', code: 'bad_user_input' });
+      expect(socket.closed()).toBeUndefined();
+    } finally {
+      await socket.close();
+    }
+    expect(await messageCount()).toBe(before);
+  });
 });
 
 test('NUL in a REST path id and query parameter is 400/422, not 500', async () => {
@@ -118,4 +166,44 @@ test('over graphql-ws the subscription is refused with BAD_USER_INPUT', async ()
   } finally {
     await client.dispose();
   }
+});
+
+describe('strings longer than the edge bound (MAX_TEXT_LENGTH) outside long-text fields', () => {
+  const long = 'x'.repeat(MAX_TEXT_LENGTH + 1);
+
+  test('a GraphQL variable: 400 BAD_USER_INPUT naming it, nothing stored', async () => {
+    const before = await taskCount();
+    const response = await user.request(
+      gql('mutation ($i: CreateTaskInput!) { createTask(input: $i) { id } }'),
+      { i: { title: 't', agentName: long } },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]).toMatchObject({
+      message: `variables.i.agentName must be at most ${MAX_TEXT_LENGTH} characters`,
+      extensions: { code: 'BAD_USER_INPUT', field: 'variables.i.agentName' },
+    });
+    expect(await taskCount()).toBe(before);
+  });
+
+  test('a REST body field, and a key: 422 in the dialect shape naming it, nothing stored', async () => {
+    const before = await taskCount();
+    const field = await api('POST', '/api/tasks', { body: { title: 't', assigned_agent: long } });
+    expect(field.status).toBe(422);
+    expect(field.body.detail).toContain(`assigned_agent must be at most ${MAX_TEXT_LENGTH} characters`);
+    const key = await api('POST', '/api/tasks', { body: { title: 't', [long]: 1 } });
+    expect(key.status).toBe(422);
+    expect(await taskCount()).toBe(before);
+  });
+
+  test('a long-text field (memory content) passes the edge and meets its own bound', async () => {
+    const agentId = (await createAgent(user, 'Memory keeper')).id;
+    const store = (content: string) =>
+      user.request(gql('mutation ($i: StoreMemoryInput!) { storeMemory(input: $i) { id } }'), {
+        i: { agentId, content },
+      });
+    const stored = await store('m'.repeat(MAX_TEXT_LENGTH + 1000));
+    expect(stored.body.errors).toBeUndefined();
+    const refused = await store('m'.repeat(MEMORY_LIMITS.content + 1));
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'content' });
+  });
 });

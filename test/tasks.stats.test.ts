@@ -35,7 +35,7 @@ test('statistics count your tasks by status, the queue, and completion time perc
   const {
     statements,
     result: { taskStats },
-  } = await leastSqlStatements(t.platform, () => creator.data(TaskStatsDocument));
+  } = await leastSqlStatements(t, () => creator.data(TaskStatsDocument));
   expect(statements).toBeLessThanOrEqual(2);
 
   const counts = Object.fromEntries(taskStats.byStatus.map(({ status, count }) => [status, count]));

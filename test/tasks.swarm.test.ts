@@ -125,6 +125,35 @@ test.each([
   expect(await taskCount(creator.id)).toBe(0);
 });
 
+test.each([
+  ['plan-nul', 'step\ufffda', 'nul\ufffdhere'],
+  ['plan-surrogate', 'step\ufffda', 'lone\ufffd'],
+])(
+  '%s: the hostile text is stored as U+FFFD and every task is announced',
+  async (model, title, description) => {
+    const creator = await t.register();
+    process.env.LLM_DEFAULT_MODEL = model;
+    const events = subscribe('graphql-ws', t.graphqlUrl, TaskEventsDocument, {}, creator.credential);
+    try {
+      await firstEventAfter(events, () => creator.data(CreateTaskDocument, { input: { title: 'warm-up' } }));
+      const response = await swarm(creator, 'DAG');
+      expect(response.body.errors).toBeUndefined();
+      const { parent, subtasks } = response.body.data!.swarmTask;
+      const [a, b] = subtasks;
+      expect(a).toMatchObject({ title, description });
+      expect(b.dependsOn).toEqual([a.id]);
+      const created: string[] = [];
+      while (created.length < 3) {
+        const { taskEvents } = await events.next();
+        if (taskEvents.task.title !== 'warm-up') created.push(taskEvents.task.id);
+      }
+      expect(created.sort()).toEqual([parent.id, a.id, b.id].sort());
+    } finally {
+      await events.close();
+    }
+  },
+);
+
 test('more subtasks than agents is an invalid plan; a cycle does not matter when the strategy ignores dependencies', async () => {
   const creator = await t.register();
   expect(errorOf(await swarm(creator, 'DAG', 3))).toMatchObject({ code: 'UPSTREAM_INVALID_PLAN' });

@@ -16,8 +16,7 @@ import {
   MAX_BODY_BYTES,
   MAX_PAGE_SIZE,
   REQUEST_ID_HEADER,
-  UNSAFE_TEXT_MESSAGE,
-  unsafeTextPath,
+  inputTextProblem,
   type Logger,
 } from '../../lib';
 import { fromGraphQLError, problemOf, RestError, type GraphQLErrorLike } from './errors';
@@ -40,6 +39,7 @@ import type {
   Dialect,
   ErrorStyle,
   Page,
+  RawAnswer,
   RestConfig,
   Row,
   RouteInput,
@@ -80,10 +80,10 @@ export interface EdgeVerdict {
   payer?: { headers: Record<string, string>; credential: 'valid' | 'invalid' };
 }
 
-/** A request's strings (path, query, body) holding NUL or a lone surrogate: 400 naming the field. */
-export function refuseUnsafeText(values: Record<string, unknown>): void {
-  const field = unsafeTextPath(values, '');
-  if (field) throw new RestError('BAD_USER_INPUT', `${field} ${UNSAFE_TEXT_MESSAGE}`, { field });
+/** A request's strings (path, query, body, frame) holding NUL or a lone surrogate, or too long: 400 naming the field. */
+export function refuseBadText(values: Record<string, unknown>): void {
+  const problem = inputTextProblem(values, '');
+  if (problem) throw new RestError('BAD_USER_INPUT', problem.message, { field: problem.field });
 }
 
 /** An offset is walked page by page (the API pages by cursor), so it is bounded. */
@@ -244,6 +244,18 @@ function changeMade(result: GraphQLResult, operation: Operation): boolean {
     result.errors!.every((error) => (error.path?.length ?? 0) > 1)
   );
 }
+
+/**
+ * A mutation that made its change but whose answer came back empty (a nested non-null field failed
+ * and nulled the root): the client must not take it for a failure and repeat it, so it is told so,
+ * as a 409 (nothing of the request is wrong, but repeating it would be).
+ */
+const changeUnreadable = () =>
+  new RestError(
+    'CONFLICT',
+    'the change was made, but its answer could not be read: read the resource again instead of repeating the request',
+    { committed: true },
+  );
 
 /** The status and body a row answers for its data: a failure it reads in the data, or its shape. */
 function answerOf(row: Row, data: unknown, context: ShapeContext, style: ErrorStyle) {
@@ -412,7 +424,8 @@ export function createEngine(options: EngineOptions) {
         { errors: result.errors, route: route.operation.name },
         'REST mutation made its change but part of its answer failed',
       );
-      return result.data ?? {};
+      if (!Object.values(result.data ?? {}).some((value) => value != null)) throw changeUnreadable();
+      return result.data!;
     }
     if (first) {
       const error = fromGraphQLError(first, status, isAuthenticated(headers));
@@ -558,12 +571,12 @@ export function createEngine(options: EngineOptions) {
     const payment = paymentCredential(req.headers);
     if (hasBody && row.rawBody) {
       const input = { params, query, body: {}, headers: req.headers, raw: await readRawBody(req), payment };
-      for (const part of [params, Object.fromEntries(query)]) refuseUnsafeText(part);
+      for (const part of [params, Object.fromEntries(query)]) refuseBadText(part);
       return input;
     }
     const read = row.multipart ? readMultipart : readJsonObject;
     const input = { params, query, body: hasBody ? await read(req) : {}, headers: req.headers, payment };
-    for (const part of [params, Object.fromEntries(query), input.body]) refuseUnsafeText(part);
+    for (const part of [params, Object.fromEntries(query), input.body]) refuseBadText(part);
     return input;
   }
 
@@ -600,15 +613,13 @@ export function createEngine(options: EngineOptions) {
     const data = row.paged
       ? await runPaged(route, variables, page, headers, res)
       : await run(route, variables, headers, res);
-    // A raw row's refusal (its `failure`) is still answered in the dialect's error format below.
-    if (row.raw && !row.failure?.(data as never)) {
-      const raw = await row.raw(data as never);
-      await payment?.settle(true);
-      return writeRaw(res, raw);
-    }
-    let answer: { status: number; body: unknown };
+    let answer: { status: number; body: unknown } | { raw: RawAnswer };
     try {
-      answer = answerOf(row, data, context, style);
+      // A raw row's refusal (its `failure`) is still answered in the dialect's error format.
+      answer =
+        row.raw && !row.failure?.(data as never)
+          ? { raw: await row.raw(data as never) }
+          : answerOf(row, data, context, style);
     } catch (error) {
       if (route.operation.kind !== 'mutation') throw error;
       // The change is made: the client gets it as GraphQL answered it; the fault goes to the log.
@@ -621,8 +632,9 @@ export function createEngine(options: EngineOptions) {
     for (const [name, value] of Object.entries(row.headers?.(data) ?? {}))
       if (value != null) res.setHeader(name, value);
     // Charged before the answer leaves, so a client that reads it sees the payment made.
-    await payment?.settle(answer.status < 400);
-    writeJson(res, answer.status, answer.body);
+    await payment?.settle('raw' in answer || answer.status < 400);
+    if ('raw' in answer) writeRaw(res, answer.raw);
+    else writeJson(res, answer.status, answer.body);
   }
 
   /** The rows a request may mean (one path, one method), or the dialect's 404 / 405. */

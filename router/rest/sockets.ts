@@ -17,7 +17,7 @@ import {
   forwardedHeaders,
   isEventStream,
   matchPattern,
-  refuseUnsafeText,
+  refuseBadText,
   SUBSCRIPTION_ACCEPT,
   type CompiledSocket,
   type Engine,
@@ -286,7 +286,7 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
         // not JSON: handled as no frame at all
       }
       try {
-        if (frame) refuseUnsafeText(frame);
+        if (frame) refuseBadText(frame);
         await (first ? authenticate(frame) : respond(frame));
       } catch (error) {
         if (abort.signal.aborted) return;

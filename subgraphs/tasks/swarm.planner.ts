@@ -4,7 +4,7 @@
  * each subgraph is its own service, and one non-streaming request needs only fetch.
  */
 import { z } from 'zod';
-import { AppError, loadConfig } from '../../lib';
+import { AppError, loadConfig, safeText } from '../../lib';
 
 export enum SwarmStrategy {
   /** Every subtask can be claimed at once. */
@@ -26,14 +26,21 @@ export interface PlannedSubtask {
   dependsOn: string[];
 }
 
+/**
+ * A string of the model's plan: NUL and lone surrogates (which PostgreSQL and the event stream's
+ * JSON refuse) become U+FFFD, as in streamed tokens; two keys that only differed there then collide
+ * and the plan is refused.
+ */
+const upstreamText = (min: number, max: number) => z.string().trim().min(min).max(max).transform(safeText);
+
 const planSchema = z.object({
   subtasks: z
     .array(
       z.object({
-        key: z.string().trim().min(1).max(64),
-        title: z.string().trim().min(1).max(200),
-        description: z.string().trim().max(10_000).default(''),
-        dependsOn: z.array(z.string().trim().min(1).max(64)).max(MAX_AGENTS).default([]),
+        key: upstreamText(1, 64),
+        title: upstreamText(1, 200),
+        description: upstreamText(0, 10_000).default(''),
+        dependsOn: z.array(upstreamText(1, 64)).max(MAX_AGENTS).default([]),
       }),
     )
     .min(1)

@@ -11,6 +11,7 @@ import {
   casesByClient,
   clientsOf,
   clip,
+  firstEventOf,
   fits,
   HOSTILE,
   kindOf,
@@ -248,12 +249,16 @@ function caseOf(operation: DocumentedOperation, target: Target, client: Client, 
       headers,
       body,
       headOnly: stream,
+      // Long enough for an error that comes as the stream's first event, short enough for a bounded run.
+      firstEventMs: stream ? STREAM_FIRST_EVENT_MS : undefined,
     },
     // An empty segment collapses the path onto another route (`/sessions//turns` is `/sessions/turns`).
     errors: collapses ? [operation.error, operation.dialectError] : [operation.error],
     othersWork: Boolean(value?.badText || value?.label === 'unknown agent id'),
   };
 }
+
+const STREAM_FIRST_EVENT_MS = 400;
 
 /** The request of an operation with ordinary values only. */
 const plainCase = (operation: DocumentedOperation, client: Client, pick = 0) =>
@@ -267,7 +272,7 @@ const plainCase = (operation: DocumentedOperation, client: Client, pick = 0) =>
 /** The seeded sample of one operation's cases: most as the user, fewer anonymously or with a bad key. */
 function casesOf(operation: DocumentedOperation): Case[] {
   const salt = `${operation.method} ${operation.path}`;
-  return casesByClient(targetsOf(operation, salt), salt, world.user, (target, client, index) =>
+  return casesByClient(targetsOf(operation, salt), salt, world, (target, client, index) =>
     caseOf(operation, target, client, index),
   );
 }
@@ -277,7 +282,7 @@ function pathCases(): Case[] {
   const byPath = new Map<string, DocumentedOperation[]>();
   for (const operation of operations)
     byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation]);
-  const [user] = clientsOf(world.user);
+  const [user] = clientsOf(world);
   return [...byPath.values()].flatMap((same) => {
     const path = plainCase(same[0], user).request.path.split('?')[0];
     const schemas = [...new Map(same.map((o) => [JSON.stringify(o.error), o.error])).values()];
@@ -310,11 +315,23 @@ const DEPENDENCY_FAILURES = new Set([502, 503, 504]);
 function problemsOf(answer: Answer, entry: Case): string[] {
   if (answer.status >= 500 && !DEPENDENCY_FAILURES.has(answer.status))
     return [`status ${answer.status}: ${clip(answer.text)}`];
-  if (answer.status < 400 || /text\/event-stream/.test(String(answer.headers['content-type']))) return [];
+  if (/text\/event-stream/.test(String(answer.headers['content-type']))) return streamProblems(answer);
+  if (answer.status < 400) return [];
   const body = parseJson(answer.text);
   if (!entry.errors.some((schema) => fits(body, schema)))
     return [`${answer.status} not in the documented error format: ${clip(answer.text)}`];
   return [];
+}
+
+/** An event stream whose first event is an error of ours (a 5xx or INTERNAL_SERVER_ERROR in it). */
+function streamProblems(answer: Answer): string[] {
+  const first = firstEventOf(answer);
+  if (first?.event !== 'error') return [];
+  const { status } = (parseJson(first.data) ?? {}) as { status?: unknown };
+  const ours =
+    /INTERNAL_SERVER_ERROR|INTERNAL_ERROR|Internal server error/.test(first.data) ||
+    (typeof status === 'number' && status >= 500 && !DEPENDENCY_FAILURES.has(status));
+  return ours ? [`an error event of ours after ${answer.status}: ${clip(first.data)}`] : [];
 }
 
 const run = (cases: Case[]) => runCases(world.t.url, cases, problemsOf);
@@ -334,7 +351,7 @@ test('unknown paths and methods below each route answer in its format', async ()
 }, 120_000);
 
 test('an event stream of something the caller cannot read is refused as its JSON GET is', async () => {
-  const [user] = clientsOf(world.user);
+  const [user] = clientsOf(world);
   const failures: string[] = [];
   for (const operation of operations.filter((o) => o.streams && o.method === 'GET')) {
     // The caller's own object, then another account's.
@@ -355,7 +372,7 @@ test('an event stream of something the caller cannot read is refused as its JSON
 }, 60_000);
 
 test('a body just under 1 MiB is served or refused with 413 in the route format, never 500', async () => {
-  const [user] = clientsOf(world.user);
+  const [user] = clientsOf(world);
   const cases = operations.flatMap((operation) => {
     const properties = Object.entries(operation.body?.properties ?? {});
     const grown = properties.find(([, schema]) => [schema.type].flat()[0] === 'string');
@@ -370,7 +387,7 @@ test('a body just under 1 MiB is served or refused with 413 in the route format,
 }, 120_000);
 
 test('x402 refuses every route but its health check without a key (401) or with an invalid one (403)', async () => {
-  const [, anonymous, invalid] = clientsOf(world.user);
+  const [, anonymous, invalid] = clientsOf(world);
   const answers: string[] = [];
   for (const operation of operations.filter((o) => o.dialect === 'x402' && !o.socket)) {
     for (const client of [anonymous, invalid]) {
@@ -391,7 +408,7 @@ test('x402 refuses every route but its health check without a key (401) or with 
 }, 60_000);
 
 test('every amount a route reads refuses what no column or business holds, in the route format', async () => {
-  const [user] = clientsOf(world.user);
+  const [user] = clientsOf(world);
   const amounts = ['"10000000000"', '"99999999999999999999"', '"9223372036854775808"', '1e400', '-1'];
   const cases = operations.flatMap((operation) =>
     Object.entries(operation.body?.properties ?? {})

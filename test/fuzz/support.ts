@@ -16,7 +16,13 @@ import {
   StoreMemoryDocument,
 } from '../generated/graphql';
 import { DOUBLE_MODELS, startLlmDouble, useUpstream, type LlmDouble } from '../support/llm-double';
-import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
+import {
+  startTestPlatform,
+  type Client as PlatformClient,
+  type TestPlatform,
+  type User,
+} from '../support/platform';
+import { registerAdmin } from '../tasks.support';
 
 /** Cases per route or field, and the seed of their choice: `npm run fuzz` raises FUZZ_RUNS. */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
@@ -260,6 +266,21 @@ export const parseJson = (text: string): unknown => {
   }
 };
 
+/** The name (`message` when unnamed) and data of the first event of an event stream, if one came. */
+export function firstEventOf(answer: Answer): { event: string; data: string } | undefined {
+  const lines = answer.text
+    .replace(/\r\n?/g, '\n')
+    .split('\n\n')
+    .map((block) => block.split('\n'))
+    .find((block) => block.some((line) => line.startsWith('data:')));
+  if (!lines) return undefined;
+  const field = (name: string) =>
+    lines
+      .filter((line) => line.startsWith(`${name}:`))
+      .map((line) => line.slice(name.length + 1).trimStart());
+  return { event: field('event')[0] ?? 'message', data: field('data').join('\n') };
+}
+
 /** The JSON of the first `data:` of an event stream, as an answer of its own. */
 export function firstEvent(answer: Answer): Answer {
   const data = /^data: ?(.*)$/m.exec(answer.text)?.[1];
@@ -332,6 +353,8 @@ export interface World {
   t: TestPlatform;
   double: LlmDouble;
   user: User;
+  /** An ADMIN account, so admin-only fields and routes meet hostile values too. */
+  admin: PlatformClient;
   /** The user's objects first, then another account's. */
   ids: IdPool;
   close(): Promise<void>;
@@ -344,12 +367,14 @@ export async function startWorld(): Promise<World> {
   const t = await startTestPlatform();
   const user = await t.register('Fuzzer');
   const other = await t.register('Bystander');
+  const admin = await registerAdmin(t);
   const [mine, theirs] = [await furnish(user, 'fuzzer'), await furnish(other, 'bystander')];
   const ids = Object.fromEntries(Object.keys(mine).map((kind) => [kind, [...mine[kind], ...theirs[kind]]]));
   return {
     t,
     double,
     user,
+    admin,
     ids,
     async close() {
       await t.close();
@@ -380,10 +405,12 @@ export interface Client {
   headers: Record<string, string>;
 }
 
-export const clientsOf = (user: User): Client[] => [
+/** The signed-in user, anonymous, a key that does not exist, and an admin. */
+export const clientsOf = ({ user, admin }: Pick<World, 'user' | 'admin'>): Client[] => [
   { label: 'user', headers: { authorization: `Bearer ${user.credential}` } },
   { label: 'anonymous', headers: {} },
   { label: 'invalid key', headers: { 'x-api-key': 'agx_live_not_a_key' } },
+  { label: 'admin', headers: { authorization: `Bearer ${admin.credential}` } },
 ];
 
 /** One request of the fuzz and what to say about it when it fails. */
@@ -423,18 +450,23 @@ export async function runCases<C extends FuzzCase>(
   return { failures: failures.sort(), statuses };
 }
 
-/** The seeded sample of one route's or field's cases: RUNS as the user, fewer anonymously or with a bad key. */
+/**
+ * The seeded sample of one route's or field's cases: RUNS as the user, fewer anonymously, with a
+ * bad key or as an admin (unless `admin` is false).
+ */
 export function casesByClient<T, C>(
   targets: T[],
   salt: string,
-  user: User,
+  world: Pick<World, 'user' | 'admin'>,
   make: (target: T, client: Client, index: number) => C,
+  { admin: asAdmin = true } = {},
 ): C[] {
-  const [signedIn, anonymous, invalid] = clientsOf(user);
+  const [signedIn, anonymous, invalid, admin] = clientsOf(world);
   const share = [
     [signedIn, RUNS],
     [anonymous, Math.ceil(RUNS / 2)],
     [invalid, Math.ceil(RUNS / 3)],
+    ...(asAdmin ? ([[admin, Math.ceil(RUNS / 3)]] as const) : []),
   ] as const;
   return share.flatMap(([client, count]) =>
     sample(targets, count, `${salt} ${client.label}`).map((target, index) => make(target, client, index)),

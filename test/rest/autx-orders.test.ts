@@ -43,6 +43,12 @@ async function startAgent(): Promise<{ server: Server; base: string; seen: Incom
         );
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ output: [prompt, ...described].join('; ') }));
+      } else if (req.url === '/nul-json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"output":"a\\u0000b\\ud800c"}');
+      } else if (req.url === '/nul-text') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('a\u0000b');
       } else if (req.url === '/plain') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('plain answer');
@@ -314,6 +320,25 @@ describe('orders', () => {
     expect(
       (await api('POST', '/autx/v1/orders/', { body: { agent_id: 'agt_nope', prompt: 'p' } })).status,
     ).toBe(404);
+  });
+
+  test('a hostile agent answering NUL or a lone surrogate: the order completes with the text made safe', async () => {
+    const buyer = await fundedUser(t, 2_000_000n, 'Hostile-agent buyer');
+    const api = rest(t, buyer.credential);
+    for (const [path, text] of [
+      ['/nul-json', 'a\ufffdb\ufffdc'],
+      ['/nul-text', 'a\ufffdb'],
+    ] as const) {
+      const agent = await listAgent(`${agentServer.base}${path}`);
+      const { status, body } = await api('POST', '/autx/v1/orders/', {
+        body: { agent_id: agent.id, prompt: 'p' },
+      });
+      expect(status).toBe(201);
+      expect(body).toMatchObject({ status: 'completed', output_text: text, error: null });
+      expect(await figures(agent.id)).toEqual({ total_requests: 1, total_revenue: '0.50' });
+      expect((await api('GET', `/autx/v1/orders/${body.id}`)).body).toEqual(body);
+    }
+    expect(await credits(buyer.id)).toEqual({ posted: 2_000_000n - 2n * PRICE, held: 0n });
   });
 
   test('POST /orders/multipart: fields and files reach the agent, settled like any order; 413 when too large', async () => {

@@ -39,6 +39,26 @@ const dialect: Dialect = {
       }),
     }),
     route({
+      method: 'POST',
+      path: '/tasks/:id/receipt',
+      summary: 'a mutation answered by a raw body whose making fails',
+      operation: CANCEL,
+      variables: { id: fromPath('id') } as never,
+      raw: () => {
+        throw new Error('raw bug');
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/tasks/:id/receipt',
+      summary: 'a query answered by a raw body whose making fails: our fault, a 500',
+      operation: READ,
+      variables: { id: fromPath('id') } as never,
+      raw: async () => {
+        throw new Error('raw bug');
+      },
+    }),
+    route({
       method: 'GET',
       path: '/tasks/:id',
       summary: 'a query whose shape fails: our fault, a 500',
@@ -113,5 +133,39 @@ test('a shape that fails on a query is a 500 without details, logged', async () 
   const response = await fetch(`${base}/tasks/task_1`);
   expect(response.status).toBe(500);
   expect(await response.json()).toEqual({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
+  expect(logged).toHaveLength(1);
+});
+
+test('a committed mutation whose answer came back null is a 409 that says the change was made, logged', async () => {
+  const nestedFailure = [
+    {
+      message: 'Cannot return null for non-nullable field Agent.name.',
+      path: ['cancelTask', 'agent', 'name'],
+    },
+  ];
+  for (const data of [null, { cancelTask: null }]) {
+    logged.length = 0;
+    answer = { data, errors: nestedFailure };
+    expect(await cancel()).toEqual({
+      status: 409,
+      body: { error: expect.stringMatching(/change was made.*instead of repeating/), code: 'CONFLICT' },
+    });
+    expect(logged).toEqual([expect.objectContaining({ route: 'Cancel', errors: nestedFailure })]);
+  }
+});
+
+test('a raw answer that fails on a committed mutation answers the change as GraphQL gave it; on a query, a 500', async () => {
+  answer = { data: { cancelTask: { id: 'task_1', status: 'CANCELLED', agent: null } } };
+  const mutation = await fetch(`${base}/tasks/task_1/receipt`, { method: 'POST' });
+  expect({ status: mutation.status, body: await mutation.json() }).toEqual({
+    status: 200,
+    body: { cancelTask: { id: 'task_1', status: 'CANCELLED', agent: null } },
+  });
+  expect(logged).toEqual([expect.objectContaining({ route: 'Cancel', level: 50 })]);
+  logged.length = 0;
+  answer = { data: { task: { id: 'task_1', status: 'OPEN' } } };
+  const query = await fetch(`${base}/tasks/task_1/receipt`);
+  expect(query.status).toBe(500);
+  expect(await query.json()).toEqual({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
   expect(logged).toHaveLength(1);
 });

@@ -31,7 +31,10 @@ const step = (key: string, dependsOn: string[]) => ({
   dependsOn,
 });
 
-/** Swarm plans by model: `d` waits for `b` and `c`, which wait for `a`; the cyclic one loops a → c → b → a. */
+/**
+ * Swarm plans by model: `d` waits for `b` and `c`, which wait for `a`; the cyclic one loops a → c → b → a;
+ * plan-nul and plan-surrogate are valid plans (`b` waits for `a`) whose text holds NUL / lone surrogates.
+ */
 export const PLANS: Record<string, string> = {
   'plan-valid': JSON.stringify({
     subtasks: [step('a', []), step('b', ['a']), step('c', ['a']), step('d', ['b', 'c'])],
@@ -39,6 +42,18 @@ export const PLANS: Record<string, string> = {
   'plan-invalid': 'Sure! Here is your plan: first a, then b.',
   'plan-wrong-shape': JSON.stringify({ steps: [{ name: 'a' }] }),
   'plan-cyclic': JSON.stringify({ subtasks: [step('a', ['c']), step('b', ['a']), step('c', ['b'])] }),
+  'plan-nul': JSON.stringify({
+    subtasks: [
+      { key: 'a\u0000', title: 'step\u0000a', description: 'nul\u0000here', dependsOn: [] },
+      { key: 'b', title: 'step b', description: '', dependsOn: ['a\u0000'] },
+    ],
+  }),
+  'plan-surrogate': JSON.stringify({
+    subtasks: [
+      { key: 'a\ud800', title: 'step\udc00a', description: 'lone\ud800', dependsOn: [] },
+      { key: 'b', title: 'step b', description: '', dependsOn: ['a\ud800'] },
+    ],
+  }),
 };
 
 export interface RecordedRequest {

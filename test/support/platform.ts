@@ -7,9 +7,12 @@ import pino from 'pino';
 import {
   composeSupergraph,
   DEFAULT_SUBGRAPH_PORTS,
+  IDENTITY_HEADER,
   loadConfig,
   printSubgraphs,
   randomSecret,
+  ROUTER_PRINCIPAL,
+  signIdentity,
   SUBGRAPHS,
   type Logger,
   type SubgraphName,
@@ -168,11 +171,12 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
   };
 }
 
-/** Sum of SQL statements all subgraphs have run, read from their /metrics endpoints. */
-export async function sqlStatements(platform: Platform): Promise<number> {
+/** Sum of SQL statements all subgraphs have run, read from their /metrics endpoints (as the router). */
+export async function sqlStatements({ platform, secrets }: Pick<TestPlatform, 'platform' | 'secrets'>) {
+  const headers = { [IDENTITY_HEADER]: signIdentity(ROUTER_PRINCIPAL, secrets.internal) };
   const counts = await Promise.all(
     platform.subgraphs.map(async (subgraph) => {
-      const text = await (await fetch(new URL('/metrics', subgraph.url))).text();
+      const text = await (await fetch(new URL('/metrics', subgraph.url), { headers })).text();
       const match = /agentry_sql_statements_total\{subgraph="\w+"\} (\d+)/.exec(text);
       if (!match) throw new Error(`no SQL counter on ${subgraph.name}/metrics`);
       return Number(match[1]);
@@ -186,7 +190,10 @@ export async function sqlStatements(platform: Platform): Promise<number> {
  * sweeper every second, reconcilers) share the counters and can only add to them, so the least of
  * three runs is the call's own count.
  */
-export async function leastSqlStatements<T>(platform: Platform, call: () => Promise<T>) {
+export async function leastSqlStatements<T>(
+  platform: Pick<TestPlatform, 'platform' | 'secrets'>,
+  call: () => Promise<T>,
+) {
   let statements = Infinity;
   let result!: T;
   for (let run = 0; run < 3; run++) {

@@ -7,6 +7,7 @@ import {
   notFound,
   releasePayment,
   repeatEvery,
+  safeText,
   voidPayment,
   type BackgroundDeps,
   type EntityManager,
@@ -52,9 +53,14 @@ const paymentOf = (order: Pick<Order, 'id' | 'priceMinor' | 'asset'>) => ({
 
 /**
  * The text of an agent's answer: a JSON object's `output_text`, `output`, `result`, `response` or
- * `text` string (the envelopes AUTX's example agents answer with), else the body as UTF-8.
+ * `text` string (the envelopes AUTX's example agents answer with), else the body as UTF-8. An
+ * agent is an outside party: NUL and lone surrogates (which PostgreSQL's text refuses) become U+FFFD.
  */
 export function outputTextOf(answer: AgentAnswer): string {
+  return safeText(rawOutputTextOf(answer));
+}
+
+function rawOutputTextOf(answer: AgentAnswer): string {
   const text = answer.body.toString('utf8');
   if (/json/i.test(answer.contentType ?? '')) {
     try {

@@ -1,11 +1,10 @@
 import { Directive, Field, ID, InputType, Int } from 'type-graphql';
-import { badInput, BigIntScalar, checkMinorUnits, MAX_AMOUNT_MINOR } from '../../../lib';
+import { badInput, BigIntScalar, checkMinorUnits, isUnsafeText, MAX_AMOUNT_MINOR } from '../../../lib';
 import { SystemAccountRole, type Party } from './ledger.accounts';
 
 /** A transfer id is its requester's idempotency key: short, and safe to log and put in a URL. */
 const TRANSFER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const MAX_MEMO = 256;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** The longest a hold may wait for its post or void before the sweeper expires it: 30 days. */
 export const MAX_TIMEOUT_SECONDS = 30 * 24 * 60 * 60;
 
@@ -20,7 +19,7 @@ export function checkTransferId(id: unknown, field = 'id'): string {
 export function checkMemo(memo: string | null | undefined): string | null {
   if (memo === null || memo === undefined) return null;
   // NUL and lone surrogates cannot be stored or sent on faithfully.
-  if (memo.length > MAX_MEMO || memo.includes('\0') || LONE_SURROGATE.test(memo))
+  if (memo.length > MAX_MEMO || isUnsafeText(memo))
     throw badInput(`memo must be at most ${MAX_MEMO} characters of text`, { field: 'memo' });
   return memo;
 }
