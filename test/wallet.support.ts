@@ -166,3 +166,25 @@ export function seededRandom(seed: number) {
     pick: <T>(items: T[]) => items[Math.floor(next() * items.length)],
   };
 }
+
+/** An account's posted balance and what it holds, in one asset's minor units (0 for no account). */
+export async function assetBalance(t: TestPlatform, ownerId: string, asset: string) {
+  const { rows } = await withDatabase(t, (client) =>
+    client.query<{ posted: string; held: string }>(
+      `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
+         from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = $2`,
+      [ownerId, asset],
+    ),
+  );
+  return { posted: BigInt(rows[0]?.posted ?? 0), held: BigInt(rows[0]?.held ?? 0) };
+}
+
+/** How many tasks an account created: a refused hire must leave none behind. */
+export async function taskCount(t: TestPlatform, creatorId: string): Promise<number> {
+  const { rows } = await withDatabase(t, (client) =>
+    client.query<{ n: string }>(`select count(*) as "n" from "tasks"."task" where "creator_id" = $1`, [
+      creatorId,
+    ]),
+  );
+  return Number(rows[0].n);
+}

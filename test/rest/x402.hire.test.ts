@@ -13,7 +13,7 @@ import { startTestPlatform, type Client, type TestPlatform, type User } from '..
 import { solanaAddress, startSolanaDouble, type SolanaDouble } from '../support/solana-double';
 import { registerAdmin } from '../tasks.support';
 import { startPaymentDoubles } from '../wallet.payments.support';
-import { ledgerViolations, withDatabase } from '../wallet.support';
+import { assetBalance, ledgerViolations, taskCount, withDatabase } from '../wallet.support';
 import { ISO, rest, type RestResponse } from './support';
 
 const ESCROW = solanaAddress();
@@ -65,27 +65,7 @@ afterEach(async () => {
   expect(await withDatabase(t, ledgerViolations)).toEqual([]);
 });
 
-const solBalance = async (ownerId: string) => {
-  const { rows } = await withDatabase(t, (client) =>
-    client.query<{ posted: string; held: string }>(
-      `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
-         from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'SOL'`,
-      [ownerId],
-    ),
-  );
-  return { posted: BigInt(rows[0]?.posted ?? 0), held: BigInt(rows[0]?.held ?? 0) };
-};
-
-const taskCount = async (creatorId: string) =>
-  Number(
-    (
-      await withDatabase(t, (client) =>
-        client.query<{ n: string }>(`select count(*) as "n" from "tasks"."task" where "creator_id" = $1`, [
-          creatorId,
-        ]),
-      )
-    ).rows[0].n,
-  );
+const solBalance = (ownerId: string) => assetBalance(t, ownerId, 'SOL');
 
 const HIRE = {
   agent_id: '',
@@ -129,7 +109,7 @@ test('hire → 402 terms → pay → 201 {task_id, status, escrow, tx}; accept, 
   const terms = await challenge();
   expectTerms(terms);
   expect(terms.body).toEqual({ error: expect.stringContaining('lamports'), code: 'PAYMENT_REQUIRED' });
-  expect(await taskCount(hirer.id)).toBe(0);
+  expect(await taskCount(t, hirer.id)).toBe(0);
 
   const taskId = terms.headers.get('x-payment-task-id')!;
   const signature = solana.pay(PAYER_WALLET, ESCROW, RATE);
@@ -150,7 +130,7 @@ test('hire → 402 terms → pay → 201 {task_id, status, escrow, tx}; accept, 
   const again = await cli(hirer)('POST', '/tasks', hireBody(), { 'X-Payment-Proof': signature });
   expect(again.status).toBe(201);
   expect(again.body).toEqual(paid.body);
-  expect(await taskCount(hirer.id)).toBe(1);
+  expect(await taskCount(t, hirer.id)).toBe(1);
 
   const status = await cli(hirer)('GET', `/tasks/${taskId}`);
   expect(status.status).toBe(200);
@@ -266,7 +246,7 @@ test('a proof is refused when replayed for another task, short of the price, mal
   await challenge(stranger);
   const stolen = await cli(stranger)('POST', '/tasks', hireBody(), { 'X-Payment-Proof': signature });
   expect(stolen.status).toBe(409);
-  expect(await taskCount(stranger.id)).toBe(0);
+  expect(await taskCount(t, stranger.id)).toBe(0);
 
   // Paid less than the rate: 402 again with the terms; what was paid stays in the payer's balance.
   const before = await solBalance(stranger.id);
@@ -276,7 +256,7 @@ test('a proof is refused when replayed for another task, short of the price, mal
   expectTerms(underpaid);
   expect(underpaid.body.code).toBe('PAYMENT_REQUIRED');
   expect(await solBalance(stranger.id)).toEqual({ posted: before.posted + RATE - 1n, held: 0n });
-  expect(await taskCount(stranger.id)).toBe(0);
+  expect(await taskCount(t, stranger.id)).toBe(0);
 
   // Paid to another address, not found, not finalized yet, failed on chain, not a signature: 400.
   const elsewhere = solana.pay(PAYER_WALLET, solanaAddress(), RATE);
@@ -286,7 +266,7 @@ test('a proof is refused when replayed for another task, short of the price, mal
     const refused = await cli(stranger)('POST', '/tasks', hireBody(), { 'X-Payment-Proof': proof });
     expect([proof, refused.status, refused.body.code]).toEqual([proof, 400, 'INVALID_PARAMETERS']);
   }
-  expect(await taskCount(stranger.id)).toBe(0);
+  expect(await taskCount(t, stranger.id)).toBe(0);
 
   // Once finalized, the pending payment hires.
   solana.finalize(pending);
@@ -318,7 +298,7 @@ test('task creation (a request carrying a payment proof) is limited to 10 a minu
 });
 
 test('a paused agent is not hired: the hire is 409 before any terms, and a paid retry is refused too', async () => {
-  const tasksBefore = await taskCount(hirer.id);
+  const tasksBefore = await taskCount(t, hirer.id);
   expect((await cli(owner)('POST', `/agents/${agentId}/pause`)).status).toBe(200);
   try {
     const refused = await cli(hirer)('POST', '/tasks', hireBody());
@@ -328,7 +308,7 @@ test('a paused agent is not hired: the hire is 409 before any terms, and a paid 
     const signature = solana.pay(PAYER_WALLET, ESCROW, RATE);
     const paid = await cli(hirer)('POST', '/tasks', hireBody(), { 'X-Payment-Proof': signature });
     expect(paid.status).toBe(409);
-    expect(await taskCount(hirer.id)).toBe(tasksBefore);
+    expect(await taskCount(t, hirer.id)).toBe(tasksBefore);
   } finally {
     await cli(owner)('POST', `/agents/${agentId}/unpause`);
   }

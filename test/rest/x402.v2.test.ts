@@ -16,7 +16,7 @@ import { CreateMarketplaceAgentDocument } from '../generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
 import { solanaAddress, startSolanaDouble, type SolanaDouble } from '../support/solana-double';
 import { startFacilitatorDouble, type FacilitatorDouble } from '../support/x402-facilitator-double';
-import { ledgerViolations, withDatabase } from '../wallet.support';
+import { assetBalance, ledgerViolations, taskCount, withDatabase } from '../wallet.support';
 import { rest } from './support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -87,27 +87,7 @@ const hireBody = (description = 'Summarize top AI papers from this week') => ({
   deadline: '2h',
 });
 
-const usdc = async (ownerId: string) => {
-  const { rows } = await withDatabase(t, (client) =>
-    client.query<{ posted: string; held: string }>(
-      `select "credits_posted" - "debits_posted" as "posted", "debits_pending" as "held"
-         from "wallet"."ledger_account" where "owner_id" = $1 and "asset" = 'USDC'`,
-      [ownerId],
-    ),
-  );
-  return { posted: BigInt(rows[0]?.posted ?? 0), held: BigInt(rows[0]?.held ?? 0) };
-};
-
-const taskCount = async (creatorId: string) =>
-  Number(
-    (
-      await withDatabase(t, (client) =>
-        client.query<{ n: string }>(`select count(*) as "n" from "tasks"."task" where "creator_id" = $1`, [
-          creatorId,
-        ]),
-      )
-    ).rows[0].n,
-  );
+const usdc = (ownerId: string) => assetBalance(t, ownerId, 'USDC');
 
 const settles = () => facilitator.calls.filter(({ path }) => path === '/settle').length;
 
@@ -173,7 +153,7 @@ test('a USDC agent answers 402 with PAYMENT-REQUIRED (x402 v2, exact USDC on the
     ],
   });
   expect(facilitator.calls.filter(({ path }) => path === '/supported').length).toBe(1);
-  expect(await taskCount(hirer.id)).toBe(0);
+  expect(await taskCount(t, hirer.id)).toBe(0);
 });
 
 test('@x402/fetch pays end to end: verify and settle at the facilitator, 201 with PAYMENT-RESPONSE, reward in escrow', async () => {
@@ -212,7 +192,7 @@ test('@x402/fetch pays end to end: verify and settle at the facilitator, 201 wit
     settlement.transaction,
   );
   expect(settles()).toBe(count);
-  expect(await taskCount(hirer.id)).toBe(1);
+  expect(await taskCount(t, hirer.id)).toBe(1);
 });
 
 test('a replayed payment funds no second task; the facilitator refuses a settled nonce', async () => {
@@ -220,7 +200,7 @@ test('a replayed payment funds no second task; the facilitator refuses a settled
   const { response } = await payer.hire(hireBody('First'));
   expect(response.status).toBe(201);
   const signature = payer.signature()!;
-  const tasks = await taskCount(hirer.id);
+  const tasks = await taskCount(t, hirer.id);
 
   // For another challenge's task: 409.
   const other = await post(hirer, hireBody('First'));
@@ -235,8 +215,8 @@ test('a replayed payment funds no second task; the facilitator refuses a settled
   const stolen = await post(stranger, hireBody('First'), { 'PAYMENT-SIGNATURE': signature });
   expect(stolen.status).toBe(409);
   expect(await usdc(stranger.id)).toEqual({ posted: 0n, held: 0n });
-  expect(await taskCount(hirer.id)).toBe(tasks);
-  expect(await taskCount(stranger.id)).toBe(0);
+  expect(await taskCount(t, hirer.id)).toBe(tasks);
+  expect(await taskCount(t, stranger.id)).toBe(0);
 
   // The same authorization re-encoded (another payment id here): the facilitator refuses its nonce.
   const payload = JSON.parse(Buffer.from(signature, 'base64').toString('utf8')) as PaymentPayload;
@@ -247,13 +227,13 @@ test('a replayed payment funds no second task; the facilitator refuses a settled
   expect(replay.status).toBe(402);
   expect(replay.body).toEqual({ error: expect.stringContaining('nonce_used'), code: 'PAYMENT_REQUIRED' });
   expect(replay.headers.get('payment-required')).toBeTruthy();
-  expect(await taskCount(stranger.id)).toBe(0);
+  expect(await taskCount(t, stranger.id)).toBe(0);
 });
 
 test('a tampered amount is refused: 402 with the terms again, nothing settled or credited', async () => {
   const { client } = payingClient(hirer);
   const required = await terms();
-  const before = { settles: settles(), balance: await usdc(hirer.id), tasks: await taskCount(hirer.id) };
+  const before = { settles: settles(), balance: await usdc(hirer.id), tasks: await taskCount(t, hirer.id) };
 
   // Signed for less than the price, and saying so: it does not accept these terms.
   const cheaper = { ...required, accepts: [{ ...required.accepts[0], amount: '1' }] };
@@ -282,7 +262,7 @@ test('a tampered amount is refused: 402 with the terms again, nothing settled or
   }
   expect(settles()).toBe(before.settles);
   expect(await usdc(hirer.id)).toEqual(before.balance);
-  expect(await taskCount(hirer.id)).toBe(before.tasks);
+  expect(await taskCount(t, hirer.id)).toBe(before.tasks);
 });
 
 test('a malformed PAYMENT-SIGNATURE is 400, never 500', async () => {
@@ -342,7 +322,7 @@ test('Idempotency-Key: the same request answers the first task, another request 
   const key = `hire-${Date.now()}`;
   const first = await payer.hire(hireBody('Keyed'), { 'Idempotency-Key': key });
   expect(first.response.status).toBe(201);
-  const tasks = await taskCount(hirer.id);
+  const tasks = await taskCount(t, hirer.id);
   const balance = await usdc(hirer.id);
   const count = settles();
 
@@ -355,7 +335,7 @@ test('Idempotency-Key: the same request answers the first task, another request 
   expect(retried.status).toBe(201);
   expect(retried.body.task_id).toBe(first.body.task_id);
   expect(settles()).toBe(count);
-  expect(await taskCount(hirer.id)).toBe(tasks);
+  expect(await taskCount(t, hirer.id)).toBe(tasks);
   expect(await usdc(hirer.id)).toEqual(balance);
 
   const changed = await post(hirer, hireBody('Another job'), {
@@ -386,7 +366,7 @@ test('Idempotency-Key: the same request answers the first task, another request 
   } finally {
     facilitator.settings.settleDelayMs = 0;
   }
-  expect(await taskCount(hirer.id)).toBe(tasks + 1);
+  expect(await taskCount(t, hirer.id)).toBe(tasks + 1);
 });
 
 test('a bad Idempotency-Key is 400', async () => {
