@@ -156,7 +156,7 @@ async function main() {
         `the 100,000 figure at most twice the 10,000 one (${p99s[1] <= 2 * p99s[0] ? 'met' : 'missed'}: ` +
         `${(p99s[1] / p99s[0]).toFixed(2)}×).`,
     );
-    for (const query of ['kubernetes cluster', 'kubernets']) {
+    for (const query of ['deploy', 'kubernetes cluster', 'kubrnetes']) {
       const statement = searchStatement(owners[1].id, query, {}, { limit: 10, offset: 0 });
       const plan = await db.query(
         `explain (analyze, buffers, costs off) ${numbered(statement.sql)}`,

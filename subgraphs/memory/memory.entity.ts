@@ -120,7 +120,10 @@ export class MemorySearchResult {
   @Field(() => [MemoryHit])
   hits!: MemoryHit[];
 
-  @Field(() => Int, { description: 'How many of your entries match (all pages).' })
+  @Field(() => Int, {
+    description:
+      'How many of your entries match (all pages), counted up to 1,000: 1,000 means 1,000 or more.',
+  })
   total!: number;
 
   @Field({ description: 'The query as searched (trimmed).' })

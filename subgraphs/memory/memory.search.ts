@@ -73,32 +73,50 @@ export async function listMemories(
 }
 
 /**
- * Relevance: cover density (adjacent words rank above scattered ones) plus word similarity for
- * typos, then weighted by importance (x0.5 to x1.5) and recency (x1 today, toward x0.8 over months).
+ * At most this many matching entries are ranked (and counted in `total`): a common word can match
+ * a large part of an account's memory, and ranking every match would grow with the account.
  */
-const SCORE = `(ts_rank_cd(e."search_vector", q."ts") + 0.1 * word_similarity(q."raw", e."content"))
-  * (0.5 + e."importance")
-  * (0.8 + 0.2 / (1 + extract(epoch from now() - e."created_at") / 2592000))`;
+export const RANKED_MATCHES = 1_000;
 
 /**
- * The matching entries, best first: a text match (websearch syntax: "a phrase", or, -not) or,
- * for typos and short words, a trigram word similarity above pg_trgm's threshold. A query of stop
- * words or punctuation only has no terms and matches nothing.
+ * Relevance (cover density: adjacent words rank above scattered ones; word similarity for entries
+ * found only by trigrams), weighted by importance (x0.5 to x1.5) and recency (x1 today, toward
+ * x0.8 over months).
  */
-function matchesSql(ownerId: string, query: string, filter: CheckedFilter, paged = true) {
+const SCORE = `c."relevance" * (0.5 + c."importance")
+  * (0.8 + 0.2 / (1 + extract(epoch from now() - c."created_at") / 2592000))`;
+
+/**
+ * The matching entries, best first. Full text (websearch syntax: "a phrase", or, -not) reads at
+ * most RANKED_MATCHES matches from the owner-led GIN index (in storage order, no sort before the
+ * limit, so the work is bounded however many match); only when full text finds fewer than the
+ * page does trigram word similarity (typos, word fragments) add entries, again bounded. A query
+ * of stop words or punctuation only has no terms and matches nothing.
+ */
+function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wanted: number) {
   const where = whereOf(ownerId, filter);
   return {
     sql: `"q" as (select websearch_to_tsquery('english', ?) as "ts", ?::text as "raw"),
-      "hits" as (
-        select e."id", ${SCORE} as "score", count(*) over () as "total"
+      "text_hits" as (
+        select e."id", ts_rank_cd(e."search_vector", q."ts") as "relevance", e."importance", e."created_at"
         from ${TABLE} e, "q"
-        where ${where.sql} and numnode(q."ts") > 0
-          and (e."search_vector" @@ q."ts" or q."raw" <% e."content")
-        order by "score" desc, e."id" desc
-        ${paged ? 'limit ? offset ?' : ''})`,
-    params: [query, query, ...where.params],
+        where ${where.sql} and numnode(q."ts") > 0 and e."search_vector" @@ websearch_to_tsquery('english', ?)
+        limit ${RANKED_MATCHES}),
+      "similar_hits" as (
+        select e."id", 0.1 * word_similarity(q."raw", e."content") as "relevance", e."importance", e."created_at"
+        from ${TABLE} e, "q"
+        where (select count(*) from "text_hits") < ? and ${where.sql} and numnode(q."ts") > 0
+          and q."raw" <% e."content" and not (e."search_vector" @@ q."ts")
+        limit ${RANKED_MATCHES}),
+      "candidates" as (select * from "text_hits" union all select * from "similar_hits")`,
+    params: [query, query, ...where.params, query, wanted, ...where.params],
   };
 }
+
+/** One page of the candidates, best first, with how many there are. */
+const HITS = `"hits" as (
+  select c."id", ${SCORE} as "score", count(*) over () as "total" from "candidates" c
+  order by "score" desc, c."id" desc limit ? offset ?)`;
 
 /** Matched words between « and », a few fragments of the best passages. */
 const SNIPPET = `ts_headline('english', e."content", q."ts",
@@ -127,9 +145,9 @@ export function searchStatement(
   filter: CheckedFilter,
   page: { limit: number; offset: number },
 ) {
-  const matches = matchesSql(ownerId, query, filter);
+  const matches = matchesSql(ownerId, query, filter, page.limit + page.offset);
   return {
-    sql: `with ${matches.sql}
+    sql: `with ${matches.sql}, ${HITS}
      select ${COLUMNS}, h."score", h."total", ${SNIPPET} as "snippet"
      from "hits" h join ${TABLE} e on e."id" = h."id", "q"
      order by h."score" desc, e."id" desc`,
@@ -148,10 +166,13 @@ export async function searchMemories(
   const rows = await em.getConnection().execute<Row[]>(statement.sql, statement.params);
   // An offset past the last match still knows the total.
   if (rows.length === 0 && page.offset > 0) {
-    const all = matchesSql(ownerId, query, filter, false);
+    const all = matchesSql(ownerId, query, filter, page.limit + page.offset);
     const [{ total }] = await em
       .getConnection()
-      .execute<{ total: string }[]>(`with ${all.sql} select count(*) as "total" from "hits"`, all.params);
+      .execute<{ total: string }[]>(
+        `with ${all.sql} select count(*) as "total" from "candidates"`,
+        all.params,
+      );
     return { hits: [], total: Number(total) };
   }
   return outcomeOf(em, rows);
@@ -165,9 +186,9 @@ export async function recallMemories(
   filter: CheckedFilter,
   limit: number,
 ): Promise<SearchOutcome> {
-  const matches = matchesSql(ownerId, query, filter);
+  const matches = matchesSql(ownerId, query, filter, limit);
   const rows = await em.getConnection().execute<Row[]>(
-    `with ${matches.sql},
+    `with ${matches.sql}, ${HITS},
       "recalled" as (
         update ${TABLE} e set "last_recalled_at" = now(), "recall_count" = e."recall_count" + 1
         from "hits" h where e."id" = h."id"
