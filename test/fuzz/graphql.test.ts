@@ -14,7 +14,6 @@ import {
   parseJson,
   raw,
   runCases,
-  send,
   startWorld,
   type Answer,
   type Client,
