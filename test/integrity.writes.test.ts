@@ -125,7 +125,7 @@ async function audit(cases: FuzzCase[], refused: (status: number, text: string) 
   let refusals = 0;
   const statuses: Record<number, number> = {};
   // Each case settles after its answer, accepted or not, so the next one starts from a quiet database.
-  await settle();
+  await quietAudit();
   for (const entry of cases) {
     const before = await lastAudit();
     const answer = await send(world.t.url, entry.request);
