@@ -4,248 +4,31 @@
  * what a careless or hostile client sends. No answer may be a 5xx or INTERNAL_SERVER_ERROR, and
  * every refusal is `{errors: [{message, extensions: {code}}]}`.
  */
-import { randomUUID } from 'node:crypto';
-import {
-  buildClientSchema,
-  getIntrospectionQuery,
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isInterfaceType,
-  isLeafType,
-  type GraphQLArgument,
-  type GraphQLField,
-  type GraphQLInputType,
-  type GraphQLSchema,
-  type IntrospectionQuery,
-} from 'graphql';
+import { getNamedType, type GraphQLSchema } from 'graphql';
 import { MAX_BODY_BYTES } from '../../lib';
 import {
-  casesByClient,
   clientsOf,
   clip,
   firstEvent,
   graphqlProblems,
-  HOSTILE,
   parseJson,
-  randomHostile,
   raw,
   runCases,
-  send,
   startWorld,
   type Answer,
   type Client,
-  type FuzzCase,
-  type Hostile,
   type World,
 } from './support';
+import { caseOf, casesOf, introspect, rootOf, slotsOf, type Case } from './graphql.support';
 
 let world: World;
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
   world = await startWorld();
-  const answer = await send(world.t.url, {
-    method: 'POST',
-    path: '/graphql',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${world.user.credential}` },
-    body: JSON.stringify({ query: getIntrospectionQuery() }),
-  });
-  schema = buildClientSchema((parseJson(answer.text) as { data: IntrospectionQuery }).data);
+  schema = await introspect(world);
 }, 120_000);
 afterAll(() => world?.close());
-
-// ── Values as trees, printed as JSON (variables) or as GraphQL literals ───────────────────────
-
-type Value = { leaf: string } | { enumValue: string } | { object: [string, Value][] } | { list: Value[] };
-
-function printJson(value: Value): string {
-  if ('leaf' in value) return value.leaf;
-  if ('enumValue' in value) return JSON.stringify(value.enumValue);
-  if ('list' in value) return `[${value.list.map(printJson).join(',')}]`;
-  return `{${value.object.map(([key, v]) => `${JSON.stringify(key)}:${printJson(v)}`).join(',')}}`;
-}
-
-/** JSON text as a GraphQL literal: the same text, except objects, whose keys GraphQL writes bare. */
-function printLiteral(value: Value): string {
-  if ('leaf' in value) {
-    if (!value.leaf.trimStart().startsWith('{')) return value.leaf;
-    return printLiteral(fromJson(JSON.parse(value.leaf)));
-  }
-  if ('enumValue' in value) return value.enumValue;
-  if ('list' in value) return `[${value.list.map(printLiteral).join(', ')}]`;
-  return `{${value.object.map(([key, v]) => `${key}: ${printLiteral(v)}`).join(', ')}}`;
-}
-
-const fromJson = (json: unknown): Value =>
-  Array.isArray(json)
-    ? { list: json.map(fromJson) }
-    : json && typeof json === 'object'
-      ? { object: Object.entries(json).map(([k, v]) => [k, fromJson(v)]) }
-      : { leaf: JSON.stringify(json) };
-
-// ── Ordinary values for what a case leaves alone ───────────────────────────────────────────────
-
-/** The kind of object an ID argument names, by its name or its field's: `claimTask(agentId)` → agent. */
-function idKind(name: string, field: string): string {
-  const word = (name === 'id' ? field : name).toLowerCase();
-  const kinds = ['task', 'agent', 'session', 'turn', 'schedule', 'memor', 'key', 'dependson', 'parent'];
-  const found = kinds.find((kind) => word.includes(kind));
-  return { memor: 'memory', dependson: 'task', parent: 'task' }[found ?? ''] ?? found ?? 'task';
-}
-
-let emails = 0;
-const STRINGS: Record<string, () => string> = {
-  email: () => `fuzz${++emails}@example.com`,
-  password: () => 'long enough password',
-  cron: () => '0 9 * * 1',
-  url: () => 'https://example.com/hook',
-  ticker: () => `FZ${randomUUID().slice(0, 6).toUpperCase()}`,
-  model: () => 'double-1',
-  provider: () => 'default',
-  asset: () => 'USD',
-  content: () => 'hi',
-};
-
-function ordinary(type: GraphQLInputType, name: string, field: string, pick: number): Value {
-  if (isNonNullType(type)) return ordinary(type.ofType, name, field, pick);
-  if (isListType(type)) return { list: [] };
-  if (isEnumType(type)) return { enumValue: type.getValues()[0].name };
-  if (isInputObjectType(type)) {
-    const fields = Object.values(type.getFields()).filter(
-      (f) => isNonNullType(f.type) && f.defaultValue === undefined,
-    );
-    return { object: fields.map((f) => [f.name, ordinary(f.type, f.name, field, pick)]) };
-  }
-  switch (type.name) {
-    case 'ID': {
-      const pool = world.ids[idKind(name, field)] ?? world.ids.task;
-      return { leaf: JSON.stringify(pool[pick % pool.length]) };
-    }
-    case 'Int':
-      return { leaf: '1' };
-    case 'Float':
-      return { leaf: '0.5' };
-    case 'Boolean':
-      return { leaf: 'false' };
-    case 'BigInt':
-      return { leaf: '"100"' };
-    case 'DateTimeISO':
-      return { leaf: JSON.stringify(new Date(Date.now() + 86_400_000).toISOString()) };
-    default:
-      return { leaf: JSON.stringify(STRINGS[name]?.() ?? 'fuzz') };
-  }
-}
-
-// ── Cases ──────────────────────────────────────────────────────────────────────────────────────
-
-/** A dotted path to an argument or an input field in it (`input.rewardMinor`), and its type. */
-interface Slot {
-  path: string[];
-  type: GraphQLInputType;
-}
-
-function slotsOf(args: readonly GraphQLArgument[]): Slot[] {
-  const slots: Slot[] = [];
-  const walk = (path: string[], type: GraphQLInputType, depth: number) => {
-    slots.push({ path, type });
-    const named = getNamedType(type);
-    if (depth < 2 && isInputObjectType(named))
-      for (const f of Object.values(named.getFields())) walk([...path, f.name], f.type, depth + 1);
-  };
-  for (const arg of args) walk([arg.name], arg.type, 0);
-  return slots;
-}
-
-/** Puts `value` at `path` inside `into` (an object value), creating the objects on the way. */
-function place(into: Value, path: string[], value: Value): Value {
-  if (!('object' in into)) return place({ object: [] }, path, value);
-  const [key, ...rest] = path;
-  const entries = into.object.filter(([k]) => k !== key);
-  const current = into.object.find(([k]) => k === key)?.[1] ?? { object: [] };
-  return { object: [...entries, [key, rest.length ? place(current, rest, value) : value]] };
-}
-
-/** A selection that reads the field's own scalars, so their serialization runs too. */
-function selectionOf(field: GraphQLField<unknown, unknown>): string {
-  const type = getNamedType(field.type);
-  if (isLeafType(type)) return '';
-  if (!isObjectType(type) && !isInterfaceType(type)) return ' { __typename }';
-  const leaves = Object.values(type.getFields())
-    .filter((f) => isLeafType(getNamedType(f.type)) && f.args.every((a) => !isNonNullType(a.type)))
-    .map((f) => f.name);
-  return ` { __typename ${leaves.join(' ')} }`;
-}
-
-type Case = FuzzCase;
-
-type Kind = 'query' | 'mutation' | 'subscription';
-
-function caseOf(
-  kind: Kind,
-  field: GraphQLField<unknown, unknown>,
-  slot: Slot | undefined,
-  value: Hostile | undefined,
-  literal: boolean,
-  client: Client,
-  pick: number,
-): Case {
-  let args: Value = {
-    object: field.args
-      .filter((a) => isNonNullType(a.type) && a.defaultValue === undefined)
-      .map((a) => [a.name, ordinary(a.type, a.name, field.name, pick)]),
-  };
-  if (slot && value) args = place(args, slot.path, { leaf: value.json });
-  const entries = 'object' in args ? args.object : [];
-  const definitions = entries.map(([name]) => {
-    const arg = field.args.find((a) => a.name === name)!;
-    return `$${name}: ${String(arg.type)}`;
-  });
-  const selection = selectionOf(field);
-  const query = literal
-    ? `${kind} Fuzz { ${field.name}${entries.length ? `(${entries.map(([n, v]) => `${n}: ${printLiteral(v)}`).join(', ')})` : ''}${selection} }`
-    : `${kind} Fuzz${definitions.length ? `(${definitions.join(', ')})` : ''} { ${field.name}${entries.length ? `(${entries.map(([n]) => `${n}: $${n}`).join(', ')})` : ''}${selection} }`;
-  const body = `{"query":${JSON.stringify(query)},"variables":${literal ? '{}' : printJson(args)}}`;
-  const subscription = kind === 'subscription';
-  return {
-    label: `${client.label}: ${kind} ${field.name}${slot ? ` ${slot.path.join('.')}` : ''} = ${value?.label ?? 'ordinary'}${literal ? ' (literal)' : ''}`,
-    request: {
-      method: 'POST',
-      path: '/graphql',
-      headers: {
-        ...client.headers,
-        'content-type': 'application/json',
-        accept: subscription ? 'text/event-stream' : 'application/graphql-response+json',
-      },
-      body,
-      headOnly: subscription,
-      firstEventMs: 1500,
-    },
-    othersWork: Boolean(value?.badText || value?.label === 'unknown agent id'),
-  };
-}
-
-function casesOf(kind: Kind, field: GraphQLField<unknown, unknown>): Case[] {
-  const salt = `${kind} ${field.name}`;
-  const values = [...HOSTILE, ...randomHostile(4, salt)];
-  const targets: { slot?: Slot; value?: Hostile; literal: boolean }[] = [{ literal: false }];
-  for (const slot of slotsOf(field.args))
-    for (const value of values)
-      for (const literal of [false, true])
-        // A megabyte written into the query text is refused by the token limit before anything else.
-        if (!(literal && value.json.length > 10_000)) targets.push({ slot, value, literal });
-  // Subscriptions are the caller's own events (no admin-only ones), and each waits for its first event.
-  return casesByClient(
-    targets,
-    salt,
-    world,
-    (target, client, index) => caseOf(kind, field, target.slot, target.value, target.literal, client, index),
-    { admin: kind !== 'subscription' },
-  );
-}
 
 /** What /graphql is sent besides operations: broken transports, encodings and sizes. */
 function transportCases(client: Client): Case[] {
@@ -339,13 +122,6 @@ function transportCases(client: Client): Case[] {
 
 // ── Running ────────────────────────────────────────────────────────────────────────────────────
 
-const rootOf = (kind: Kind) =>
-  ({
-    query: schema.getQueryType(),
-    mutation: schema.getMutationType(),
-    subscription: schema.getSubscriptionType(),
-  })[kind];
-
 /** GraphQL's own error format, in the answer or in the first event of a subscription's stream. */
 function problemsOf(answer: Answer): string[] {
   const streaming = /text\/event-stream/.test(String(answer.headers['content-type']));
@@ -358,7 +134,8 @@ const run = (cases: Case[]) => runCases(world.t.url, cases, problemsOf);
 test('no root field answers a 5xx or INTERNAL_SERVER_ERROR, whatever its arguments', async () => {
   const cases: Case[] = [];
   for (const kind of ['query', 'mutation', 'subscription'] as const)
-    for (const field of Object.values(rootOf(kind)?.getFields() ?? {})) cases.push(...casesOf(kind, field));
+    for (const field of Object.values(rootOf(schema, kind)?.getFields() ?? {}))
+      cases.push(...casesOf(world, kind, field));
   const { failures, statuses } = await run(cases);
   console.log(`GraphQL fuzz: ${cases.length} requests, statuses ${JSON.stringify(statuses)}`);
   expect(failures).toEqual([]);
@@ -374,10 +151,11 @@ test('every BigInt argument and input field refuses values outside a signed 64-b
   const outside = [raw('2^63', '"9223372036854775808"'), raw('-2^63-1', '"-9223372036854775809"')];
   const cases: Case[] = [];
   for (const kind of ['query', 'mutation'] as const)
-    for (const field of Object.values(rootOf(kind)?.getFields() ?? {}))
+    for (const field of Object.values(rootOf(schema, kind)?.getFields() ?? {}))
       for (const slot of slotsOf(field.args).filter((s) => getNamedType(s.type).name === 'BigInt'))
         for (const value of outside)
-          for (const literal of [false, true]) cases.push(caseOf(kind, field, slot, value, literal, user, 0));
+          for (const literal of [false, true])
+            cases.push(caseOf(world, kind, field, slot, value, literal, user, 0));
   expect(cases.length).toBeGreaterThan(0);
   const { failures } = await runCases(world.t.url, cases, (answer) => {
     const codes = (

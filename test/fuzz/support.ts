@@ -451,7 +451,7 @@ export async function runCases<C extends FuzzCase>(
 }
 
 /**
- * The seeded sample of one route's or field's cases: RUNS as the user, fewer anonymously, with a
+ * The seeded sample of one route's or field's cases: `runs` (RUNS unless given) as the user, fewer anonymously, with a
  * bad key or as an admin (unless `admin` is false).
  */
 export function casesByClient<T, C>(
@@ -459,14 +459,14 @@ export function casesByClient<T, C>(
   salt: string,
   world: Pick<World, 'user' | 'admin'>,
   make: (target: T, client: Client, index: number) => C,
-  { admin: asAdmin = true } = {},
+  { admin: asAdmin = true, runs = RUNS }: { admin?: boolean; runs?: number } = {},
 ): C[] {
   const [signedIn, anonymous, invalid, admin] = clientsOf(world);
   const share = [
-    [signedIn, RUNS],
-    [anonymous, Math.ceil(RUNS / 2)],
-    [invalid, Math.ceil(RUNS / 3)],
-    ...(asAdmin ? ([[admin, Math.ceil(RUNS / 3)]] as const) : []),
+    [signedIn, runs],
+    [anonymous, Math.ceil(runs / 2)],
+    [invalid, Math.ceil(runs / 3)],
+    ...(asAdmin ? ([[admin, Math.ceil(runs / 3)]] as const) : []),
   ] as const;
   return share.flatMap(([client, count]) =>
     sample(targets, count, `${salt} ${client.label}`).map((target, index) => make(target, client, index)),
