@@ -133,7 +133,10 @@ describe('rest:coverage', () => {
       expect(report.served).toBe(distinct.size);
     }
     const hermes = coverageOf(DIALECTS[0], documented.hermes).routes;
-    expect(hermes.find((r) => r.path === '/api/gaze/store')).toMatchObject({ method: 'POST', served: false });
+    expect(hermes.find((r) => r.path === '/api/verify-session')).toMatchObject({
+      method: 'POST',
+      served: false,
+    });
     expect(hermes.find((r) => r.path === '/api/tasks')).toMatchObject({ served: true });
   });
 
