@@ -58,7 +58,9 @@ async function insertNew(
   entries: NewEntry[],
 ): Promise<MemoryEntry[]> {
   const ids = newIds('mem', entries.length);
-  const rows = await em.getConnection().execute<Record<string, unknown>[]>(
+  // em.execute runs in em's transaction; the connection's own execute would take a second pooled
+  // connection while the transaction holds one, which exhausts the pool under concurrent turns.
+  const rows = await em.execute<Record<string, unknown>[]>(
     `insert into "memory"."memory_entry" ("id", "owner_id", "agent_id", "session_id", "tier", "category",
        "content", "importance", "metadata", "source", "idempotency_key")
      values ${entries.map(() => `(?, ?, ?, ?, ?, ?, ?, 0.5, ?::jsonb, 'chat', ?)`).join(', ')}
@@ -119,7 +121,7 @@ export class MemoryPlatformResolver {
     const { stored, trimmed } = await ctx.em.transactional(async (tx) => {
       const stored = await insertNew(tx, input, entries);
       // The session's working memory keeps its most recent entries only.
-      const trimmed = await tx.getConnection().execute<Record<string, unknown>[]>(
+      const trimmed = await tx.execute<Record<string, unknown>[]>(
         `delete from "memory"."memory_entry" e
          where e."owner_id" = ? and e."session_id" = ? and e."tier" = 'WORKING' and e."id" not in (
            select k."id" from "memory"."memory_entry" k
