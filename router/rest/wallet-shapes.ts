@@ -11,7 +11,7 @@ export const activityAmount = (entry: Activity) =>
   entry.kind === 'SINGLE' || entry.kind === 'POST' ? entry.postedDelta : entry.pendingDelta;
 
 /** An entry's state in words: a hold is `pending`; a void or expiry `released`; money moved `completed`. */
-export const activityStatus = (entry: Activity) =>
+const activityStatus = (entry: Activity) =>
   entry.kind === 'PENDING'
     ? 'pending'
     : entry.kind === 'VOID' || entry.kind === 'EXPIRE'

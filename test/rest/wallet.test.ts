@@ -233,7 +233,7 @@ describe('hermes (000/001) and runtime (002)', () => {
     });
   });
 
-  test('GET /api/stats/costs → the charges; GET /api/stats/transactions → every balance change', async () => {
+  test('GET /api/stats/costs → the charges; GET /api/stats/transactions → each movement once', async () => {
     const costs = await api('GET', '/api/stats/costs');
     expect(costs.status).toBe(200);
     expect(costs.body).toEqual({
@@ -250,7 +250,13 @@ describe('hermes (000/001) and runtime (002)', () => {
     });
     const all = await api('GET', '/api/stats/transactions?limit=3');
     expect(all.status).toBe(200);
-    expect(all.body.total).toBe(8);
+    // 8 ledger entries; the withdrawal's hold and its post are one movement.
+    expect(all.body.total).toBe(7);
+    const every = await api('GET', '/api/stats/transactions?limit=100');
+    const withdrawals = every.body.transactions.filter(
+      (row: { type: string; asset: string }) => row.type === 'withdrawal' && row.asset === 'USD',
+    );
+    expect(withdrawals).toEqual([expect.objectContaining({ status: 'completed', amount: -5 })]);
     expect(all.body.transactions).toHaveLength(3);
     expect(all.body.transactions[0]).toEqual({
       id: expect.stringMatching(/^len_/),

@@ -80,7 +80,7 @@ import {
   oneOf,
   required,
 } from '../mapping';
-import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
+import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import {
   InputError,
   route,
@@ -1053,17 +1053,19 @@ export const hermes: Dialect = {
     route({
       method: 'GET',
       path: '/api/stats/transactions',
-      summary: 'Financial transaction history: every balance change in every asset, newest first',
+      summary:
+        'Financial transaction history in every asset, newest first; each movement once, in its final state',
       operation: WalletActivityListDocument,
+      variables: { movements: fixed(true) },
       errors: runtime,
       paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
       shape: ({ walletActivity }) => ({
         transactions: walletActivity.nodes.map((e) => ({
           id: e.id,
           type: activityType(e),
-          status: activityStatus(e),
+          status: movementStatus(e),
           asset: e.asset,
-          amount: minorToNumber(activityAmount(e), e.decimals),
+          amount: minorToNumber(movementAmount(e), e.decimals),
           reference: e.reference,
           description: e.memo,
           created_at: e.createdAt,

@@ -51,7 +51,7 @@ import {
   withDefault,
   required,
 } from '../mapping';
-import { activityAmount, activityStatus, activityType } from '../wallet-shapes';
+import { activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import { route, type Dialect, type Problem } from '../types';
 
 /** x402's error codes: the documented INVALID_STATUS for state conflicts, plain names otherwise. */
@@ -451,16 +451,16 @@ export const x402: Dialect = {
     route({
       method: 'GET',
       path: '/payments/history',
-      summary: 'Transaction history in SOL, newest first',
+      summary: 'Transaction history in SOL, newest first; each movement once, in its final state',
       operation: WalletActivityListDocument,
-      variables: { asset: fixed(SOL) },
+      variables: { asset: fixed(SOL), movements: fixed(true) },
       paged: { connection: (d) => d.walletActivity, defaultLimit: 20 },
       shape: ({ walletActivity }) => ({
         transactions: walletActivity.nodes.map((entry) => ({
           id: entry.id,
           type: activityType(entry),
-          status: activityStatus(entry),
-          amount: sol(activityAmount(entry)),
+          status: movementStatus(entry),
+          amount: sol(movementAmount(entry)),
           balance: sol(entry.availableAfter),
           tx: entry.reference,
           description: entry.memo,
