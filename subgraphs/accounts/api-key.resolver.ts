@@ -10,6 +10,7 @@ import {
   updateReturning,
   type SubgraphContext,
 } from '../../lib';
+import { Account } from './account.entity';
 import { CreateApiKeyInput, validateCreateApiKey } from './account.input';
 import { CreatedApiKey } from './account.types';
 import { ApiKey } from './api-key.entity';
@@ -35,8 +36,13 @@ export class ApiKeyResolver {
     @Ctx() ctx: SubgraphContext,
   ): Promise<CreatedApiKey> {
     const fields = validateCreateApiKey(input);
-    await requireVerifiedEmail(ctx, 'create an API key');
-    const created = mintApiKey(ctx.em, signedIn(ctx).accountId, fields);
+    const accountId = signedIn(ctx).accountId;
+    await requireVerifiedEmail(
+      ctx,
+      'create an API key',
+      async () => (await ctx.em.findOne(Account, accountId))?.emailVerifiedAt != null,
+    );
+    const created = mintApiKey(ctx.em, accountId, fields);
     await ctx.em.flush();
     return created;
   }
