@@ -27,6 +27,7 @@ import {
 } from '../lib';
 import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
+import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -146,7 +147,8 @@ const useIdentityContext = (anonymous: () => string): GatewayPlugin => ({
 
 /**
  * The edge: request id, credentials resolved once, a per-caller rate limit, then Hive Gateway at
- * /graphql (HTTP, SSE, graphql-ws) with @authenticated / @requiresScopes enforced, plus /health.
+ * /graphql (HTTP, SSE, graphql-ws) with @authenticated / @requiresScopes enforced, plus /health
+ * and the live dashboard's files at /dashboard.
  */
 const READMIT_AFTER_MS = 60_000;
 
@@ -166,6 +168,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     : new MemoryRateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
   const anonymous = anonymousIdentity(secrets.internal);
+  const serveDashboard = createDashboard();
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
     transportEntries: transportEntries(options.subgraphUrls),
@@ -262,6 +265,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       const health = await checkHealth(options.subgraphUrls, options.version, startedAt);
       return sendJson(res, health.status === 'ok' ? 200 : 503, health);
     }
+    // Static files of the live dashboard: no credential, no rate limit (its API calls have both).
+    if (await serveDashboard(req, res, path)) return;
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
 
     const bearer = credentialFrom(req.headers);
