@@ -1,0 +1,164 @@
+/**
+ * The live dashboard in Debian's Chromium, with the network to anything but the platform blocked:
+ * it signs in, streams a chat answer token by token, shows a task event within a second of the
+ * mutation, and after its socket is cut resumes with what it missed, each event once.
+ */
+import type { Page } from 'playwright-core';
+import { buildDashboard } from '../scripts/dashboard';
+import { ChatDocument, CreateTaskDocument, StoreMemoryDocument } from './generated/graphql';
+import { launchBrowser, screenshot, type TestBrowser } from './support/browser';
+import { ANSWER, startLlmDouble, useUpstream, type LlmDouble } from './support/llm-double';
+import { startTestPlatform, type TestPlatform, type User } from './support/platform';
+
+let t: TestPlatform;
+let llm: LlmDouble;
+let browser: TestBrowser;
+let page: Page;
+let user: User;
+/** Requests the page tried to send anywhere but the platform. */
+const blocked: string[] = [];
+
+beforeAll(async () => {
+  await buildDashboard();
+  llm = await startLlmDouble();
+  useUpstream(llm);
+  t = await startTestPlatform();
+  user = await t.register('Dana');
+  browser = await launchBrowser();
+  page = await browser.page();
+  page.on('requestfailed', (request) => {
+    if (!request.url().startsWith(t.url)) blocked.push(request.url());
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  await llm?.close();
+});
+
+const rowsOf = (panel: string) => page.locator(`#${panel} .rows > li`);
+
+const createTask = (title: string) =>
+  user.data(CreateTaskDocument, { input: { title, rewardMinor: '0' } }).then((d) => d.createTask);
+
+test('serves its built files with their content types and caching; nothing else under /dashboard', async () => {
+  const redirect = await fetch(`${t.url}/dashboard`, { redirect: 'manual' });
+  expect(redirect.status).toBe(308);
+  expect(redirect.headers.get('location')).toBe('/dashboard/');
+
+  const index = await fetch(`${t.url}/dashboard/`);
+  expect(index.status).toBe(200);
+  expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(index.headers.get('cache-control')).toBe('no-cache');
+  expect(index.headers.get('content-security-policy')).toContain("connect-src 'self'");
+  const html = await index.text();
+  expect(html).not.toMatch(/https?:\/\//);
+  const script = /src="(\/dashboard\/main-\w+\.js)"/.exec(html)?.[1];
+  const style = /href="(\/dashboard\/style-\w+\.css)"/.exec(html)?.[1];
+  expect(script && style).toBeTruthy();
+
+  const js = await fetch(`${t.url}${script}`);
+  expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  const css = await fetch(`${t.url}${style}`, { method: 'HEAD' });
+  expect([css.status, css.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
+
+  for (const path of ['/dashboard/nothing.js', '/dashboard/..%2Fpackage.json', '/dashboard/a/b.js'])
+    expect((await fetch(`${t.url}${path}`)).status).toBe(404);
+  expect((await fetch(`${t.url}/dashboard/`, { method: 'POST', body: '{}' })).status).toBe(405);
+});
+
+test('refuses a wrong password with the platform’s message, then signs in with e-mail and password', async () => {
+  await page.goto(`${t.url}/dashboard/`);
+  await page.fill('[name=email]', user.email);
+  await page.fill('[name=password]', 'not the password');
+  await page.click('#sign-in-form button');
+  await page.waitForFunction(() => document.querySelector('#sign-in-error')?.textContent !== '');
+  expect(await page.locator('#board').isHidden()).toBe(true);
+
+  await page.fill('[name=password]', user.password);
+  await page.click('#sign-in-form button');
+  await page.waitForSelector('#connection[data-state=live]');
+  expect(await page.textContent('#who')).toBe('Dana');
+  // Health, providers and the caller's budget fill in from the platform.
+  await page.waitForFunction(() => document.querySelector('#health dd')?.textContent === 'ok');
+  await page.waitForSelector('#providers dd');
+  expect(await page.textContent('#budget dd')).toMatch(/^\d+ of 1000000$/);
+  await screenshot(page, 'dashboard-signed-in');
+});
+
+test('shows a chat answer token by token as it streams', async () => {
+  // Every text the answer shows, as the page shows it (the `slow` model sends ten tokens 150 ms apart).
+  await page.evaluate(() => {
+    const seen: string[] = ((window as unknown as { answers: string[] }).answers = []);
+    new MutationObserver(() => {
+      const text = document.querySelector('#chat .turn .answer')?.textContent ?? '';
+      if (text !== seen.at(-1)) seen.push(text);
+    }).observe(document.querySelector('#chat .rows')!, { childList: true, subtree: true, characterData: true });
+  });
+  await page.fill('#chat-form [name=content]', 'Count for me');
+  await page.fill('#chat-form [name=model]', 'slow');
+  await page.click('#chat-form button');
+  await page.waitForSelector('#chat .turn.completed', { timeout: 10_000 });
+
+  const full = Array.from({ length: 10 }, (_, i) => `w${i} `).join('');
+  const answers = await page.evaluate(() => (window as unknown as { answers: string[] }).answers);
+  expect(answers.at(-1)).toBe(full);
+  // Shown growing: several partial answers, each a prefix of the next, before the whole one.
+  const partial = answers.filter((text) => text && text !== full);
+  expect(partial.length).toBeGreaterThanOrEqual(3);
+  for (const [i, text] of answers.entries()) if (i) expect(text.startsWith(answers[i - 1])).toBe(true);
+  expect(await page.textContent('#chat .turn .state')).toMatch(/^completed · \d+ tokens$/);
+  await screenshot(page, 'dashboard-chat');
+});
+
+test('shows a task event within a second of the mutation', async () => {
+  // The router opens its upstream subscription asynchronously: a first event proves it is open.
+  let warmUp = 0;
+  while (!(await rowsOf('tasks').count())) {
+    expect(++warmUp).toBeLessThan(50);
+    await createTask(`warm-up ${warmUp}`);
+    await page.waitForTimeout(200);
+  }
+  const task = await createTask('Review the dashboard');
+  await page.waitForSelector(`#tasks li[data-task="${task.id}"]`, { timeout: 1000 });
+  expect(await rowsOf('tasks').first().textContent()).toContain('Review the dashboard');
+});
+
+test('resumes after its socket is cut: what happened meanwhile shows once, in order', async () => {
+  const sessionId = await page.getAttribute('#chat .turn', 'data-session');
+  const tasksBefore = await rowsOf('tasks').count();
+
+  await page.context().setOffline(true);
+  await page.waitForSelector('#connection[data-state=reconnecting]');
+  const titles = ['while offline 1', 'while offline 2', 'while offline 3'];
+  const ids: string[] = [];
+  for (const title of titles) ids.push((await createTask(title)).id);
+  const { chat } = await user.data(ChatDocument, { input: { sessionId, content: 'And again?', model: 'double-1' } });
+  const { storeMemory } = await user.data(StoreMemoryDocument, {
+    input: { content: 'Stored while the dashboard was offline', category: 'offline' },
+  });
+  await screenshot(page, 'dashboard-offline');
+
+  await page.context().setOffline(false);
+  await page.waitForSelector('#connection[data-state=live]');
+  await page.waitForSelector(`#tasks li[data-task="${ids[2]}"]`, { timeout: 10_000 });
+  await page.waitForSelector(`#chat li[data-turn="${chat.id}"].completed`, { timeout: 10_000 });
+  await page.waitForSelector(`#memory li[data-entry="${storeMemory.id}"]`, { timeout: 10_000 });
+
+  // Each missed task event once, in order, after everything shown before the cut.
+  const rows = await rowsOf('tasks').evaluateAll((lis) =>
+    lis.map((li) => ({ seq: (li as HTMLElement).dataset.seq!, task: (li as HTMLElement).dataset.task! })),
+  );
+  expect(rows).toHaveLength(tasksBefore + 3);
+  expect(rows.slice(0, 3).map((r) => r.task)).toEqual([...ids].reverse());
+  const seqs = rows.map((r) => BigInt(r.seq));
+  for (const [i, seq] of seqs.entries()) if (i) expect(seq < seqs[i - 1]).toBe(true);
+  // The chat turn answered during the gap, whole.
+  expect(await page.textContent(`#chat li[data-turn="${chat.id}"] .answer`)).toBe(ANSWER.join(''));
+  // Live again: a new event arrives on the new socket.
+  const after = await createTask('after the reconnect');
+  await page.waitForSelector(`#tasks li[data-task="${after.id}"]`, { timeout: 5000 });
+  await screenshot(page, 'dashboard-resumed');
+  expect(blocked).toEqual([]);
+});
