@@ -3,12 +3,23 @@
  * it signs in, streams a chat answer token by token, shows a task event within a second of the
  * mutation, and after its socket is cut resumes with what it missed, each event once.
  */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import type { Page } from 'playwright-core';
+import { ADMIN_FIGURES } from '../dashboard/src/operations';
 import { buildDashboard } from '../scripts/dashboard';
-import { ChatDocument, CreateTaskDocument, StoreMemoryDocument } from './generated/graphql';
+import { grantCredits } from '../subgraphs/wallet/ledger/ledger.service';
+import {
+  ChatDocument,
+  CreateApiKeyDocument,
+  CreateTaskDocument,
+  StoreMemoryDocument,
+} from './generated/graphql';
 import { launchBrowser, screenshot, type TestBrowser } from './support/browser';
 import { ANSWER, startLlmDouble, useUpstream, type LlmDouble } from './support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
+import { errorOf, registerAdmin } from './tasks.support';
+import { walletDeps } from './wallet.support';
 
 let t: TestPlatform;
 let llm: LlmDouble;
@@ -94,7 +105,11 @@ test('shows a chat answer token by token as it streams', async () => {
     new MutationObserver(() => {
       const text = document.querySelector('#chat .turn .answer')?.textContent ?? '';
       if (text !== seen.at(-1)) seen.push(text);
-    }).observe(document.querySelector('#chat .rows')!, { childList: true, subtree: true, characterData: true });
+    }).observe(document.querySelector('#chat .rows')!, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+    });
   });
   await page.fill('#chat-form [name=content]', 'Count for me');
   await page.fill('#chat-form [name=model]', 'slow');
@@ -134,7 +149,9 @@ test('resumes after its socket is cut: what happened meanwhile shows once, in or
   const titles = ['while offline 1', 'while offline 2', 'while offline 3'];
   const ids: string[] = [];
   for (const title of titles) ids.push((await createTask(title)).id);
-  const { chat } = await user.data(ChatDocument, { input: { sessionId, content: 'And again?', model: 'double-1' } });
+  const { chat } = await user.data(ChatDocument, {
+    input: { sessionId, content: 'And again?', model: 'double-1' },
+  });
   const { storeMemory } = await user.data(StoreMemoryDocument, {
     input: { content: 'Stored while the dashboard was offline', category: 'offline' },
   });
@@ -161,4 +178,50 @@ test('resumes after its socket is cut: what happened meanwhile shows once, in or
   await page.waitForSelector(`#tasks li[data-task="${after.id}"]`, { timeout: 5000 });
   await screenshot(page, 'dashboard-resumed');
   expect(blocked).toEqual([]);
+});
+
+test('shows wallet movements as they are committed', async () => {
+  await grantCredits(walletDeps(t), {
+    id: `grant-${user.id}`,
+    accountId: user.id,
+    asset: 'USD',
+    amountMinor: 2_500_000n,
+  });
+  const row = page.locator('#wallet .rows > li').first();
+  await row.waitFor({ timeout: 5000 });
+  expect(await row.locator('.amount').textContent()).toBe('+2.500000 USD');
+});
+
+test('an admin signed in with an API key sees platform-wide figures; others get neither', async () => {
+  const figures = parse(ADMIN_FIGURES) as TypedDocumentNode<unknown, Record<string, never>>;
+  expect(errorOf(await user.request(figures, {})).code).toBe('FORBIDDEN');
+
+  const admin = await registerAdmin(t);
+  const { createApiKey } = await admin.data(CreateApiKeyDocument, {
+    input: { name: 'dashboard', scopes: ['*'] },
+  });
+  for (let i = 0; i < 3; i++)
+    await grantCredits(walletDeps(t), {
+      id: `grant-admin-${i}`,
+      accountId: user.id,
+      asset: 'USD',
+      amountMinor: 1n,
+    });
+
+  const adminPage = await browser.page();
+  await adminPage.goto(`${t.url}/dashboard/`);
+  await adminPage.fill('[name=apiKey]', createApiKey.key);
+  await adminPage.click('#sign-in-form button');
+  await adminPage.waitForSelector('#connection[data-state=live]');
+  expect(await adminPage.textContent('#who')).toBe('Admin (admin)');
+  await adminPage.waitForSelector('#platform dd');
+  const shown = await adminPage.$$eval('#platform dt', (dts) =>
+    Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+  );
+  // Four grants within the ten-second window (one in the test before): at least 0.4 a second.
+  expect(Number(shown['transfers/s'])).toBeGreaterThanOrEqual(0.4);
+  expect(shown['webhook queue']).toBe('0');
+  expect(shown['answers streaming']).toBe('0');
+  await screenshot(adminPage, 'dashboard-admin');
+  expect(await page.isHidden('#platform')).toBe(true);
 });

@@ -45,7 +45,8 @@ export function chatFeed(root: HTMLElement, live: LiveConnection): Feed {
   const lastSeq = new Map<string, number>();
 
   const apply = (data: unknown) => {
-    const event = (data as { chatEvents?: ChatEvent; chatStream?: ChatEvent }).chatEvents ??
+    const event =
+      (data as { chatEvents?: ChatEvent; chatStream?: ChatEvent }).chatEvents ??
       (data as { chatStream: ChatEvent }).chatStream;
     if (event.seq <= (lastSeq.get(event.sessionId) ?? 0)) return;
     lastSeq.delete(event.sessionId); // re-inserted last: the map's order is recency
@@ -185,10 +186,9 @@ export function walletFeed(root: HTMLElement, api: Api): Feed {
     requests: () => [{ query: WALLET_EVENTS }],
     onData: (data) => show((data as { walletEvents: LedgerEntry }).walletEvents),
     async resume() {
-      const { ledgerEntries } = await api.request<{ ledgerEntries: { nodes: LedgerEntry[] } }>(
-        LEDGER_SINCE,
-        { since: since.get() },
-      );
+      const { ledgerEntries } = await api.request<{ ledgerEntries: { nodes: LedgerEntry[] } }>(LEDGER_SINCE, {
+        since: since.get(),
+      });
       for (const entry of [...ledgerEntries.nodes].reverse()) show(entry);
     },
     onError,

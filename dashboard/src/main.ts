@@ -78,7 +78,9 @@ function main(): void {
     signIn(form)
       .then(open)
       .catch((error: Error) =>
-        showSignIn(error instanceof ApiError ? error.message : `Could not reach the platform: ${error.message}`),
+        showSignIn(
+          error instanceof ApiError ? error.message : `Could not reach the platform: ${error.message}`,
+        ),
       );
   });
   const saved = sessionStorage.getItem(STORAGE_KEY);

@@ -47,6 +47,11 @@ export const ADMIN_FIGURES = /* GraphQL */ `
     taskStats {
       total
       queueDepth
+      webhookQueueDepth
+    }
+    ledgerThroughput {
+      transfersPerSecond
+      capped
     }
   }
 `;

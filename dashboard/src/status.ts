@@ -22,6 +22,11 @@ interface Status {
   gatewayStatus: { status: string; model: string; activeTurns: number };
 }
 
+interface AdminFigures {
+  taskStats: { total: number; queueDepth: number; webhookQueueDepth: number | null };
+  ledgerThroughput: { transfersPerSecond: number; capped: boolean };
+}
+
 /** A definition list of label → value pairs, replaced whole on each refresh. */
 function figures(target: HTMLElement, pairs: [string, string, string?][]) {
   target.replaceChildren(
@@ -53,7 +58,7 @@ export function startStatus(root: HTMLElement, api: Api, admin: boolean): () => 
     const [healthResult, statusResult, adminResult] = await Promise.allSettled([
       api.health() as Promise<Health>,
       api.request<Status>(STATUS),
-      admin ? api.request<{ taskStats: { total: number; queueDepth: number } }>(ADMIN_FIGURES) : null,
+      admin ? api.request<AdminFigures>(ADMIN_FIGURES) : null,
     ]);
     if (healthResult.status === 'fulfilled') {
       const h = healthResult.value;
@@ -81,13 +86,16 @@ export function startStatus(root: HTMLElement, api: Api, admin: boolean): () => 
       if (admin) platformFigures.dataset.activeTurns = String(gatewayStatus.activeTurns);
     } else figures(providers, [['providers', (statusResult.reason as Error).message, 'bad']]);
     if (admin && adminResult.status === 'fulfilled' && adminResult.value) {
-      const { taskStats } = adminResult.value;
+      const { taskStats, ledgerThroughput } = adminResult.value;
+      const rate = ledgerThroughput.transfersPerSecond;
       figures(platformFigures, [
         ['answers streaming', platformFigures.dataset.activeTurns ?? '?'],
-        ['tasks', String(taskStats.total)],
-        ['open tasks waiting for an agent', String(taskStats.queueDepth)],
+        ['transfers/s', `${ledgerThroughput.capped ? '≥ ' : ''}${rate.toFixed(1)}`],
+        ['webhook queue', String(taskStats.webhookQueueDepth ?? '?')],
+        ['open tasks', `${taskStats.queueDepth} of ${taskStats.total}`],
       ]);
-    }
+    } else if (admin && adminResult.status === 'rejected')
+      figures(platformFigures, [['figures', (adminResult.reason as Error).message, 'bad']]);
   };
   void refresh();
   const timer = setInterval(() => void refresh(), POLL_MS);

@@ -35,7 +35,9 @@ export async function launchBrowser(): Promise<TestBrowser> {
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       await context.route('**/*', (route) =>
-        LOOPBACK.has(new URL(route.request().url()).hostname) ? route.continue() : route.abort('blockedbyclient'),
+        LOOPBACK.has(new URL(route.request().url()).hostname)
+          ? route.continue()
+          : route.abort('blockedbyclient'),
       );
       return context.newPage();
     },
