@@ -225,3 +225,47 @@ test('an admin signed in with an API key sees platform-wide figures; others get 
   await screenshot(adminPage, 'dashboard-admin');
   expect(await page.isHidden('#platform')).toBe(true);
 });
+
+test('keeps at most 200 rows in a panel however many events arrive', async () => {
+  const count = 210;
+  const ids: string[] = [];
+  for (let batch = 0; batch < count; batch += 30)
+    ids.push(
+      ...(await Promise.all(
+        Array.from({ length: 30 }, (_, i) => createTask(`burst ${batch + i}`).then((task) => task.id)),
+      )),
+    );
+  // Each batch is committed before the next starts: the last batch's events are the newest.
+  const lastBatch = ids.slice(-30);
+  for (const id of lastBatch) await page.waitForSelector(`#tasks li[data-task="${id}"]`, { timeout: 10_000 });
+  expect(await rowsOf('tasks').count()).toBe(200);
+  const firstBurst = await page.$(`#tasks li[data-task="${ids[0]}"]`);
+  expect(firstBurst).toBeNull();
+});
+
+test('renews a signed-in session before its access token expires, and stays live', async () => {
+  const renewing = await browser.page();
+  await renewing.clock.install();
+  await renewing.goto(`${t.url}/dashboard/`);
+  await renewing.fill('[name=email]', user.email);
+  await renewing.fill('[name=password]', user.password);
+  await renewing.click('#sign-in-form button');
+  await renewing.waitForSelector('#connection[data-state=live]');
+  const stored = () =>
+    renewing.evaluate(
+      () => JSON.parse(sessionStorage.getItem('agentry.dashboard.credential')!).token as string,
+    );
+  const first = await stored();
+
+  // Twelve of the token's fifteen minutes later, it is renewed and the connection made again with it.
+  await renewing.clock.fastForward('12:30');
+  await renewing.waitForFunction((old) => {
+    const saved = JSON.parse(sessionStorage.getItem('agentry.dashboard.credential')!);
+    return saved.token !== old;
+  }, first);
+  await renewing.waitForSelector('#connection[data-state=live]');
+  const task = await createTask('after the renewal');
+  await renewing.waitForSelector(`#tasks li[data-task="${task.id}"]`, { timeout: 10_000 });
+  expect(await stored()).not.toBe(first);
+  await renewing.close();
+});

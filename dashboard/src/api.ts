@@ -26,7 +26,8 @@ type BudgetListener = (budget: Budget) => void;
 export class Api {
   private readonly listeners: BudgetListener[] = [];
 
-  constructor(readonly credential?: string) {}
+  /** `credential` is read on each request: a renewed access token is used at once. */
+  constructor(private readonly credential: () => string | undefined = () => undefined) {}
 
   /** Called with the caller's budget after every answer that carries one. */
   onBudget(listener: BudgetListener): void {
@@ -38,7 +39,8 @@ export class Api {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json',
     };
-    if (this.credential) headers.authorization = `Bearer ${this.credential}`;
+    const credential = this.credential();
+    if (credential) headers.authorization = `Bearer ${credential}`;
     const response = await fetch('/graphql', {
       method: 'POST',
       headers,

@@ -56,7 +56,7 @@ export function chatFeed(root: HTMLElement, live: LiveConnection): Feed {
       const row = el('li', 'turn streaming');
       row.dataset.turn = event.turnId;
       row.dataset.session = event.sessionId;
-      row.append(el('span', 'meta', `${timeOf(event.at)} · session ${event.sessionId.slice(0, 8)}`));
+      row.append(el('span', 'meta', `${timeOf(event.at)} · session …${event.sessionId.slice(-6)}`));
       row.append(el('span', 'state', 'streaming'), el('p', 'answer'));
       return row;
     });

@@ -41,7 +41,8 @@ export class LiveConnection {
 
   constructor(
     private readonly url: string,
-    private readonly credential: string,
+    /** Read on each (re)connect, so a renewed access token is the one presented. */
+    private readonly credential: () => string,
     private readonly onState: (state: ConnectionState, detail?: string) => void,
   ) {
     addEventListener('offline', this.drop);
@@ -83,7 +84,7 @@ export class LiveConnection {
     let pongTimer: ReturnType<typeof setTimeout> | undefined;
     const client = createClient({
       url: this.url,
-      connectionParams: { authorization: `Bearer ${this.credential}` },
+      connectionParams: () => ({ authorization: `Bearer ${this.credential()}` }),
       lazy: false,
       retryAttempts: 0,
       keepAlive: KEEP_ALIVE_MS,
@@ -131,7 +132,16 @@ export class LiveConnection {
       });
   }
 
-  private closed(code?: number): void {
+  /**
+   * The credential was renewed: a new connection presents it (the router admitted this one with
+   * the old), and every feed resumes from its cursor as after any drop.
+   */
+  renew(): void {
+    this.attempts = 0;
+    this.abandon('Credential renewed', 0);
+  }
+
+  private closed(code?: number, delayMs?: number): void {
     this.socket = undefined;
     const old = this.client;
     this.client = undefined;
@@ -141,7 +151,8 @@ export class LiveConnection {
       this.onState('refused', 'the platform refused this credential');
       return;
     }
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempts++) * (0.75 + Math.random() / 2);
+    const delay =
+      delayMs ?? Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempts++) * (0.75 + Math.random() / 2);
     this.onState('reconnecting', `retrying in ${Math.round(delay / 100) / 10} s`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connect(), delay);
@@ -151,10 +162,10 @@ export class LiveConnection {
    * A socket taken for dead is replaced at once: its closing handshake may never finish, and its
    * late close event belongs to a client that is no longer current.
    */
-  private abandon(reason: string): void {
+  private abandon(reason: string, delayMs?: number): void {
     if (!this.client) return;
     this.socket?.close(4499, reason);
-    this.closed();
+    this.closed(undefined, delayMs);
   }
 
   /** The browser says it went offline: the socket is dead even if it has not noticed yet. */

@@ -1,15 +1,13 @@
 /**
  * The live dashboard: sign in with e-mail and password (the login mutation) or an API key, then
  * panels fed by GraphQL subscriptions over one graphql-ws connection that resumes after a drop.
- * The credential stays in this tab's sessionStorage only.
  */
 import { Api, ApiError } from './api';
+import { Credential, fromAuthPayload } from './credential';
 import { chatFeed, memoryFeed, taskFeed, walletFeed } from './feeds';
 import { LiveConnection, type ConnectionState } from './live';
 import { LOGIN, ME } from './operations';
 import { startStatus } from './status';
-
-const STORAGE_KEY = 'agentry.dashboard.credential';
 
 interface Account {
   id: string;
@@ -25,19 +23,21 @@ function showSignIn(message = ''): void {
   $('#sign-in-error').textContent = message;
 }
 
-async function signIn(form: HTMLFormElement): Promise<string> {
+async function signIn(form: HTMLFormElement): Promise<Credential> {
   const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value.trim();
-  if (value('apiKey')) return value('apiKey');
-  const { login } = await new Api().request<{ login: { accessToken: string } }>(LOGIN, {
-    input: { email: value('email'), password: value('password') },
-  });
-  return login.accessToken;
+  if (value('apiKey')) return Credential.keep({ token: value('apiKey') });
+  const { login } = await new Api().request<{
+    login: { accessToken: string; refreshToken: string; expiresIn: number };
+  }>(LOGIN, { input: { email: value('email'), password: value('password') } });
+  return Credential.keep(fromAuthPayload(login));
 }
 
-async function open(credential: string): Promise<void> {
-  const api = new Api(credential);
-  const { me } = await api.request<{ me: Account }>(ME);
-  sessionStorage.setItem(STORAGE_KEY, credential);
+async function open(credential: Credential): Promise<void> {
+  const api = new Api(() => credential.token);
+  const { me } = await api.request<{ me: Account }>(ME).catch((error: Error) => {
+    credential.forget();
+    throw error;
+  });
   $('#sign-in').hidden = true;
   const board = $('#board');
   board.hidden = false;
@@ -46,28 +46,32 @@ async function open(credential: string): Promise<void> {
   const state = $('#connection');
   const live = new LiveConnection(
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
-    credential,
+    () => credential.token,
     (next: ConnectionState, detail?: string) => {
       state.dataset.state = next;
       state.textContent = detail ? `${next} · ${detail}` : next;
       if (next === 'refused') signOut('The platform refused this credential; sign in again.');
     },
   );
-  for (const feed of [chatFeed(board, live), taskFeed(board), walletFeed(board, api), memoryFeed(board, api)])
-    live.add(feed);
   const stopStatus = startStatus(board, api, me.role === 'ADMIN');
-  live.start();
-
   const signOut = (message = '') => {
     live.stop();
     stopStatus();
-    sessionStorage.removeItem(STORAGE_KEY);
-    location.hash = '';
+    credential.forget();
     // A fresh page drops every panel's rows and listeners at once.
     if (message) showSignIn(message);
     else location.reload();
   };
   $('#sign-out').onclick = () => signOut();
+
+  for (const feed of [chatFeed(board, live), taskFeed(board), walletFeed(board, api), memoryFeed(board, api)])
+    live.add(feed);
+  credential.keepFresh(
+    api,
+    () => live.renew(),
+    () => signOut('Your sign-in has ended; sign in again.'),
+  );
+  live.start();
 }
 
 function main(): void {
@@ -83,7 +87,7 @@ function main(): void {
         ),
       );
   });
-  const saved = sessionStorage.getItem(STORAGE_KEY);
+  const saved = Credential.saved();
   if (saved) open(saved).catch(() => showSignIn('Your sign-in has expired; sign in again.'));
   else showSignIn();
 }

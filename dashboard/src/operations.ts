@@ -6,11 +6,18 @@ export const LOGIN = /* GraphQL */ `
   mutation DashboardLogin($input: LoginInput!) {
     login(input: $input) {
       accessToken
-      account {
-        id
-        displayName
-        role
-      }
+      refreshToken
+      expiresIn
+    }
+  }
+`;
+
+export const REFRESH = /* GraphQL */ `
+  mutation DashboardRefresh($refreshToken: String!) {
+    refreshToken(refreshToken: $refreshToken) {
+      accessToken
+      refreshToken
+      expiresIn
     }
   }
 `;
