@@ -195,19 +195,16 @@ test('shows wallet movements as they are committed', async () => {
 test('an admin signed in with an API key sees platform-wide figures; others get neither', async () => {
   const figures = parse(ADMIN_FIGURES) as TypedDocumentNode<unknown, Record<string, never>>;
   expect(errorOf(await user.request(figures, {})).code).toBe('FORBIDDEN');
+  const backlog = parse('{ taskStats { webhookQueueDepth } }') as TypedDocumentNode<
+    { taskStats: { webhookQueueDepth: number | null } },
+    Record<string, never>
+  >;
+  expect((await user.data(backlog, {})).taskStats.webhookQueueDepth).toBeNull();
 
   const admin = await registerAdmin(t);
   const { createApiKey } = await admin.data(CreateApiKeyDocument, {
     input: { name: 'dashboard', scopes: ['*'] },
   });
-  for (let i = 0; i < 3; i++)
-    await grantCredits(walletDeps(t), {
-      id: `grant-admin-${i}`,
-      accountId: user.id,
-      asset: 'USD',
-      amountMinor: 1n,
-    });
-
   const adminPage = await browser.page();
   await adminPage.goto(`${t.url}/dashboard/`);
   await adminPage.fill('[name=apiKey]', createApiKey.key);
@@ -215,13 +212,27 @@ test('an admin signed in with an API key sees platform-wide figures; others get 
   await adminPage.waitForSelector('#connection[data-state=live]');
   expect(await adminPage.textContent('#who')).toBe('Admin (admin)');
   await adminPage.waitForSelector('#platform dd');
-  const shown = await adminPage.$$eval('#platform dt', (dts) =>
-    Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
-  );
-  // Four grants within the ten-second window (one in the test before): at least 0.4 a second.
-  expect(Number(shown['transfers/s'])).toBeGreaterThanOrEqual(0.4);
-  expect(shown['webhook queue']).toBe('0');
-  expect(shown['answers streaming']).toBe('0');
+
+  // Three transfers, then a reload (the tab keeps its sign-in), whose first figures count them
+  // within their ten-second window.
+  for (let i = 0; i < 3; i++)
+    await grantCredits(walletDeps(t), {
+      id: `grant-admin-${i}`,
+      accountId: user.id,
+      asset: 'USD',
+      amountMinor: 1n,
+    });
+  await adminPage.reload();
+  await adminPage.waitForSelector('#platform dd');
+  const figure = (label: string) =>
+    adminPage.$$eval(
+      '#platform dt',
+      (dts, wanted) => dts.find((dt) => dt.textContent === wanted)?.nextElementSibling?.textContent,
+      label,
+    );
+  expect(Number(await figure('transfers/s'))).toBeGreaterThanOrEqual(0.3);
+  expect(await figure('webhook queue')).toBe('0');
+  expect(await figure('answers streaming')).toBe('0');
   await screenshot(adminPage, 'dashboard-admin');
   expect(await page.isHidden('#platform')).toBe(true);
 });
