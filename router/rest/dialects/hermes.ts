@@ -99,6 +99,7 @@ import { configRoutes } from './hermes.config';
 import { escrowRoutes } from './hermes.escrow';
 import { gazeRoutes } from './hermes.gaze';
 import { memoryRoutes } from './hermes.memory';
+import { observatoryRoutes } from './hermes.observatory';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
@@ -1306,6 +1307,7 @@ export const hermes: Dialect = {
     ...workspaceRoutes,
     ...configRoutes,
     ...memoryRoutes,
+    ...observatoryRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
