@@ -568,7 +568,7 @@ export const hermes: Dialect = {
   references: ['000', '001', '002'],
   mountSetting: 'REST_MOUNT_HERMES',
   payable: true,
-  owns: ['/api', '/ws', '/v1', '/.well-known', '/health/detailed'],
+  owns: ['/api', '/ws', '/v1', '/anthropic', '/.well-known', '/health/detailed'],
   errors: detail,
   routes: [
     route({
