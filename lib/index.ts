@@ -5,6 +5,7 @@ export * from './errors';
 export * from './federation';
 export * from './http';
 export * from './ids';
+export * from './log-ring';
 export * from './logger';
 export * from './money';
 export * from './pagination';

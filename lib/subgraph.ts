@@ -17,6 +17,7 @@ import { createPeers, type PeerUrls, type Peers } from './peers';
 import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './references';
 import { buildFederatedSchema } from './federation';
 import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
+import { logFilterFrom, logRing } from './log-ring';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 
@@ -280,6 +281,17 @@ export async function startSubgraph(
     }
   };
 
+  /** This process's log ring, for the peer that gathers every service's lines (never an account). */
+  const sendLogs = (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const caller = signedCaller(req, res);
+    if (!caller) return;
+    if (caller.kind === 'account' || caller.kind === 'anonymous')
+      return sendJson(res, 403, {
+        errors: [{ message: 'only services read logs', extensions: { code: 'FORBIDDEN' } }],
+      });
+    sendJson(res, 200, { instance: logRing.instance, lines: logRing.read(logFilterFrom(url.searchParams)) });
+  };
+
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     res.setHeader(REQUEST_ID_HEADER, requestId);
@@ -325,7 +337,9 @@ export async function startSubgraph(
             )
           : url.pathname === '/metrics'
             ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
-            : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
+            : url.pathname === '/logs'
+              ? Promise.resolve(sendLogs(req, res, url))
+              : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status >= 500) log.error({ err: error }, 'request failed');

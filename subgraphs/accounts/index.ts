@@ -3,6 +3,7 @@ import { Account } from './account.entity';
 import { AccountResolver } from './account.resolver';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyResolver } from './api-key.resolver';
+import { LogsResolver } from './logs.resolver';
 import { InternalResolver } from './internal.resolver';
 import { AccountsInit } from './migrations/0001-init';
 import { AccountsIdentity } from './migrations/0002-identity';
@@ -26,6 +27,6 @@ export const accounts: SubgraphDefinition = {
     { name: '0004-gaze', class: AccountsGaze },
     { name: '0005-email-verification', class: AccountsEmailVerification },
   ],
-  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver, GazeResolver],
+  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver, GazeResolver, LogsResolver],
   entityTypes: { Account },
 };

@@ -4,16 +4,20 @@
  * recommendations, analyses through the upstream double (valid, invalid and no JSON, no upstream),
  * turn audits, nickname backfill, Anthropic's model list, and ownership of each.
  */
+import { Writable } from 'node:stream';
 import pg from 'pg';
+import { createLogger } from '../../lib';
 import { ChatDocument, StartSessionDocument } from '../generated/graphql';
 import { ANALYSIS, DOUBLE_MODELS, startLlmDouble, type LlmDouble } from '../support/llm-double';
-import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
+import { startTestPlatform, type Client, type TestPlatform, type User } from '../support/platform';
+import { registerAdmin } from '../tasks.support';
 import { ISO, rest, type Rest } from './support';
 
 let double: LlmDouble;
 let t: TestPlatform;
 let ada: User;
 let stranger: User;
+let admin: Client;
 let api: Rest;
 let db: pg.Client;
 
@@ -29,7 +33,7 @@ beforeAll(async () => {
     LLM_TIMEOUT_MS: '2000',
   });
   t = await startTestPlatform();
-  [ada, stranger] = [await t.register('Ada'), await t.register('Stranger')];
+  [ada, stranger, admin] = [await t.register('Ada'), await t.register('Stranger'), await registerAdmin(t)];
   api = rest(t, ada.credential);
   db = new pg.Client({ connectionString: t.databaseUrl });
   await db.connect();
@@ -480,6 +484,77 @@ describe('audits, nicknames and the Anthropic model list', () => {
       has_more: false,
       first_id: ids[0],
       last_id: ids.at(-1),
+    });
+  });
+});
+
+describe('logs', () => {
+  test('every service’s lines, filtered by request id, level and count; admins only', async () => {
+    const requestId = 'observatory-logs-1';
+    expect(
+      (await api('GET', '/api/stats/efficiency', { headers: { 'x-request-id': requestId } })).status,
+    ).toBe(200);
+    const logs = rest(t, admin.credential);
+
+    const traced = await logs('GET', `/api/logs?request_id=${requestId}`);
+    expect(traced.status).toBe(200);
+    expect(traced.body.unreachable).toEqual([]);
+    expect(traced.body.entries.length).toBeGreaterThan(0);
+    for (const entry of traced.body.entries)
+      expect(entry).toEqual({
+        timestamp: ISO,
+        level: expect.stringMatching(/^(trace|debug|info|warn|error|fatal)$/),
+        message: expect.any(String),
+        target: expect.any(String),
+        request_id: requestId,
+        error: entry.error,
+      });
+    expect(traced.body.entries.map((e: { target: string }) => e.target)).toContain('sessions');
+    const times = traced.body.entries.map((e: { timestamp: string }) => e.timestamp);
+    expect(times).toEqual([...times].sort().reverse());
+
+    const sessionsOnly = await logs('GET', `/api/logs?service=sessions&lines=3`);
+    expect(sessionsOnly.body.entries.length).toBeGreaterThan(0);
+    expect(sessionsOnly.body.entries.length).toBeLessThanOrEqual(3);
+    expect(new Set(sessionsOnly.body.entries.map((e: { target: string }) => e.target))).toEqual(
+      new Set(['sessions']),
+    );
+
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await logs('GET', `/api/logs?since=${future}`)).body.entries).toEqual([]);
+    const warnings = await logs('GET', '/api/logs?level=warn&lines=1000');
+    for (const entry of warnings.body.entries) expect(['warn', 'error', 'fatal']).toContain(entry.level);
+    // No credential of any caller reaches the store.
+    const everything = JSON.stringify((await logs('GET', '/api/logs?level=trace&lines=1000')).body);
+    for (const secret of [ada.credential!, admin.credential!]) expect(everything).not.toContain(secret);
+
+    expect(await api('GET', '/api/logs')).toMatchObject({ status: 403, body: { error: expect.any(String) } });
+    for (const query of ['level=loud', 'lines=0', 'lines=1001', 'since=yesterday'])
+      expect(await logs('GET', `/api/logs?${query}`)).toMatchObject({
+        status: 400,
+        body: { error: expect.any(String) },
+      });
+  });
+
+  test('secret fields are blanked before a line is written anywhere', async () => {
+    const written: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
+    const log = createLogger('redaction', 'info', sink);
+    log.info(
+      { headers: { authorization: 'Bearer s3cret' }, input: { password: 'hunter2' }, apiKey: 'ak_1' },
+      'hello',
+    );
+    expect(written.join('')).not.toMatch(/s3cret|hunter2|ak_1/);
+    expect(JSON.parse(written[0])).toMatchObject({
+      headers: { authorization: '[redacted]' },
+      input: { password: '[redacted]' },
+      apiKey: '[redacted]',
+      msg: 'hello',
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   RecommendationsGenerateDocument,
   SessionAnalyzeDocument,
   SessionInsightsDocument,
+  ServiceLogsDocument,
   SessionNicknamesBackfillDocument,
   TurnAnalyzeDocument,
   TurnAuditDocument,
@@ -96,6 +97,32 @@ function policyDecisions({ turn: t }: TurnAuditQuery) {
 }
 
 export const observatoryRoutes = [
+  route({
+    method: 'GET',
+    path: '/api/logs',
+    summary: 'The latest log lines of every service, newest first (a bounded store per process); admins only',
+    operation: ServiceLogsDocument,
+    errors: runtime,
+    variables: {
+      level: fromQuery('level', undefined, 'this level and above: trace, debug, info, warn, error, fatal'),
+      service: fromQuery('service', undefined, 'a subgraph name, or router'),
+      requestId: fromQuery('request_id'),
+      since: fromQuery('since', undefined, 'ISO time'),
+      until: fromQuery('until', undefined, 'ISO time'),
+      limit: withDefault(fromQuery('lines', integer(1, 1000), 'how many lines'), 100),
+    },
+    shape: ({ serviceLogs: logs }) => ({
+      entries: logs.lines.map((line) => ({
+        timestamp: line.time,
+        level: line.level,
+        message: line.message,
+        target: line.service,
+        request_id: line.requestId ?? null,
+        error: line.error ?? null,
+      })),
+      unreachable: logs.unreachable,
+    }),
+  }),
   route({
     method: 'GET',
     path: '/api/stats/efficiency',
