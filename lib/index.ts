@@ -6,6 +6,7 @@ export * from './federation';
 export * from './http';
 export * from './ids';
 export * from './log-ring';
+export * from './process-stats';
 export * from './logger';
 export * from './money';
 export * from './pagination';

@@ -3,8 +3,8 @@
  * ring fed by every logger lib/logger.ts makes. Only a few named fields are kept (never request
  * bodies, headers or other bound values), so a secret logged by mistake does not reach the ring.
  */
-import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { PROCESS_INSTANCE } from './process-stats';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -71,8 +71,7 @@ export function logLineOf(json: string): LogLine | null {
 }
 
 class LogRing extends Writable {
-  /** Tells processes apart, so lines gathered from peers that share this process are kept once. */
-  readonly instance = randomUUID();
+  readonly instance = PROCESS_INSTANCE;
   private readonly lines: LogLine[] = [];
   private partial = '';
 

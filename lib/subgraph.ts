@@ -18,6 +18,7 @@ import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './
 import { buildFederatedSchema } from './federation';
 import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
 import { logFilterFrom, logRing } from './log-ring';
+import { processStats, reportResource } from './process-stats';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 
@@ -268,6 +269,10 @@ export async function startSubgraph(
     peers: createPeers(definition.name, options.peerUrls, options.internalSecret),
   };
   const background = await definition.background?.({ ...deps, orm });
+  const stopReportingPool = reportResource(`${definition.name}.db_pool`, () => {
+    const pool = (orm.em.getConnection().getKnex().client as { pool?: KnexPool }).pool;
+    return { used: pool?.numUsed() ?? 0, limit: options.poolMax, waiting: pool?.numPendingAcquires() ?? 0 };
+  });
 
   /** The caller of a request that must carry a signed identity; answers 401 itself when it does not. */
   const signedCaller = (req: IncomingMessage, res: ServerResponse): Caller | undefined => {
@@ -281,15 +286,15 @@ export async function startSubgraph(
     }
   };
 
-  /** This process's log ring, for the peer that gathers every service's lines (never an account). */
-  const sendLogs = (req: IncomingMessage, res: ServerResponse, url: URL) => {
+  /** This process's log lines or figures, for the peer that gathers every service's (never an account). */
+  const sendToServices = (req: IncomingMessage, res: ServerResponse, read: () => unknown) => {
     const caller = signedCaller(req, res);
     if (!caller) return;
     if (caller.kind === 'account' || caller.kind === 'anonymous')
       return sendJson(res, 403, {
-        errors: [{ message: 'only services read logs', extensions: { code: 'FORBIDDEN' } }],
+        errors: [{ message: 'only services read this', extensions: { code: 'FORBIDDEN' } }],
       });
-    sendJson(res, 200, { instance: logRing.instance, lines: logRing.read(logFilterFrom(url.searchParams)) });
+    sendJson(res, 200, read());
   };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -338,8 +343,15 @@ export async function startSubgraph(
           : url.pathname === '/metrics'
             ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
             : url.pathname === '/logs'
-              ? Promise.resolve(sendLogs(req, res, url))
-              : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
+              ? Promise.resolve(
+                  sendToServices(req, res, () => ({
+                    instance: logRing.instance,
+                    lines: logRing.read(logFilterFrom(url.searchParams)),
+                  })),
+                )
+              : url.pathname === '/stats'
+                ? Promise.resolve(sendToServices(req, res, processStats))
+                : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status >= 500) log.error({ err: error }, 'request failed');
@@ -394,9 +406,16 @@ export async function startSubgraph(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
       await background?.stop();
+      stopReportingPool();
       await orm.close();
     }),
   };
+}
+
+/** The parts of knex's connection pool (tarn) its figures come from. */
+interface KnexPool {
+  numUsed(): number;
+  numPendingAcquires(): number;
 }
 
 function sendMetrics(res: ServerResponse, name: string): void {

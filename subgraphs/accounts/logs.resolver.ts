@@ -5,18 +5,17 @@
  */
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import {
-  AppError,
   Authenticated,
   badInput,
   filterLines,
   LOG_LEVELS,
   logFilterQuery,
   logRing,
-  SUBGRAPHS,
   type LogFilter,
   type LogLevel,
   type SubgraphContext,
 } from '../../lib';
+import { gatherFromServices, requireAdmin } from './service-gather';
 
 const MAX_LINES = 1000;
 
@@ -72,7 +71,7 @@ export class LogsResolver {
     @Arg('until', () => Date, { nullable: true }) until: Date | null,
     @Arg('limit', () => Int, { defaultValue: 100 }) limit: number,
   ): Promise<ServiceLogs> {
-    if (ctx.me().role !== 'ADMIN') throw new AppError('FORBIDDEN', 'only an admin may read the logs');
+    requireAdmin(ctx, 'the logs');
     if (level != null && !LOG_LEVELS.includes(level as LogLevel))
       throw badInput(`level must be one of ${LOG_LEVELS.join(', ')}`, { field: 'level' });
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LINES)
@@ -85,22 +84,19 @@ export class LogsResolver {
       until: until ?? undefined,
       limit,
     };
-    const rings = new Map<string, RingAnswer['lines']>([[logRing.instance, logRing.read(filter)]]);
-    const unreachable: string[] = [];
-    await Promise.all(
-      SUBGRAPHS.filter((name) => name !== 'accounts').map(async (name) => {
-        try {
-          const answer = await ctx.peers.getJson<RingAnswer>(name, `/logs?${logFilterQuery(filter)}`);
-          rings.set(answer.instance, answer.lines);
-        } catch {
-          unreachable.push(name);
-        }
-      }),
+    const own = { instance: logRing.instance, lines: logRing.read(filter) };
+    const { answers, unreachable } = await gatherFromServices<RingAnswer>(
+      ctx,
+      own,
+      `/logs?${logFilterQuery(filter)}`,
     );
-    const lines = filterLines([...rings.values()].flat(), filter);
+    const lines = filterLines(
+      answers.flatMap((answer) => answer.lines),
+      filter,
+    );
     return {
       lines: lines.map((line) => ({ ...line, time: new Date(line.time) })),
-      unreachable: unreachable.sort(),
+      unreachable,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { ownedEntity, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
+import { ownedEntity, reportResource, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
 import {
@@ -9,7 +9,13 @@ import {
   PROBE_INTERVAL_MS,
   PROVIDER_KEYS_TOPIC,
 } from './chat.providers';
-import { abortAllTurns, abortLocalTurn, CANCEL_TOPIC, sweepAbandonedTurns } from './chat.turns';
+import {
+  abortAllTurns,
+  abortLocalTurn,
+  CANCEL_TOPIC,
+  runningTurnCount,
+  sweepAbandonedTurns,
+} from './chat.turns';
 import { GatewayResolver } from './gateway.resolver';
 import { SessionsInit } from './migrations/0001-init';
 import { SessionsChat } from './migrations/0002-chat';
@@ -106,11 +112,18 @@ export const sessions: SubgraphDefinition = {
     const probe = () => void gatewayProbe().catch(() => undefined);
     probe();
     const prober = setInterval(probe, PROBE_INTERVAL_MS);
+    // Answers streaming from this process (no platform limit: each holds one upstream request).
+    const stopReporting = reportResource('sessions.running_turns', () => ({
+      used: runningTurnCount(),
+      limit: null,
+      waiting: 0,
+    }));
     return {
       async stop() {
         clearInterval(sweeper);
         clearInterval(reconciler);
         clearInterval(prober);
+        stopReporting();
         stopped = true;
         clearTimeout(settingsRetry);
         await Promise.all(listeners.map((messages) => messages.return?.()));

@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { createLogger } from '../../lib';
-import { ChatDocument, StartSessionDocument } from '../generated/graphql';
+import { ChatDocument, CreateApiKeyDocument, StartSessionDocument } from '../generated/graphql';
 import { ANALYSIS, DOUBLE_MODELS, startLlmDouble, type LlmDouble } from '../support/llm-double';
 import { startTestPlatform, type Client, type TestPlatform, type User } from '../support/platform';
 import { registerAdmin } from '../tasks.support';
@@ -556,5 +556,48 @@ describe('logs', () => {
       apiKey: '[redacted]',
       msg: 'hello',
     });
+  });
+});
+
+describe('cache and capacity', () => {
+  test('the router’s credential cache counts each API key call; pools and running answers against their limits', async () => {
+    const logs = rest(t, admin.credential);
+    const before = (await logs('GET', '/api/stats/cache')).body;
+    expect(before).toMatchObject({ unreachable: [], caches: { 'router.credentials': expect.any(Object) } });
+    const { key } = (await ada.data(CreateApiKeyDocument, { input: { name: 'stats', scopes: ['orders'] } }))
+      .createApiKey;
+    const calls = 3;
+    for (let i = 0; i < calls; i++)
+      expect((await rest(t, key)('GET', '/api/stats/efficiency')).status).toBe(200);
+
+    const after = await logs('GET', '/api/stats/cache');
+    expect(after.status).toBe(200);
+    const [was, now] = [before.caches['router.credentials'], after.body.caches['router.credentials']];
+    // The key's first call misses and loads it; the others hit (the admin's token is not a key).
+    expect(now.misses - was.misses).toBe(1);
+    expect(now.hits - was.hits).toBe(calls - 1);
+    expect(now.entries).toBeGreaterThan(was.entries);
+    expect(now.hit_rate).toBeCloseTo((100 * now.hits) / (now.hits + now.misses));
+    expect(after.body).toMatchObject({ hits: now.hits, misses: now.misses, entries: now.entries });
+
+    const capacity = await logs('GET', '/api/stats/capacity');
+    expect(capacity.status).toBe(200);
+    const pools = ['accounts', 'agents', 'memory', 'sessions', 'tasks', 'wallet'].map((s) => `${s}.db_pool`);
+    for (const pool of pools) {
+      const figures = capacity.body.resources[pool];
+      expect(figures).toMatchObject({ limit: expect.any(Number), waiting: expect.any(Number) });
+      expect(figures.used).toBeLessThanOrEqual(figures.limit);
+      expect(figures.utilization).toBeCloseTo(figures.used / figures.limit);
+    }
+    expect(capacity.body.resources['sessions.running_turns']).toEqual({
+      used: 0,
+      limit: null,
+      waiting: 0,
+      utilization: null,
+      near_capacity: false,
+    });
+
+    for (const path of ['/api/stats/cache', '/api/stats/capacity'])
+      expect(await api('GET', path)).toMatchObject({ status: 403, body: { error: expect.any(String) } });
   });
 });

@@ -7,6 +7,7 @@
 import {
   GatewayStatusDocument,
   ModelEfficiencyDocument,
+  PlatformStatsDocument,
   RecommendationsDocument,
   RecommendationsGenerateDocument,
   SessionAnalyzeDocument,
@@ -121,6 +122,53 @@ export const observatoryRoutes = [
         error: line.error ?? null,
       })),
       unreachable: logs.unreachable,
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/stats/cache',
+    summary: "Hits and misses of every service's caches (the router's credential cache); admins only",
+    operation: PlatformStatsDocument,
+    errors: runtime,
+    shape: ({ platformStats: p }) => {
+      const hits = p.caches.reduce((sum, c) => sum + c.hits, 0);
+      const misses = p.caches.reduce((sum, c) => sum + c.misses, 0);
+      const rate = (h: number, m: number) => (h + m ? (h / (h + m)) * 100 : 0);
+      return {
+        hits,
+        misses,
+        entries: p.caches.reduce((sum, c) => sum + c.entries, 0),
+        hit_rate: rate(hits, misses),
+        caches: Object.fromEntries(
+          p.caches.map((c) => [
+            c.name,
+            { hits: c.hits, misses: c.misses, entries: c.entries, hit_rate: rate(c.hits, c.misses) },
+          ]),
+        ),
+        unreachable: p.unreachable,
+      };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/stats/capacity',
+    summary: 'Use of every bounded resource (database pools, running answers) against its limit; admins only',
+    operation: PlatformStatsDocument,
+    errors: runtime,
+    shape: ({ platformStats: p }) => ({
+      resources: Object.fromEntries(
+        p.resources.map((r) => [
+          r.name,
+          {
+            used: r.used,
+            limit: r.limit ?? null,
+            waiting: r.waiting,
+            utilization: r.utilization ?? null,
+            near_capacity: r.utilization != null && r.utilization >= 0.8,
+          },
+        ]),
+      ),
+      unreachable: p.unreachable,
     }),
   }),
   route({
