@@ -5,6 +5,8 @@ export * from './errors';
 export * from './federation';
 export * from './http';
 export * from './ids';
+export * from './log-ring';
+export * from './process-stats';
 export * from './logger';
 export * from './money';
 export * from './pagination';

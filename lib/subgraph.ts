@@ -17,6 +17,8 @@ import { createPeers, type PeerUrls, type Peers } from './peers';
 import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './references';
 import { buildFederatedSchema } from './federation';
 import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
+import { logFilterFrom, logRing } from './log-ring';
+import { processStats, reportResource } from './process-stats';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 
@@ -267,6 +269,10 @@ export async function startSubgraph(
     peers: createPeers(definition.name, options.peerUrls, options.internalSecret),
   };
   const background = await definition.background?.({ ...deps, orm });
+  const stopReportingPool = reportResource(`${definition.name}.db_pool`, () => {
+    const pool = (orm.em.getConnection().getKnex().client as { pool?: KnexPool }).pool;
+    return { used: pool?.numUsed() ?? 0, limit: options.poolMax, waiting: pool?.numPendingAcquires() ?? 0 };
+  });
 
   /** The caller of a request that must carry a signed identity; answers 401 itself when it does not. */
   const signedCaller = (req: IncomingMessage, res: ServerResponse): Caller | undefined => {
@@ -278,6 +284,17 @@ export async function startSubgraph(
       });
       return undefined;
     }
+  };
+
+  /** This process's log lines or figures, for the peer that gathers every service's (never an account). */
+  const sendToServices = (req: IncomingMessage, res: ServerResponse, read: () => unknown) => {
+    const caller = signedCaller(req, res);
+    if (!caller) return;
+    if (caller.kind === 'account' || caller.kind === 'anonymous')
+      return sendJson(res, 403, {
+        errors: [{ message: 'only services read this', extensions: { code: 'FORBIDDEN' } }],
+      });
+    sendJson(res, 200, read());
   };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -325,7 +342,16 @@ export async function startSubgraph(
             )
           : url.pathname === '/metrics'
             ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
-            : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
+            : url.pathname === '/logs'
+              ? Promise.resolve(
+                  sendToServices(req, res, () => ({
+                    instance: logRing.instance,
+                    lines: logRing.read(logFilterFrom(url.searchParams)),
+                  })),
+                )
+              : url.pathname === '/stats'
+                ? Promise.resolve(sendToServices(req, res, processStats))
+                : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status >= 500) log.error({ err: error }, 'request failed');
@@ -380,9 +406,16 @@ export async function startSubgraph(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
       await background?.stop();
+      stopReportingPool();
       await orm.close();
     }),
   };
+}
+
+/** The parts of knex's connection pool (tarn) its figures come from. */
+interface KnexPool {
+  numUsed(): number;
+  numPendingAcquires(): number;
 }
 
 function sendMetrics(res: ServerResponse, name: string): void {

@@ -29,6 +29,7 @@ export interface TurnDeps {
 
 /** Turns answering in this process, so a cancel (from any replica) can abort their upstream call. */
 const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+export const runningTurnCount = () => running.size;
 
 /** One batching event store per database (one per process, but tests run several platforms). */
 const eventStores = new WeakMap<object, ChatEventStore>();

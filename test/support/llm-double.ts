@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
  * - `disconnect`: two tokens, then the connection is cut;
  * - a model of {@link HOSTILE}: an upstream that breaks the protocol in that way;
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
+ * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
@@ -55,6 +56,24 @@ export const PLANS: Record<string, string> = {
     ],
   }),
 };
+
+/** A valid observatory analysis, as the upstream is asked to answer one. */
+export const ANALYSIS = {
+  summary: 'Slow first tokens',
+  issues: ['long context'],
+  remediation: ['start a new session'],
+  risk: 'medium',
+};
+
+/** Observatory answers by model: valid JSON (fenced, as models like to), the wrong shape, nothing. */
+export const ANALYSES: Record<string, string> = {
+  'analysis-valid': '```json\n' + JSON.stringify(ANALYSIS) + '\n```',
+  'analysis-wrong-shape': JSON.stringify({ ...ANALYSIS, risk: 'extreme' }),
+  'analysis-empty': '',
+};
+
+const halves = (text: string) =>
+  text ? [text.slice(0, text.length >> 1), text.slice(text.length >> 1)] : [];
 
 export interface RecordedRequest {
   model: string;
@@ -156,7 +175,12 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
   if (model === 'stall') return; // Keeps the connection open until the client gives up.
-  const tokens = model === 'slow' ? Array.from({ length: 10 }, (_, i) => `w${i} `) : ANSWER;
+  const tokens =
+    model === 'slow'
+      ? Array.from({ length: 10 }, (_, i) => `w${i} `)
+      : Object.hasOwn(ANALYSES, model)
+        ? halves(ANALYSES[model])
+        : ANSWER;
   for (const [index, content] of tokens.entries()) {
     if (record.aborted) return;
     if (model === 'disconnect' && index === 2) {

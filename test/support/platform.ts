@@ -3,9 +3,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import {
   composeSupergraph,
+  createLogger,
   DEFAULT_SUBGRAPH_PORTS,
   IDENTITY_HEADER,
   loadConfig,
@@ -83,7 +83,8 @@ function captureLogs(): { log: Logger; lines: Record<string, unknown>[] } {
       done();
     },
   });
-  return { log: pino({ level: 'debug' }, sink), lines };
+  // The platform's own logger, so its lines also reach the log ring /api/logs reads.
+  return { log: createLogger('agentry', 'debug', sink), lines };
 }
 
 /** A whole platform (six subgraphs and the router) on a fresh database of its own. */

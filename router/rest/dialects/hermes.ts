@@ -99,6 +99,7 @@ import { configRoutes } from './hermes.config';
 import { escrowRoutes } from './hermes.escrow';
 import { gazeRoutes } from './hermes.gaze';
 import { memoryRoutes } from './hermes.memory';
+import { observatoryRoutes } from './hermes.observatory';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
@@ -567,7 +568,7 @@ export const hermes: Dialect = {
   references: ['000', '001', '002'],
   mountSetting: 'REST_MOUNT_HERMES',
   payable: true,
-  owns: ['/api', '/ws', '/v1', '/.well-known', '/health/detailed'],
+  owns: ['/api', '/ws', '/v1', '/anthropic', '/.well-known', '/health/detailed'],
   errors: detail,
   routes: [
     route({
@@ -1306,6 +1307,7 @@ export const hermes: Dialect = {
     ...workspaceRoutes,
     ...configRoutes,
     ...memoryRoutes,
+    ...observatoryRoutes,
   ],
   sockets: [
     // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
