@@ -9,7 +9,7 @@
  */
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -107,7 +107,7 @@ async function ensureDataset(db: pg.Client, owners: User[]): Promise<string> {
     await db.query(`select "indexname", "indexdef" from pg_indexes
       where "schemaname" = 'memory' and "tablename" = 'memory_entry' and "indexname" <> 'memory_entry_pkey'`)
   ).rows as { indexname: string; indexdef: string }[];
-  await db.query('truncate "memory"."memory_entry", "public"."bench_memory_dataset"');
+  await db.query('truncate "memory"."memory_entry", "memory"."memory_word", "public"."bench_memory_dataset"');
   for (const { indexname } of indexes) await db.query(`drop index "memory"."${indexname}"`);
   await generate(db, ids);
   await db.query(`set maintenance_work_mem = '256MB'`);
@@ -169,13 +169,14 @@ async function main() {
       `- Each owner: ${QUERIES} \`searchMemory\` calls (limit 10) through the router over HTTP, one at a time, ` +
         `cycling through ${QUERY_TERMS.length} queries (words, a phrase, a typo, an exclusion).`,
       '',
-      '| owner holds | searches | p50 ms | p99 ms | max ms |',
-      '| ---: | ---: | ---: | ---: | ---: |',
+      '| owner holds | searches | p50 ms | p99 ms | max ms | load average (1 min) before → after |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     const p99s: number[] = [];
     for (const [index, size] of OWNERS.entries()) {
       const owner = owners[index];
       const latencies: number[] = [];
+      const loadBefore = loadavg()[0];
       for (let i = 0; i < QUERIES + 10; i++) {
         const query = QUERY_TERMS[i % QUERY_TERMS.length];
         const started = performance.now();
@@ -184,7 +185,7 @@ async function main() {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.credential}` },
           body: JSON.stringify({
             query:
-              'query ($q: String!) { searchMemory(query: $q, limit: 10) { total hits { score snippet entry { id } } } }',
+              'query ($q: String!) { searchMemory(query: $q, limit: 10) { total totalExact hits { score snippet entry { id } } } }',
             variables: { q: query },
           }),
         });
@@ -196,7 +197,8 @@ async function main() {
       const [p50, p99, max] = [percentile(latencies, 50), percentile(latencies, 99), latencies.at(-1)!];
       p99s.push(p99);
       lines.push(
-        `| ${size.toLocaleString('en')} | ${latencies.length} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${max.toFixed(1)} |`,
+        `| ${size.toLocaleString('en')} | ${latencies.length} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${max.toFixed(1)} | ` +
+          `${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)} |`,
       );
       console.log(`${size}: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
     }

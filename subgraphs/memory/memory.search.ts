@@ -83,7 +83,7 @@ const HALF_LIFE = 15_552_000;
  */
 const SCORE = `c."class" + least(1, power(2, c."rank_key" - extract(epoch from now())::double precision / ${HALF_LIFE}) / 1.5)`;
 
-/** The newest, most important entries an owner holds that one search reads in rank order. */
+/** How many of an owner's entries, in rank order, a class reads before turning to the GIN index. */
 const WALK = 1_000;
 
 /** A tsquery literal of a lexeme (quotes doubled; lexemes with a backslash are left out). */
@@ -92,50 +92,69 @@ const LEXEME = `'''' || replace(k."word", '''', '''''') || ''''`;
 /**
  * The best `wanted` matches of each class, exactly, with bounded work however many entries match.
  *
- * The owner's first WALK entries in rank order (`memory_entry_rank_idx`) are read once; the
- * matches among them are the best of their class above that point. A class with fewer than
- * `wanted` matches there is rare among the owner's entries, so all its matches are read from the
- * GIN index and sorted (`rank_key + 0` keeps the planner on the GIN index). An owner holding
- * fewer than WALK entries is read whole, and its count of matches is exact. Only when full text
- * finds fewer than `wanted` do the owner's words that look like the query's (typos, fragments)
- * stand in for them, still through full text. A query of stop words or punctuation only matches
- * nothing.
+ * Each class first reads the owner's entries in rank order (`memory_entry_rank_idx`), stopping at
+ * `wanted` matches or after WALK entries: those matches are the best of the class. A class with
+ * fewer matches among the first WALK entries is rare in the owner's memory, so all its matches
+ * are read from the GIN index and sorted (`rank_key + 0` keeps the planner on the GIN index). An
+ * owner holding fewer than WALK entries is read whole and its count of matches is exact. Only when
+ * full text finds fewer than `wanted` do the owner's words that look like the query's (typos,
+ * fragments) stand in for them, still through full text. A query of stop words or punctuation
+ * only matches nothing.
  */
 function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wanted: number) {
   const where = whereOf(ownerId, filter);
   const walk = Math.max(WALK, 2 * wanted);
-  const bySearchIndex = `order by e."rank_key" + 0 desc, e."id" desc limit ${wanted}`;
   const found = (from: string) => `(select count(*) from ${from})`;
   const queryWords = `unnest(tsvector_to_array(to_tsvector('simple', querytree(t."ts")::text)))`;
-  return {
-    sql: `"q" as (select websearch_to_tsquery('english', ?) as "ts"),
+  const ownerRows = `(select e."id", e."owner_id", e."agent_id", e."session_id", e."tier", e."category",
+      e."metadata", e."created_at", e."rank_key", e."search_vector"
+    from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}) e`;
+  const params: unknown[] = [query, ownerId];
+  /** A class: `gate` (SQL) says whether it is needed, `match` which entries belong to it. */
+  const rankClass = (name: string, rank: number, gate: string, match: string, sources: string) => {
+    params.push(ownerId, ...where.params, ...where.params);
+    return `"${name}_walk" as (
+        select e."id", e."rank_key", ${rank} as "class" from ${ownerRows}, ${sources}
+        where ${gate} and ${where.sql} and ${match}
+        order by e."rank_key" desc, e."id" desc limit ${wanted}),
+      "${name}" as (
+        select * from "${name}_walk"
+        where ${found(`"${name}_walk"`)} >= ${wanted} or (select "small" from "owner")
+        union all
+        (select e."id", e."rank_key", ${rank} from ${TABLE} e, ${sources}
+         where ${gate} and not (select "small" from "owner") and ${found(`"${name}_walk"`)} < ${wanted}
+           and ${where.sql} and ${match}
+         order by e."rank_key" + 0 desc, e."id" desc limit ${wanted}))`;
+  };
+  const best = rankClass(
+    'best',
+    2,
+    'true',
+    `e."search_vector" @@ t."ts" and e."search_vector" @@ t."phrase"`,
+    '"t"',
+  );
+  const good = rankClass(
+    'good',
+    1,
+    `${found('"best"')} < ${wanted}`,
+    `e."search_vector" @@ t."ts" and not (e."search_vector" @@ t."phrase")`,
+    '"t"',
+  );
+  params.push(ownerId); // the vocabulary's
+  const similar = rankClass(
+    'similar',
+    0,
+    `${found('"best"')} + ${found('"good"')} < ${wanted} and f."all"`,
+    `e."search_vector" @@ f."ts" and not (e."search_vector" @@ t."ts")`,
+    '"t", "fuzzy" f',
+  );
+  const sql = `"q" as (select websearch_to_tsquery('english', ?) as "ts"),
       "t" as (select q."ts", replace(q."ts"::text, ' & ', ' <-> ')::tsquery as "phrase" from "q" where numnode(q."ts") > 0),
-      "walked" as (
-        select e."id", e."owner_id", e."agent_id", e."session_id", e."tier", e."category", e."metadata",
-          e."created_at", e."rank_key", e."search_vector"
-        from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}),
-      "walk" as (
-        select e."id", e."rank_key", case when e."search_vector" @@ t."phrase" then 2 else 1 end as "class"
-        from "walked" e, "t" where ${where.sql} and e."search_vector" @@ t."ts"),
-      "tally" as (
-        select count(*) filter (where w."class" = 2) as "phrases", count(*) filter (where w."class" = 1) as "words",
-          ${found('"walked"')} < ${walk} as "whole"
-        from "walk" w),
-      "best" as (
-        select w.* from "walk" w, "tally" n where w."class" = 2 and (n."whole" or n."phrases" >= ${wanted})
-        union all
-        (select e."id", e."rank_key", 2 from ${TABLE} e, "t", "tally" n
-         where not n."whole" and n."phrases" < ${wanted} and ${where.sql}
-           and e."search_vector" @@ t."ts" and e."search_vector" @@ t."phrase"
-         ${bySearchIndex})),
-      "good" as (
-        select w.* from "walk" w, "tally" n
-        where w."class" = 1 and ${found('"best"')} < ${wanted} and (n."whole" or n."words" >= ${wanted} - ${found('"best"')})
-        union all
-        (select e."id", e."rank_key", 1 from ${TABLE} e, "t", "tally" n
-         where ${found('"best"')} < ${wanted} and not n."whole" and n."words" < ${wanted} - ${found('"best"')}
-           and ${where.sql} and e."search_vector" @@ t."ts" and not (e."search_vector" @@ t."phrase")
-         ${bySearchIndex})),
+      "owner" as (
+        select count(*) < ${walk} as "small"
+        from (select 1 from ${TABLE} e where e."owner_id" = ? limit ${walk}) e),
+      ${best},
+      ${good},
       "fuzzy" as (
         select string_agg(a."alternatives", ' & ')::tsquery as "ts", count(*) = ${found(queryWords)} as "all"
         from "t", lateral (
@@ -148,16 +167,15 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
           group by l."word") a
         where querytree(t."ts")::text <> 'T'
         group by t."ts"),
-      "similar" as (
-        select e."id", e."rank_key", 0 as "class" from ${TABLE} e, "t", "fuzzy" f
-        where ${found('"best"')} + ${found('"good"')} < ${wanted} and f."all"
-          and ${where.sql} and e."search_vector" @@ f."ts" and not (e."search_vector" @@ t."ts")
-        ${bySearchIndex}),
+      ${similar},
       "candidates" as (select * from "best" union all select * from "good" union all select * from "similar"),
       "counted" as (
-        select case when n."whole" then n."phrases" + n."words" + ${found('"similar"')} end as "exact" from "tally" n)`,
-    params: [query, ownerId, ...where.params, ...where.params, ...where.params, ownerId, ...where.params],
-  };
+        select case when o."small" then
+          (select count(*) from ${ownerRows}, "t" where ${where.sql} and e."search_vector" @@ t."ts")
+          + ${found('"similar"')} end as "exact"
+        from "owner" o)`;
+  params.push(ownerId, ...where.params);
+  return { sql, params };
 }
 
 /** One page of the candidates, best first. */
