@@ -123,7 +123,7 @@ export class MemorySearchResult {
   @Field(() => Int, {
     description:
       'How many of your entries match (all pages): counted when the search read all your entries ' +
-      "(up to 1,000 of them), otherwise the database planner's estimate (see totalExact).",
+      "(fewer than 500 of them), otherwise the database planner's estimate (see totalExact).",
   })
   total!: number;
 

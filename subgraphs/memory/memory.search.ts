@@ -84,7 +84,7 @@ const HALF_LIFE = 15_552_000;
 const SCORE = `c."class" + least(1, power(2, c."rank_key" - extract(epoch from now())::double precision / ${HALF_LIFE}) / 1.5)`;
 
 /** How many of an owner's entries, in rank order, a class reads before turning to the GIN index. */
-const WALK = 1_000;
+const WALK = 500;
 
 /** A tsquery literal of a lexeme (quotes doubled; lexemes with a backslash are left out). */
 const LEXEME = `'''' || replace(k."word", '''', '''''') || ''''`;
@@ -152,7 +152,7 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
       "t" as (select q."ts", replace(q."ts"::text, ' & ', ' <-> ')::tsquery as "phrase" from "q" where numnode(q."ts") > 0),
       "owner" as (
         select count(*) < ${walk} as "small"
-        from (select 1 from ${TABLE} e where e."owner_id" = ? limit ${walk}) e),
+        from (select 1 from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}) e),
       ${best},
       ${good},
       "fuzzy" as (
