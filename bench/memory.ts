@@ -23,6 +23,8 @@ import { startTestPlatform, type TestPlatform, type User } from '../test/support
 const TOTAL = Number(process.env.TOTAL ?? 1_000_000);
 const QUERIES = Number(process.env.QUERIES ?? 300);
 const OWNERS = [10_000, 100_000];
+/** Direct runs of the search statement per query and owner, for the SQL-only table. */
+const SQL_RUNS = 15;
 /** Everyone else's entries are spread over this many accounts. */
 const OTHER_OWNERS = 1_000;
 const BATCH = 50_000;
@@ -208,6 +210,33 @@ async function main() {
         `the 100,000 figure at most twice the 10,000 one (${p99s[1] <= 2 * p99s[0] ? 'met' : 'missed'}: ` +
         `${(p99s[1] / p99s[0]).toFixed(2)}×).`,
     );
+    lines.push(
+      '',
+      'The search statement alone (no router, no HTTP; the same SQL over one connection), median of ' +
+        `${SQL_RUNS} runs per query, ms:`,
+      '',
+      `| query | ${OWNERS.map((size) => size.toLocaleString('en')).join(' | ')} |`,
+      `| --- | ${OWNERS.map(() => '---:').join(' | ')} |`,
+    );
+    for (const query of QUERY_TERMS) {
+      const medians: string[] = [];
+      for (const owner of owners) {
+        const statement = searchStatement(owner.id, query, {}, { limit: 10, offset: 0 });
+        const runs: number[] = [];
+        for (let run = 0; run < SQL_RUNS; run++) {
+          const started = performance.now();
+          await db.query(numbered(statement.sql), statement.params);
+          runs.push(performance.now() - started);
+        }
+        medians.push(
+          percentile(
+            runs.sort((a, b) => a - b),
+            50,
+          ).toFixed(1),
+        );
+      }
+      lines.push(`| \`${query}\` | ${medians.join(' | ')} |`);
+    }
     for (const query of ['deploy', 'kubernetes cluster', 'kubrnetes']) {
       const statement = searchStatement(owners[1].id, query, {}, { limit: 10, offset: 0 });
       const plan = await db.query(
