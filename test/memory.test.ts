@@ -374,7 +374,7 @@ describe('statistics', () => {
       ],
       indexes: expect.arrayContaining([{ name: 'memory_entry_search_idx', healthy: true }]),
     });
-    expect(memoryStats.indexes).toHaveLength(6);
+    expect(memoryStats.indexes).toHaveLength(7);
   });
 });
 

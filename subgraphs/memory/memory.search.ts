@@ -86,6 +86,9 @@ const SCORE = `c."class" + least(1, power(2, c."rank_key" - extract(epoch from n
 /** How many of an owner's entries, in rank order, a class reads before turning to the GIN index. */
 const WALK = 500;
 
+/** The owner's words of an entry, as memory_entry_owner_words_idx indexes them. */
+const OWNER_WORDS = `"memory"."owner_words"(e."owner_id", e."search_vector")`;
+
 /** A tsquery literal of a lexeme (quotes doubled; lexemes with a backslash are left out). */
 const LEXEME = `'''' || replace(k."word", '''', '''''') || ''''`;
 
@@ -109,22 +112,29 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
   const ownerRows = `(select e."id", e."owner_id", e."agent_id", e."session_id", e."tier", e."category",
       e."metadata", e."created_at", e."rank_key", e."search_vector"
     from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}) e`;
-  const params: unknown[] = [query, ownerId];
-  /** A class: `gate` (SQL) says whether it is needed, `match` which entries belong to it. */
+  const params: unknown[] = [query, ownerId, ownerId];
+  /**
+   * A class: `gate` (SQL) says whether it is needed, `match` which entries belong to it. Its GIN
+   * read goes through the owner's own words (`memory_entry_owner_words_idx`) when all the query's
+   * words are required (`k."words"`), else through the (owner, tsvector) index.
+   */
   const rankClass = (name: string, rank: number, gate: string, match: string, sources: string) => {
-    params.push(ownerId, ...where.params, ...where.params);
+    const walked = found(`"${name}_walk"`);
+    const needed = `${gate} and not (select "small" from "owner") and ${walked} < ${wanted}`;
+    const fromIndex = (condition: string) => `(select e."id", e."rank_key", ${rank}
+         from ${TABLE} e, ${sources}, "keys" k where ${needed} and ${condition} and ${where.sql}
+         order by e."rank_key" + 0 desc, e."id" desc limit ${wanted})`;
+    params.push(ownerId, ...where.params, ...where.params, ...where.params);
     return `"${name}_walk" as (
         select e."id", e."rank_key", ${rank} as "class" from ${ownerRows}, ${sources}
         where ${gate} and ${where.sql} and ${match}
         order by e."rank_key" desc, e."id" desc limit ${wanted}),
       "${name}" as (
-        select * from "${name}_walk"
-        where ${found(`"${name}_walk"`)} >= ${wanted} or (select "small" from "owner")
+        select * from "${name}_walk" where ${walked} >= ${wanted} or (select "small" from "owner")
         union all
-        (select e."id", e."rank_key", ${rank} from ${TABLE} e, ${sources}
-         where ${gate} and not (select "small" from "owner") and ${found(`"${name}_walk"`)} < ${wanted}
-           and ${where.sql} and ${match}
-         order by e."rank_key" + 0 desc, e."id" desc limit ${wanted}))`;
+        ${fromIndex(`${rank} > 0 and k."words" is not null and ${OWNER_WORDS} @> k."words" and coalesce(${match}, false)`)}
+        union all
+        ${fromIndex(`(k."words" is null or ${rank} = 0) and ${match}`)})`;
   };
   const best = rankClass(
     'best',
@@ -150,6 +160,12 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
   );
   const sql = `"q" as (select websearch_to_tsquery('english', ?) as "ts"),
       "t" as (select q."ts", replace(q."ts"::text, ' & ', ' <-> ')::tsquery as "phrase" from "q" where numnode(q."ts") > 0),
+      "keys" as (
+        select case when querytree(t."ts")::text <> 'T' and strpos(querytree(t."ts")::text, '|') = 0 then
+          array(select ? || ' ' || replace(m[1], '''''', '''')
+            from regexp_matches(querytree(t."ts")::text, '''(([^'']|'''')+)''', 'g') m)
+          end as "words"
+        from "t"),
       "owner" as (
         select count(*) < ${walk} as "small"
         from (select 1 from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}) e),
@@ -281,6 +297,7 @@ export async function recallMemories(
 export const SEARCH_INDEXES = [
   'memory_entry_search_idx',
   'memory_entry_rank_idx',
+  'memory_entry_owner_words_idx',
   'memory_word_trgm_idx',
   'memory_entry_tier_idx',
   'memory_entry_session_idx',
