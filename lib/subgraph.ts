@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { ClassType, NonEmptyArray } from 'type-graphql';
 import { WebSocketServer } from 'ws';
 import type { SubgraphName } from './config';
-import { openDatabase, sqlStatementCounts, type EntityManager, type MikroORM } from './db';
+import { openDatabase, watchPool, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
 import { IDENTITY_HEADER, requireSignedCaller, type Caller, type Identity } from './identity';
 import { createPeers, type PeerUrls, type Peers } from './peers';
@@ -18,6 +18,14 @@ import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './
 import { buildFederatedSchema } from './federation';
 import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
+import {
+  metrics,
+  METRICS_PROCESS_HEADER,
+  METRICS_PROCESS_ID,
+  metricsText,
+  PROMETHEUS_CONTENT_TYPE,
+  subgraphMetricsJson,
+} from './metrics';
 import type { PubSub } from './pubsub';
 
 type Identified = { id: string };
@@ -249,6 +257,8 @@ export async function startSubgraph(
     poolMax: options.poolMax,
     log,
   });
+  metrics.sqlStatements.inc({ subgraph: definition.name }, 0);
+  const unwatchPool = watchPool(definition.name, orm);
   const schema = await buildSubgraphSchema(definition, options.pubsub);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
@@ -324,7 +334,9 @@ export async function startSubgraph(
               }),
             )
           : url.pathname === '/metrics'
-            ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
+            ? signedCaller(req, res)
+              ? sendMetrics(req, res, definition.name)
+              : Promise.resolve()
             : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
@@ -380,19 +392,20 @@ export async function startSubgraph(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
       await background?.stop();
+      unwatchPool();
       await orm.close();
     }),
   };
 }
 
-function sendMetrics(res: ServerResponse, name: string): void {
-  res.setHeader('content-type', 'text/plain; version=0.0.4');
-  res.end(
-    [
-      '# HELP agentry_sql_statements_total SQL statements this process ran, per subgraph schema.',
-      '# TYPE agentry_sql_statements_total counter',
-      `agentry_sql_statements_total{subgraph="${name}"} ${sqlStatementCounts.get(name) ?? 0}`,
-      '',
-    ].join('\n'),
-  );
+/**
+ * This subgraph's figures: Prometheus text, or prom-client JSON for the router to add up, marked
+ * with this process's id so the router skips what its own registry already holds.
+ */
+async function sendMetrics(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+  const json = await subgraphMetricsJson(name);
+  res.setHeader(METRICS_PROCESS_HEADER, METRICS_PROCESS_ID);
+  if (/\bapplication\/json\b/.test(req.headers.accept ?? '')) return sendJson(res, 200, json);
+  res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+  res.end(await metricsText([json]));
 }

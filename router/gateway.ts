@@ -16,6 +16,8 @@ import {
   callerFrom,
   IDENTITY_HEADER,
   MAX_BODY_BYTES,
+  metrics,
+  observeRequest,
   once,
   REQUEST_ID_HEADER,
   requestIdFrom,
@@ -29,6 +31,7 @@ import {
 import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
 import { checkHealth } from './health';
+import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
   MemoryRateLimiter,
@@ -58,6 +61,8 @@ export interface RouterOptions {
 
 export interface RunningRouter {
   url: string;
+  /** The internal /metrics listener, when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -204,6 +209,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useIdentityContext(anonymous),
       useErrorCodes(),
       useTransportErrors(),
+      useMetrics(),
     ],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
@@ -233,6 +239,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   async function admit(credential: string | undefined, address: string | undefined) {
     const { resolution, headers, credential: verdict } = await identify(credential);
     const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
+    if (!limit.allowed) metrics.rateLimited.inc();
     return { limit, headers, credential: verdict };
   }
 
@@ -263,7 +270,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     },
   });
 
+  const serveMetrics = createMetricsEndpoint({
+    token: config.METRICS_TOKEN,
+    subgraphUrls: options.subgraphUrls,
+    internalSecret: secrets.internal,
+    log,
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    res.once('finish', () => observeRequest(req, res.statusCode, (performance.now() - started) / 1000));
     // One id per request, from the client when it sent a well-formed one, forwarded to every subgraph.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     req.headers[REQUEST_ID_HEADER] = requestId;
@@ -273,6 +289,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       const health = await checkHealth(options.subgraphUrls, options.version, startedAt);
       return sendJson(res, health.status === 'ok' ? 200 : 503, health);
     }
+    if (path === '/metrics') return serveMetrics(req, res, true);
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
 
     const bearer = credentialFrom(req.headers);
@@ -403,10 +420,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
   log.info({ url: `${url}/graphql` }, 'router listening');
+  const internal = await startMetricsListener(config, serveMetrics);
 
   return {
     url,
+    metricsUrl: internal?.url,
     close: once(async () => {
+      await internal?.close();
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await rest.close();
