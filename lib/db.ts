@@ -4,6 +4,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from './logger';
 import { metrics, watchGauge } from './metrics';
+import { recordQuerySpan } from './tracing';
 
 export type { EntityManager } from '@mikro-orm/postgresql';
 export { MikroORM };
@@ -24,6 +25,7 @@ class CountingLogger extends DefaultLogger {
 
   override logQuery(context: { query: string } & LogContext): void {
     metrics.sqlStatements.inc({ subgraph: this.schema });
+    recordQuerySpan(this.schema, context.query, context.took);
     this.sqlLog.trace({ sql: context.query, took: context.took }, 'sql');
   }
 }

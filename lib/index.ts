@@ -29,3 +29,4 @@ export * from './outbound';
 export * from './verified-email';
 export * from './orphan-holds';
 export * from './metrics';
+export * from './tracing';

@@ -1,10 +1,21 @@
 import pino, { type Logger } from 'pino';
+import { activeTraceId } from './tracing';
 
 export type { Logger };
 
 /** JSON logs on stdout; every line of a request carries its `requestId`. */
 export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, base: { service: name }, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({
+    name,
+    level,
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // Lines written while a traced request runs name its trace, to find them from the trace.
+    mixin: () => {
+      const traceId = activeTraceId();
+      return traceId ? { traceId } : {};
+    },
+  });
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

@@ -156,6 +156,12 @@ export function labelRequest(req: IncomingMessage, surface: 'rest' | 'graphql', 
   requestLabels.set(req, { surface, route });
 }
 
+/** What the request was labelled as (`surface route`), for the trace of it. */
+export function requestLabel(req: IncomingMessage): string | undefined {
+  const label = requestLabels.get(req);
+  return label && `${label.surface} ${label.route}`;
+}
+
 /** Records one answered request once it has ended. */
 export function observeRequest(req: IncomingMessage, status: number, seconds: number): void {
   const { surface, route } = requestLabels.get(req) ?? { surface: 'other', route: 'other' };

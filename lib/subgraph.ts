@@ -26,6 +26,7 @@ import {
   PROMETHEUS_CONTENT_TYPE,
   subgraphMetricsJson,
 } from './metrics';
+import { inServerSpan } from './tracing';
 import type { PubSub } from './pubsub';
 
 type Identified = { id: string };
@@ -323,7 +324,9 @@ export async function startSubgraph(
     const url = new URL(req.url ?? '/', 'http://subgraph');
     const route =
       url.pathname === '/graphql'
-        ? handleGraphQL(req, res, url)
+        ? inServerSpan(req, res, () => `subgraph ${definition.name}`, () => handleGraphQL(req, res, url), {
+            'agentry.subgraph': definition.name,
+          })
         : url.pathname === '/health'
           ? Promise.all([orm.isConnected(), definition.upstream?.()]).then(([db, upstream]) =>
               sendJson(res, db ? 200 : 503, {

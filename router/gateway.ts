@@ -15,12 +15,14 @@ import {
   ANONYMOUS_PRINCIPAL,
   callerFrom,
   IDENTITY_HEADER,
+  inServerSpan,
   MAX_BODY_BYTES,
   metrics,
   observeRequest,
   once,
   REQUEST_ID_HEADER,
   requestIdFrom,
+  requestLabel,
   sendJson,
   signIdentity,
   type Config,
@@ -31,6 +33,7 @@ import {
 import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
 import { checkHealth } from './health';
+import { useTracing } from './tracing';
 import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -210,6 +213,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useErrorCodes(),
       useTransportErrors(),
       useMetrics(),
+      useTracing(),
     ],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
@@ -338,7 +342,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const name = () => `router ${req.method} ${requestLabel(req) ?? (req.url ?? '/').split('?')[0]}`;
+    inServerSpan(req, res, name, () => handle(req, res)).catch((error: unknown) => {
       log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
       else res.end();
