@@ -324,9 +324,15 @@ export async function startSubgraph(
     const url = new URL(req.url ?? '/', 'http://subgraph');
     const route =
       url.pathname === '/graphql'
-        ? inServerSpan(req, res, () => `subgraph ${definition.name}`, () => handleGraphQL(req, res, url), {
-            'agentry.subgraph': definition.name,
-          })
+        ? inServerSpan(
+            req,
+            res,
+            () => `subgraph ${definition.name}`,
+            () => handleGraphQL(req, res, url),
+            {
+              'agentry.subgraph': definition.name,
+            },
+          )
         : url.pathname === '/health'
           ? Promise.all([orm.isConnected(), definition.upstream?.()]).then(([db, upstream]) =>
               sendJson(res, db ? 200 : 503, {
