@@ -283,7 +283,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    res.once('finish', () => observeRequest(req, res.statusCode, (performance.now() - started) / 1000));
+    res.once('close', () => observeRequest(req, res.statusCode, (performance.now() - started) / 1000));
     // One id per request, from the client when it sent a well-formed one, forwarded to every subgraph.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     req.headers[REQUEST_ID_HEADER] = requestId;
