@@ -13,6 +13,7 @@ import {
   projectVersion,
   startEmbeddedPostgres,
   startSubgraph,
+  startTracing,
   SUBGRAPHS,
   subgraphUrl,
   type Config,
@@ -123,10 +124,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  // Before anything starts, so every request is traced; off without OTEL_EXPORTER_OTLP_ENDPOINT.
+  const tracing = startTracing({
+    serviceName: service === 'all' ? config.OTEL_SERVICE_NAME : `${config.OTEL_SERVICE_NAME}-${service}`,
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   const stops =
     service === 'all'
       ? await startAll(config, log)
       : await startOne(service as SubgraphName | 'router', config, log);
+  if (tracing) stops.push(() => tracing.shutdown());
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -30,3 +30,5 @@ export * from './held-payment';
 export * from './outbound';
 export * from './verified-email';
 export * from './orphan-holds';
+export * from './metrics';
+export * from './tracing';

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { logRing } from './log-ring';
+import { activeTraceId } from './tracing';
 
 export type { Logger };
 
@@ -37,6 +38,11 @@ export function createLogger(
       base: { service: name },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Lines written while a traced request runs name its trace, to find them from the trace.
+      mixin: () => {
+        const traceId = activeTraceId();
+        return traceId ? { traceId } : {};
+      },
     },
     pino.multistream([
       { stream: destination, level: 'trace' },

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { ClassType, NonEmptyArray } from 'type-graphql';
 import { WebSocketServer } from 'ws';
 import type { SubgraphName } from './config';
-import { openDatabase, sqlStatementCounts, type EntityManager, type MikroORM } from './db';
+import { openDatabase, watchPool, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
 import { IDENTITY_HEADER, requireSignedCaller, type Caller, type Identity } from './identity';
 import { createPeers, type PeerUrls, type Peers } from './peers';
@@ -20,6 +20,15 @@ import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
 import { logFilterFrom, logRing } from './log-ring';
 import { processStats, reportResource } from './process-stats';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
+import {
+  metrics,
+  METRICS_PROCESS_HEADER,
+  METRICS_PROCESS_ID,
+  metricsText,
+  PROMETHEUS_CONTENT_TYPE,
+  subgraphMetricsJson,
+} from './metrics';
+import { inServerSpan } from './tracing';
 import type { PubSub } from './pubsub';
 
 type Identified = { id: string };
@@ -251,6 +260,8 @@ export async function startSubgraph(
     poolMax: options.poolMax,
     log,
   });
+  metrics.sqlStatements.inc({ subgraph: definition.name }, 0);
+  const unwatchPool = watchPool(definition.name, orm);
   const schema = await buildSubgraphSchema(definition, options.pubsub);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
@@ -330,7 +341,15 @@ export async function startSubgraph(
     const url = new URL(req.url ?? '/', 'http://subgraph');
     const route =
       url.pathname === '/graphql'
-        ? handleGraphQL(req, res, url)
+        ? inServerSpan(
+            req,
+            res,
+            () => `subgraph ${definition.name}`,
+            () => handleGraphQL(req, res, url),
+            {
+              'agentry.subgraph': definition.name,
+            },
+          )
         : url.pathname === '/health'
           ? Promise.all([orm.isConnected(), definition.upstream?.()]).then(([db, upstream]) =>
               sendJson(res, db ? 200 : 503, {
@@ -341,7 +360,9 @@ export async function startSubgraph(
               }),
             )
           : url.pathname === '/metrics'
-            ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
+            ? signedCaller(req, res)
+              ? sendMetrics(req, res, definition.name)
+              : Promise.resolve()
             : url.pathname === '/logs'
               ? Promise.resolve(
                   sendToServices(req, res, () => ({
@@ -407,6 +428,7 @@ export async function startSubgraph(
       await apollo.stop();
       await background?.stop();
       stopReportingPool();
+      unwatchPool();
       await orm.close();
     }),
   };
@@ -418,14 +440,14 @@ interface KnexPool {
   numPendingAcquires(): number;
 }
 
-function sendMetrics(res: ServerResponse, name: string): void {
-  res.setHeader('content-type', 'text/plain; version=0.0.4');
-  res.end(
-    [
-      '# HELP agentry_sql_statements_total SQL statements this process ran, per subgraph schema.',
-      '# TYPE agentry_sql_statements_total counter',
-      `agentry_sql_statements_total{subgraph="${name}"} ${sqlStatementCounts.get(name) ?? 0}`,
-      '',
-    ].join('\n'),
-  );
+/**
+ * This subgraph's figures: Prometheus text, or prom-client JSON for the router to add up, marked
+ * with this process's id so the router skips what its own registry already holds.
+ */
+async function sendMetrics(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+  const json = await subgraphMetricsJson(name);
+  res.setHeader(METRICS_PROCESS_HEADER, METRICS_PROCESS_ID);
+  if (/\bapplication\/json\b/.test(req.headers.accept ?? '')) return sendJson(res, 200, json);
+  res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+  res.end(await metricsText([json]));
 }

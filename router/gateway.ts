@@ -5,6 +5,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { defaultProtectSingleValidateFn, type ValidateUserFnParams } from '@envelop/generic-auth';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { createGraphQLError } from '@graphql-tools/utils';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,10 +15,14 @@ import {
   ANONYMOUS_PRINCIPAL,
   callerFrom,
   IDENTITY_HEADER,
+  inServerSpan,
   MAX_BODY_BYTES,
+  metrics,
+  observeRequest,
   once,
   REQUEST_ID_HEADER,
   requestIdFrom,
+  requestLabel,
   sendJson,
   signIdentity,
   type Config,
@@ -29,6 +34,8 @@ import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-cod
 import { unsafeParams, useSafeInput } from './safe-input';
 import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
+import { useTracing } from './tracing';
+import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
   MemoryRateLimiter,
@@ -58,6 +65,8 @@ export interface RouterOptions {
 
 export interface RunningRouter {
   url: string;
+  /** The internal /metrics listener, when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -92,6 +101,15 @@ function transportEntries(urls: Record<SubgraphName, string>) {
       },
     ]),
   );
+}
+
+/**
+ * GraphiQL from the platform's own dependency: its scripts and styles are inlined in the page, so
+ * it loads without internet. The page (about 9 MB) is rendered once.
+ */
+function offlineGraphiQL(): (options?: Parameters<typeof renderGraphiQL>[0]) => string {
+  let page: string | undefined;
+  return (options) => (page ??= renderGraphiQL(options));
 }
 
 /** Query shape limits; each rejection is a GraphQL error with a message, not a crash. */
@@ -174,6 +192,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     transportEntries: transportEntries(options.subgraphUrls),
     graphqlEndpoint: '/graphql',
     graphiql: config.GRAPHIQL === 'true' ? { title: 'Agentry' } : false,
+    renderGraphiQL: offlineGraphiQL(),
     landingPage: false,
     disableIntrospection: config.INTROSPECTION === 'false' ? { disableIf: () => true } : undefined,
     logging: log.isLevelEnabled('trace') ? 'debug' : 'warn',
@@ -196,6 +215,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useIdentityContext(anonymous),
       useErrorCodes(),
       useTransportErrors(),
+      useMetrics(),
+      useTracing(),
     ],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
@@ -225,6 +246,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   async function admit(credential: string | undefined, address: string | undefined) {
     const { resolution, headers, credential: verdict } = await identify(credential);
     const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
+    if (!limit.allowed) metrics.rateLimited.inc();
     return { limit, headers, credential: verdict };
   }
 
@@ -255,7 +277,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     },
   });
 
+  const serveMetrics = createMetricsEndpoint({
+    token: config.METRICS_TOKEN,
+    subgraphUrls: options.subgraphUrls,
+    internalSecret: secrets.internal,
+    log,
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    res.once('close', () => observeRequest(req, res.statusCode, (performance.now() - started) / 1000));
     // One id per request, from the client when it sent a well-formed one, forwarded to every subgraph.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     req.headers[REQUEST_ID_HEADER] = requestId;
@@ -265,6 +296,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       const health = await checkHealth(options.subgraphUrls, options.version, startedAt);
       return sendJson(res, health.status === 'ok' ? 200 : 503, health);
     }
+    if (path === '/metrics') return serveMetrics(req, res, true);
     // Static files of the live dashboard: no credential, no rate limit (its API calls have both).
     if (await serveDashboard(req, res, path)) return;
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
@@ -315,7 +347,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const name = () => `router ${req.method} ${requestLabel(req) ?? (req.url ?? '/').split('?')[0]}`;
+    inServerSpan(req, res, name, () => handle(req, res)).catch((error: unknown) => {
       log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
       else res.end();
@@ -397,10 +430,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
   log.info({ url: `${url}/graphql` }, 'router listening');
+  const internal = await startMetricsListener(config, serveMetrics);
 
   return {
     url,
+    metricsUrl: internal?.url,
     close: once(async () => {
+      await internal?.close();
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await rest.close();

@@ -13,8 +13,10 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   IDENTITY_HEADER,
+  labelRequest,
   MAX_BODY_BYTES,
   MAX_PAGE_SIZE,
+  metrics,
   REQUEST_ID_HEADER,
   inputTextProblem,
   type Logger,
@@ -376,6 +378,7 @@ export function createEngine(options: EngineOptions) {
     const restError =
       error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', (error as Error)?.message);
     const problem = problemOf(restError, style);
+    metrics.errors.inc({ surface: 'rest', code: restError.code });
     if (problem.status === 500) log.error({ err: error, route: context }, 'REST request failed');
     if (res.headersSent) return void res.end();
     if (restError.code === 'METHOD_NOT_ALLOWED') res.setHeader('allow', String(restError.extensions.allow));
@@ -692,12 +695,15 @@ export function createEngine(options: EngineOptions) {
       const segments = decodedSegments(found.below);
       let style = nearestStyle(found.compiled, segments, req.method ?? 'GET');
       let label = `${dialect.name} ${req.method} ${path}`;
+      // Metrics name the row, never the raw path (whose ids would make a label per request).
+      labelRequest(req, 'rest', `${dialect.name} unmatched`);
       let payment: Payment | undefined;
       try {
         const { routes, params } = candidates(found.compiled, segments, found.below, req.method ?? 'GET');
         const [first] = routes;
         style = first.row.errors ?? dialect.errors;
         label = `${dialect.name} ${first.row.method} ${first.row.path}`;
+        labelRequest(req, 'rest', label);
         if (edge.rateLimited)
           throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
         if (dialect.credentials && !first.row.public) checkCredential(dialect.credentials, edge);

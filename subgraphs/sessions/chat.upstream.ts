@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { safeText } from '../../lib';
+import { endSpan, safeText, startClientSpan, traceHeaders } from '../../lib';
 import { CircuitBreaker } from './chat.breaker';
 import { tokenCount } from './chat.pricing';
 
@@ -165,10 +165,16 @@ export class LlmProvider {
       }, this.options.timeoutMs);
     };
     restartIdleTimer();
+    // The upstream call is a span of the turn's trace, and the upstream may continue it.
+    const trace = startClientSpan(`llm ${this.name}`, {
+      'gen_ai.system': this.name,
+      'gen_ai.request.model': model,
+    });
+    let failed: unknown;
     try {
       const response = await fetch(this.endpoint('/chat/completions'), {
         method: 'POST',
-        headers: { ...this.headers(), accept: 'text/event-stream' },
+        headers: { ...this.headers(), ...traceHeaders(trace.context), accept: 'text/event-stream' },
         body: JSON.stringify({
           model,
           messages,
@@ -198,6 +204,7 @@ export class LlmProvider {
       if (!finished)
         throw new UpstreamError('UPSTREAM_INTERRUPTED', 'stream ended before [DONE]', retryableFailure);
     } catch (error) {
+      failed = error;
       if (signal.aborted)
         throw new UpstreamError('CANCELLED', 'cancelled', { retryable: false, failure: false });
       if (timedOut)
@@ -208,6 +215,7 @@ export class LlmProvider {
         );
       throw error;
     } finally {
+      endSpan(trace.span, failed);
       clearTimeout(idle);
       signal.removeEventListener('abort', cancel);
       // Leaving early (error, consumer gone) must close the upstream connection too.

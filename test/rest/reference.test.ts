@@ -87,8 +87,8 @@ describe('with mounts from configuration', () => {
     expect(hermes.paths['/ws'].get.responses['101']).toBeDefined();
   });
 
-  test('/docs is a readable page of every dialect, mount and route', async () => {
-    const response = await fetch(`${t.url}/docs`);
+  test('/docs/routes is a readable page of every dialect, mount and route', async () => {
+    const response = await fetch(`${t.url}/docs/routes`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await response.text();

@@ -1,55 +1,66 @@
-import { mkdir } from 'node:fs/promises';
+/**
+ * A real Chromium (Debian's package) driven by playwright-core, for the pages the router serves.
+ * Every request to a host other than the local platform is aborted and recorded, and name
+ * resolution fails for every other name, so a page that still reaches for a CDN fails here as it
+ * would on a machine without internet.
+ */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../../lib';
 
-/** Debian's chromium package; playwright-core drives it and downloads no browser of its own. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export type { Page } from 'playwright-core';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Debian's chromium package; playwright-core drives it and downloads no browser of its own. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PLATFORM_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export interface TestBrowser {
-  /** A fresh page (in a context of its own) that reaches nothing but this machine's loopback. */
+  /** A fresh page, in a context of its own (no shared storage), that reaches only the platform. */
   page(): Promise<Page>;
   close(): Promise<void>;
+  /** Every URL a page tried to reach outside the platform (and was refused). */
+  blocked: string[];
 }
 
-/**
- * Headless Chromium whose pages reach only the platform under test: any request to a host other
- * than the loopback is aborted, and name resolution fails for every other name, so a page that
- * would load a script from a CDN shows it.
- */
 export async function launchBrowser(): Promise<TestBrowser> {
   const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
       '--no-sandbox', // tests run as root
+      '--disable-gpu',
+      '--disable-quic',
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
       '--disable-background-networking',
       '--disable-component-update',
+      '--disable-sync',
       '--no-first-run',
     ],
   });
+  const blocked: string[] = [];
   return {
+    blocked,
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.route('**/*', (route) =>
-        LOOPBACK.has(new URL(route.request().url()).hostname)
-          ? route.continue()
-          : route.abort('blockedbyclient'),
-      );
+      await context.route('**/*', (route) => {
+        const url = new URL(route.request().url());
+        if (url.protocol === 'data:' || url.protocol === 'blob:' || PLATFORM_HOSTS.has(url.hostname))
+          return route.continue();
+        blocked.push(url.href);
+        return route.abort('blockedbyclient');
+      });
       return context.newPage();
     },
     close: () => browser.close(),
   };
 }
 
-/** Saves a full-page screenshot as test-artifacts/<name>.png (gitignored) for people to look at. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Writes what the page shows as test-artifacts/<name>.png (gitignored) for a person to look at. */
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {
   const dir = join(projectRoot(), 'test-artifacts');
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }

@@ -79,6 +79,8 @@ export interface RecordedRequest {
   model: string;
   messages: { role: string; content: string }[];
   authorization: string | undefined;
+  /** The W3C trace context the platform sent, if it traces. */
+  traceparent: string | undefined;
   /** The whole request body (sampling parameters and all). */
   body: Record<string, unknown>;
   /** The client closed the connection before the answer ended. */
@@ -214,6 +216,7 @@ export async function startLlmDouble(): Promise<LlmDouble> {
         model: String(body.model),
         messages: body.messages as RecordedRequest['messages'],
         authorization: req.headers.authorization,
+        traceparent: req.headers.traceparent as string | undefined,
         body,
         aborted: false,
       };
