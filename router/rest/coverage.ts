@@ -43,9 +43,12 @@ export interface DialectCoverage {
 
 export function coverageOf(dialect: Dialect, documented: DocumentedRoute[]): DialectCoverage {
   const served = new Set(dialect.routes.map((row) => `${row.method} ${routeKey(row.path)}`));
+  const byRouter = new Set(dialect.routerRoutes ?? []);
   const sockets = new Set((dialect.sockets ?? []).map((s: Socket) => routeKey(s.path)));
   const isServed = ({ method, path }: DocumentedRoute) =>
-    served.has(`${method} ${routeKey(path)}`) || (socketMethods.has(method) && sockets.has(routeKey(path)));
+    served.has(`${method} ${routeKey(path)}`) ||
+    byRouter.has(`${method} ${path}`) ||
+    (socketMethods.has(method) && sockets.has(routeKey(path)));
   const routes = documented.map((route) => ({ ...route, served: isServed(route) }));
   const named = new Set(documented.map((r) => `${r.method} ${routeKey(r.path)}`));
   const undocumented = [...served].filter((key) => !named.has(key));

@@ -568,6 +568,8 @@ export const hermes: Dialect = {
   mountSetting: 'REST_MOUNT_HERMES',
   payable: true,
   owns: ['/api', '/ws', '/v1', '/.well-known', '/health/detailed'],
+  // The platform's own health, with 001's upstream and 000's capabilities (router/health.ts).
+  routerRoutes: ['GET /health'],
   errors: detail,
   routes: [
     route({
