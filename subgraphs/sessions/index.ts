@@ -17,8 +17,10 @@ import { SessionsProviders } from './migrations/0003-providers';
 import { SessionsIdempotency } from './migrations/0004-idempotency';
 import { SessionsBilling } from './migrations/0005-billing';
 import { SessionsClientKey } from './migrations/0006-client-key';
+import { SessionsRelayCalls } from './migrations/0007-relay-calls-hw';
 import { billingSettings, reconcileSettlements } from './chat.billing';
 import { MeteringResolver } from './metering.resolver';
+import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 
@@ -32,8 +34,9 @@ export const sessions: SubgraphDefinition = {
     { name: '0004-idempotency', class: SessionsIdempotency },
     { name: '0005-billing', class: SessionsBilling },
     { name: '0006-client-key', class: SessionsClientKey },
+    { name: '0007-relay-calls-hw', class: SessionsRelayCalls },
   ],
-  resolvers: [SessionResolver, ChatResolver, GatewayResolver, MeteringResolver],
+  resolvers: [SessionResolver, ChatResolver, GatewayResolver, MeteringResolver, RelayResolver],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
     const probe = await gatewayProbe();

@@ -102,6 +102,7 @@ import { memoryRoutes } from './hermes.memory';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
+import { openai, openAiRelayRoutes } from './hermes.openai';
 import { runtime } from './hermes.runtime-errors';
 import { workspaceRoutes } from './hermes.workspace';
 
@@ -109,20 +110,6 @@ const detail: ErrorStyle = {
   invalidInput: 422,
   wrongContentType: 415,
   body: ({ message }) => ({ detail: message }),
-};
-
-/** OpenAI's `type` of an error, by status. */
-const openAiErrorType = (status: number) =>
-  ({ 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' })[status] ??
-  (status >= 500 ? 'server_error' : 'invalid_request_error');
-
-/** The OpenAI-compatible routes answer errors as OpenAI does: `{"error": {message, type, code}}`, 400. */
-const openai: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ status, code, message }) => ({
-    error: { message, type: openAiErrorType(status), code: code.toLowerCase() },
-  }),
 };
 
 // ── Chat ───────────────────────────────────────────────────────────────────────────────────────
@@ -1306,6 +1293,7 @@ export const hermes: Dialect = {
     ...runtimeAgentRoutes,
     ...a2aRoutes,
     ...workspaceRoutes,
+    ...openAiRelayRoutes,
     ...configRoutes,
     ...memoryRoutes,
   ],
