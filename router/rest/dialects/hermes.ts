@@ -102,6 +102,7 @@ import { memoryRoutes } from './hermes.memory';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
+import { joeSocket } from './hermes.joe';
 import { openai, openAiRelayRoutes } from './hermes.openai';
 import { runtime } from './hermes.runtime-errors';
 import { workspaceRoutes } from './hermes.workspace';
@@ -1316,5 +1317,6 @@ export const hermes: Dialect = {
         at: e.at,
       }),
     }),
+    joeSocket,
   ],
 };
