@@ -28,3 +28,4 @@ export * from './held-payment';
 export * from './outbound';
 export * from './verified-email';
 export * from './orphan-holds';
+export * from './gaze';

@@ -188,6 +188,43 @@ test('values outside 0..1, missing or not numbers are 422 in {detail}, and nothi
   expect((await rest(t)('GET', '/api/attestation/status')).status).toBe(401);
 });
 
+test('a gaze-flagged task is claimed only by an account verified now; an unflagged one without', async () => {
+  // Hermes' operator claims its tasks for a worker it names; the operator is who must have gazed.
+  const operator = rest(t, (await t.register('Operator')).credential);
+  const flagged = await operator('POST', '/api/tasks', {
+    body: { title: 'Watch closely', gaze_required: true },
+  });
+  expect(flagged.status).toBe(200);
+  expect(flagged.body.gaze_required).toBe(true);
+  const plain = await operator('POST', '/api/tasks', { body: { title: 'Anyone may' } });
+  expect(plain.body.gaze_required).toBe(false);
+  expect((await operator('GET', `/api/tasks/${flagged.body.task_id}`)).body.gaze_required).toBe(true);
+
+  const claim = (id: string) =>
+    operator('POST', `/api/tasks/${id}/claim`, { body: { agent_name: 'worker-1' } });
+  const refused = await claim(flagged.body.task_id);
+  expect(refused.status).toBe(403);
+  expect(refused.body).toEqual({ detail: 'this task is claimed only with a verified gaze attestation' });
+  expect((await operator('GET', `/api/tasks/${flagged.body.task_id}`)).body).toMatchObject({
+    status: 'Open',
+    assigned_agent: null,
+  });
+  expect((await claim(plain.body.task_id)).status).toBe(200);
+
+  await gazeUntilVerified(operator);
+  const claimed = await claim(flagged.body.task_id);
+  expect(claimed.status).toBe(200);
+  expect(claimed.body).toMatchObject({
+    status: 'InProgress',
+    assigned_agent: 'worker-1',
+    gaze_required: true,
+  });
+
+  const sloppy = await operator('POST', '/api/tasks', { body: { title: 'x', gaze_required: 'yes' } });
+  expect(sloppy.status).toBe(422);
+  expect(sloppy.body).toEqual({ detail: expect.stringContaining('gaze_required') });
+});
+
 test('verify-session: the tier follows what the account proved (free, paid, attested, admin)', async () => {
   const fresh = rest(t, (await t.register('Newcomer')).credential);
   const free = await fresh('POST', '/api/verify-session', { body: {} });

@@ -534,9 +534,9 @@ const task = (t: TaskFieldsFragment) => ({
   created_by: t.creator.id,
   created_at: t.createdAt,
   updated_at: t.updatedAt,
+  gaze_required: t.gazeRequired,
   // Not stored by the tasks subgraph yet: the documented defaults, true of every task today.
   priority: 5,
-  gaze_required: false,
   capabilities: [],
   depends_on: [],
 });
@@ -726,13 +726,18 @@ export const hermes: Dialect = {
         'input.description': fromBody('description'),
         'input.rewardMinor': fromBody('reward', decimalAmount(decimalsOf('USD')), 'reward in USD'),
         'input.agentName': fromBody('assigned_agent', undefined, 'name of the worker (or an agent id)'),
+        'input.gazeRequired': fromBody(
+          'gaze_required',
+          undefined,
+          'claimable only by an account with a verified gaze attestation',
+        ),
       },
       shape: ({ createTask: t }) => ({
         task_id: t.id,
         status: t.hermesStatus,
         title: t.title,
         priority: 5,
-        gaze_required: false,
+        gaze_required: t.gazeRequired,
       }),
     }),
     route({
