@@ -51,7 +51,9 @@ class OpenAiRelay {
   @Field(() => Int)
   completionTokens!: number;
 
-  @Field(() => BigIntScalar, { description: 'Metered at the model’s price; 0 for a refused call.' })
+  @Field(() => BigIntScalar, {
+    description: 'Metered at the model’s price; 0 for a call the provider refused (not recorded).',
+  })
   priceMicroUsd!: bigint;
 
   @Field(() => Int)
@@ -130,13 +132,22 @@ export class RelayResolver {
     if (answer.body.length > MAX_ANSWER_BYTES)
       throw new AppError('BAD_GATEWAY', `the upstream answer is larger than ${MAX_ANSWER_BYTES} bytes`);
     const latencyMs = Math.round(performance.now() - started);
-    // Only an accepted call used the model; a refused one is recorded at no cost.
-    const ok = answer.status >= 200 && answer.status < 300;
-    const usage = ok
-      ? usageOf(answer.body, body)
-      : { promptTokens: 0, completionTokens: 0, estimated: false };
-    const priceMicroUsd = ok ? priceOf(usage, chatSettings().pricesOf(model)) : 0n;
     const id = newId('relay');
+    const answered = {
+      id,
+      status: answer.status,
+      contentType: answer.contentType,
+      bodyBase64: answer.body.toString('base64'),
+      provider: provider.name,
+      model,
+      latencyMs,
+    };
+    // A call the provider refused used nothing: it is passed back unpriced and not recorded, so a
+    // refused request writes nothing.
+    if (answer.status < 200 || answer.status >= 300)
+      return { ...answered, promptTokens: 0, completionTokens: 0, priceMicroUsd: 0n };
+    const usage = usageOf(answer.body, body);
+    const priceMicroUsd = priceOf(usage, chatSettings().pricesOf(model));
     await ctx.em.execute(
       `insert into "sessions"."relay_call"
          ("id", "owner_id", "endpoint", "model", "provider", "status", "prompt_tokens", "completion_tokens",
@@ -156,16 +167,10 @@ export class RelayResolver {
       ],
     );
     return {
-      id,
-      status: answer.status,
-      contentType: answer.contentType,
-      bodyBase64: answer.body.toString('base64'),
-      provider: provider.name,
-      model,
+      ...answered,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       priceMicroUsd,
-      latencyMs,
     };
   }
 }
