@@ -32,3 +32,4 @@ export * from './verified-email';
 export * from './orphan-holds';
 export * from './metrics';
 export * from './tracing';
+export * from './gaze';

@@ -292,7 +292,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     req.headers[REQUEST_ID_HEADER] = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health') {
+    // Also below the hermes mount: Hermes Workspace probes /health beside the API it talks to.
+    if (path === '/health' || path === `${config.REST_MOUNT_HERMES}/health`) {
       const health = await checkHealth(options.subgraphUrls, options.version, startedAt);
       return sendJson(res, health.status === 'ok' ? 200 : 503, health);
     }

@@ -280,4 +280,6 @@ export interface Dialect {
   headers?: Record<string, string>;
   routes: Row[];
   sockets?: Socket[];
+  /** Documented routes the router answers itself, not a row (`GET /health`, router/health.ts). */
+  routerRoutes?: string[];
 }

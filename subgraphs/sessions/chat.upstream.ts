@@ -223,6 +223,45 @@ export class LlmProvider {
     }
   }
 
+  /**
+   * One call passed through as sent (POST `path`, e.g. /embeddings) behind the breaker: the answer
+   * whatever its status, which a 5xx counts against. Not retried: the call may have had effects.
+   * Throws UPSTREAM_UNAVAILABLE when the breaker is open or the provider cannot be reached, and
+   * UPSTREAM_TIMEOUT when it stays silent longer than the timeout.
+   */
+  async relay(
+    path: string,
+    body: string,
+  ): Promise<{ status: number; contentType: string | null; body: Buffer }> {
+    if (!this.breaker.tryAcquire())
+      throw new UpstreamError('UPSTREAM_UNAVAILABLE', `provider ${this.name} is unavailable (circuit open)`, {
+        retryable: false,
+        failure: false,
+      });
+    try {
+      const response = await fetch(this.endpoint(path), {
+        method: 'POST',
+        headers: this.headers(),
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const answer = Buffer.from(await response.arrayBuffer());
+      if (response.status >= 500) this.breaker.failed(`HTTP ${response.status}`);
+      else this.breaker.succeeded();
+      return { status: response.status, contentType: response.headers.get('content-type'), body: answer };
+    } catch (caught) {
+      const timedOut = (caught as Error).name === 'TimeoutError';
+      const error = timedOut
+        ? new UpstreamError('UPSTREAM_TIMEOUT', `no answer from upstream in ${this.options.timeoutMs} ms`, {
+            retryable: false,
+            failure: true,
+          })
+        : asUpstreamError(caught, false);
+      this.breaker.failed(error.message);
+      throw error;
+    }
+  }
+
   /** GET /models: is the upstream there, and does it list its models the OpenAI way? */
   async probe(): Promise<ProbeResult> {
     try {

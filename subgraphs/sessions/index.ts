@@ -27,6 +27,8 @@ import { SessionsObservatoryStats } from './migrations/0007-observatory-stats';
 import { billingSettings, reconcileSettlements } from './chat.billing';
 import { MeteringResolver } from './metering.resolver';
 import { ObservatoryResolver } from './observatory.resolver';
+import { SessionsRelayCalls } from './migrations/0008-relay-calls';
+import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 
@@ -41,8 +43,16 @@ export const sessions: SubgraphDefinition = {
     { name: '0005-billing', class: SessionsBilling },
     { name: '0006-client-key', class: SessionsClientKey },
     { name: '0007-observatory-stats', class: SessionsObservatoryStats },
+    { name: '0008-relay-calls', class: SessionsRelayCalls },
   ],
-  resolvers: [SessionResolver, ChatResolver, GatewayResolver, MeteringResolver, ObservatoryResolver],
+  resolvers: [
+    SessionResolver,
+    ChatResolver,
+    GatewayResolver,
+    MeteringResolver,
+    ObservatoryResolver,
+    RelayResolver,
+  ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
     const probe = await gatewayProbe();

@@ -157,6 +157,8 @@ export type CreateTaskInput = {
   description?: string | null | undefined;
   /** Start in FUNDING, claimable only once the reward is funded (fundTask). */
   fundingRequired?: boolean;
+  /** Claimable only by an account with a verified gaze attestation (attestationStatus). */
+  gazeRequired?: boolean;
   /** One of your tasks this one is a subtask of. */
   parentTaskId?: string | number | null | undefined;
   /** Up to 32 capability names. */

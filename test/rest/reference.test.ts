@@ -129,15 +129,19 @@ describe('rest:coverage', () => {
       const distinct = new Set([
         ...dialect.routes.map((r) => `${r.method} ${r.path}`),
         ...(dialect.sockets ?? []).map((s) => `WS ${s.path}`),
+        ...(dialect.routerRoutes ?? []),
       ]);
       expect(report.served).toBe(distinct.size);
     }
-    const hermes = coverageOf(DIALECTS[0], documented.hermes).routes;
-    expect(hermes.find((r) => r.path === '/api/verify-session')).toMatchObject({
-      method: 'POST',
-      served: false,
-    });
+    const hermes = coverageOf(DIALECTS[0], [
+      ...documented.hermes,
+      { method: 'POST', path: '/api/not-a-route', refs: ['000'] },
+    ]).routes;
+    expect(hermes.find((r) => r.path === '/api/not-a-route')).toMatchObject({ served: false });
     expect(hermes.find((r) => r.path === '/api/tasks')).toMatchObject({ served: true });
+    // Served by the router itself, and by the pass-through row for any other endpoint.
+    expect(hermes.find((r) => r.path === '/health')).toMatchObject({ served: true });
+    expect(hermes.find((r) => r.path === '/v1/*')).toMatchObject({ method: '*', served: true });
   });
 
   test('every row’s operation validates; a row whose operation does not is reported', () => {

@@ -198,6 +198,43 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
   res.end('data: [DONE]\n\n');
 }
 
+/** A model the double's embeddings endpoint refuses, as OpenAI refuses an unknown model (404). */
+export const UNKNOWN_EMBEDDER = 'no-such-embedder';
+
+/**
+ * OpenAI's embeddings answer: one vector per input (a string or a list of them), made from the text
+ * so that different texts differ, and usage counting one token per word.
+ */
+function embeddings(body: Record<string, unknown>): [number, unknown] {
+  if (body.model === UNKNOWN_EMBEDDER)
+    return [
+      404,
+      {
+        error: {
+          message: `The model '${UNKNOWN_EMBEDDER}' does not exist`,
+          type: 'invalid_request_error',
+          code: 'model_not_found',
+        },
+      },
+    ];
+  const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? '')];
+  const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+  const tokens = inputs.reduce((sum, text) => sum + words(text), 0);
+  return [
+    200,
+    {
+      object: 'list',
+      model: body.model,
+      data: inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: [text.length / 100, words(text) / 10, (text.codePointAt(0) ?? 0) / 1000],
+      })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    },
+  ];
+}
+
 export async function startLlmDouble(): Promise<LlmDouble> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -205,6 +242,22 @@ export async function startLlmDouble(): Promise<LlmDouble> {
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: DOUBLE_MODELS.map((id) => ({ id, object: 'model' })) }));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      void readJson(req).then((body) => {
+        requests.push({
+          model: String(body.model),
+          messages: [],
+          authorization: req.headers.authorization,
+          traceparent: req.headers.traceparent as string | undefined,
+          body,
+          aborted: false,
+        });
+        const [status, answer] = embeddings(body);
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      });
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {

@@ -103,6 +103,8 @@ import { observatoryRoutes } from './hermes.observatory';
 import { runtimeAgentRoutes } from './hermes.runtime-agents';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
+import { joeSocket } from './hermes.joe';
+import { openai, openAiRelayRoutes } from './hermes.openai';
 import { runtime } from './hermes.runtime-errors';
 import { workspaceRoutes } from './hermes.workspace';
 
@@ -110,20 +112,6 @@ const detail: ErrorStyle = {
   invalidInput: 422,
   wrongContentType: 415,
   body: ({ message }) => ({ detail: message }),
-};
-
-/** OpenAI's `type` of an error, by status. */
-const openAiErrorType = (status: number) =>
-  ({ 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' })[status] ??
-  (status >= 500 ? 'server_error' : 'invalid_request_error');
-
-/** The OpenAI-compatible routes answer errors as OpenAI does: `{"error": {message, type, code}}`, 400. */
-const openai: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ status, code, message }) => ({
-    error: { message, type: openAiErrorType(status), code: code.toLowerCase() },
-  }),
 };
 
 // ── Chat ───────────────────────────────────────────────────────────────────────────────────────
@@ -547,9 +535,9 @@ const task = (t: TaskFieldsFragment) => ({
   created_by: t.creator.id,
   created_at: t.createdAt,
   updated_at: t.updatedAt,
+  gaze_required: t.gazeRequired,
   // Not stored by the tasks subgraph yet: the documented defaults, true of every task today.
   priority: 5,
-  gaze_required: false,
   capabilities: [],
   depends_on: [],
 });
@@ -569,6 +557,8 @@ export const hermes: Dialect = {
   mountSetting: 'REST_MOUNT_HERMES',
   payable: true,
   owns: ['/api', '/ws', '/v1', '/anthropic', '/.well-known', '/health/detailed'],
+  // The platform's own health, with 001's upstream and 000's capabilities (router/health.ts).
+  routerRoutes: ['GET /health'],
   errors: detail,
   routes: [
     route({
@@ -737,13 +727,18 @@ export const hermes: Dialect = {
         'input.description': fromBody('description'),
         'input.rewardMinor': fromBody('reward', decimalAmount(decimalsOf('USD')), 'reward in USD'),
         'input.agentName': fromBody('assigned_agent', undefined, 'name of the worker (or an agent id)'),
+        'input.gazeRequired': fromBody(
+          'gaze_required',
+          undefined,
+          'claimable only by an account with a verified gaze attestation',
+        ),
       },
       shape: ({ createTask: t }) => ({
         task_id: t.id,
         status: t.hermesStatus,
         title: t.title,
         priority: 5,
-        gaze_required: false,
+        gaze_required: t.gazeRequired,
       }),
     }),
     route({
@@ -1305,6 +1300,7 @@ export const hermes: Dialect = {
     ...runtimeAgentRoutes,
     ...a2aRoutes,
     ...workspaceRoutes,
+    ...openAiRelayRoutes,
     ...configRoutes,
     ...memoryRoutes,
     ...observatoryRoutes,
@@ -1328,5 +1324,6 @@ export const hermes: Dialect = {
         at: e.at,
       }),
     }),
+    joeSocket,
   ],
 };
