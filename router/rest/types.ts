@@ -255,7 +255,11 @@ export const socket = <D, V, S = unknown>(spec: SocketSpec<D, V, S>): Socket => 
 
 export type RestConfig = Pick<
   Config,
-  'REST_MOUNT_HERMES' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402' | 'REST_SSE_HEARTBEAT_SECONDS'
+  | 'REST_MOUNT_HERMES'
+  | 'REST_MOUNT_RUNTIME'
+  | 'REST_MOUNT_AUTX'
+  | 'REST_MOUNT_X402'
+  | 'REST_SSE_HEARTBEAT_SECONDS'
 >;
 
 /** 004: "All requests require a valid API key": none is 401, one that does not verify is `invalid`. */
@@ -268,7 +272,7 @@ export interface Dialect {
   title: string;
   /** The reference documents (shared/reference/NNN_…) this dialect implements. */
   references: string[];
-  mountSetting: 'REST_MOUNT_HERMES' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402';
+  mountSetting: 'REST_MOUNT_HERMES' | 'REST_MOUNT_RUNTIME' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402';
   /** Path prefixes below the mount that belong to the dialect: unknown routes there are its 404s. */
   owns: string[];
   errors: ErrorStyle;

@@ -11,7 +11,8 @@ import { startTestPlatform, type TestPlatform, type User } from '../support/plat
 import { rest, type Rest } from './support';
 
 const dialect = (name: string) => DIALECTS.find((d) => d.name === name) as Dialect;
-const runtimeStyle = dialect('hermes').routes.find((row) => row.path === '/api/health')!.errors as ErrorStyle;
+const runtimeStyle = dialect('runtime').routes.find((row) => row.path === '/api/health')!
+  .errors as ErrorStyle;
 
 describe('each code maps to the dialect’s status and body', () => {
   const styles: [string, ErrorStyle, (message: string, code: string) => unknown, number][] = [
@@ -201,7 +202,7 @@ describe('end to end', () => {
       status: 400,
       body: { detail: 'request body is not valid JSON' },
     });
-    expect(await api('POST', '/api/sessions', { raw, headers: json })).toMatchObject({
+    expect(await api('POST', '/runtime/api/sessions', { raw, headers: json })).toMatchObject({
       status: 400,
       body: { error: 'request body is not valid JSON' },
     });
@@ -223,7 +224,7 @@ describe('end to end', () => {
       status: 415,
       body: { detail: expect.any(String) },
     });
-    expect(await api('POST', '/api/sessions', form)).toMatchObject({
+    expect(await api('POST', '/runtime/api/sessions', form)).toMatchObject({
       status: 415,
       body: { error: expect.any(String) },
     });
@@ -327,7 +328,7 @@ describe('rate limits', () => {
       status: 429,
       body: { detail: expect.any(String) },
     });
-    expect(await anonymous('GET', '/api/health')).toMatchObject({
+    expect(await anonymous('GET', '/runtime/api/health')).toMatchObject({
       status: 429,
       body: { error: expect.any(String) },
     });

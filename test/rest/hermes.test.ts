@@ -18,7 +18,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 test('GET /api/health answers status, uptime and version, whatever credential comes with it', async () => {
   for (const caller of [rest(t), rest(t, 'not-a-token')]) {
-    const { status, headers, body } = await caller('GET', '/api/health');
+    const { status, headers, body } = await caller('GET', '/runtime/api/health');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/^application\/json/);
     expect(body).toEqual({
@@ -244,7 +244,7 @@ describe('tasks', () => {
 });
 
 test('GET /api/agents (002) lists agents as {agents, total}', async () => {
-  const { status, body } = await api('GET', '/api/agents?limit=2');
+  const { status, body } = await api('GET', '/runtime/api/agents?limit=2');
   expect(status).toBe(200);
   expect(body.agents).toHaveLength(2);
   expect(body.agents[0]).toEqual({
@@ -259,7 +259,7 @@ test('GET /api/agents (002) lists agents as {agents, total}', async () => {
 });
 
 test('GET /api/wallet and /api/wallet/balance read the caller’s ledger accounts', async () => {
-  const empty = await api('GET', '/api/wallet/balance');
+  const empty = await api('GET', '/runtime/api/wallet/balance');
   expect(empty.status).toBe(200);
   expect(empty.body).toEqual({ usdc: 0, credits: 0 });
 

@@ -106,7 +106,7 @@ describe('hermes', () => {
   });
 
   test('cron jobs: create 201, list, get, runs, delete; a bad schedule is 400 in {error}', async () => {
-    const created = await api('POST', '/api/cron/jobs', {
+    const created = await api('POST', '/runtime/api/cron/jobs', {
       body: { name: 'digest', schedule: '0 9 * * 1-5', title: 'Morning digest' },
     });
     expect(created.status).toBe(201);
@@ -120,22 +120,22 @@ describe('hermes', () => {
       last_run: null,
       created_at: ISO,
     });
-    const list = await api('GET', '/api/cron/jobs');
+    const list = await api('GET', '/runtime/api/cron/jobs');
     expect(list.body).toEqual({ jobs: [created.body], total: 1 });
-    expect((await api('GET', `/api/cron/jobs/${created.body.id}`)).body).toEqual(created.body);
-    expect((await api('GET', '/api/cron/runs')).body).toEqual({ runs: [], total: 0 });
+    expect((await api('GET', `/runtime/api/cron/jobs/${created.body.id}`)).body).toEqual(created.body);
+    expect((await api('GET', '/runtime/api/cron/runs')).body).toEqual({ runs: [], total: 0 });
 
-    const bad = await api('POST', '/api/cron/jobs', {
+    const bad = await api('POST', '/runtime/api/cron/jobs', {
       body: { name: 'x', schedule: 'every day', title: 'x' },
     });
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: expect.stringMatching(/schedule/) });
 
-    expect((await api('DELETE', `/api/cron/jobs/${created.body.id}`)).body).toEqual({
+    expect((await api('DELETE', `/runtime/api/cron/jobs/${created.body.id}`)).body).toEqual({
       deleted: true,
       id: created.body.id,
     });
-    const gone = await api('GET', `/api/cron/jobs/${created.body.id}`);
+    const gone = await api('GET', `/runtime/api/cron/jobs/${created.body.id}`);
     expect(gone.status).toBe(404);
     expect(gone.body).toEqual({ error: expect.any(String) });
   });

@@ -84,7 +84,9 @@ describe('with mounts from configuration', () => {
       'status',
     ]);
     expect(hermes.paths['/api/gateway-status'].get.security).toEqual([]);
-    expect(hermes.paths['/ws'].get.responses['101']).toBeDefined();
+    const runtime = (await rest(t)('GET', '/openapi/runtime.json')).body;
+    expect(runtime.paths['/ws'].get.responses['101']).toBeDefined();
+    expect(hermes.paths['/ws']).toBeUndefined();
   });
 
   test('/docs is a readable page of every dialect, mount and route', async () => {
@@ -138,6 +140,9 @@ describe('rest:coverage', () => {
       served: false,
     });
     expect(hermes.find((r) => r.path === '/api/tasks')).toMatchObject({ served: true });
+    // 002 is the runtime dialect's alone: hermes documents none of its routes.
+    expect(documented.hermes.filter((r) => r.refs.includes('002'))).toEqual([]);
+    expect(documented.runtime.every((r) => r.refs.join() === '002')).toBe(true);
   });
 
   test('every row’s operation validates; a row whose operation does not is reported', () => {

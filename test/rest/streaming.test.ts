@@ -107,8 +107,8 @@ describe('x402 GET /tasks/:id with Accept: text/event-stream', () => {
   });
 });
 
-describe('hermes /ws', () => {
-  const wsUrl = (query = '') => `${t.url.replace(/^http/, 'ws')}/ws${query}`;
+describe('runtime /ws', () => {
+  const wsUrl = (query = '') => `${t.url.replace(/^http/, 'ws')}/runtime/ws${query}`;
 
   test('sends {"type":"connected"} first, then each task change; closing it stops upstream', async () => {
     const socket = openSocket(wsUrl(), { authorization: `Bearer ${user.credential}` });
