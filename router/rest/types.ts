@@ -153,8 +153,13 @@ export interface RowSpec<D, V, S = unknown> {
    * upstream error): answered as this problem, in the row's error format, instead of the shape.
    */
   failure?: (data: D) => Problem | undefined;
-  /** The error format of this row when it differs from the dialect's (002's routes in hermes). */
+  /** The error format of this row when it differs from the dialect's. */
   errors?: ErrorStyle;
+  /**
+   * What the row answers (200) when its operation refuses NOT_FOUND, for a runtime whose reads of
+   * an unknown id answer an empty result (Ironclad's messages of an unknown session).
+   */
+  notFound?: (input: RouteInput) => unknown;
   /** Ungated (health): no credential or identity is forwarded, so a bad one cannot refuse it. */
   public?: boolean;
   /**
@@ -201,6 +206,10 @@ export interface SocketSpec<D, V, S = unknown> {
    * `open` returns instead; this is then an example of that frame, for the docs.
    */
   greeting: unknown;
+  /** The first frame made per connection (002's carries the version and the time); `greeting` is then its example. */
+  hello?: (server: { version: string }) => unknown;
+  /** Answered to each text frame the client sends (002's `{"type":"ack"}`); without it client frames are ignored. */
+  ack?: unknown;
   /** A subscription; each result becomes one frame (none when `frame` answers null). */
   operation: TypedDocumentNode<D, V>;
   variables?: VariableMap<V>;

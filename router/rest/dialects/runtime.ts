@@ -25,7 +25,6 @@ import {
   ProviderKeyRemoveDocument,
   ProviderKeySetDocument,
   ProviderListDocument,
-  RouterPingDocument,
   SessionByIdDocument,
   SessionFeedbackDocument,
   SessionListDocument,
@@ -41,6 +40,8 @@ import {
   type ApprovalFieldsFragment,
   type ChatStreamSubscription,
   type FeedbackFieldsFragment,
+  type MessageFieldsFragment,
+  type SessionFieldsFragment,
   type ProviderFieldsFragment,
   type ScheduleFieldsFragment,
   type WalletOverviewQuery,
@@ -68,7 +69,7 @@ import {
   type SseEvent,
   type StreamContext,
 } from '../types';
-import { message, session, task } from './hermes';
+import { task } from './hermes';
 import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
@@ -83,6 +84,11 @@ const MICRO_USD_DECIMALS = 6;
 const turn = (t: Turn) => ({
   id: t.id,
   session_id: t.sessionId,
+  // Ironclad's turn fields (api/routes/sessions.rs get_turn); no reasoning is kept apart, so no thinking.
+  thinking: null,
+  tokens_in: t.promptTokens,
+  tokens_out: t.completionTokens,
+  cost: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
   status: lower(t.status),
   provider: t.provider,
   model: t.model,
@@ -123,6 +129,34 @@ const provider = (p: ProviderFieldsFragment) => ({
   models: p.models,
   key_set: p.keySet,
   key_source: p.keySource,
+});
+
+/**
+ * A session as Ironclad's session handlers write it (api/routes/sessions.rs): its nickname is our
+ * title; a session is updated last when it ends, else when it began. (Its list also counts turns,
+ * which a session here does not carry without a query per session, so `turn_count` is left out.)
+ */
+const runtimeSession = (s: SessionFieldsFragment) => ({
+  id: s.id,
+  agent_id: s.agent?.id ?? null,
+  scope_key: null,
+  status: lower(s.status),
+  model: s.model,
+  nickname: s.title,
+  created_at: s.startedAt,
+  updated_at: s.endedAt ?? s.startedAt,
+  metadata: null,
+});
+
+/** A message as Ironclad's list_messages writes it; usage is kept on turns here, not messages. */
+const runtimeMessage = (m: MessageFieldsFragment) => ({
+  id: m.id,
+  session_id: m.sessionId,
+  parent_id: null,
+  role: lower(m.role),
+  content: m.content,
+  usage_json: null,
+  created_at: m.createdAt,
 });
 
 /** 002's agent message body: `{content, session_id?, model?}`. */
@@ -262,18 +296,50 @@ export const runtimeDialect: Dialect = {
   payable: true,
   owns: ['/api', '/v1', '/ws', '/.well-known'],
   errors: runtime,
+  // Ironclad's API key middleware: x-api-key or Bearer on everything but health and the agent card.
+  credentials: { invalid: 'UNAUTHENTICATED' },
+  // Ironclad's security_headers_layer (api/routes/mod.rs), on every answer.
+  headers: {
+    'content-security-policy':
+      "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+  },
   routes: [
     route({
       method: 'GET',
+      path: '/api/health',
+      summary: 'Health: status, version, agent, uptime and the models in use (no credential needed)',
+      operation: GatewayStatusDocument,
+      public: true,
+      // Ironclad's health handler (api/routes/health.rs).
+      shape: ({ gatewayStatus: g }, { server }) => ({
+        status: 'ok',
+        version: server.version,
+        agent: 'agentry',
+        uptime_seconds: server.uptimeSeconds,
+        models: { primary: g.model, current: g.model, fallbacks: g.models.filter((m) => m !== g.model) },
+      }),
+    }),
+    route({
+      method: 'GET',
       path: '/api/sessions',
-      summary: 'List sessions',
+      summary: 'List sessions, newest first (`limit`, `offset`)',
       operation: SessionListDocument,
       paged: { connection: (d) => d.sessions },
-      // `items` too: Hermes Workspace reads session lists as {items, total}.
-      shape: ({ sessions }, { page }) => {
-        const list = sessions.nodes.map(session);
-        return { sessions: list, items: list, total: sessions.totalCount, ...page };
+      shape: ({ sessions }) => ({ sessions: sessions.nodes.map(runtimeSession) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/sessions',
+      summary: 'Create a session (its full object, as Ironclad answers since its BUG-20)',
+      operation: SessionStartDocument,
+      variables: {
+        'input.title': fromBody('title'),
+        'input.model': fromBody('model'),
+        'input.agentId': fromBody('agent_id', undefined, 'marketplace agent of the session'),
       },
+      shape: ({ startSession }) => runtimeSession(startSession),
     }),
     route({
       method: 'GET',
@@ -281,43 +347,17 @@ export const runtimeDialect: Dialect = {
       summary: 'Get session details',
       operation: SessionByIdDocument,
       variables: { id: fromPath('id') },
-      shape: ({ session: s }) => ({ session: session(s) }),
+      shape: ({ session: s }) => runtimeSession(s),
     }),
     route({
       method: 'GET',
       path: '/api/sessions/:id/messages',
-      summary: 'Session messages: the latest `limit` after skipping `offset`, oldest first',
+      summary: 'Session messages, oldest first; an unknown session has none (200, as Ironclad answers)',
       operation: SessionMessagesDocument,
       variables: { id: fromPath('id') },
       paged: { connection: (d) => d.session.messages },
-      // `items` too, each with its epoch-seconds `timestamp`: Workspace reads history that way.
-      shape: ({ session: s }) => {
-        const list = s.messages.nodes.map(message).reverse();
-        return { messages: list, items: list, session_id: s.id, total: s.messages.totalCount };
-      },
-    }),
-    route({
-      method: 'GET',
-      path: '/api/health',
-      summary: 'Quick health check (status, uptime, version)',
-      operation: RouterPingDocument,
-      public: true,
-      errors: runtime,
-      shape: (_data, { server }) => ({ status: 'ok', uptime: server.uptimeSeconds, version: server.version }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/sessions',
-      summary: 'Create new session',
-      operation: SessionStartDocument,
-      errors: runtime,
-      status: 201,
-      variables: {
-        'input.title': fromBody('title'),
-        'input.model': fromBody('model'),
-        'input.agentId': fromBody('agent_id', undefined, 'marketplace agent of the session'),
-      },
-      shape: ({ startSession }) => ({ session: session(startSession) }),
+      notFound: () => ({ messages: [] }),
+      shape: ({ session: s }) => ({ messages: s.messages.nodes.map(runtimeMessage).reverse() }),
     }),
     route({
       method: 'GET',
@@ -744,8 +784,10 @@ export const runtimeDialect: Dialect = {
       path: '/ws',
       summary: 'Real-time event push: task created/updated',
       operation: TaskEventStreamDocument,
-      greeting: { type: 'connected' },
-      errors: runtime,
+      // Ironclad's ws.rs: a welcome frame, then an ack for each text frame the client sends.
+      greeting: { type: 'connected', version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z' },
+      hello: ({ version }) => ({ type: 'connected', version, timestamp: new Date().toISOString() }),
+      ack: { type: 'ack' },
       variables: {
         agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
         taskId: fromQuery('task_id', undefined, 'only this task'),
