@@ -42,7 +42,9 @@ beforeAll(async () => {
     '---\nname: private\ndescription: An agent of its own.\n---\n',
   );
   ({ t, adaApi, admin, anonymous } = await startWithSkills(dir));
-  expect((await admin('PUT', '/api/skills/hidden/toggle', { body: { enabled: false } })).status).toBe(200);
+  expect((await admin('PUT', '/runtime/api/skills/hidden/toggle', { body: { enabled: false } })).status).toBe(
+    200,
+  );
 });
 afterAll(async () => {
   delete process.env.SKILLS_DIR;
@@ -60,7 +62,7 @@ test('GET /.well-known/agent.json: public, the 0.3 card, valid against the A2A 0
     protocolVersion: '0.3.0',
     name: 'Agentry',
     description: expect.any(String),
-    url: `http://${host()}/api/a2a`,
+    url: `http://${host()}/runtime/api/a2a`,
     preferredTransport: 'HTTP+JSON',
     version: expect.stringMatching(/^\d+\.\d+\.\d+/),
     capabilities: { streaming: false, pushNotifications: false, stateTransitionHistory: false },
@@ -80,7 +82,7 @@ test('GET /.well-known/agent-card.json: the current (1.0) card, valid against it
   expect(status).toBe(200);
   expect(validV1(body) ? [] : validV1.errors).toEqual([]);
   expect(body.supportedInterfaces).toEqual([
-    { url: `http://${host()}/api/a2a`, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0' },
+    { url: `http://${host()}/runtime/api/a2a`, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0' },
   ]);
   expect(new URL(body.supportedInterfaces[0].url).pathname).toBe('/runtime/api/a2a');
   expect(body.securitySchemes).toEqual({
@@ -94,10 +96,10 @@ test('GET /.well-known/agent-card.json: the current (1.0) card, valid against it
 });
 
 test('a skill enabled later is on the card', async () => {
-  await admin('PUT', '/api/skills/hidden/toggle', { body: { enabled: true } });
+  await admin('PUT', '/runtime/api/skills/hidden/toggle', { body: { enabled: true } });
   const { body } = await anonymous('GET', '/runtime/.well-known/agent-card.json');
   expect(body.skills.map((s: { id: string }) => s.id)).toEqual(['hidden', 'translate']);
-  await admin('PUT', '/api/skills/hidden/toggle', { body: { enabled: false } });
+  await admin('PUT', '/runtime/api/skills/hidden/toggle', { body: { enabled: false } });
 });
 
 test('POST /api/a2a/hello: the card and a new chat session of the caller', async () => {
@@ -123,5 +125,5 @@ test('POST /api/a2a/hello: the card and a new chat session of the caller', async
 test('hello needs a caller; its errors are {"error": …}', async () => {
   const { status, body } = await anonymous('POST', '/runtime/api/a2a/hello', { body: {} });
   expect(status).toBe(401);
-  expect(body).toEqual({ error: expect.any(String) });
+  expect(body).toEqual({ error: 'unauthorized', message: expect.any(String) });
 });

@@ -85,7 +85,7 @@ describe('end to end', () => {
         { detail: expect.stringMatching(/reward must be/) },
       ],
       ['/api/tasks', 'POST', { title: 7 }, 422, { detail: 'title must be a string' }],
-      ['/api/sessions', 'POST', { title: ['x'] }, 400, { error: 'title must be a string' }],
+      ['/runtime/api/sessions', 'POST', { title: ['x'] }, 400, { error: 'title must be a string' }],
       ['/autx/v1/agents/', 'POST', { name: 'No ticker' }, 422, { detail: 'ticker is required' }],
       [
         '/x402/v1/agents',

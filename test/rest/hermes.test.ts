@@ -1,4 +1,4 @@
-/** Contract of the hermes dialect (references 000, 001, 002): every served route over HTTP. */
+/** Contract of the hermes dialect (references 000, 001): every served route over HTTP. */
 import { OpenLedgerAccountDocument } from '../generated/graphql';
 import { createAgent } from '../support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
@@ -15,19 +15,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-test('GET /api/health answers status, uptime and version, whatever credential comes with it', async () => {
-  for (const caller of [rest(t), rest(t, 'not-a-token')]) {
-    const { status, headers, body } = await caller('GET', '/runtime/api/health');
-    expect(status).toBe(200);
-    expect(headers.get('content-type')).toMatch(/^application\/json/);
-    expect(body).toEqual({
-      status: 'ok',
-      uptime: expect.any(Number),
-      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
-    });
-  }
-});
 
 test('GET /api/gateway-status answers the mode and feature flags, ungated', async () => {
   const { status, body } = await rest(t)('GET', '/api/gateway-status');

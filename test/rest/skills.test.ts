@@ -291,12 +291,12 @@ describe('002: management', () => {
   });
 
   test('DELETE removes the folder and the row', async () => {
-    const r = await admin('DELETE', '/api/skills/haiku');
+    const r = await admin('DELETE', '/runtime/api/skills/haiku');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ deleted: true, id: 'haiku' });
     expect((await adaApi('GET', '/api/skills/haiku')).status).toBe(404);
     await expect(readFile(join(dir, 'haiku', 'SKILL.md'))).rejects.toThrow();
-    expect((await admin('DELETE', '/api/skills/haiku')).status).toBe(404);
+    expect((await admin('DELETE', '/runtime/api/skills/haiku')).status).toBe(404);
   });
 
   test("an agent's skills live under agents/<agentId>/ with the id <agentId>.<name>", async () => {
@@ -332,7 +332,7 @@ describe('002: management', () => {
         status: 'refused',
         reason: expect.stringContaining('symlink'),
       });
-      const deleted = await admin('DELETE', '/api/skills/agt_swap.tool');
+      const deleted = await admin('DELETE', '/runtime/api/skills/agt_swap.tool');
       expect(deleted.status).toBe(409);
       expect(await readFile(join(away, 'tool', 'SKILL.md'), 'utf8')).toContain('name: Tool');
     } finally {

@@ -180,7 +180,7 @@ describe('runtime /ws', () => {
   });
 
   test('each text frame the client sends is acknowledged; one over 4 KiB closes the socket', async () => {
-    const socket = openSocket(wsUrl(), { 'x-api-key': user.credential });
+    const socket = openSocket(wsUrl(), { 'x-api-key': user.credential! });
     try {
       await socket.opened;
       expect(await socket.next()).toEqual(CONNECTED);
