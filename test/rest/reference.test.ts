@@ -93,7 +93,7 @@ describe('with mounts from configuration', () => {
     ]);
     expect(hermes.paths['/api/gateway-status'].get.security).toEqual([]);
     const runtime = (await rest(t)('GET', '/openapi/runtime.json')).body;
-    expect(runtime.paths['/ws'].get.responses['101']).toBeDefined();
+    expect(runtime.paths['/ironclad/ws'].get.responses['101']).toBeDefined();
     expect(hermes.paths['/ws']).toBeUndefined();
   });
 
