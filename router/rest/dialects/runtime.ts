@@ -49,6 +49,7 @@ import {
 } from '../generated/graphql';
 import { failedTurn, GATEWAY_MODES, idempotency, modelIds, openAiUsage, type Turn } from '../chat-shapes';
 import {
+  derived,
   fixed,
   fromBody,
   fromBodyAs,
@@ -59,6 +60,7 @@ import {
   minorToNumber,
   required,
 } from '../mapping';
+import { RestError } from '../errors';
 import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import {
   route,
@@ -243,17 +245,37 @@ const feedbackBody = {
 /** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
 const turnById = { operation: TurnByIdDocument, errors: runtime, variables: { id: fromPath('id') } };
 
-/** A schedule as 002's cron jobs: it posts a task each time `schedule` fires. */
+/**
+ * A schedule as Ironclad's cron jobs (api/routes/cron.rs list_cron_jobs): every schedule here is a
+ * five-field cron expression whose payload posts a task. Runs are not counted per job, so the last
+ * status and error count are those of a job that has not failed.
+ */
 const cronJob = (j: ScheduleFieldsFragment) => ({
   id: j.id,
   name: j.name,
-  schedule: j.cron,
-  action: { type: 'create_task', title: j.taskTitle, description: j.taskDescription },
+  description: j.taskDescription,
   enabled: j.enabled,
-  next_run: j.nextRunAt,
-  last_run: j.lastRunAt,
+  schedule_kind: 'cron',
+  schedule_expr: j.cron,
+  agent_id: null,
+  payload_json: JSON.stringify({ action: 'create_task', title: j.taskTitle, description: j.taskDescription }),
+  last_run_at: j.lastRunAt,
+  last_status: null,
+  consecutive_errors: 0,
+  next_run_at: j.nextRunAt,
   created_at: j.createdAt,
 });
+
+/**
+ * Ironclad's `schedule_expr` (or its alias `schedule`) with its `schedule_kind`: only `cron` is kept
+ * here, so its `every` and `once` are refused (400).
+ */
+const cronSchedule = derived(({ body }) => {
+  const kind = body.schedule_kind;
+  if (kind !== undefined && kind !== 'cron')
+    throw new RestError('BAD_USER_INPUT', 'schedule_kind must be cron (every and once are not supported)');
+  return body.schedule_expr ?? body.schedule;
+}, 'schedule_expr');
 
 /** An approval request as 002 lists it: the task that waits for it and the decision. */
 const approval = (a: ApprovalFieldsFragment) => ({
@@ -366,22 +388,20 @@ export const runtimeDialect: Dialect = {
       operation: CronJobListDocument,
       errors: runtime,
       paged: { connection: (d) => d.schedules },
-      shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob), total: schedules.totalCount }),
+      shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob) }),
     }),
     route({
       method: 'POST',
       path: '/api/cron/jobs',
-      summary: 'Create a cron job that posts a task on its schedule (five-field cron, UTC)',
+      summary: 'Create a cron job that posts a task on its schedule (five-field cron, UTC); answers {job_id}',
       operation: CronJobCreateDocument,
-      errors: runtime,
-      status: 201,
       variables: {
         'input.name': fromBody('name'),
-        'input.cron': fromBody('schedule', undefined, 'five-field cron expression, UTC'),
-        'input.taskTitle': fromBody('title', undefined, 'title of the task each run posts'),
+        'input.cron': cronSchedule,
+        'input.taskTitle': fromBodyAs(['title', 'name']),
         'input.taskDescription': fromBody('description'),
       },
-      shape: (d) => cronJob(d.createSchedule),
+      shape: (d) => ({ job_id: d.createSchedule.id }),
     }),
     route({
       method: 'GET',
