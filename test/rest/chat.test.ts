@@ -622,16 +622,16 @@ describe('002 turns and feedback', () => {
 
   test('POST /api/sessions/:id/messages appends a message (201) and starts its answer', async () => {
     const { body: created } = await api('POST', '/runtime/api/sessions', { body: { title: 'Appended' } });
-    const sent = await api('POST', `/runtime/api/sessions/${created.session.id}/messages`, {
+    const sent = await api('POST', `/runtime/api/sessions/${created.id}/messages`, {
       body: { content: 'Appended message' },
     });
     expect(sent.status).toBe(201);
     expect(sent.body).toMatchObject({
-      session_id: created.session.id,
+      session_id: created.id,
       status: 'running',
       user_message: { content: 'Appended message' },
     });
-    const missing = await api('POST', `/runtime/api/sessions/${created.session.id}/messages`, { body: {} });
+    const missing = await api('POST', `/runtime/api/sessions/${created.id}/messages`, { body: {} });
     expect(missing).toMatchObject({ status: 400, body: { error: 'content is required' } });
   });
 

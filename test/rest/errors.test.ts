@@ -11,13 +11,17 @@ import { startTestPlatform, type TestPlatform, type User } from '../support/plat
 import { rest, type Rest } from './support';
 
 const dialect = (name: string) => DIALECTS.find((d) => d.name === name) as Dialect;
-const runtimeStyle = dialect('runtime').routes.find((row) => row.path === '/api/health')!
-  .errors as ErrorStyle;
-
 describe('each code maps to the dialect’s status and body', () => {
   const styles: [string, ErrorStyle, (message: string, code: string) => unknown, number][] = [
     ['hermes', dialect('hermes').errors, (message) => ({ detail: message }), 422],
-    ['hermes (002 rows)', runtimeStyle, (message) => ({ error: message }), 400],
+    // Ironclad's json_error_layer; a refused credential as its auth middleware answers (auth.rs).
+    [
+      'runtime',
+      dialect('runtime').errors,
+      (message, code) =>
+        code === 'MISSING_API_KEY' ? { error: 'unauthorized', message } : { error: message },
+      400,
+    ],
     ['autx', dialect('autx').errors, (message) => ({ detail: message }), 422],
     ['x402', dialect('x402').errors, (message, code) => ({ error: message, code }), 400],
   ];

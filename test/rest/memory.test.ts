@@ -156,7 +156,11 @@ describe('002', () => {
       'semantic',
       'working',
     ]);
-    for (const path of ['/api/memory/search', '/api/memory/search?q=', '/api/memory/search?q=a&limit=1000']) {
+    for (const path of [
+      '/runtime/api/memory/search',
+      '/runtime/api/memory/search?q=',
+      '/runtime/api/memory/search?q=a&limit=1000',
+    ]) {
       const refused = await api('GET', path);
       expect({ path, status: refused.status, body: refused.body }).toEqual({
         path,
