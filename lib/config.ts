@@ -167,6 +167,10 @@ const schema = z.object({
     .string()
     .regex(/^(\/[\w.~-]+)+$/, 'must be /path without a trailing slash')
     .default('/x402/v1'),
+  REST_MOUNT_RUNTIME: z
+    .string()
+    .regex(/^(\/[\w.~-]+)*$/, 'must be empty or /path without a trailing slash')
+    .default('/runtime'),
   REST_SSE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   // Wallet deposits and withdrawals (README "Deposits and withdrawals"). On-chain USDC deposits are
   // verified through an EVM JSON-RPC node; unset, deposits answer UPSTREAM_UNAVAILABLE. Withdrawals

@@ -613,9 +613,15 @@ export function createEngine(options: EngineOptions) {
       await serveStream(route, variables, headers, context, res, style);
       return payment?.settle(res.statusCode < 400);
     }
-    const data = row.paged
-      ? await runPaged(route, variables, page, headers, res)
-      : await run(route, variables, headers, res);
+    let data: Record<string, unknown>;
+    try {
+      data = row.paged
+        ? await runPaged(route, variables, page, headers, res)
+        : await run(route, variables, headers, res);
+    } catch (error) {
+      if (!row.notFound || !(error instanceof RestError) || error.code !== 'NOT_FOUND') throw error;
+      return writeJson(res, 200, row.notFound(input));
+    }
     let answer: { status: number; body: unknown } | { raw: RawAnswer };
     try {
       // A raw row's refusal (its `failure`) is still answered in the dialect's error format.
@@ -679,6 +685,7 @@ export function createEngine(options: EngineOptions) {
     locate,
     dataOf,
     heartbeatMs,
+    version: options.version,
     /** Registers a stream or socket for close(); returns its removal. */
     track(abort: AbortController) {
       open.add(abort);

@@ -27,8 +27,8 @@ import {
 } from '../generated/graphql';
 import { lower, minorToNumber } from '../mapping';
 import { socket, type Frame } from '../types';
-import { failedTurn } from './hermes';
-import { cardV1 } from './hermes.a2a';
+import { failedTurn } from '../chat-shapes';
+import { cardV1 } from './runtime.a2a';
 
 /** The most recent gaze samples an answer's tensor is read from. */
 const TENSOR_SAMPLES = 50;

@@ -1,26 +1,80 @@
 /**
- * 000/001's `/v1/*` besides chat completions and models: the other OpenAI-compatible endpoints
- * (embeddings, completions, moderations, responses), passed to the provider of the requested model
- * as sent and answered as it answered, each call metered by the sessions subgraph. Also the
- * OpenAI error format every /v1 row of the hermes dialect answers in.
+ * OpenAI's own routes, in its formats: the /v1 passthrough of 000/001 that Hermes Workspace calls,
+ * which are 002's compatibility routes too, so both the hermes and the runtime dialect serve chat
+ * completions and models; and (hermes) the other OpenAI-compatible endpoints (embeddings,
+ * completions, moderations, responses), passed to the provider of the requested model as sent and
+ * answered as it answered, each call metered by the sessions subgraph.
  */
-import { OpenAiRelayDocument } from '../generated/graphql';
-import { fromPath, rawBodyBase64 } from '../mapping';
-import { route, type ErrorStyle } from '../types';
+import {
+  ChatCompleteDocument,
+  ChatStreamDocument,
+  GatewayStatusDocument,
+  OpenAiRelayDocument,
+} from '../generated/graphql';
+import {
+  failedTurn,
+  finishReason,
+  modelIds,
+  openai,
+  openAiChat,
+  openAiStream,
+  openAiUsage,
+} from '../chat-shapes';
+import { epochSeconds, fromPath, rawBodyBase64 } from '../mapping';
+import { route } from '../types';
 
-/** OpenAI's `type` of an error, by status. */
-const openAiErrorType = (status: number) =>
-  ({ 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' })[status] ??
-  (status >= 500 ? 'server_error' : 'invalid_request_error');
-
-/** The OpenAI-compatible routes answer errors as OpenAI does: `{"error": {message, type, code}}`, 400. */
-export const openai: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ status, code, message }) => ({
-    error: { message, type: openAiErrorType(status), code: code.toLowerCase() },
+export const openAiRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    summary: 'OpenAI-compatible chat completion of a whole conversation (a one-shot session)',
+    operation: ChatCompleteDocument,
+    errors: openai,
+    variables: openAiChat,
+    failure: ({ chat }) => failedTurn(chat),
+    shape: ({ chat: t }) => ({
+      id: t.id,
+      object: 'chat.completion',
+      created: epochSeconds(t.createdAt),
+      model: t.model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: t.assistantMessage?.content ?? '' },
+          finish_reason: finishReason(t.completionTokens, t.parameters.maxTokens),
+        },
+      ],
+      usage: openAiUsage(t),
+    }),
   }),
-};
+  route({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    summary: 'With "stream": true, the answer as chat.completion.chunk events, then [DONE]',
+    operation: ChatStreamDocument,
+    errors: openai,
+    variables: openAiChat,
+    stream: openAiStream(({ body }) => body.stream === true),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/models',
+    summary: 'OpenAI-compatible model list: the default model and those the upstream lists',
+    operation: GatewayStatusDocument,
+    errors: openai,
+    public: true,
+    shape: ({ gatewayStatus: g }) => ({
+      object: 'list',
+      // Served through the platform; when the upstream made a model is unknown, so `created` is the probe.
+      data: modelIds(g).map((id) => ({
+        id,
+        object: 'model',
+        created: epochSeconds(g.probedAt),
+        owned_by: 'agentry',
+      })),
+    }),
+  }),
+];
 
 export const openAiRelayRoutes = [
   // `/v1/chat/completions` and `/v1/models` have rows of their own, which outrank this one.

@@ -1,5 +1,5 @@
 /**
- * 002's observatory and statistics, rows of the hermes dialect: usage per model and per hour,
+ * 002's observatory and statistics, rows of the runtime dialect: usage per model and per hour,
  * heuristic insights and recommendations, analyses by the upstream LLM (503 without one, 502 when
  * its answer is not the expected JSON), turn audits, nickname backfill and Anthropic's model list.
  * Shapes follow Ironclad's handlers; errors are 002's `{"error": …}`.
@@ -25,7 +25,6 @@ import {
 } from '../generated/graphql';
 import { fromBody, fromPath, fromQuery, integer, lower, minorToNumber, withDefault } from '../mapping';
 import { route } from '../types';
-import { runtime } from './hermes.runtime-errors';
 
 const MICRO_USD_DECIMALS = 6;
 const usd = (micro: string) => minorToNumber(micro, MICRO_USD_DECIMALS);
@@ -103,7 +102,6 @@ export const observatoryRoutes = [
     path: '/api/logs',
     summary: 'The latest log lines of every service, newest first (a bounded store per process); admins only',
     operation: ServiceLogsDocument,
-    errors: runtime,
     variables: {
       level: fromQuery('level', undefined, 'this level and above: trace, debug, info, warn, error, fatal'),
       service: fromQuery('service', undefined, 'a subgraph name, or router'),
@@ -129,7 +127,6 @@ export const observatoryRoutes = [
     path: '/api/stats/cache',
     summary: "Hits and misses of every service's caches (the router's credential cache); admins only",
     operation: PlatformStatsDocument,
-    errors: runtime,
     shape: ({ platformStats: p }) => {
       const hits = p.caches.reduce((sum, c) => sum + c.hits, 0);
       const misses = p.caches.reduce((sum, c) => sum + c.misses, 0);
@@ -154,7 +151,6 @@ export const observatoryRoutes = [
     path: '/api/stats/capacity',
     summary: 'Use of every bounded resource (database pools, running answers) against its limit; admins only',
     operation: PlatformStatsDocument,
-    errors: runtime,
     shape: ({ platformStats: p }) => ({
       resources: Object.fromEntries(
         p.resources.map((r) => [
@@ -176,7 +172,6 @@ export const observatoryRoutes = [
     path: '/api/stats/efficiency',
     summary: 'Per-model efficiency of your turns: volume, tokens, cost, latency, failures',
     operation: ModelEfficiencyDocument,
-    errors: runtime,
     variables: { period: period('7d'), model: fromQuery('model', undefined, 'only this model') },
     shape: ({ modelEfficiency: r }) => {
       const total = r.models.reduce((sum, m) => sum + BigInt(m.costMicroUsd), 0n);
@@ -201,7 +196,6 @@ export const observatoryRoutes = [
     path: '/api/stats/timeseries',
     summary: 'Your costs, tokens, requests and sessions per hour over the last hours (default 24)',
     operation: UsageTimeseriesDocument,
-    errors: runtime,
     variables: { hours: withDefault(fromQuery('hours', integer(1, 168)), 24) },
     shape: ({ usageTimeseries: hours }) => ({
       hours: hours.length,
@@ -221,7 +215,6 @@ export const observatoryRoutes = [
     path: '/api/turns/:id/analyze',
     summary: "A turn's heuristic tips and the upstream LLM's analysis (503 without an upstream)",
     operation: TurnAnalyzeDocument,
-    errors: runtime,
     variables: { id: fromPath('id'), ...analysisModel },
     shape: ({ analyzeTurn: a }) => ({
       turn_id: a.turnId,
@@ -235,7 +228,6 @@ export const observatoryRoutes = [
     path: '/api/sessions/:id/insights',
     summary: "Heuristic insights over a session's latest 200 turns and their grades (no LLM)",
     operation: SessionInsightsDocument,
-    errors: runtime,
     variables: { id: fromPath('id') },
     shape: ({ sessionInsights: s }) => ({
       session_id: s.sessionId,
@@ -249,7 +241,6 @@ export const observatoryRoutes = [
     path: '/api/sessions/:id/analyze',
     summary: "A session's insights and the upstream LLM's analysis (503 without an upstream)",
     operation: SessionAnalyzeDocument,
-    errors: runtime,
     variables: { id: fromPath('id'), ...analysisModel },
     shape: ({ analyzeSession: s }) => ({
       session_id: s.sessionId,
@@ -264,7 +255,6 @@ export const observatoryRoutes = [
     path: '/api/recommendations',
     summary: 'Prioritised advice from your turns of a period (default 30d), without an LLM',
     operation: RecommendationsDocument,
-    errors: runtime,
     variables: { period: period('30d') },
     shape: ({ recommendations: r }) => ({
       period: r.period,
@@ -278,7 +268,6 @@ export const observatoryRoutes = [
     path: '/api/recommendations/generate',
     summary: "The advice and the upstream LLM's deeper analysis of your usage (503 without an upstream)",
     operation: RecommendationsGenerateDocument,
-    errors: runtime,
     variables: { period: period('30d'), ...analysisModel },
     shape: ({ generateRecommendations: r }) => {
       const { analysis, ...answer } = llmAnswer(r.analysis!);
@@ -297,7 +286,6 @@ export const observatoryRoutes = [
     path: '/api/audit/policy/:turn_id',
     summary: "The platform's decisions on one of your turns: its model and its credit hold",
     operation: TurnAuditDocument,
-    errors: runtime,
     variables: { id: fromPath('turn_id') },
     shape: (data) => ({ turn_id: data.turn.id, decisions: policyDecisions(data) }),
   }),
@@ -306,7 +294,6 @@ export const observatoryRoutes = [
     path: '/api/audit/tools/:turn_id',
     summary: 'Tool calls of one of your turns: none, as no tools are offered upstream',
     operation: TurnByIdDocument,
-    errors: runtime,
     variables: { id: fromPath('turn_id') },
     shape: ({ turn: t }) => ({ turn_id: t.id, tool_calls: [] }),
   }),
@@ -315,7 +302,6 @@ export const observatoryRoutes = [
     path: '/api/sessions/backfill-nicknames',
     summary: 'Name your sessions still called "New chat" after their first message (500 a call)',
     operation: SessionNicknamesBackfillDocument,
-    errors: runtime,
     shape: ({ backfillSessionNicknames }) => ({ backfilled: backfillSessionNicknames }),
   }),
   route({
@@ -323,7 +309,6 @@ export const observatoryRoutes = [
     path: '/anthropic/v1/models',
     summary: 'Anthropic-compatible model list: the default model and those the upstream lists',
     operation: GatewayStatusDocument,
-    errors: runtime,
     public: true,
     shape: ({ gatewayStatus: g }) => {
       const ids = [...new Set([g.model, ...g.models])];
