@@ -196,7 +196,7 @@ describe('statistics of a seeded history', () => {
   }
 
   test('efficiency per model over 7 and 30 days, one model, and a refused period', async () => {
-    const week = await stats('GET', '/api/stats/efficiency');
+    const week = await stats('GET', '/runtime/api/stats/efficiency');
     expect(week.status).toBe(200);
     expect(week.body).toMatchObject({ period: '7d', since: ISO, models: expectedEfficiency(7) });
     expect(Object.keys(week.body.models).sort()).toEqual(['m-a', 'm-b']);
@@ -207,22 +207,22 @@ describe('statistics of a seeded history', () => {
       most_expensive_model: 'm-a',
     });
 
-    const month = await stats('GET', '/api/stats/efficiency?period=30d');
+    const month = await stats('GET', '/runtime/api/stats/efficiency?period=30d');
     expect(month.body.models).toEqual(expectedEfficiency(30));
     expect(month.body.models['m-b'].total_turns).toBe(2);
 
-    const one = await stats('GET', '/api/stats/efficiency?period=30d&model=m-b');
+    const one = await stats('GET', '/runtime/api/stats/efficiency?period=30d&model=m-b');
     expect(one.body.models).toEqual(expectedEfficiency(30, 'm-b'));
 
     for (const period of ['7 days', '0d', '91d', 'x'])
-      expect(await stats('GET', `/api/stats/efficiency?period=${encodeURIComponent(period)}`)).toMatchObject({
+      expect(await stats('GET', `/runtime/api/stats/efficiency?period=${encodeURIComponent(period)}`)).toMatchObject({
         status: 400,
         body: { error: expect.stringContaining('period') },
       });
   });
 
   test('hourly series: each seeded turn in its hour, empty hours zero, sessions counted', async () => {
-    const series = await stats('GET', '/api/stats/timeseries?hours=6');
+    const series = await stats('GET', '/runtime/api/stats/timeseries?hours=6');
     expect(series.status).toBe(200);
     expect(series.body.hours).toBe(6);
     const starts: string[] = series.body.starts;
@@ -252,15 +252,15 @@ describe('statistics of a seeded history', () => {
     });
     expect(expected.reduce((sum, e) => sum + e.requests, 0)).toBe(2);
 
-    expect(await stats('GET', '/api/stats/timeseries?hours=169')).toMatchObject({
+    expect(await stats('GET', '/runtime/api/stats/timeseries?hours=169')).toMatchObject({
       status: 400,
       body: { error: expect.stringContaining('hours') },
     });
-    expect((await rest(t)('GET', '/api/stats/timeseries')).status).toBe(401);
+    expect((await rest(t)('GET', '/runtime/api/stats/timeseries')).status).toBe(401);
   });
 
   test('recommendations read the same figures: a model that always failed comes first', async () => {
-    const advice = await stats('GET', '/api/recommendations?period=7d');
+    const advice = await stats('GET', '/runtime/api/recommendations?period=7d');
     expect(advice.status).toBe(200);
     expect(advice.body).toEqual({
       period: '7d',
@@ -275,7 +275,7 @@ describe('statistics of a seeded history', () => {
       ],
       count: 1,
     });
-    expect((await stats('GET', '/api/recommendations?period=1h')).body.recommendations).toEqual([]);
+    expect((await stats('GET', '/runtime/api/recommendations?period=1h')).body.recommendations).toEqual([]);
   });
 });
 
@@ -291,7 +291,7 @@ describe('insights and analyses', () => {
       age: '1 minute',
     });
 
-    const first = await api('GET', `/api/sessions/${sessionId}/insights`);
+    const first = await api('GET', `/runtime/api/sessions/${sessionId}/insights`);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ session_id: sessionId, turn_count: 2, insight_count: 4 });
     expect(first.body.insights.map((i: { code: string }) => i.code)).toEqual([
@@ -302,21 +302,21 @@ describe('insights and analyses', () => {
     ]);
     expect(first.body.insights[1].message).toContain('from 100 to 500 tokens');
 
-    expect((await api('POST', `/api/turns/${failed.id}/feedback`, { body: { grade: 1 } })).status).toBe(201);
-    const graded = await api('GET', `/api/sessions/${sessionId}/insights`);
+    expect((await api('POST', `/runtime/api/turns/${failed.id}/feedback`, { body: { grade: 1 } })).status).toBe(201);
+    const graded = await api('GET', `/runtime/api/sessions/${sessionId}/insights`);
     expect(graded.body.insights.map((i: { code: string }) => i.code)).toContain('LOW_GRADES');
     expect(graded.body.insights.map((i: { code: string }) => i.code)).not.toContain('NO_FEEDBACK');
 
-    const foreign = await rest(t, stranger.credential)('GET', `/api/sessions/${sessionId}/insights`);
+    const foreign = await rest(t, stranger.credential)('GET', `/runtime/api/sessions/${sessionId}/insights`);
     expect(foreign).toMatchObject({ status: 404, body: { error: expect.stringContaining('not found') } });
     expect(
-      (await rest(t, stranger.credential)('POST', `/api/sessions/${sessionId}/analyze`, { body: {} })).status,
+      (await rest(t, stranger.credential)('POST', `/runtime/api/sessions/${sessionId}/analyze`, { body: {} })).status,
     ).toBe(404);
   });
 
   test('a turn analysed from valid JSON; its data reaches the upstream as data', async () => {
     const turn = await answeredTurn();
-    const analysed = await api('POST', `/api/turns/${turn.id}/analyze`, {
+    const analysed = await api('POST', `/runtime/api/turns/${turn.id}/analyze`, {
       body: { model: 'analysis-valid' },
     });
     expect(analysed.status).toBe(200);
@@ -341,7 +341,7 @@ describe('insights and analyses', () => {
   test('an answer that is not the expected JSON is a 502, no upstream a 503; never a 500', async () => {
     const turn = await answeredTurn();
     const analyze = (model?: string) =>
-      api('POST', `/api/turns/${turn.id}/analyze`, { body: model ? { model } : {} });
+      api('POST', `/runtime/api/turns/${turn.id}/analyze`, { body: model ? { model } : {} });
     expect(await analyze('double-1')).toMatchObject({
       status: 502,
       body: { error: 'the upstream LLM answered without a usable analysis: not JSON' },
@@ -362,7 +362,7 @@ describe('insights and analyses', () => {
       status: 503,
       body: { error: expect.stringContaining('the upstream LLM did not answer') },
     });
-    const foreign = await rest(t, stranger.credential)('POST', `/api/turns/${turn.id}/analyze`, {
+    const foreign = await rest(t, stranger.credential)('POST', `/runtime/api/turns/${turn.id}/analyze`, {
       body: { model: 'analysis-valid' },
     });
     expect(foreign).toMatchObject({ status: 404, body: { error: expect.any(String) } });
@@ -370,7 +370,7 @@ describe('insights and analyses', () => {
 
   test('a session analysed, and recommendations generated, through the upstream', async () => {
     const turn = await answeredTurn();
-    const session = await api('POST', `/api/sessions/${turn.sessionId}/analyze`, {
+    const session = await api('POST', `/runtime/api/sessions/${turn.sessionId}/analyze`, {
       body: { model: 'analysis-valid' },
     });
     expect(session.status).toBe(200);
@@ -383,7 +383,7 @@ describe('insights and analyses', () => {
       analysis_model: 'analysis-valid',
     });
 
-    const generated = await api('POST', '/api/recommendations/generate?period=1d', {
+    const generated = await api('POST', '/runtime/api/recommendations/generate?period=1d', {
       body: { model: 'analysis-valid' },
     });
     expect(generated.status).toBe(200);
@@ -397,14 +397,14 @@ describe('insights and analyses', () => {
       tokens_out: 4,
       profile: { models: { 'double-1': expect.objectContaining({ model: 'double-1' }) } },
     });
-    expect(await api('POST', '/api/recommendations/generate', { body: {} })).toMatchObject({ status: 503 });
+    expect(await api('POST', '/runtime/api/recommendations/generate', { body: {} })).toMatchObject({ status: 503 });
   });
 });
 
 describe('audits, nicknames and the Anthropic model list', () => {
   test('a turn’s policy decisions and tool calls, for its owner only', async () => {
     const turn = await answeredTurn();
-    const policy = await api('GET', `/api/audit/policy/${turn.id}`);
+    const policy = await api('GET', `/runtime/api/audit/policy/${turn.id}`);
     expect(policy.status).toBe(200);
     expect(policy.body).toEqual({
       turn_id: turn.id,
@@ -427,14 +427,14 @@ describe('audits, nicknames and the Anthropic model list', () => {
         },
       ],
     });
-    expect((await api('GET', `/api/audit/tools/${turn.id}`)).body).toEqual({
+    expect((await api('GET', `/runtime/api/audit/tools/${turn.id}`)).body).toEqual({
       turn_id: turn.id,
       tool_calls: [],
     });
     for (const path of [
-      `/api/audit/policy/${turn.id}`,
-      `/api/audit/tools/${turn.id}`,
-      '/api/audit/policy/turn_nope',
+      `/runtime/api/audit/policy/${turn.id}`,
+      `/runtime/api/audit/tools/${turn.id}`,
+      '/runtime/api/audit/policy/turn_nope',
     ])
       expect(await rest(t, stranger.credential)('GET', path)).toMatchObject({
         status: 404,
@@ -459,7 +459,7 @@ describe('audits, nicknames and the Anthropic model list', () => {
     );
 
     const call = rest(t, owner.credential);
-    expect(await call('POST', '/api/sessions/backfill-nicknames')).toMatchObject({
+    expect(await call('POST', '/runtime/api/sessions/backfill-nicknames')).toMatchObject({
       status: 200,
       body: { backfilled: 1 },
     });
@@ -472,11 +472,11 @@ describe('audits, nicknames and the Anthropic model list', () => {
     expect(title[named]).toBe('Kept title');
     expect(title[empty]).toBe('New chat');
     expect(title[foreign]).toBe('New chat');
-    expect((await call('POST', '/api/sessions/backfill-nicknames')).body).toEqual({ backfilled: 0 });
+    expect((await call('POST', '/runtime/api/sessions/backfill-nicknames')).body).toEqual({ backfilled: 0 });
   });
 
   test('/anthropic/v1/models lists the default model and the upstream’s in Anthropic’s shape', async () => {
-    const list = await rest(t)('GET', '/anthropic/v1/models');
+    const list = await rest(t)('GET', '/runtime/anthropic/v1/models');
     expect(list.status).toBe(200);
     const ids = [UNSERVED_DEFAULT, ...DOUBLE_MODELS];
     expect(list.body).toEqual({
@@ -492,11 +492,11 @@ describe('logs', () => {
   test('every service’s lines, filtered by request id, level and count; admins only', async () => {
     const requestId = 'observatory-logs-1';
     expect(
-      (await api('GET', '/api/stats/efficiency', { headers: { 'x-request-id': requestId } })).status,
+      (await api('GET', '/runtime/api/stats/efficiency', { headers: { 'x-request-id': requestId } })).status,
     ).toBe(200);
     const logs = rest(t, admin.credential);
 
-    const traced = await logs('GET', `/api/logs?request_id=${requestId}`);
+    const traced = await logs('GET', `/runtime/api/logs?request_id=${requestId}`);
     expect(traced.status).toBe(200);
     expect(traced.body.unreachable).toEqual([]);
     expect(traced.body.entries.length).toBeGreaterThan(0);
@@ -513,7 +513,7 @@ describe('logs', () => {
     const times = traced.body.entries.map((e: { timestamp: string }) => e.timestamp);
     expect(times).toEqual([...times].sort().reverse());
 
-    const sessionsOnly = await logs('GET', `/api/logs?service=sessions&lines=3`);
+    const sessionsOnly = await logs('GET', `/runtime/api/logs?service=sessions&lines=3`);
     expect(sessionsOnly.body.entries.length).toBeGreaterThan(0);
     expect(sessionsOnly.body.entries.length).toBeLessThanOrEqual(3);
     expect(new Set(sessionsOnly.body.entries.map((e: { target: string }) => e.target))).toEqual(
@@ -521,16 +521,16 @@ describe('logs', () => {
     );
 
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    expect((await logs('GET', `/api/logs?since=${future}`)).body.entries).toEqual([]);
-    const warnings = await logs('GET', '/api/logs?level=warn&lines=1000');
+    expect((await logs('GET', `/runtime/api/logs?since=${future}`)).body.entries).toEqual([]);
+    const warnings = await logs('GET', '/runtime/api/logs?level=warn&lines=1000');
     for (const entry of warnings.body.entries) expect(['warn', 'error', 'fatal']).toContain(entry.level);
     // No credential of any caller reaches the store.
-    const everything = JSON.stringify((await logs('GET', '/api/logs?level=trace&lines=1000')).body);
+    const everything = JSON.stringify((await logs('GET', '/runtime/api/logs?level=trace&lines=1000')).body);
     for (const secret of [ada.credential!, admin.credential!]) expect(everything).not.toContain(secret);
 
-    expect(await api('GET', '/api/logs')).toMatchObject({ status: 403, body: { error: expect.any(String) } });
+    expect(await api('GET', '/runtime/api/logs')).toMatchObject({ status: 403, body: { error: expect.any(String) } });
     for (const query of ['level=loud', 'lines=0', 'lines=1001', 'since=yesterday'])
-      expect(await logs('GET', `/api/logs?${query}`)).toMatchObject({
+      expect(await logs('GET', `/runtime/api/logs?${query}`)).toMatchObject({
         status: 400,
         body: { error: expect.any(String) },
       });
@@ -562,15 +562,15 @@ describe('logs', () => {
 describe('cache and capacity', () => {
   test('the router’s credential cache counts each API key call; pools and running answers against their limits', async () => {
     const logs = rest(t, admin.credential);
-    const before = (await logs('GET', '/api/stats/cache')).body;
+    const before = (await logs('GET', '/runtime/api/stats/cache')).body;
     expect(before).toMatchObject({ unreachable: [], caches: { 'router.credentials': expect.any(Object) } });
     const { key } = (await ada.data(CreateApiKeyDocument, { input: { name: 'stats', scopes: ['orders'] } }))
       .createApiKey;
     const calls = 3;
     for (let i = 0; i < calls; i++)
-      expect((await rest(t, key)('GET', '/api/stats/efficiency')).status).toBe(200);
+      expect((await rest(t, key)('GET', '/runtime/api/stats/efficiency')).status).toBe(200);
 
-    const after = await logs('GET', '/api/stats/cache');
+    const after = await logs('GET', '/runtime/api/stats/cache');
     expect(after.status).toBe(200);
     const [was, now] = [before.caches['router.credentials'], after.body.caches['router.credentials']];
     // The key's first call misses and loads it; the others hit (the admin's token is not a key).
@@ -580,7 +580,7 @@ describe('cache and capacity', () => {
     expect(now.hit_rate).toBeCloseTo((100 * now.hits) / (now.hits + now.misses));
     expect(after.body).toMatchObject({ hits: now.hits, misses: now.misses, entries: now.entries });
 
-    const capacity = await logs('GET', '/api/stats/capacity');
+    const capacity = await logs('GET', '/runtime/api/stats/capacity');
     expect(capacity.status).toBe(200);
     const pools = ['accounts', 'agents', 'memory', 'sessions', 'tasks', 'wallet'].map((s) => `${s}.db_pool`);
     for (const pool of pools) {
@@ -597,7 +597,7 @@ describe('cache and capacity', () => {
       near_capacity: false,
     });
 
-    for (const path of ['/api/stats/cache', '/api/stats/capacity'])
+    for (const path of ['/runtime/api/stats/cache', '/runtime/api/stats/capacity'])
       expect(await api('GET', path)).toMatchObject({ status: 403, body: { error: expect.any(String) } });
   });
 });
