@@ -21,7 +21,7 @@ import {
 } from '../lib';
 import { startRouter } from '../router/gateway';
 import { subgraphs } from '../subgraphs';
-import { readCommittedSupergraph } from './platform';
+import { readCommittedSupergraph } from './supergraph';
 import { startProcesses } from './processes';
 import { resolveSecrets } from './secrets';
 

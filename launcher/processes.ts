@@ -130,12 +130,13 @@ export async function startProcesses(options: StartProcessesOptions): Promise<Ru
   };
   const groups = subgraphGroups(options.subgraphProcesses ?? availableParallelism() - 1);
   const subgraphWorkers = groups.map((names) => new Worker(`subgraphs ${names.join(',')}`, log, onCrash));
-  const all: Worker[] = [...subgraphWorkers];
+  // Forked now so that it loads its code while the subgraphs migrate and start.
+  const router = new Worker('router', log, onCrash);
   // Router first, then the subgraphs: in-flight requests end before their subgraphs go.
   const close = async () => {
     running = false;
-    for (const worker of all.filter((w) => w.label === 'router')) await worker.stop();
-    await Promise.all(all.filter((w) => w.label !== 'router').map((w) => w.stop()));
+    await router.stop();
+    await Promise.all(subgraphWorkers.map((worker) => worker.stop()));
   };
   try {
     const started = await Promise.all(
@@ -155,8 +156,6 @@ export async function startProcesses(options: StartProcessesOptions): Promise<Ru
       string
     >;
     for (const worker of subgraphWorkers) worker.send({ type: 'peers', peerUrls: subgraphUrls });
-    const router = new Worker('router', log, onCrash);
-    all.unshift(router);
     const routed = await router.start({
       type: 'start',
       role: 'router',

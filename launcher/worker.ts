@@ -12,10 +12,7 @@ import {
   type PeerUrls,
   type SubgraphName,
 } from '../lib';
-import { startRouter } from '../router/gateway';
-import { subgraphs } from '../subgraphs';
-import { ensureAdmin } from '../subgraphs/accounts';
-import { readCommittedSupergraph } from './platform';
+import { readCommittedSupergraph } from './supergraph';
 import type { FromWorker, ToWorker } from './processes';
 
 const config = loadConfig();
@@ -27,7 +24,10 @@ const peerUrls: PeerUrls = {};
 const answer = (message: FromWorker) => process.send?.(message);
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<FromWorker> {
+  // Each role loads only its own code: the router process never loads the subgraphs' ORM.
   if (message.role === 'router') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startRouter } = require('../router/gateway') as typeof import('../router/gateway');
     const router = await startRouter({
       config,
       secrets: message.secrets,
@@ -39,6 +39,10 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<Fro
     closes.push(() => router.close());
     return { type: 'started', urls: { router: router.url } };
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { subgraphs } = require('../subgraphs') as typeof import('../subgraphs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ensureAdmin } = require('../subgraphs/accounts') as typeof import('../subgraphs/accounts');
   const pubsub = createPubSub({ databaseUrl: message.databaseUrl, redisUrl: config.REDIS_URL, log });
   closes.push(() => pubsub.close());
   const urls: Partial<Record<SubgraphName, string>> = {};
@@ -66,7 +70,8 @@ let stopping = false;
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    for (const close of closes) await close().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
+    for (const close of closes)
+      await close().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
   }
   process.exit(code);
 }
