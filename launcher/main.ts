@@ -13,6 +13,7 @@ import {
   projectVersion,
   startEmbeddedPostgres,
   startSubgraph,
+  startTracing,
   SUBGRAPHS,
   subgraphUrl,
   type Config,
@@ -142,6 +143,15 @@ async function main(): Promise<void> {
     service === 'all'
       ? await startAll(config, log, (label) => void shutdown(`${label} died`, 1))
       : await startOne(service as SubgraphName | 'router', config, log);
+  // A service started alone traces its requests (the all-in-one start's workers trace their own);
+  // off without OTEL_EXPORTER_OTLP_ENDPOINT.
+  if (service !== 'all') {
+    const tracing = startTracing({
+      serviceName: `${config.OTEL_SERVICE_NAME}-${service}`,
+      endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    });
+    if (tracing) stops.push(() => tracing.shutdown());
+  }
 
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

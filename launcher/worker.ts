@@ -9,6 +9,7 @@ import {
   loadConfig,
   projectVersion,
   startSubgraph,
+  startTracing,
   type PeerUrls,
   type SubgraphName,
 } from '../lib';
@@ -20,10 +21,17 @@ const log = createLogger('agentry', config.LOG_LEVEL);
 const closes: Array<() => Promise<void>> = [];
 // Filled by the launcher once every group has started; the subgraphs here hold this same object.
 const peerUrls: PeerUrls = {};
+let tracing: ReturnType<typeof startTracing> | undefined;
 
 const answer = (message: FromWorker) => process.send?.(message);
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<FromWorker> {
+  // Before anything serves, so every request is traced; off without OTEL_EXPORTER_OTLP_ENDPOINT.
+  const role = message.role === 'router' ? 'router' : message.names.join('+');
+  tracing = startTracing({
+    serviceName: `${config.OTEL_SERVICE_NAME}-${role}`,
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   // Each role loads only its own code: the router process never loads the subgraphs' ORM.
   if (message.role === 'router') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,6 +80,7 @@ async function stop(code: number): Promise<never> {
     stopping = true;
     for (const close of closes)
       await close().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
+    await tracing?.shutdown().catch(() => undefined);
   }
   process.exit(code);
 }

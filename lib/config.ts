@@ -58,6 +58,14 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   GRAPHIQL: z.enum(['true', 'false']).default('true'),
+  // /metrics (README "Observability"): on the main port for `Authorization: Bearer METRICS_TOKEN`,
+  // and/or open on METRICS_PORT at METRICS_HOST (an internal address); neither set, not served.
+  METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // Traces go over OTLP/HTTP to this collector (e.g. http://collector:4318); unset, none are sent.
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default('agentry'),
   AUTH_MODE: z.enum(['required', 'open']).default('required'),
   JWT_SECRET: secret.optional(),
   INTERNAL_SECRET: secret.optional(),
@@ -160,6 +168,10 @@ const schema = z.object({
     .string()
     .regex(/^(\/[\w.~-]+)+$/, 'must be /path without a trailing slash')
     .default('/x402/v1'),
+  REST_MOUNT_RUNTIME: z
+    .string()
+    .regex(/^(\/[\w.~-]+)*$/, 'must be empty or /path without a trailing slash')
+    .default('/runtime'),
   REST_SSE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   // Wallet deposits and withdrawals (README "Deposits and withdrawals"). On-chain USDC deposits are
   // verified through an EVM JSON-RPC node; unset, deposits answer UPSTREAM_UNAVAILABLE. Withdrawals

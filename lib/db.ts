@@ -3,12 +3,11 @@ import { DefaultLogger, type LogContext, type LoggerOptions, type MigrationObjec
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from './logger';
+import { metrics, watchGauge } from './metrics';
+import { recordQuerySpan } from './tracing';
 
 export type { EntityManager } from '@mikro-orm/postgresql';
 export { MikroORM };
-
-/** SQL statements executed per Postgres schema since start; served on each subgraph's /metrics. */
-export const sqlStatementCounts = new Map<string, number>();
 
 class CountingLogger extends DefaultLogger {
   constructor(
@@ -25,7 +24,8 @@ class CountingLogger extends DefaultLogger {
   }
 
   override logQuery(context: { query: string } & LogContext): void {
-    sqlStatementCounts.set(this.schema, (sqlStatementCounts.get(this.schema) ?? 0) + 1);
+    metrics.sqlStatements.inc({ subgraph: this.schema });
+    recordQuerySpan(this.schema, context.query, context.took);
     this.sqlLog.trace({ sql: context.query, took: context.took }, 'sql');
   }
 }
@@ -62,4 +62,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
   });
   await orm.getMigrator().up();
   return orm;
+}
+
+interface TarnPool {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
+/** Reports a subgraph's connection pool (knex's tarn pool) on /metrics until the returned stop. */
+export function watchPool(subgraph: string, orm: MikroORM): () => void {
+  return watchGauge('pool', subgraph, () => {
+    const pool = (orm.em.getConnection().getKnex().client as { pool?: TarnPool }).pool;
+    return {
+      used: pool?.numUsed() ?? 0,
+      free: pool?.numFree() ?? 0,
+      pending: pool?.numPendingAcquires() ?? 0,
+    };
+  });
 }

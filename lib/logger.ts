@@ -1,10 +1,54 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { logRing } from './log-ring';
+import { activeTraceId } from './tracing';
 
 export type { Logger };
 
-/** JSON logs on stdout; every line of a request carries its `requestId`. */
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, base: { service: name }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * Fields that may hold a secret, blanked in every line wherever a caller binds them (a request's
+ * headers, an input object), so no credential reaches stdout or the log ring.
+ */
+const SECRET_FIELDS = [
+  'authorization',
+  'cookie',
+  'password',
+  'apiKey',
+  'api_key',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'privateKey',
+];
+const REDACT = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+
+/**
+ * JSON logs on `destination` (stdout) and in this process's log ring (lib/log-ring.ts); every
+ * line of a request carries its `requestId`.
+ */
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination: DestinationStream = process.stdout,
+): Logger {
+  return pino(
+    {
+      name,
+      level,
+      base: { service: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      // Lines written while a traced request runs name its trace, to find them from the trace.
+      mixin: () => {
+        const traceId = activeTraceId();
+        return traceId ? { traceId } : {};
+      },
+    },
+    pino.multistream([
+      { stream: destination, level: 'trace' },
+      { stream: logRing, level: 'trace' },
+    ]),
+  );
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

@@ -27,6 +27,8 @@ export interface Peers {
     variables?: Record<string, unknown>,
     options?: PeerCallOptions,
   ): Promise<T>;
+  /** A peer's JSON endpoint beside its GraphQL one (its /logs), read as this service. */
+  getJson<T>(peer: SubgraphName, path: string): Promise<T>;
 }
 
 const PEER_TIMEOUT_MS = 10_000;
@@ -81,6 +83,16 @@ export function createPeers(
       }
       if (!body?.data) throw new AppError('UPSTREAM_UNAVAILABLE', `the ${peer} service answered no data`);
       return body.data;
+    },
+    async getJson<T>(peer: SubgraphName, path: string): Promise<T> {
+      const url = urls[peer];
+      if (!url) throw new AppError('UPSTREAM_UNAVAILABLE', `the ${peer} service is not reachable`);
+      const response = await fetch(new URL(path, url), {
+        headers: { [IDENTITY_HEADER]: signIdentity(principal, secret) },
+        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+      }).catch(() => undefined);
+      if (!response?.ok) throw new AppError('UPSTREAM_UNAVAILABLE', `the ${peer} service did not answer`);
+      return (await response.json()) as T;
     },
   };
 }

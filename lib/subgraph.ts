@@ -10,14 +10,25 @@ import type { AddressInfo } from 'node:net';
 import type { ClassType, NonEmptyArray } from 'type-graphql';
 import { WebSocketServer } from 'ws';
 import type { SubgraphName } from './config';
-import { openDatabase, sqlStatementCounts, type EntityManager, type MikroORM } from './db';
+import { openDatabase, watchPool, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
 import { IDENTITY_HEADER, requireSignedCaller, type Caller, type Identity } from './identity';
 import { createPeers, type PeerUrls, type Peers } from './peers';
 import { createReferenceChecker, MAX_ID_LENGTH, type ReferenceChecker } from './references';
 import { buildFederatedSchema } from './federation';
 import { MAX_FORWARDED_BODY_BYTES, once, readBody, sendJson } from './http';
+import { logFilterFrom, logRing } from './log-ring';
+import { processStats, reportResource } from './process-stats';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from './logger';
+import {
+  metrics,
+  METRICS_PROCESS_HEADER,
+  METRICS_PROCESS_ID,
+  metricsText,
+  PROMETHEUS_CONTENT_TYPE,
+  subgraphMetricsJson,
+} from './metrics';
+import { inServerSpan } from './tracing';
 import type { PubSub } from './pubsub';
 
 type Identified = { id: string };
@@ -249,6 +260,8 @@ export async function startSubgraph(
     poolMax: options.poolMax,
     log,
   });
+  metrics.sqlStatements.inc({ subgraph: definition.name }, 0);
+  const unwatchPool = watchPool(definition.name, orm);
   const schema = await buildSubgraphSchema(definition, options.pubsub);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
@@ -267,6 +280,10 @@ export async function startSubgraph(
     peers: createPeers(definition.name, options.peerUrls, options.internalSecret),
   };
   const background = await definition.background?.({ ...deps, orm });
+  const stopReportingPool = reportResource(`${definition.name}.db_pool`, () => {
+    const pool = (orm.em.getConnection().getKnex().client as { pool?: KnexPool }).pool;
+    return { used: pool?.numUsed() ?? 0, limit: options.poolMax, waiting: pool?.numPendingAcquires() ?? 0 };
+  });
 
   /** The caller of a request that must carry a signed identity; answers 401 itself when it does not. */
   const signedCaller = (req: IncomingMessage, res: ServerResponse): Caller | undefined => {
@@ -278,6 +295,17 @@ export async function startSubgraph(
       });
       return undefined;
     }
+  };
+
+  /** This process's log lines or figures, for the peer that gathers every service's (never an account). */
+  const sendToServices = (req: IncomingMessage, res: ServerResponse, read: () => unknown) => {
+    const caller = signedCaller(req, res);
+    if (!caller) return;
+    if (caller.kind === 'account' || caller.kind === 'anonymous')
+      return sendJson(res, 403, {
+        errors: [{ message: 'only services read this', extensions: { code: 'FORBIDDEN' } }],
+      });
+    sendJson(res, 200, read());
   };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -313,7 +341,15 @@ export async function startSubgraph(
     const url = new URL(req.url ?? '/', 'http://subgraph');
     const route =
       url.pathname === '/graphql'
-        ? handleGraphQL(req, res, url)
+        ? inServerSpan(
+            req,
+            res,
+            () => `subgraph ${definition.name}`,
+            () => handleGraphQL(req, res, url),
+            {
+              'agentry.subgraph': definition.name,
+            },
+          )
         : url.pathname === '/health'
           ? Promise.all([orm.isConnected(), definition.upstream?.()]).then(([db, upstream]) =>
               sendJson(res, db ? 200 : 503, {
@@ -324,8 +360,19 @@ export async function startSubgraph(
               }),
             )
           : url.pathname === '/metrics'
-            ? Promise.resolve(signedCaller(req, res) && sendMetrics(res, definition.name))
-            : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
+            ? signedCaller(req, res)
+              ? sendMetrics(req, res, definition.name)
+              : Promise.resolve()
+            : url.pathname === '/logs'
+              ? Promise.resolve(
+                  sendToServices(req, res, () => ({
+                    instance: logRing.instance,
+                    lines: logRing.read(logFilterFrom(url.searchParams)),
+                  })),
+                )
+              : url.pathname === '/stats'
+                ? Promise.resolve(sendToServices(req, res, processStats))
+                : Promise.resolve(sendJson(res, 404, { error: 'not found' }));
     route.catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status >= 500) log.error({ err: error }, 'request failed');
@@ -380,19 +427,27 @@ export async function startSubgraph(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
       await background?.stop();
+      stopReportingPool();
+      unwatchPool();
       await orm.close();
     }),
   };
 }
 
-function sendMetrics(res: ServerResponse, name: string): void {
-  res.setHeader('content-type', 'text/plain; version=0.0.4');
-  res.end(
-    [
-      '# HELP agentry_sql_statements_total SQL statements this process ran, per subgraph schema.',
-      '# TYPE agentry_sql_statements_total counter',
-      `agentry_sql_statements_total{subgraph="${name}"} ${sqlStatementCounts.get(name) ?? 0}`,
-      '',
-    ].join('\n'),
-  );
+/** The parts of knex's connection pool (tarn) its figures come from. */
+interface KnexPool {
+  numUsed(): number;
+  numPendingAcquires(): number;
+}
+
+/**
+ * This subgraph's figures: Prometheus text, or prom-client JSON for the router to add up, marked
+ * with this process's id so the router skips what its own registry already holds.
+ */
+async function sendMetrics(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+  const json = await subgraphMetricsJson(name);
+  res.setHeader(METRICS_PROCESS_HEADER, METRICS_PROCESS_ID);
+  if (/\bapplication\/json\b/.test(req.headers.accept ?? '')) return sendJson(res, 200, json);
+  res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+  res.end(await metricsText([json]));
 }

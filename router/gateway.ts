@@ -6,6 +6,7 @@ import { defaultProtectSingleValidateFn, type ValidateUserFnParams } from '@enve
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { unifiedGraphHandler as rustPlanner } from '@graphql-hive/router-runtime';
 import { createGraphQLError } from '@graphql-tools/utils';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,10 +16,14 @@ import {
   ANONYMOUS_PRINCIPAL,
   callerFrom,
   IDENTITY_HEADER,
+  inServerSpan,
   MAX_BODY_BYTES,
+  metrics,
+  observeRequest,
   once,
   REQUEST_ID_HEADER,
   requestIdFrom,
+  requestLabel,
   sendJson,
   signIdentity,
   type Config,
@@ -28,7 +33,10 @@ import {
 } from '../lib';
 import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
+import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
+import { useTracing } from './tracing';
+import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
   MemoryRateLimiter,
@@ -58,6 +66,8 @@ export interface RouterOptions {
 
 export interface RunningRouter {
   url: string;
+  /** The internal /metrics listener, when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -92,6 +102,15 @@ function transportEntries(urls: Record<SubgraphName, string>) {
       },
     ]),
   );
+}
+
+/**
+ * GraphiQL from the platform's own dependency: its scripts and styles are inlined in the page, so
+ * it loads without internet. The page (about 9 MB) is rendered once.
+ */
+function offlineGraphiQL(): (options?: Parameters<typeof renderGraphiQL>[0]) => string {
+  let page: string | undefined;
+  return (options) => (page ??= renderGraphiQL(options));
 }
 
 /** Query shape limits; each rejection is a GraphQL error with a message, not a crash. */
@@ -147,7 +166,8 @@ const useIdentityContext = (anonymous: () => string): GatewayPlugin => ({
 
 /**
  * The edge: request id, credentials resolved once, a per-caller rate limit, then Hive Gateway at
- * /graphql (HTTP, SSE, graphql-ws) with @authenticated / @requiresScopes enforced, plus /health.
+ * /graphql (HTTP, SSE, graphql-ws) with @authenticated / @requiresScopes enforced, plus /health
+ * and the live dashboard's files at /dashboard.
  */
 const READMIT_AFTER_MS = 60_000;
 
@@ -167,6 +187,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     : new MemoryRateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
   const anonymous = anonymousIdentity(secrets.internal);
+  const serveDashboard = createDashboard();
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
     // QUERY_PLANNER=rust: Hive's Rust query planner (issue 18). Not the default yet: a subgraph's
@@ -175,6 +196,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     transportEntries: transportEntries(options.subgraphUrls),
     graphqlEndpoint: '/graphql',
     graphiql: config.GRAPHIQL === 'true' ? { title: 'Agentry' } : false,
+    renderGraphiQL: offlineGraphiQL(),
     landingPage: false,
     disableIntrospection: config.INTROSPECTION === 'false' ? { disableIf: () => true } : undefined,
     logging: log.isLevelEnabled('trace') ? 'debug' : 'warn',
@@ -197,6 +219,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useIdentityContext(anonymous),
       useErrorCodes(),
       useTransportErrors(),
+      useMetrics(),
+      useTracing(),
     ],
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
@@ -226,6 +250,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   async function admit(credential: string | undefined, address: string | undefined) {
     const { resolution, headers, credential: verdict } = await identify(credential);
     const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
+    if (!limit.allowed) metrics.rateLimited.inc();
     return { limit, headers, credential: verdict };
   }
 
@@ -256,16 +281,29 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     },
   });
 
+  const serveMetrics = createMetricsEndpoint({
+    token: config.METRICS_TOKEN,
+    subgraphUrls: options.subgraphUrls,
+    internalSecret: secrets.internal,
+    log,
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    res.once('close', () => observeRequest(req, res.statusCode, (performance.now() - started) / 1000));
     // One id per request, from the client when it sent a well-formed one, forwarded to every subgraph.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
     req.headers[REQUEST_ID_HEADER] = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health') {
+    // Also below the hermes mount: Hermes Workspace probes /health beside the API it talks to.
+    if (path === '/health' || path === `${config.REST_MOUNT_HERMES}/health`) {
       const health = await checkHealth(options.subgraphUrls, options.version, startedAt);
       return sendJson(res, health.status === 'ok' ? 200 : 503, health);
     }
+    if (path === '/metrics') return serveMetrics(req, res, true);
+    // Static files of the live dashboard: no credential, no rate limit (its API calls have both).
+    if (await serveDashboard(req, res, path)) return;
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-agentry-')) delete req.headers[name];
 
     const bearer = credentialFrom(req.headers);
@@ -314,7 +352,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const name = () => `router ${req.method} ${requestLabel(req) ?? (req.url ?? '/').split('?')[0]}`;
+    inServerSpan(req, res, name, () => handle(req, res)).catch((error: unknown) => {
       log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
       else res.end();
@@ -396,10 +435,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
   log.info({ url: `${url}/graphql` }, 'router listening');
+  const internal = await startMetricsListener(config, serveMetrics);
 
   return {
     url,
+    metricsUrl: internal?.url,
     close: once(async () => {
+      await internal?.close();
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await rest.close();

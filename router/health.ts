@@ -40,10 +40,55 @@ export async function checkHealth(urls: Record<SubgraphName, string>, version: s
   );
   const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, SubgraphHealth>;
   const healthy = entries.every(([, health]) => health.reachable);
+  const llm = subgraphs.sessions?.upstream?.llm as { status?: string } | undefined;
+  const llmConnected = subgraphs.sessions?.reachable === true && llm?.status === 'connected';
+  const flags = capabilityFlags((name) => subgraphs[name]?.reachable === true, llmConnected);
   return {
     status: healthy ? 'ok' : 'degraded',
     version,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     subgraphs,
+    // 001's health: the upstream LLM's status and the platform's capabilities (000's names).
+    health: healthy ? 'healthy' : 'degraded',
+    upstream: llm ?? { status: 'unknown' },
+    capabilities: Object.keys(flags).filter((name) => flags[name as Capability]),
+    capability_status: flags,
+  };
+}
+
+/** 000's platform capabilities, in its order. */
+export const CAPABILITIES = [
+  'gaze_data_storage',
+  'gaze_data_retrieval',
+  'gaze_pattern_analysis',
+  'context_awareness',
+  'ai_chat',
+  'usage_analytics',
+  'tempo_billing',
+  'task_escrow',
+] as const;
+
+export type Capability = (typeof CAPABILITIES)[number];
+
+/**
+ * Each capability is on only while what serves it answers: gaze samples and their attestation live
+ * in accounts, memory (the chat's context) in memory, chat and its metering in sessions (chat also
+ * needs a connected LLM), Tempo billing is a metered LLM call paid from the wallet, task escrow is
+ * tasks plus wallet.
+ */
+export function capabilityFlags(
+  reachable: (name: SubgraphName) => boolean,
+  llmConnected: boolean,
+): Record<Capability, boolean> {
+  const gaze = reachable('accounts');
+  return {
+    gaze_data_storage: gaze,
+    gaze_data_retrieval: gaze,
+    gaze_pattern_analysis: gaze,
+    context_awareness: reachable('memory'),
+    ai_chat: llmConnected,
+    usage_analytics: reachable('sessions'),
+    tempo_billing: llmConnected && reachable('wallet'),
+    task_escrow: reachable('tasks') && reachable('wallet'),
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  countedCache,
   InvalidTokenError,
   sha256,
   signIdentity,
@@ -52,6 +53,7 @@ interface CredentialIdentity {
 /** Resolves credentials once per request at the edge; API keys through the accounts subgraph. */
 export function createIdentityResolver(options: IdentityOptions) {
   const cache = new Map<string, { expires: number; value: Promise<CredentialIdentity | null> }>();
+  const counts = countedCache('router.credentials', () => cache.size);
 
   async function askAccounts(
     field: string,
@@ -79,7 +81,11 @@ export function createIdentityResolver(options: IdentityOptions) {
   function cached(key: string, load: () => Promise<CredentialIdentity | null>, seconds: number) {
     const now = Date.now();
     const hit = cache.get(key);
-    if (hit && hit.expires > now) return hit.value;
+    if (hit && hit.expires > now) {
+      counts.hit();
+      return hit.value;
+    }
+    counts.miss();
     if (cache.size > 10_000) for (const [k, v] of cache) if (v.expires <= now) cache.delete(k);
     const value = load();
     cache.set(key, { expires: now + seconds * 1000, value });

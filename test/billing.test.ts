@@ -126,14 +126,14 @@ describe('short of credits: 402 on every billed route, nothing sent upstream, no
     });
     expect(inSession).toMatchObject({ status: 402, body: { detail: 'Insufficient credits' } });
 
-    const openai = await api('POST', '/v1/chat/completions', {
+    const openai = await api('POST', '/runtime/v1/chat/completions', {
       body: { model: 'double-1', messages: [{ role: 'user', content: PROMPT }] },
     });
     expect(openai.status).toBe(402);
     expect(openai.body).toEqual({
       error: { message: 'Insufficient credits', type: 'invalid_request_error', code: 'payment_required' },
     });
-    const openaiStream = await api('POST', '/v1/chat/completions', {
+    const openaiStream = await api('POST', '/runtime/v1/chat/completions', {
       body: { model: 'double-1', stream: true, messages: [{ role: 'user', content: PROMPT }] },
     });
     expect(openaiStream.status).toBe(402);
@@ -195,11 +195,11 @@ describe('short of credits: 402 on every billed route, nothing sent upstream, no
       workspaceChat: await api('POST', `/api/sessions/${startSession.id}/chat`, {
         body: { message: PROMPT },
       }),
-      runtimeMessage: await api('POST', `/api/sessions/${startSession.id}/messages`, {
+      runtimeMessage: await api('POST', `/runtime/api/sessions/${startSession.id}/messages`, {
         body: { content: PROMPT },
       }),
-      agentMessage: await api('POST', '/api/agent/message', { body: { message: PROMPT } }),
-      agentStream: await api('POST', '/api/agent/message/stream', {
+      agentMessage: await api('POST', '/runtime/api/agent/message', { body: { message: PROMPT } }),
+      agentStream: await api('POST', '/runtime/api/agent/message/stream', {
         body: { message: PROMPT },
         headers: { accept: 'text/event-stream' },
       }),
@@ -302,11 +302,11 @@ describe('settlement', () => {
     expect(session.body.consumed_usd).toBe('0.00');
   });
 
-  test('/v1/chat/completions and the Tempo call post their price; usage and pricing report it', async () => {
+  test('/runtime/v1/chat/completions and the Tempo call post their price; usage and pricing report it', async () => {
     const payer = await fundedUser(1_000_000n);
     const api = rest(t, payer.credential);
     const before = await credits(payer);
-    const openai = await api('POST', '/v1/chat/completions', {
+    const openai = await api('POST', '/runtime/v1/chat/completions', {
       body: { model: 'double-1', messages: [{ role: 'user', content: PROMPT }] },
     });
     expect(openai.status).toBe(200);

@@ -101,7 +101,7 @@ describe('an unknown agent id is refused when written, and nothing is stored', (
     expect(huge.status).toBeLessThan(500);
     const nope = await api('POST', '/api/sessions', { body: { agent_id: 'nope' } });
     expect(nope.status).toBe(404);
-    // /api/sessions is both 001's (`detail`) and 002's (`error`); the row's error format decides.
+    // hermes' POST /api/sessions (Hermes Workspace's) answers in {detail}; the runtime's in {error}.
     expect(Object.values(nope.body)).toEqual([expect.stringContaining('agent nope not found')]);
     expect(await count('"sessions"."session"')).toBe(before);
   });

@@ -101,6 +101,62 @@ describe('ranking', () => {
   });
 });
 
+describe('ranking an owner of many entries', () => {
+  let user: User;
+  /** `count` entries of `content` inserted at once, important and recent: ahead in rank order. */
+  const seed = (count: number, content: string) =>
+    sql(
+      t,
+      `insert into "memory"."memory_entry" ("id", "owner_id", "category", "content", "importance", "created_at")
+       select 'mem_seed_' || $1 || '_' || g, $2, 'bulk', $3, 0.9, now() - g * interval '1 minute'
+       from generate_series(1, $4) g`,
+      [content.split(' ')[0], user.id, content, count],
+    );
+  beforeAll(async () => {
+    user = await t.register('Hoarder');
+    await seed(1_100, 'fox tracks seen by the brown gate');
+  });
+
+  test('the one exact phrase ranks first although 1,100 newer, more important entries hold the words', async () => {
+    const phrase = await store(user, {
+      content: 'A brown fox crossed the lane',
+      importance: 0,
+      category: 'old',
+    });
+    await sql(
+      t,
+      `update "memory"."memory_entry" set "created_at" = now() - interval '300 days' where "id" = $1`,
+      [phrase.id],
+    );
+    const result = await search(user, 'brown fox', undefined, 3);
+    expect(result.hits.map((h) => h.entry.id)[0]).toBe(phrase.id);
+    expect(result.hits[0].score).toBeGreaterThan(2);
+    expect(result.hits[1].score).toBeLessThan(2);
+    expect(result.totalExact).toBe(false);
+    expect(result.total).toBeGreaterThanOrEqual(3);
+  });
+
+  test('a rare word is found below the first thousand entries, and a misspelling of it too', async () => {
+    const rare = await store(user, { content: 'The quokka enclosure opens at nine', importance: 0 });
+    await sql(
+      t,
+      `update "memory"."memory_entry" set "created_at" = now() - interval '2 years' where "id" = $1`,
+      [rare.id],
+    );
+    expect((await search(user, 'quokka')).hits.map((h) => h.entry.id)).toEqual([rare.id]);
+    const typo = await search(user, 'quoka enclosure');
+    expect(typo.hits.map((h) => h.entry.id)).toEqual([rare.id]);
+    expect(typo.hits[0].score).toBeLessThan(1);
+  });
+
+  test('a small owner gets an exact total', async () => {
+    const small = await t.register('Small');
+    await store(small, { content: 'Backups run nightly at two' });
+    await store(small, { content: 'Nightly backups are kept for a week' });
+    expect(await search(small, 'nightly backups')).toMatchObject({ total: 2, totalExact: true });
+  });
+});
+
 describe('filters and recall', () => {
   let user: User;
   let agentId: string;
@@ -318,7 +374,7 @@ describe('statistics', () => {
       ],
       indexes: expect.arrayContaining([{ name: 'memory_entry_search_idx', healthy: true }]),
     });
-    expect(memoryStats.indexes).toHaveLength(5);
+    expect(memoryStats.indexes).toHaveLength(7);
   });
 });
 

@@ -108,7 +108,7 @@ describe('hermes REST (002 approvals)', () => {
     const first = await pendingTask('rest approve');
     const second = await pendingTask('rest deny');
 
-    const list = await api('GET', '/api/approvals');
+    const list = await api('GET', '/runtime/api/approvals');
     expect(list.status).toBe(200);
     const body = list.body as { approvals: { id: string; status: string; task_id: string }[]; total: number };
     expect(body.approvals.map((a) => a.id)).toEqual(
@@ -117,30 +117,34 @@ describe('hermes REST (002 approvals)', () => {
     expect(body.approvals.every((a) => a.status === 'pending')).toBe(true);
     expect(body.total).toBe(body.approvals.length);
 
-    const approved = await api('POST', `/api/approvals/${first.request.id}/approve`);
+    const approved = await api('POST', `/runtime/api/approvals/${first.request.id}/approve`);
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ id: first.request.id, task_id: first.task.id, status: 'approved' });
 
-    const missingReason = await api('POST', `/api/approvals/${second.request.id}/deny`, { body: {} });
+    const missingReason = await api('POST', `/runtime/api/approvals/${second.request.id}/deny`, { body: {} });
     expect(missingReason.status).toBe(400);
     expect(missingReason.body).toEqual({ error: expect.any(String) });
 
-    const denied = await api('POST', `/api/approvals/${second.request.id}/deny`, { body: { reason: 'no' } });
+    const denied = await api('POST', `/runtime/api/approvals/${second.request.id}/deny`, {
+      body: { reason: 'no' },
+    });
     expect(denied.status).toBe(200);
     expect(denied.body).toMatchObject({ id: second.request.id, status: 'denied', reason: 'no' });
 
-    const twice = await api('POST', `/api/approvals/${second.request.id}/deny`, { body: { reason: 'no' } });
+    const twice = await api('POST', `/runtime/api/approvals/${second.request.id}/deny`, {
+      body: { reason: 'no' },
+    });
     expect(twice.status).toBe(409);
     expect(twice.body).toEqual({ error: expect.stringContaining('DENIED') });
 
     const strangers = await rest(t, stranger.credential)(
       'POST',
-      `/api/approvals/${first.request.id}/approve`,
+      `/runtime/api/approvals/${first.request.id}/approve`,
     );
     expect(strangers.status).toBe(404);
     expect(strangers.body).toEqual({ error: expect.any(String) });
 
-    const after = await api('GET', '/api/approvals');
+    const after = await api('GET', '/runtime/api/approvals');
     expect((after.body as typeof body).approvals.map((a) => a.id)).not.toContain(first.request.id);
   });
 });

@@ -30,6 +30,9 @@ export function readDocumentedRoutes(): DocumentedRoutes {
 /** `/agents/{id}/` and `/agents/:agent_id` are the same route. */
 const routeKey = (path: string) => path.replace(/\{\w+\}|:\w+/g, ':').replace(/(.)\/$/, '$1');
 
+/** `* /v1/*` (any method, any endpoint) is served by a row for `/v1/:endpoint`. */
+const wildcardKey = (path: string) => routeKey(path.replace(/\/\*$/, '/:rest'));
+
 const socketMethods = new Set(['GET', 'WS']);
 
 export interface DialectCoverage {
@@ -43,12 +46,19 @@ export interface DialectCoverage {
 
 export function coverageOf(dialect: Dialect, documented: DocumentedRoute[]): DialectCoverage {
   const served = new Set(dialect.routes.map((row) => `${row.method} ${routeKey(row.path)}`));
+  const byRouter = new Set(dialect.routerRoutes ?? []);
   const sockets = new Set((dialect.sockets ?? []).map((s: Socket) => routeKey(s.path)));
   const isServed = ({ method, path }: DocumentedRoute) =>
-    served.has(`${method} ${routeKey(path)}`) || (socketMethods.has(method) && sockets.has(routeKey(path)));
+    served.has(`${method} ${routeKey(path)}`) ||
+    (method === '*' && [...served].some((key) => key.endsWith(` ${wildcardKey(path)}`))) ||
+    byRouter.has(`${method} ${path}`) ||
+    (socketMethods.has(method) && sockets.has(routeKey(path)));
   const routes = documented.map((route) => ({ ...route, served: isServed(route) }));
   const named = new Set(documented.map((r) => `${r.method} ${routeKey(r.path)}`));
-  const undocumented = [...served].filter((key) => !named.has(key));
+  const wildcards = documented.filter((r) => r.method === '*').map((r) => ` ${wildcardKey(r.path)}`);
+  const undocumented = [...served].filter(
+    (key) => !named.has(key) && !wildcards.some((tail) => key.endsWith(tail)),
+  );
   return {
     dialect: dialect.name,
     routes,

@@ -13,8 +13,10 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   IDENTITY_HEADER,
+  labelRequest,
   MAX_BODY_BYTES,
   MAX_PAGE_SIZE,
+  metrics,
   REQUEST_ID_HEADER,
   inputTextProblem,
   type Logger,
@@ -376,6 +378,7 @@ export function createEngine(options: EngineOptions) {
     const restError =
       error instanceof RestError ? error : new RestError('INTERNAL_SERVER_ERROR', (error as Error)?.message);
     const problem = problemOf(restError, style);
+    metrics.errors.inc({ surface: 'rest', code: restError.code });
     if (problem.status === 500) log.error({ err: error, route: context }, 'REST request failed');
     if (res.headersSent) return void res.end();
     if (restError.code === 'METHOD_NOT_ALLOWED') res.setHeader('allow', String(restError.extensions.allow));
@@ -610,9 +613,15 @@ export function createEngine(options: EngineOptions) {
       await serveStream(route, variables, headers, context, res, style);
       return payment?.settle(res.statusCode < 400);
     }
-    const data = row.paged
-      ? await runPaged(route, variables, page, headers, res)
-      : await run(route, variables, headers, res);
+    let data: Record<string, unknown>;
+    try {
+      data = row.paged
+        ? await runPaged(route, variables, page, headers, res)
+        : await run(route, variables, headers, res);
+    } catch (error) {
+      if (!row.notFound || !(error instanceof RestError) || error.code !== 'NOT_FOUND') throw error;
+      return writeJson(res, 200, row.notFound(input));
+    }
     let answer: { status: number; body: unknown } | { raw: RawAnswer };
     try {
       // A raw row's refusal (its `failure`) is still answered in the dialect's error format.
@@ -676,6 +685,7 @@ export function createEngine(options: EngineOptions) {
     locate,
     dataOf,
     heartbeatMs,
+    version: options.version,
     /** Registers a stream or socket for close(); returns its removal. */
     track(abort: AbortController) {
       open.add(abort);
@@ -692,12 +702,15 @@ export function createEngine(options: EngineOptions) {
       const segments = decodedSegments(found.below);
       let style = nearestStyle(found.compiled, segments, req.method ?? 'GET');
       let label = `${dialect.name} ${req.method} ${path}`;
+      // Metrics name the row, never the raw path (whose ids would make a label per request).
+      labelRequest(req, 'rest', `${dialect.name} unmatched`);
       let payment: Payment | undefined;
       try {
         const { routes, params } = candidates(found.compiled, segments, found.below, req.method ?? 'GET');
         const [first] = routes;
         style = first.row.errors ?? dialect.errors;
         label = `${dialect.name} ${first.row.method} ${first.row.path}`;
+        labelRequest(req, 'rest', label);
         if (edge.rateLimited)
           throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
         if (dialect.credentials && !first.row.public) checkCredential(dialect.credentials, edge);

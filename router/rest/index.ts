@@ -10,6 +10,7 @@ import { DIALECTS } from './dialects';
 import { compileDialect, createEngine, type EdgeVerdict, type Execute } from './engine';
 import { splitUrl, writeJson } from './http';
 import type { PaymentGate } from './mpp';
+import { DOCS_ASSET_PREFIX, docsAssets, docsUiPage } from './docs-ui';
 import { docsPage, openApiDocument } from './openapi';
 import { createSocketServer, type Admit } from './sockets';
 import type { Dialect, RestConfig } from './types';
@@ -35,7 +36,7 @@ export interface RestFacadeOptions {
 }
 
 export interface RestFacade {
-  /** Serves /docs, /openapi/<dialect>.json and every path a dialect owns; false for anything else. */
+  /** Serves /docs (and its assets), /docs/routes, /openapi/<dialect>.json and every path a dialect owns; false for anything else. */
   handle(req: IncomingMessage, res: ServerResponse, edge?: EdgeVerdict): Promise<boolean>;
   /** Takes the upgrade of a dialect's WebSocket path; false for anything else. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -76,16 +77,20 @@ export function createRestFacade(options: RestFacadeOptions): RestFacade {
   const documents = new Map(
     dialects.map((d) => [d.dialect.name, openApiDocument(d, schema, options.version)]),
   );
-  const docs = docsPage(dialects, options.version);
+  const docs = docsUiPage(dialects, options.version);
+  const routeTable = docsPage(dialects, options.version);
+  const assets = docsAssets();
 
   return {
     async handle(req, res, edge) {
       const { path } = splitUrl(req.url);
-      if (req.method === 'GET' && path === '/docs') {
+      if (req.method === 'GET' && (path === '/docs' || path === '/docs/routes')) {
         res.setHeader('content-type', 'text/html; charset=utf-8');
-        res.end(docs);
+        res.end(path === '/docs' ? docs : routeTable);
         return true;
       }
+      if (req.method === 'GET' && path.startsWith(DOCS_ASSET_PREFIX))
+        if (assets(path.slice(DOCS_ASSET_PREFIX.length), res)) return true;
       const openapi = /^\/openapi\/([\w-]+)\.json$/.exec(path);
       if (req.method === 'GET' && openapi && documents.has(openapi[1])) {
         writeJson(res, 200, documents.get(openapi[1]));

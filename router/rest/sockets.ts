@@ -39,6 +39,9 @@ export type Admit = (req: IncomingMessage, credential?: string) => Promise<Admis
 /** Close codes in graphql-ws's convention (4400, 4401, …), so clients of both read them alike. */
 const closeCode = (status: number) => (status >= 500 ? 1011 : 4000 + status);
 
+/** The largest client frame a socket with an `ack` answers. */
+const MAX_CLIENT_FRAME_BYTES = 4096;
+
 /** A dialogue's client has this long to send its credential (graphql-ws closes such a socket with 4408). */
 export const AUTH_TIMEOUT_MS = 10_000;
 
@@ -152,7 +155,15 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
     ws.on('close', () => abort.abort());
     ws.on('error', (error) => log.debug({ err: error }, 'REST socket error'));
     const ping = setInterval(() => ws.ping(), engine.heartbeatMs);
-    send(ws, compiled.spec.greeting);
+    const { spec } = compiled;
+    send(ws, spec.hello ? spec.hello({ version: engine.version }) : spec.greeting);
+    if (spec.ack !== undefined)
+      ws.on('message', (raw: Buffer, binary: boolean) => {
+        if (binary) return;
+        // Ironclad closes on a frame over 4 KiB rather than buffer it.
+        if (raw.length > MAX_CLIENT_FRAME_BYTES) ws.close(1009, 'frame too large');
+        else send(ws, spec.ack);
+      });
     try {
       for await (const data of results) send(ws, compiled.spec.frame(data));
       ws.close(1000, 'subscription complete');

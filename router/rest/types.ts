@@ -153,8 +153,13 @@ export interface RowSpec<D, V, S = unknown> {
    * upstream error): answered as this problem, in the row's error format, instead of the shape.
    */
   failure?: (data: D) => Problem | undefined;
-  /** The error format of this row when it differs from the dialect's (002's routes in hermes). */
+  /** The error format of this row when it differs from the dialect's. */
   errors?: ErrorStyle;
+  /**
+   * What the row answers (200) when its operation refuses NOT_FOUND, for a runtime whose reads of
+   * an unknown id answer an empty result (Ironclad's messages of an unknown session).
+   */
+  notFound?: (input: RouteInput) => unknown;
   /** Ungated (health): no credential or identity is forwarded, so a bad one cannot refuse it. */
   public?: boolean;
   /**
@@ -201,6 +206,10 @@ export interface SocketSpec<D, V, S = unknown> {
    * `open` returns instead; this is then an example of that frame, for the docs.
    */
   greeting: unknown;
+  /** The first frame made per connection (002's carries the version and the time); `greeting` is then its example. */
+  hello?: (server: { version: string }) => unknown;
+  /** Answered to each text frame the client sends (002's `{"type":"ack"}`); without it client frames are ignored. */
+  ack?: unknown;
   /** A subscription; each result becomes one frame (none when `frame` answers null). */
   operation: TypedDocumentNode<D, V>;
   variables?: VariableMap<V>;
@@ -255,7 +264,11 @@ export const socket = <D, V, S = unknown>(spec: SocketSpec<D, V, S>): Socket => 
 
 export type RestConfig = Pick<
   Config,
-  'REST_MOUNT_HERMES' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402' | 'REST_SSE_HEARTBEAT_SECONDS'
+  | 'REST_MOUNT_HERMES'
+  | 'REST_MOUNT_RUNTIME'
+  | 'REST_MOUNT_AUTX'
+  | 'REST_MOUNT_X402'
+  | 'REST_SSE_HEARTBEAT_SECONDS'
 >;
 
 /** 004: "All requests require a valid API key": none is 401, one that does not verify is `invalid`. */
@@ -268,7 +281,7 @@ export interface Dialect {
   title: string;
   /** The reference documents (shared/reference/NNN_…) this dialect implements. */
   references: string[];
-  mountSetting: 'REST_MOUNT_HERMES' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402';
+  mountSetting: 'REST_MOUNT_HERMES' | 'REST_MOUNT_RUNTIME' | 'REST_MOUNT_AUTX' | 'REST_MOUNT_X402';
   /** Path prefixes below the mount that belong to the dialect: unknown routes there are its 404s. */
   owns: string[];
   errors: ErrorStyle;
@@ -280,4 +293,6 @@ export interface Dialect {
   headers?: Record<string, string>;
   routes: Row[];
   sockets?: Socket[];
+  /** Documented routes the router answers itself, not a row (`GET /health`, router/health.ts). */
+  routerRoutes?: string[];
 }

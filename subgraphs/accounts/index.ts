@@ -3,6 +3,8 @@ import { Account } from './account.entity';
 import { AccountResolver } from './account.resolver';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyResolver } from './api-key.resolver';
+import { LogsResolver } from './logs.resolver';
+import { PlatformStatsResolver } from './platform-stats.resolver';
 import { InternalResolver } from './internal.resolver';
 import { AccountsInit } from './migrations/0001-init';
 import { AccountsIdentity } from './migrations/0002-identity';
@@ -26,6 +28,14 @@ export const accounts: SubgraphDefinition = {
     { name: '0004-gaze', class: AccountsGaze },
     { name: '0005-email-verification', class: AccountsEmailVerification },
   ],
-  resolvers: [AccountResolver, ApiKeyResolver, InternalResolver, SettingResolver, GazeResolver],
+  resolvers: [
+    AccountResolver,
+    ApiKeyResolver,
+    InternalResolver,
+    SettingResolver,
+    GazeResolver,
+    LogsResolver,
+    PlatformStatsResolver,
+  ],
   entityTypes: { Account },
 };

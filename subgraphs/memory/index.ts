@@ -4,6 +4,8 @@ import { MemoryResolver } from './memory.resolver';
 import { MemoryInit } from './migrations/0001-init';
 import { MemoryOwner } from './migrations/0002-owner';
 import { MemorySearch } from './migrations/0003-search';
+import { MemoryRankedSearch } from './migrations/0004-ranked-search';
+import { MemoryOwnerWords } from './migrations/0005-owner-words';
 import { MemoryPlatformResolver } from './memory.platform';
 
 export const memory: SubgraphDefinition = {
@@ -13,6 +15,8 @@ export const memory: SubgraphDefinition = {
     { name: '0001-init', class: MemoryInit },
     { name: '0002-owner', class: MemoryOwner },
     { name: '0003-search', class: MemorySearch },
+    { name: '0004-ranked-search', class: MemoryRankedSearch },
+    { name: '0005-owner-words', class: MemoryOwnerWords },
   ],
   resolvers: [MemoryResolver, MemoryPlatformResolver],
   entityTypes: { MemoryEntry: ownedEntity(MemoryEntry, (entry) => entry.ownerId) },

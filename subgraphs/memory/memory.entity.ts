@@ -122,9 +122,13 @@ export class MemorySearchResult {
 
   @Field(() => Int, {
     description:
-      'How many of your entries match (all pages), counted up to 1,000: 1,000 means 1,000 or more.',
+      'How many of your entries match (all pages): counted when the search read all your entries ' +
+      "(fewer than 500 of them), otherwise the database planner's estimate (see totalExact).",
   })
   total!: number;
+
+  @Field({ description: 'Whether total is an exact count (true) or an estimate (false).' })
+  totalExact!: boolean;
 
   @Field({ description: 'The query as searched (trimmed).' })
   query!: string;

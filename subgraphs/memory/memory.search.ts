@@ -72,51 +72,137 @@ export async function listMemories(
   };
 }
 
-/**
- * At most this many matching entries are ranked (and counted in `total`): a common word can match
- * a large part of an account's memory, and ranking every match would grow with the account.
- */
-export const RANKED_MATCHES = 1_000;
+/** Half-life of an entry's weight, in seconds (180 days); migration 0004's rank_key uses it too. */
+const HALF_LIFE = 15_552_000;
 
 /**
- * Relevance (cover density: adjacent words rank above scattered ones; word similarity for entries
- * found only by trigrams), weighted by importance (x0.5 to x1.5) and recency (x1 today, toward
- * x0.8 over months).
+ * The score of a hit: its class (2 the query's words side by side in order, 1 all the words
+ * anywhere, 0 words that only look like the query's) plus its weight now, above 0 and at most 1:
+ * (0.5 + importance) / 1.5, halved every 180 days of age. So an exact phrase always outranks
+ * scattered words, and importance and recency order the entries of one class.
  */
-const SCORE = `c."relevance" * (0.5 + c."importance")
-  * (0.8 + 0.2 / (1 + extract(epoch from now() - c."created_at") / 2592000))`;
+const SCORE = `c."class" + least(1, power(2, c."rank_key" - extract(epoch from now())::double precision / ${HALF_LIFE}) / 1.5)`;
+
+/** How many of an owner's entries, in rank order, a class reads before turning to the GIN index. */
+const WALK = 500;
+
+/** The owner's words of an entry, as memory_entry_owner_words_idx indexes them. */
+const OWNER_WORDS = `"memory"."owner_words"(e."owner_id", e."search_vector")`;
+
+/** A tsquery literal of a lexeme (quotes doubled; lexemes with a backslash are left out). */
+const LEXEME = `'''' || replace(k."word", '''', '''''') || ''''`;
 
 /**
- * The matching entries, best first. Full text (websearch syntax: "a phrase", or, -not) reads at
- * most RANKED_MATCHES matches from the owner-led GIN index (in storage order, no sort before the
- * limit, so the work is bounded however many match); only when full text finds fewer than the
- * page does trigram word similarity (typos, word fragments) add entries, again bounded. A query
- * of stop words or punctuation only has no terms and matches nothing.
+ * The best `wanted` matches of each class, exactly, with bounded work however many entries match.
+ *
+ * Each class first reads the owner's entries in rank order (`memory_entry_rank_idx`), stopping at
+ * `wanted` matches or after WALK entries: those matches are the best of the class. A class with
+ * fewer matches among the first WALK entries is rare in the owner's memory, so all its matches
+ * are read from the GIN index and sorted (`rank_key + 0` keeps the planner on the GIN index). An
+ * owner holding fewer than WALK entries is read whole and its count of matches is exact. Only when
+ * full text finds fewer than `wanted` do the owner's words that look like the query's (typos,
+ * fragments) stand in for them, still through full text. A query of stop words or punctuation
+ * only matches nothing.
  */
 function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wanted: number) {
   const where = whereOf(ownerId, filter);
-  return {
-    sql: `"q" as (select websearch_to_tsquery('english', ?) as "ts", ?::text as "raw"),
-      "text_hits" as (
-        select e."id", ts_rank_cd(e."search_vector", q."ts") as "relevance", e."importance", e."created_at"
-        from ${TABLE} e, "q"
-        where ${where.sql} and numnode(q."ts") > 0 and e."search_vector" @@ websearch_to_tsquery('english', ?)
-        limit ${RANKED_MATCHES}),
-      "similar_hits" as (
-        select e."id", 0.1 * word_similarity(q."raw", e."content") as "relevance", e."importance", e."created_at"
-        from ${TABLE} e, "q"
-        where (select count(*) from "text_hits") < ? and ${where.sql} and numnode(q."ts") > 0
-          and q."raw" <% e."content" and not (e."search_vector" @@ q."ts")
-        limit ${RANKED_MATCHES}),
-      "candidates" as (select * from "text_hits" union all select * from "similar_hits")`,
-    params: [query, query, ...where.params, query, wanted, ...where.params],
+  const walk = Math.max(WALK, 2 * wanted);
+  const found = (from: string) => `(select count(*) from ${from})`;
+  const queryWords = `unnest(tsvector_to_array(to_tsvector('simple', querytree(t."ts")::text)))`;
+  const ownerRows = `(select e."id", e."owner_id", e."agent_id", e."session_id", e."tier", e."category",
+      e."metadata", e."created_at", e."rank_key", e."search_vector"
+    from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}) e`;
+  const params: unknown[] = [query, ownerId, ownerId];
+  /**
+   * A class: `gate` (SQL) says whether it is needed, `match` which entries belong to it. Its GIN
+   * read goes through the owner's own words (`memory_entry_owner_words_idx`) when all the query's
+   * words are required (`k."words"`), else through the (owner, tsvector) index.
+   */
+  const rankClass = (name: string, rank: number, gate: string, match: string, sources: string) => {
+    const walked = found(`"${name}_walk"`);
+    const needed = `${gate} and not (select "small" from "owner") and ${walked} < ${wanted}`;
+    // The owner's words carry the owner: coalesce keeps the planner from adding (BitmapAnd) the
+    // owner's 100,000 postings of another index to the few of the words.
+    const fromIndex = (condition: string, filters: string) => `(select e."id", e."rank_key", ${rank}
+         from ${TABLE} e, ${sources}, "keys" k where ${needed} and ${condition} and ${filters}
+         order by e."rank_key" + 0 desc, e."id" desc limit ${wanted})`;
+    params.push(ownerId, ...where.params, ...where.params, ...where.params);
+    return `"${name}_walk" as (
+        select e."id", e."rank_key", ${rank} as "class" from ${ownerRows}, ${sources}
+        where ${gate} and ${where.sql} and ${match}
+        order by e."rank_key" desc, e."id" desc limit ${wanted}),
+      "${name}" as (
+        select * from "${name}_walk" where ${walked} >= ${wanted} or (select "small" from "owner")
+        union all
+        ${fromIndex(
+          `${rank} > 0 and k."words" is not null and ${OWNER_WORDS} @> k."words" and coalesce(${match}, false)`,
+          `coalesce(${where.sql}, false)`,
+        )}
+        union all
+        ${fromIndex(`(k."words" is null or ${rank} = 0) and ${match}`, where.sql)})`;
   };
+  const best = rankClass(
+    'best',
+    2,
+    'true',
+    `e."search_vector" @@ t."ts" and e."search_vector" @@ t."phrase"`,
+    '"t"',
+  );
+  const good = rankClass(
+    'good',
+    1,
+    `${found('"best"')} < ${wanted}`,
+    `e."search_vector" @@ t."ts" and not (e."search_vector" @@ t."phrase")`,
+    '"t"',
+  );
+  params.push(ownerId); // the vocabulary's
+  const similar = rankClass(
+    'similar',
+    0,
+    `${found('"best"')} + ${found('"good"')} < ${wanted} and f."all"`,
+    `e."search_vector" @@ f."ts" and not (e."search_vector" @@ t."ts")`,
+    '"t", "fuzzy" f',
+  );
+  const sql = `"q" as (select websearch_to_tsquery('english', ?) as "ts"),
+      "t" as (select q."ts", replace(q."ts"::text, ' & ', ' <-> ')::tsquery as "phrase" from "q" where numnode(q."ts") > 0),
+      "keys" as (
+        select case when querytree(t."ts")::text <> 'T' and strpos(querytree(t."ts")::text, '|') = 0 then
+          array(select ? || ' ' || replace(m[1], '''''', '''')
+            from regexp_matches(querytree(t."ts")::text, '''(([^'']|'''')+)''', 'g') m)
+          end as "words"
+        from "t"),
+      "owner" as (
+        select count(*) < ${walk} as "small"
+        from (select 1 from ${TABLE} e where e."owner_id" = ? order by e."rank_key" desc, e."id" desc limit ${walk}) e),
+      ${best},
+      ${good},
+      "fuzzy" as (
+        select string_agg(a."alternatives", ' & ')::tsquery as "ts", count(*) = ${found(queryWords)} as "all"
+        from "t", lateral (
+          select '(' || string_agg(${LEXEME}, ' | ') || ')' as "alternatives"
+          from ${queryWords} l("word"),
+            lateral (
+              select k."word" from "memory"."memory_word" k
+              where k."owner_id" = ? and (k."word" % l."word" or k."word" %> l."word") and strpos(k."word", chr(92)) = 0
+              order by similarity(k."word", l."word") desc, k."word" limit 5) k
+          group by l."word") a
+        where querytree(t."ts")::text <> 'T'
+        group by t."ts"),
+      ${similar},
+      "candidates" as (select * from "best" union all select * from "good" union all select * from "similar"),
+      "counted" as (
+        select case when o."small" then
+          (select count(*) from ${ownerRows}, "t" where ${where.sql} and e."search_vector" @@ t."ts")
+          + ${found('"similar"')} end as "exact"
+        from "owner" o)`;
+  params.push(ownerId, ...where.params);
+  return { sql, params };
 }
 
-/** One page of the candidates, best first, with how many there are. */
+/** One page of the candidates, best first. */
 const HITS = `"hits" as (
-  select c."id", ${SCORE} as "score", count(*) over () as "total" from "candidates" c
-  order by "score" desc, c."id" desc limit ? offset ?)`;
+  select c."id", ${SCORE} as "score" from "candidates" c
+  order by c."class" desc, c."rank_key" desc, c."id" desc limit ? offset ?)`;
 
 /** Matched words between « and », a few fragments of the best passages. */
 const SNIPPET = `ts_headline('english', e."content", q."ts",
@@ -125,17 +211,38 @@ const SNIPPET = `ts_headline('english', e."content", q."ts",
 export interface SearchOutcome {
   hits: MemoryHit[];
   total: number;
+  totalExact: boolean;
 }
 
-function outcomeOf(em: EntityManager, rows: Row[]): SearchOutcome {
-  return {
-    total: rows.length ? Number(rows[0].total) : 0,
-    hits: rows.map(({ score, snippet, total: _total, ...row }) => ({
+type Plan = { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] };
+
+/**
+ * The hits of a page and how many entries match: exact when the search read all the owner's
+ * entries, or else the planner's estimate for the full-text query (counting every match of a
+ * common word would cost as much as ranking them all), never fewer than the hits seen so far.
+ */
+async function outcomeOf(
+  em: EntityManager,
+  rows: Row[],
+  search: { ownerId: string; query: string; filter: CheckedFilter; offset: number },
+): Promise<SearchOutcome> {
+  const hits = rows
+    .filter((row) => row.id !== null)
+    .map(({ score, snippet, exact: _exact, ...row }) => ({
       entry: entryOf(em, row),
       score: Number(score),
       snippet: String(snippet),
-    })),
-  };
+    }));
+  const exact = rows[0]?.exact;
+  if (exact !== null && exact !== undefined) return { hits, total: Number(exact), totalExact: true };
+  const where = whereOf(search.ownerId, search.filter);
+  const [{ 'QUERY PLAN': plan }] = await em.getConnection().execute<Plan[]>(
+    `explain (format json) select e."id" from ${TABLE} e
+     where ${where.sql} and e."search_vector" @@ websearch_to_tsquery('english', ?)`,
+    [...where.params, search.query],
+  );
+  const estimate = Math.round(plan[0].Plan['Plan Rows']);
+  return { hits, total: Math.max(search.offset + hits.length, estimate), totalExact: false };
 }
 
 /** The search statement (`?` placeholders), also for EXPLAIN in the benchmark. */
@@ -147,10 +254,11 @@ export function searchStatement(
 ) {
   const matches = matchesSql(ownerId, query, filter, page.limit + page.offset);
   return {
-    sql: `with ${matches.sql}, ${HITS}
-     select ${COLUMNS}, h."score", h."total", ${SNIPPET} as "snippet"
-     from "hits" h join ${TABLE} e on e."id" = h."id", "q"
-     order by h."score" desc, e."id" desc`,
+    sql: `with ${matches.sql}, ${HITS},
+      "page" as (select ${COLUMNS}, h."score", ${SNIPPET} as "snippet"
+        from "hits" h join ${TABLE} e on e."id" = h."id", "q")
+     select p.*, n."exact" from "counted" n left join "page" p on true
+     order by p."score" desc, p."id" desc`,
     params: [...matches.params, page.limit, page.offset],
   };
 }
@@ -164,18 +272,7 @@ export async function searchMemories(
 ): Promise<SearchOutcome> {
   const statement = searchStatement(ownerId, query, filter, page);
   const rows = await em.getConnection().execute<Row[]>(statement.sql, statement.params);
-  // An offset past the last match still knows the total.
-  if (rows.length === 0 && page.offset > 0) {
-    const all = matchesSql(ownerId, query, filter, page.limit + page.offset);
-    const [{ total }] = await em
-      .getConnection()
-      .execute<{ total: string }[]>(
-        `with ${all.sql} select count(*) as "total" from "candidates"`,
-        all.params,
-      );
-    return { hits: [], total: Number(total) };
-  }
-  return outcomeOf(em, rows);
+  return outcomeOf(em, rows, { ownerId, query, filter, offset: page.offset });
 }
 
 /** The top few matches, marked as recalled (last time, count) in the same statement. */
@@ -192,18 +289,21 @@ export async function recallMemories(
       "recalled" as (
         update ${TABLE} e set "last_recalled_at" = now(), "recall_count" = e."recall_count" + 1
         from "hits" h where e."id" = h."id"
-        returning ${COLUMNS}, h."score", h."total")
-     select e.*, ${SNIPPET} as "snippet" from "recalled" e, "q"
-     order by e."score" desc, e."id" desc`,
+        returning ${COLUMNS}, h."score"),
+      "page" as (select e.*, ${SNIPPET} as "snippet" from "recalled" e, "q")
+     select p.*, n."exact" from "counted" n left join "page" p on true
+     order by p."score" desc, p."id" desc`,
     [...matches.params, limit, 0],
   );
-  return outcomeOf(em, rows);
+  return outcomeOf(em, rows, { ownerId, query, filter, offset: 0 });
 }
 
-/** The indexes search depends on (see migration 0003). */
+/** The indexes search depends on (see migrations 0003 and 0004). */
 export const SEARCH_INDEXES = [
   'memory_entry_search_idx',
-  'memory_entry_trgm_idx',
+  'memory_entry_rank_idx',
+  'memory_entry_owner_words_idx',
+  'memory_word_trgm_idx',
   'memory_entry_tier_idx',
   'memory_entry_session_idx',
   'memory_entry_metadata_idx',
@@ -233,7 +333,7 @@ export async function memoryStats(em: EntityManager, ownerId: string): Promise<M
       `select c."relname" as "name", i."indisvalid" and i."indisready" and i."indislive" as "healthy"
        from pg_index i join pg_class c on c."oid" = i."indexrelid"
        join pg_namespace n on n."oid" = c."relnamespace"
-       where n."nspname" = 'memory' and c."relname" like 'memory\\_entry\\_%'`,
+       where n."nspname" = 'memory' and c."relname" like 'memory\\_%'`,
     ),
   ]);
   const found = new Map(indexes.map((index) => [index.name, index.healthy]));

@@ -1,5 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
-import type { EntityManager, Logger, Peers, PubSub } from '../../lib';
+import { metrics, type EntityManager, type Logger, type Peers, type PubSub } from '../../lib';
 import { settleTurn } from './chat.billing';
 import { rememberTurn } from './chat.memory';
 import { Message, MessageRole, Turn, TurnSettlement, TurnStatus, UsageRecord } from './chat.entities';
@@ -29,6 +29,7 @@ export interface TurnDeps {
 
 /** Turns answering in this process, so a cancel (from any replica) can abort their upstream call. */
 const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+export const runningTurnCount = () => running.size;
 
 /** One batching event store per database (one per process, but tests run several platforms). */
 const eventStores = new WeakMap<object, ChatEventStore>();
@@ -108,7 +109,18 @@ function eventsOf(turn: Turn, lastSeq: number): EventOf {
   return (kind, fields) => chatEvent(turn, ++seq, kind, fields);
 }
 
+const SESSIONS = { subgraph: 'sessions' } as const;
+
 async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
+  metrics.chatStreams.inc(SESSIONS);
+  try {
+    await streamTurn(deps, plan, signal);
+  } finally {
+    metrics.chatStreams.dec(SESSIONS);
+  }
+}
+
+async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
   const { turn, provider } = plan;
   const em = deps.em.fork();
   let event: EventOf | undefined;
@@ -169,6 +181,7 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
       }
       if (storeFailure) throw storeFailure;
       firstTokenMs ??= Math.round(performance.now() - startedAt);
+      metrics.tokensStreamed.inc(SESSIONS);
       answer += chunk.delta;
       pending += chunk.delta;
       storing ??= storePending();

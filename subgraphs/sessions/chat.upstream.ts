@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { safeText } from '../../lib';
+import { endSpan, safeText, startClientSpan, traceHeaders } from '../../lib';
 import { CircuitBreaker } from './chat.breaker';
 import { tokenCount } from './chat.pricing';
 
@@ -165,10 +165,16 @@ export class LlmProvider {
       }, this.options.timeoutMs);
     };
     restartIdleTimer();
+    // The upstream call is a span of the turn's trace, and the upstream may continue it.
+    const trace = startClientSpan(`llm ${this.name}`, {
+      'gen_ai.system': this.name,
+      'gen_ai.request.model': model,
+    });
+    let failed: unknown;
     try {
       const response = await fetch(this.endpoint('/chat/completions'), {
         method: 'POST',
-        headers: { ...this.headers(), accept: 'text/event-stream' },
+        headers: { ...this.headers(), ...traceHeaders(trace.context), accept: 'text/event-stream' },
         body: JSON.stringify({
           model,
           messages,
@@ -198,6 +204,7 @@ export class LlmProvider {
       if (!finished)
         throw new UpstreamError('UPSTREAM_INTERRUPTED', 'stream ended before [DONE]', retryableFailure);
     } catch (error) {
+      failed = error;
       if (signal.aborted)
         throw new UpstreamError('CANCELLED', 'cancelled', { retryable: false, failure: false });
       if (timedOut)
@@ -208,10 +215,50 @@ export class LlmProvider {
         );
       throw error;
     } finally {
+      endSpan(trace.span, failed);
       clearTimeout(idle);
       signal.removeEventListener('abort', cancel);
       // Leaving early (error, consumer gone) must close the upstream connection too.
       controller.abort();
+    }
+  }
+
+  /**
+   * One call passed through as sent (POST `path`, e.g. /embeddings) behind the breaker: the answer
+   * whatever its status, which a 5xx counts against. Not retried: the call may have had effects.
+   * Throws UPSTREAM_UNAVAILABLE when the breaker is open or the provider cannot be reached, and
+   * UPSTREAM_TIMEOUT when it stays silent longer than the timeout.
+   */
+  async relay(
+    path: string,
+    body: string,
+  ): Promise<{ status: number; contentType: string | null; body: Buffer }> {
+    if (!this.breaker.tryAcquire())
+      throw new UpstreamError('UPSTREAM_UNAVAILABLE', `provider ${this.name} is unavailable (circuit open)`, {
+        retryable: false,
+        failure: false,
+      });
+    try {
+      const response = await fetch(this.endpoint(path), {
+        method: 'POST',
+        headers: this.headers(),
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const answer = Buffer.from(await response.arrayBuffer());
+      if (response.status >= 500) this.breaker.failed(`HTTP ${response.status}`);
+      else this.breaker.succeeded();
+      return { status: response.status, contentType: response.headers.get('content-type'), body: answer };
+    } catch (caught) {
+      const timedOut = (caught as Error).name === 'TimeoutError';
+      const error = timedOut
+        ? new UpstreamError('UPSTREAM_TIMEOUT', `no answer from upstream in ${this.options.timeoutMs} ms`, {
+            retryable: false,
+            failure: true,
+          })
+        : asUpstreamError(caught, false);
+      this.breaker.failed(error.message);
+      throw error;
     }
   }
 

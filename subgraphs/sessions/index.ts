@@ -1,4 +1,4 @@
-import { ownedEntity, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
+import { ownedEntity, reportResource, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
 import {
@@ -9,7 +9,13 @@ import {
   PROBE_INTERVAL_MS,
   PROVIDER_KEYS_TOPIC,
 } from './chat.providers';
-import { abortAllTurns, abortLocalTurn, CANCEL_TOPIC, sweepAbandonedTurns } from './chat.turns';
+import {
+  abortAllTurns,
+  abortLocalTurn,
+  CANCEL_TOPIC,
+  runningTurnCount,
+  sweepAbandonedTurns,
+} from './chat.turns';
 import { GatewayResolver } from './gateway.resolver';
 import { SessionsInit } from './migrations/0001-init';
 import { SessionsChat } from './migrations/0002-chat';
@@ -17,8 +23,12 @@ import { SessionsProviders } from './migrations/0003-providers';
 import { SessionsIdempotency } from './migrations/0004-idempotency';
 import { SessionsBilling } from './migrations/0005-billing';
 import { SessionsClientKey } from './migrations/0006-client-key';
+import { SessionsObservatoryStats } from './migrations/0007-observatory-stats';
 import { billingSettings, reconcileSettlements } from './chat.billing';
 import { MeteringResolver } from './metering.resolver';
+import { ObservatoryResolver } from './observatory.resolver';
+import { SessionsRelayCalls } from './migrations/0008-relay-calls';
+import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 
@@ -32,8 +42,17 @@ export const sessions: SubgraphDefinition = {
     { name: '0004-idempotency', class: SessionsIdempotency },
     { name: '0005-billing', class: SessionsBilling },
     { name: '0006-client-key', class: SessionsClientKey },
+    { name: '0007-observatory-stats', class: SessionsObservatoryStats },
+    { name: '0008-relay-calls', class: SessionsRelayCalls },
   ],
-  resolvers: [SessionResolver, ChatResolver, GatewayResolver, MeteringResolver],
+  resolvers: [
+    SessionResolver,
+    ChatResolver,
+    GatewayResolver,
+    MeteringResolver,
+    ObservatoryResolver,
+    RelayResolver,
+  ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
     const probe = await gatewayProbe();
@@ -103,11 +122,18 @@ export const sessions: SubgraphDefinition = {
     const probe = () => void gatewayProbe().catch(() => undefined);
     probe();
     const prober = setInterval(probe, PROBE_INTERVAL_MS);
+    // Answers streaming from this process (no platform limit: each holds one upstream request).
+    const stopReporting = reportResource('sessions.running_turns', () => ({
+      used: runningTurnCount(),
+      limit: null,
+      waiting: 0,
+    }));
     return {
       async stop() {
         clearInterval(sweeper);
         clearInterval(reconciler);
         clearInterval(prober);
+        stopReporting();
         stopped = true;
         clearTimeout(settingsRetry);
         await Promise.all(listeners.map((messages) => messages.return?.()));

@@ -9,6 +9,7 @@ import { TasksRewardSettlement } from './migrations/0007-reward-settlement';
 import { TasksPaymentProof } from './migrations/0008-payment-proof';
 import { TasksSplitResolution } from './migrations/0009-split-resolution';
 import { TasksHireRequests } from './migrations/0010-hire-requests';
+import { TasksGazeRequired } from './migrations/0011-gaze-required';
 import { TaskHireResolver } from './task.hire';
 import { ApprovalRequest } from './approval.entity';
 import { ApprovalResolver } from './approval.resolver';
@@ -44,6 +45,7 @@ export const tasks: SubgraphDefinition = {
     { name: '0008-payment-proof', class: TasksPaymentProof },
     { name: '0009-split-resolution', class: TasksSplitResolution },
     { name: '0010-hire-requests', class: TasksHireRequests },
+    { name: '0011-gaze-required', class: TasksGazeRequired },
   ],
   resolvers: [
     TaskResolver,

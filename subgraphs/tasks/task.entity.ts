@@ -33,6 +33,7 @@ export class Task {
     | 'createdAt'
     | 'updatedAt'
     | 'requiredCapabilities'
+    | 'gazeRequired'
     | 'progress'
     | 'dependsOn'
     | 'rewardSettlement';
@@ -75,6 +76,10 @@ export class Task {
   @Field(() => [String], { description: 'What an agent must be able to do to take it.' })
   @Property({ type: ArrayType })
   requiredCapabilities: string[] = [];
+
+  @Field({ description: 'Only an account with a verified gaze attestation may claim it.' })
+  @Property({ type: 'boolean' })
+  gazeRequired: boolean = false;
 
   @Field(() => Date, { nullable: true, description: 'When an unfinished task expires.' })
   @Property({ type: 'Date', nullable: true })

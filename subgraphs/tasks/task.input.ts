@@ -54,6 +54,12 @@ export class CreateTaskInput {
 
   @Field({
     defaultValue: false,
+    description: 'Claimable only by an account with a verified gaze attestation (attestationStatus).',
+  })
+  gazeRequired: boolean = false;
+
+  @Field({
+    defaultValue: false,
     description: 'Create a PENDING approval request with it; nobody may claim it until it is approved.',
   })
   requiresApproval: boolean = false;
@@ -130,6 +136,7 @@ export function validateCreateTask(input: CreateTaskInput, now: Date) {
     agentId: input.agentId ?? null,
     agentName: text(input.agentName, 'agentName', MAX_WORKER_NAME),
     requiredCapabilities: capabilitiesOf(input),
+    gazeRequired: input.gazeRequired ?? false,
     deadline: deadlineOf(input, now),
     status: input.fundingRequired ? TaskStatus.FUNDING : TaskStatus.OPEN,
     parentTaskId: input.parentTaskId ?? null,

@@ -30,14 +30,23 @@ export class TaskStats {
 
   @Field(() => Float, { nullable: true, description: '95th percentile of the same.' })
   p95CompletionSeconds!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Admins: webhook deliveries waiting for an attempt, platform-wide; null for others.',
+  })
+  webhookQueueDepth!: number | null;
 }
 
-/** Two statements whatever the number of tasks: counts per status, and the completion percentiles. */
+/**
+ * Two statements whatever the number of tasks: counts per status, and the completion percentiles;
+ * for admins a third, the webhook backlog (read through the partial index of waiting deliveries).
+ */
 export async function taskStats(ctx: SubgraphContext): Promise<TaskStats> {
   const me = ctx.me();
   const mine =
     me.role === 'ADMIN' ? { sql: 'true', params: [] } : { sql: '"creator_id" = ?', params: [me.accountId] };
-  const [counts, [times]] = await Promise.all([
+  const [counts, [times], backlog] = await Promise.all([
     ctx.em.execute<{ status: TaskStatus; count: number }[]>(
       `select "status", count(*)::int as "count" from "tasks"."task" where ${mine.sql} group by "status"`,
       mine.params,
@@ -49,6 +58,11 @@ export async function taskStats(ctx: SubgraphContext): Promise<TaskStats> {
              from "tasks"."task" where "status" = '${TaskStatus.COMPLETED}' and ${mine.sql}) as "completed"`,
       mine.params,
     ),
+    me.role === 'ADMIN'
+      ? ctx.em.execute<{ count: number }[]>(
+          `select count(*)::int as "count" from "tasks"."webhook_delivery" where "state" = 'PENDING'`,
+        )
+      : undefined,
   ]);
   const byStatus = new Map(counts.map((row) => [row.status, row.count]));
   return {
@@ -57,5 +71,6 @@ export async function taskStats(ctx: SubgraphContext): Promise<TaskStats> {
     byStatus: Object.values(TaskStatus).map((status) => ({ status, count: byStatus.get(status) ?? 0 })),
     medianCompletionSeconds: times.median,
     p95CompletionSeconds: times.p95,
+    webhookQueueDepth: backlog?.[0].count ?? null,
   };
 }

@@ -1,6 +1,7 @@
 import {
   AppError,
   conflict,
+  gazeVerified,
   notFound,
   type EntityManager,
   type Logger,
@@ -136,6 +137,8 @@ export async function applyTransition(
   if (rule.actor === 'admin' && ctx.me().role !== 'ADMIN')
     throw new AppError('FORBIDDEN', `only admins may ${move.toLowerCase()} a task`);
   const task = await taskForMove(ctx, id, move);
+  if (move === TaskTransition.CLAIM && task.gazeRequired && !(await gazeVerified(ctx)))
+    throw new AppError('FORBIDDEN', 'this task is claimed only with a verified gaze attestation');
   const previousStatus = task.status;
   const now = new Date();
   const decision = transition(task.status, move, await factsOf(ctx.em, task, now));

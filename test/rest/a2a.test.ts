@@ -42,7 +42,9 @@ beforeAll(async () => {
     '---\nname: private\ndescription: An agent of its own.\n---\n',
   );
   ({ t, adaApi, admin, anonymous } = await startWithSkills(dir));
-  expect((await admin('PUT', '/api/skills/hidden/toggle', { body: { enabled: false } })).status).toBe(200);
+  expect((await admin('PUT', '/runtime/api/skills/hidden/toggle', { body: { enabled: false } })).status).toBe(
+    200,
+  );
 });
 afterAll(async () => {
   delete process.env.SKILLS_DIR;
@@ -53,14 +55,14 @@ afterAll(async () => {
 const host = () => new URL(t.url).host;
 
 test('GET /.well-known/agent.json: public, the 0.3 card, valid against the A2A 0.3.0 JSON Schema', async () => {
-  const { status, body } = await anonymous('GET', '/.well-known/agent.json');
+  const { status, body } = await anonymous('GET', '/runtime/.well-known/agent.json');
   expect(status).toBe(200);
   expect(validV03(body) ? [] : validV03.errors).toEqual([]);
   expect(body).toEqual({
     protocolVersion: '0.3.0',
     name: 'Agentry',
     description: expect.any(String),
-    url: `http://${host()}/api/a2a`,
+    url: `http://${host()}/runtime/api/a2a`,
     preferredTransport: 'HTTP+JSON',
     version: expect.stringMatching(/^\d+\.\d+\.\d+/),
     capabilities: { streaming: false, pushNotifications: false, stateTransitionHistory: false },
@@ -72,17 +74,17 @@ test('GET /.well-known/agent.json: public, the 0.3 card, valid against the A2A 0
     skills: [{ id: 'translate', name: 'translate', description: 'The translate skill.', tags: ['language'] }],
   });
   // A bad credential does not refuse public metadata.
-  expect((await rest(t, 'not-a-key')('GET', '/.well-known/agent.json')).status).toBe(200);
+  expect((await rest(t, 'not-a-key')('GET', '/runtime/.well-known/agent.json')).status).toBe(200);
 });
 
 test('GET /.well-known/agent-card.json: the current (1.0) card, valid against its required fields', async () => {
-  const { status, body } = await anonymous('GET', '/.well-known/agent-card.json');
+  const { status, body } = await anonymous('GET', '/runtime/.well-known/agent-card.json');
   expect(status).toBe(200);
   expect(validV1(body) ? [] : validV1.errors).toEqual([]);
   expect(body.supportedInterfaces).toEqual([
-    { url: `http://${host()}/api/a2a`, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0' },
+    { url: `http://${host()}/runtime/api/a2a`, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0' },
   ]);
-  expect(new URL(body.supportedInterfaces[0].url).pathname).toBe('/api/a2a');
+  expect(new URL(body.supportedInterfaces[0].url).pathname).toBe('/runtime/api/a2a');
   expect(body.securitySchemes).toEqual({
     bearer: { httpAuthSecurityScheme: { scheme: 'Bearer', description: expect.any(String) } },
   });
@@ -94,14 +96,16 @@ test('GET /.well-known/agent-card.json: the current (1.0) card, valid against it
 });
 
 test('a skill enabled later is on the card', async () => {
-  await admin('PUT', '/api/skills/hidden/toggle', { body: { enabled: true } });
-  const { body } = await anonymous('GET', '/.well-known/agent-card.json');
+  await admin('PUT', '/runtime/api/skills/hidden/toggle', { body: { enabled: true } });
+  const { body } = await anonymous('GET', '/runtime/.well-known/agent-card.json');
   expect(body.skills.map((s: { id: string }) => s.id)).toEqual(['hidden', 'translate']);
-  await admin('PUT', '/api/skills/hidden/toggle', { body: { enabled: false } });
+  await admin('PUT', '/runtime/api/skills/hidden/toggle', { body: { enabled: false } });
 });
 
 test('POST /api/a2a/hello: the card and a new chat session of the caller', async () => {
-  const { status, body } = await adaApi('POST', '/api/a2a/hello', { body: { title: 'From a peer agent' } });
+  const { status, body } = await adaApi('POST', '/runtime/api/a2a/hello', {
+    body: { title: 'From a peer agent' },
+  });
   expect(status).toBe(200);
   expect(validV1(body.card) ? [] : validV1.errors).toEqual([]);
   expect(body).toMatchObject({
@@ -110,7 +114,7 @@ test('POST /api/a2a/hello: the card and a new chat session of the caller', async
     session: { title: 'From a peer agent', status: 'active', message_count: 0 },
   });
   // The session is the caller's: it is in her list, with the default title when none is given.
-  const again = await adaApi('POST', '/api/a2a/hello');
+  const again = await adaApi('POST', '/runtime/api/a2a/hello');
   expect(again.body.session.title).toBe('A2A session');
   const mine = await adaApi('GET', `/api/sessions/${body.session_id}`);
   expect(mine.status).toBe(200);
@@ -119,7 +123,7 @@ test('POST /api/a2a/hello: the card and a new chat session of the caller', async
 });
 
 test('hello needs a caller; its errors are {"error": …}', async () => {
-  const { status, body } = await anonymous('POST', '/api/a2a/hello', { body: {} });
+  const { status, body } = await anonymous('POST', '/runtime/api/a2a/hello', { body: {} });
   expect(status).toBe(401);
-  expect(body).toEqual({ error: expect.any(String) });
+  expect(body).toEqual({ error: 'unauthorized', message: expect.any(String) });
 });

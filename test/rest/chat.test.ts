@@ -136,7 +136,7 @@ async function answeredTurn(content = 'Tell me something') {
 }
 
 const resetBreaker = async () => {
-  const reset = await rest(t, admin.credential)('POST', '/api/breaker/reset/default');
+  const reset = await rest(t, admin.credential)('POST', '/runtime/api/breaker/reset/default');
   expect(reset.body).toMatchObject({ name: 'default', state: 'closed', consecutive_failures: 0 });
 };
 
@@ -243,7 +243,7 @@ describe('001 chat streams', () => {
     expect(aborted.aborted).toBe(true);
 
     const runId = JSON.parse(parseEvents(text).find((m) => m.event === 'run.started')!.data).run_id;
-    const ended = async () => (await api('GET', `/api/turns/${runId}`)).body;
+    const ended = async () => (await api('GET', `/runtime/api/turns/${runId}`)).body;
     let turn = await ended();
     for (let i = 0; turn.status === 'running' && i < 100; i++) turn = await ended();
     expect(turn).toMatchObject({
@@ -287,14 +287,14 @@ describe('OpenAI-compatible /v1', () => {
     const request = { model: DOUBLE_MODELS[0], messages: [{ role: 'user', content: 'Retry-safe?' }] };
     const key = { 'idempotency-key': 'retry-1' };
     const before = double.requests.length;
-    const first = await post('/v1/chat/completions', request, ada, 'application/json', key);
-    const retry = await post('/v1/chat/completions', request, ada, 'application/json', key);
+    const first = await post('/runtime/v1/chat/completions', request, ada, 'application/json', key);
+    const retry = await post('/runtime/v1/chat/completions', request, ada, 'application/json', key);
     expect(first.status).toBe(200);
     expect(retry.body).toEqual(first.body);
     const asked = double.requests.slice(before).filter((r) => r.messages.at(-1)?.content === 'Retry-safe?');
     expect(asked).toHaveLength(1);
     const reused = await post(
-      '/v1/chat/completions',
+      '/runtime/v1/chat/completions',
       { ...request, messages: [{ role: 'user', content: 'Something else' }] },
       ada,
       'application/json',
@@ -304,7 +304,7 @@ describe('OpenAI-compatible /v1', () => {
   });
 
   test('POST /v1/chat/completions answers a chat.completion in a one-shot session', async () => {
-    const { status, body } = await post('/v1/chat/completions', {
+    const { status, body } = await post('/runtime/v1/chat/completions', {
       model: DOUBLE_MODELS[0],
       messages: [
         { role: 'system', content: 'You are terse.' },
@@ -328,13 +328,13 @@ describe('OpenAI-compatible /v1', () => {
       { role: 'user', content: 'Hello?' },
     ]);
     // The id is the turn; its session held only this conversation and is closed.
-    const turn = await api('GET', `/api/turns/${body.id}`);
+    const turn = await api('GET', `/runtime/api/turns/${body.id}`);
     const session = await api('GET', `/api/sessions/${turn.body.session_id}`);
     expect(session.body.session).toMatchObject({ status: 'closed', message_count: 3 });
   });
 
   test('Hermes Workspace’s probe (model "test", max_tokens 1) is answered; the limit reads as "length"', async () => {
-    const { status, body } = await post('/v1/chat/completions', {
+    const { status, body } = await post('/runtime/v1/chat/completions', {
       model: 'test',
       max_tokens: 1,
       messages: [{ role: 'user', content: 'ping' }],
@@ -345,7 +345,7 @@ describe('OpenAI-compatible /v1', () => {
   });
 
   test('"stream": true answers chunks and a usage chunk, then [DONE], as an OpenAI client reads them', async () => {
-    const response = await post('/v1/chat/completions', {
+    const response = await post('/runtime/v1/chat/completions', {
       model: DOUBLE_MODELS[1],
       stream: true,
       stream_options: { include_usage: true },
@@ -380,7 +380,7 @@ describe('OpenAI-compatible /v1', () => {
 
   test('without "stream": true but with Accept: text/event-stream, the answer is still one JSON object', async () => {
     const { status, type, body } = await post(
-      '/v1/chat/completions',
+      '/runtime/v1/chat/completions',
       { messages: [{ role: 'user', content: 'Hi' }] },
       ada,
       'text/event-stream',
@@ -391,14 +391,14 @@ describe('OpenAI-compatible /v1', () => {
   });
 
   test('invalid requests are 400 in OpenAI’s error format', async () => {
-    const missing = await post('/v1/chat/completions', { model: 'double-1' });
+    const missing = await post('/runtime/v1/chat/completions', { model: 'double-1' });
     expect(missing).toMatchObject({
       status: 400,
       body: {
         error: { message: 'messages is required', type: 'invalid_request_error', code: 'bad_user_input' },
       },
     });
-    const lastNotUser = await post('/v1/chat/completions', {
+    const lastNotUser = await post('/runtime/v1/chat/completions', {
       stream: true,
       messages: [{ role: 'assistant', content: 'I speak last' }],
     });
@@ -408,7 +408,7 @@ describe('OpenAI-compatible /v1', () => {
       message: expect.any(String),
     });
     const anonymous = await post(
-      '/v1/chat/completions',
+      '/runtime/v1/chat/completions',
       { messages: [{ role: 'user', content: 'x' }] },
       t.client(),
     );
@@ -417,7 +417,7 @@ describe('OpenAI-compatible /v1', () => {
   });
 
   test('GET /v1/models lists the default model and the upstream’s, like OpenAI', async () => {
-    const { status, body } = await rest(t)('GET', '/v1/models');
+    const { status, body } = await rest(t)('GET', '/runtime/v1/models');
     expect(status).toBe(200);
     expect(body).toEqual({
       object: 'list',
@@ -477,7 +477,7 @@ describe('upstream failures', () => {
       { event: 'run.completed', data: { ...run, status: 'error' } },
     ]);
 
-    const breakers = await api('GET', '/api/breaker/status');
+    const breakers = await api('GET', '/runtime/api/breaker/status');
     expect(breakers.body.breakers).toEqual([
       expect.objectContaining({ name: 'default', state: 'open', consecutive_failures: 2, key_set: true }),
     ]);
@@ -485,13 +485,13 @@ describe('upstream failures', () => {
 
     const refused = await post('/api/sessions/new/chat/stream', { message: 'again' });
     expect(refused).toMatchObject({ status: 503, body: { detail: expect.stringContaining('circuit open') } });
-    const forbidden = await api('POST', '/api/breaker/reset/default');
+    const forbidden = await api('POST', '/runtime/api/breaker/reset/default');
     expect(forbidden).toMatchObject({ status: 403, body: { error: expect.any(String) } });
   });
 
   test('a failed answer on /v1/chat/completions is a 502 in OpenAI’s format; an open breaker a 503', async () => {
     await resetBreaker();
-    const failed = await post('/v1/chat/completions', {
+    const failed = await post('/runtime/v1/chat/completions', {
       model: 'error-500',
       messages: [{ role: 'user', content: 'x' }],
     });
@@ -505,7 +505,7 @@ describe('upstream failures', () => {
         },
       },
     });
-    const open = await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }] });
+    const open = await post('/runtime/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }] });
     expect(open).toMatchObject({
       status: 503,
       body: { error: { type: 'server_error', code: 'upstream_unavailable' } },
@@ -516,7 +516,7 @@ describe('upstream failures', () => {
 describe('002 turns and feedback', () => {
   test('a turn’s detail, context, tools, tips and model selection; the session’s turns', async () => {
     const { sessionId, turnId } = await answeredTurn('Explain turns');
-    const detail = await api('GET', `/api/turns/${turnId}`);
+    const detail = await api('GET', `/runtime/api/turns/${turnId}`);
     expect(detail.status).toBe(200);
     expect(detail.body).toMatchObject({
       id: turnId,
@@ -536,18 +536,18 @@ describe('002 turns and feedback', () => {
     });
     expect(detail.body.cost_usd).toBeGreaterThan(0);
 
-    expect((await api('GET', `/api/turns/${turnId}/context`)).body).toEqual({
+    expect((await api('GET', `/runtime/api/turns/${turnId}/context`)).body).toEqual({
       turn_id: turnId,
       messages: [{ role: 'user', content: 'Explain turns' }],
       parameters: { temperature: 0.7, max_tokens: 4096 },
       total: 1,
     });
-    expect((await api('GET', `/api/turns/${turnId}/tools`)).body).toEqual({
+    expect((await api('GET', `/runtime/api/turns/${turnId}/tools`)).body).toEqual({
       turn_id: turnId,
       tools: [],
       total: 0,
     });
-    const tips = await api('GET', `/api/turns/${turnId}/tips`);
+    const tips = await api('GET', `/runtime/api/turns/${turnId}/tips`);
     expect(tips.body).toEqual({ turn_id: turnId, tips: expect.any(Array) });
     for (const tip of tips.body.tips)
       expect(tip).toEqual({
@@ -555,20 +555,20 @@ describe('002 turns and feedback', () => {
         severity: expect.any(String),
         message: expect.any(String),
       });
-    expect((await api('GET', `/api/turns/${turnId}/model-selection`)).body).toEqual({
+    expect((await api('GET', `/runtime/api/turns/${turnId}/model-selection`)).body).toEqual({
       turn_id: turnId,
       model: 'default',
       provider: 'default',
       reason: 'platform default',
     });
 
-    const turns = await api('GET', `/api/sessions/${sessionId}/turns`);
+    const turns = await api('GET', `/runtime/api/sessions/${sessionId}/turns`);
     expect(turns.body).toEqual({
       turns: [expect.objectContaining({ id: turnId })],
       session_id: sessionId,
       total: 1,
     });
-    const selections = await api('GET', '/api/models/selections?limit=1');
+    const selections = await api('GET', '/runtime/api/models/selections?limit=1');
     expect(selections.body.selections).toEqual([
       {
         turn_id: turnId,
@@ -580,19 +580,19 @@ describe('002 turns and feedback', () => {
       },
     ]);
 
-    const foreign = await rest(t, stranger.credential)('GET', `/api/turns/${turnId}`);
+    const foreign = await rest(t, stranger.credential)('GET', `/runtime/api/turns/${turnId}`);
     expect(foreign).toMatchObject({ status: 404, body: { error: expect.any(String) } });
   });
 
   test('feedback: grade 1 to 5 (6 is a 400), read, update, listed per session', async () => {
     const { sessionId, turnId } = await answeredTurn('Grade me');
-    const none = await api('GET', `/api/turns/${turnId}/feedback`);
+    const none = await api('GET', `/runtime/api/turns/${turnId}/feedback`);
     expect(none).toMatchObject({ status: 404, body: { error: `turn ${turnId} has no feedback` } });
 
-    const six = await api('POST', `/api/turns/${turnId}/feedback`, { body: { grade: 6 } });
+    const six = await api('POST', `/runtime/api/turns/${turnId}/feedback`, { body: { grade: 6 } });
     expect(six).toMatchObject({ status: 400, body: { error: 'grade must be an integer from 1 to 5' } });
 
-    const created = await api('POST', `/api/turns/${turnId}/feedback`, {
+    const created = await api('POST', `/runtime/api/turns/${turnId}/feedback`, {
       body: { grade: 4, comment: 'good' },
     });
     expect(created.status).toBe(201);
@@ -605,15 +605,15 @@ describe('002 turns and feedback', () => {
       created_at: ISO,
       updated_at: ISO,
     });
-    const again = await api('POST', `/api/turns/${turnId}/feedback`, { body: { grade: 2 } });
+    const again = await api('POST', `/runtime/api/turns/${turnId}/feedback`, { body: { grade: 2 } });
     expect(again).toMatchObject({ status: 409, body: { error: expect.any(String) } });
 
-    const updated = await api('PUT', `/api/turns/${turnId}/feedback`, {
+    const updated = await api('PUT', `/runtime/api/turns/${turnId}/feedback`, {
       body: { grade: 5, comment: 'great' },
     });
     expect(updated).toMatchObject({ status: 200, body: { id: created.body.id, grade: 5, comment: 'great' } });
-    expect((await api('GET', `/api/turns/${turnId}/feedback`)).body).toMatchObject({ grade: 5 });
-    expect((await api('GET', `/api/sessions/${sessionId}/feedback`)).body).toEqual({
+    expect((await api('GET', `/runtime/api/turns/${turnId}/feedback`)).body).toMatchObject({ grade: 5 });
+    expect((await api('GET', `/runtime/api/sessions/${sessionId}/feedback`)).body).toEqual({
       session_id: sessionId,
       feedback: [updated.body],
       total: 1,
@@ -621,17 +621,17 @@ describe('002 turns and feedback', () => {
   });
 
   test('POST /api/sessions/:id/messages appends a message (201) and starts its answer', async () => {
-    const { body: created } = await api('POST', '/api/sessions', { body: { title: 'Appended' } });
-    const sent = await api('POST', `/api/sessions/${created.session.id}/messages`, {
+    const { body: created } = await api('POST', '/runtime/api/sessions', { body: { title: 'Appended' } });
+    const sent = await api('POST', `/runtime/api/sessions/${created.id}/messages`, {
       body: { content: 'Appended message' },
     });
     expect(sent.status).toBe(201);
     expect(sent.body).toMatchObject({
-      session_id: created.session.id,
+      session_id: created.id,
       status: 'running',
       user_message: { content: 'Appended message' },
     });
-    const missing = await api('POST', `/api/sessions/${created.session.id}/messages`, { body: {} });
+    const missing = await api('POST', `/runtime/api/sessions/${created.id}/messages`, { body: {} });
     expect(missing).toMatchObject({ status: 400, body: { error: 'content is required' } });
   });
 
@@ -645,12 +645,12 @@ describe('002 turns and feedback', () => {
 
 describe('002 models, providers and agent', () => {
   test('GET /api/models/available and /api/agent/status read the probed upstream', async () => {
-    expect((await api('GET', '/api/models/available')).body).toEqual({
+    expect((await api('GET', '/runtime/api/models/available')).body).toEqual({
       models: [{ id: 'default', default: true }, ...DOUBLE_MODELS.map((id) => ({ id, default: false }))],
       default_model: 'default',
       total: 3,
     });
-    expect((await api('GET', '/api/agent/status')).body).toEqual({
+    expect((await api('GET', '/runtime/api/agent/status')).body).toEqual({
       state: 'ready',
       mode: 'enhanced-hermes',
       model: 'default',
@@ -662,41 +662,83 @@ describe('002 models, providers and agent', () => {
 
   test('a provider key is set by an admin only (403 otherwise), never echoed, and used upstream', async () => {
     const secret = 'sk-set-through-rest';
-    const refused = await api('PUT', '/api/providers/default/key', { body: { key: secret } });
+    const refused = await api('PUT', '/runtime/api/providers/default/key', { body: { key: secret } });
     expect(refused).toMatchObject({ status: 403, body: { error: expect.any(String) } });
 
     const asAdmin = rest(t, admin.credential);
-    const set = await asAdmin('PUT', '/api/providers/default/key', { body: { api_key: secret } });
+    const set = await asAdmin('PUT', '/runtime/api/providers/default/key', { body: { api_key: secret } });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ name: 'default', key_set: true, key_source: 'api' });
     expect(set.text).not.toContain(secret);
     await answeredTurn('With the new key');
     expect(double.requests.at(-1)!.authorization).toBe(`Bearer ${secret}`);
 
-    const removed = await asAdmin('DELETE', '/api/providers/default/key');
+    const removed = await asAdmin('DELETE', '/runtime/api/providers/default/key');
     expect(removed).toMatchObject({ status: 200, body: { key_set: true, key_source: 'config' } });
-    const missing = await asAdmin('PUT', '/api/providers/default/key', { body: {} });
+    const missing = await asAdmin('PUT', '/runtime/api/providers/default/key', { body: {} });
     expect(missing).toMatchObject({ status: 400, body: { error: 'key is required' } });
   });
 
+  // Shapes from Ironclad's agent_message and agent_message_stream handlers
+  // (crates/ironclad-server/src/api/routes/agent/handlers.rs, agent/streaming.rs).
   test('POST /api/agent/message answers the whole reply; /stream streams it into the same session', async () => {
-    const answered = await api('POST', '/api/agent/message', { body: { message: 'Hi agent' } });
+    const answered = await api('POST', '/runtime/api/agent/message', { body: { content: 'Hi agent' } });
     expect(answered.status).toBe(200);
     expect(answered.body).toEqual({
       session_id: expect.stringMatching(/^ses_/),
       turn_id: expect.any(String),
+      nickname: null,
+      user_message_id: expect.any(String),
+      assistant_message_id: expect.any(String),
       content: ANSWER.join(''),
+      selected_model: 'default',
       model: 'default',
-      usage: USAGE,
-      cost_usd: expect.any(Number),
+      model_shift_from: null,
+      cached: false,
+      tokens_saved: 0,
+      tokens_in: USAGE.prompt_tokens,
+      tokens_out: USAGE.completion_tokens,
+      cost: expect.any(Number),
     });
     const sessionId = answered.body.session_id;
-    const stream = await post('/api/agent/message/stream', { message: 'And again', session_id: sessionId });
+    const stream = await post('/runtime/api/agent/message/stream', {
+      content: 'And again',
+      session_id: sessionId,
+    });
     expect(stream.status).toBe(200);
-    expect(stream.events).toEqual(
-      expectedEvents(stream.events, sessionId, stream.events[1].data.run_id, 'streaming'),
-    );
-    const missing = await api('POST', '/api/agent/message', { body: {} });
-    expect(missing).toMatchObject({ status: 400, body: { error: 'message is required' } });
+    // Unnamed events (the default `message`), as axum's Event::default().data(…) writes them.
+    expect(stream.events.every((e: { event?: string }) => e.event === undefined)).toBe(true);
+    const events = stream.events.map((e: { data: Json }) => e.data);
+    const turnId = events[0].turn_id;
+    expect(events[0]).toEqual({
+      type: 'stream_start',
+      session_id: sessionId,
+      turn_id: turnId,
+      model: 'default',
+    });
+    const chunks = events.slice(1, -1);
+    for (const chunk of chunks)
+      expect(chunk).toEqual({
+        type: 'chunk',
+        delta: expect.any(String),
+        model: 'default',
+        finish_reason: null,
+      });
+    expect(chunks.map((c: Json) => c.delta).join('')).toBe(ANSWER.join(''));
+    expect(events.at(-1)).toEqual({
+      type: 'stream_end',
+      session_id: sessionId,
+      turn_id: turnId,
+      model: 'default',
+      tokens_in: USAGE.prompt_tokens,
+      tokens_out: USAGE.completion_tokens,
+      cost: expect.any(Number),
+      content_length: ANSWER.join('').length,
+      content_blocked: false,
+    });
+    // `message`, the field this route read before Ironclad's `content`, is still understood.
+    expect((await api('POST', '/runtime/api/agent/message', { body: { message: 'Hi' } })).status).toBe(200);
+    const missing = await api('POST', '/runtime/api/agent/message', { body: {} });
+    expect(missing).toMatchObject({ status: 400, body: { error: 'content is required' } });
   });
 });

@@ -125,7 +125,7 @@ describe('POST /api/config', () => {
   test('only admins write: 403 with a detail, and nothing changes', async () => {
     const refused = await user('POST', '/api/config', { body: { key: 'model.temperature', value: 0.1 } });
     expect(refused).toMatchObject({ status: 403, body: { detail: expect.stringContaining('admin') } });
-    const put = await user('PUT', '/api/config', { body: { model: { temperature: 0.1 } } });
+    const put = await user('PUT', '/runtime/api/config', { body: { model: { temperature: 0.1 } } });
     expect(put).toMatchObject({ status: 403, body: { error: expect.stringContaining('admin') } });
     expect((await user('GET', '/api/config')).body.config.model.temperature).toBe(0.7);
   });
@@ -138,20 +138,22 @@ describe('POST /api/config', () => {
       status: 422,
       body: { detail: expect.stringContaining('breaker.failures') },
     });
-    const put = await admin('PUT', '/api/config', { body: { model: { temperature: 0.2, max_tokens: -1 } } });
+    const put = await admin('PUT', '/runtime/api/config', {
+      body: { model: { temperature: 0.2, max_tokens: -1 } },
+    });
     expect(put).toMatchObject({ status: 400, body: { error: expect.stringContaining('model.max_tokens') } });
     expect((await user('GET', '/api/config')).body.config.model.temperature).toBe(0.7);
-    const ok = await admin('PUT', '/api/config', {
+    const ok = await admin('PUT', '/runtime/api/config', {
       body: { breaker: { failures: 7, cooldown_seconds: 60 } },
     });
     expect(ok.body).toMatchObject({ updated: ['breaker.failures', 'breaker.cooldown_seconds'] });
-    const status = await user('GET', '/api/config/status');
+    const status = await user('GET', '/runtime/api/config/status');
     expect(status.body.applied.map((a: { key: string }) => a.key).sort()).toEqual([
       'breaker.cooldown_seconds',
       'breaker.failures',
     ]);
     expect(status.body.restart_required).toContain('llm.base_url');
-    const capabilities = await user('GET', '/api/config/capabilities');
+    const capabilities = await user('GET', '/runtime/api/config/capabilities');
     expect(capabilities.body).toMatchObject({ capabilities: { chat: true, config_live_reload: true } });
     expect(capabilities.body.live_settings).toContain('model.default');
     await admin('PATCH', '/api/config', { body: { breaker: { failures: null, cooldown_seconds: null } } });

@@ -11,12 +11,17 @@ import { startTestPlatform, type TestPlatform, type User } from '../support/plat
 import { rest, type Rest } from './support';
 
 const dialect = (name: string) => DIALECTS.find((d) => d.name === name) as Dialect;
-const runtimeStyle = dialect('hermes').routes.find((row) => row.path === '/api/health')!.errors as ErrorStyle;
-
 describe('each code maps to the dialect’s status and body', () => {
   const styles: [string, ErrorStyle, (message: string, code: string) => unknown, number][] = [
     ['hermes', dialect('hermes').errors, (message) => ({ detail: message }), 422],
-    ['hermes (002 rows)', runtimeStyle, (message) => ({ error: message }), 400],
+    // Ironclad's json_error_layer; a refused credential as its auth middleware answers (auth.rs).
+    [
+      'runtime',
+      dialect('runtime').errors,
+      (message, code) =>
+        code === 'MISSING_API_KEY' ? { error: 'unauthorized', message } : { error: message },
+      400,
+    ],
     ['autx', dialect('autx').errors, (message) => ({ detail: message }), 422],
     ['x402', dialect('x402').errors, (message, code) => ({ error: message, code }), 400],
   ];
@@ -84,7 +89,7 @@ describe('end to end', () => {
         { detail: expect.stringMatching(/reward must be/) },
       ],
       ['/api/tasks', 'POST', { title: 7 }, 422, { detail: 'title must be a string' }],
-      ['/api/sessions', 'POST', { title: ['x'] }, 400, { error: 'title must be a string' }],
+      ['/runtime/api/sessions', 'POST', { title: ['x'] }, 400, { error: 'title must be a string' }],
       ['/autx/v1/agents/', 'POST', { name: 'No ticker' }, 422, { detail: 'ticker is required' }],
       [
         '/x402/v1/agents',
@@ -201,7 +206,7 @@ describe('end to end', () => {
       status: 400,
       body: { detail: 'request body is not valid JSON' },
     });
-    expect(await api('POST', '/api/sessions', { raw, headers: json })).toMatchObject({
+    expect(await api('POST', '/runtime/api/sessions', { raw, headers: json })).toMatchObject({
       status: 400,
       body: { error: 'request body is not valid JSON' },
     });
@@ -223,7 +228,7 @@ describe('end to end', () => {
       status: 415,
       body: { detail: expect.any(String) },
     });
-    expect(await api('POST', '/api/sessions', form)).toMatchObject({
+    expect(await api('POST', '/runtime/api/sessions', form)).toMatchObject({
       status: 415,
       body: { error: expect.any(String) },
     });
@@ -327,7 +332,7 @@ describe('rate limits', () => {
       status: 429,
       body: { detail: expect.any(String) },
     });
-    expect(await anonymous('GET', '/api/health')).toMatchObject({
+    expect(await anonymous('GET', '/runtime/api/health')).toMatchObject({
       status: 429,
       body: { error: expect.any(String) },
     });

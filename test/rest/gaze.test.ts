@@ -5,6 +5,7 @@
  * wallet asks the accounts subgraph under its service identity).
  */
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { registerAdmin } from '../tasks.support';
 import { fundedUser, ledgerViolations, usdCredits, withDatabase } from '../wallet.support';
 import { ISO, rest, type Rest } from './support';
 
@@ -185,4 +186,121 @@ test('values outside 0..1, missing or not numbers are 422 in {detail}, and nothi
   }
   expect((await api('GET', '/api/gaze/history')).body.total).toBe(0);
   expect((await rest(t)('GET', '/api/attestation/status')).status).toBe(401);
+});
+
+test('a gaze-flagged task is claimed only by an account verified now; an unflagged one without', async () => {
+  // Hermes' operator claims its tasks for a worker it names; the operator is who must have gazed.
+  const operator = rest(t, (await t.register('Operator')).credential);
+  const flagged = await operator('POST', '/api/tasks', {
+    body: { title: 'Watch closely', gaze_required: true },
+  });
+  expect(flagged.status).toBe(200);
+  expect(flagged.body.gaze_required).toBe(true);
+  const plain = await operator('POST', '/api/tasks', { body: { title: 'Anyone may' } });
+  expect(plain.body.gaze_required).toBe(false);
+  expect((await operator('GET', `/api/tasks/${flagged.body.task_id}`)).body.gaze_required).toBe(true);
+
+  const claim = (id: string) =>
+    operator('POST', `/api/tasks/${id}/claim`, { body: { agent_name: 'worker-1' } });
+  const refused = await claim(flagged.body.task_id);
+  expect(refused.status).toBe(403);
+  expect(refused.body).toEqual({ detail: 'this task is claimed only with a verified gaze attestation' });
+  expect((await operator('GET', `/api/tasks/${flagged.body.task_id}`)).body).toMatchObject({
+    status: 'Open',
+    assigned_agent: null,
+  });
+  expect((await claim(plain.body.task_id)).status).toBe(200);
+
+  await gazeUntilVerified(operator);
+  const claimed = await claim(flagged.body.task_id);
+  expect(claimed.status).toBe(200);
+  expect(claimed.body).toMatchObject({
+    status: 'InProgress',
+    assigned_agent: 'worker-1',
+    gaze_required: true,
+  });
+
+  const sloppy = await operator('POST', '/api/tasks', { body: { title: 'x', gaze_required: 'yes' } });
+  expect(sloppy.status).toBe(422);
+  expect(sloppy.body).toEqual({ detail: expect.stringContaining('gaze_required') });
+});
+
+test('verify-session: the tier follows what the account proved (free, paid, attested, admin)', async () => {
+  const fresh = rest(t, (await t.register('Newcomer')).credential);
+  const free = await fresh('POST', '/api/verify-session', { body: {} });
+  expect(free.status).toBe(200);
+  expect(free.body).toMatchObject({
+    valid: true,
+    user_id: expect.any(String),
+    display_name: 'Newcomer',
+    role: 'user',
+    access_tier: 'free',
+    gaze_verified: false,
+    subscription: { active: false, kind: 'prepaid_credits', balances: {} },
+    attestation: { status: 'pending', progress_cs: 0 },
+  });
+
+  const payer = rest(t, (await fundedUser(t, 2_500_000n, 'Subscriber')).credential);
+  const paid = (await payer('POST', '/api/verify-session', { body: {} })).body;
+  expect(paid).toMatchObject({ access_tier: 'paid', subscription: { active: true } });
+  expect(Object.values(paid.subscription.balances)).toEqual([2.5]);
+
+  await gazeUntilVerified(payer);
+  expect((await payer('POST', '/api/verify-session', { body: {} })).body).toMatchObject({
+    access_tier: 'attested',
+    gaze_verified: true,
+    attestation: { status: 'verified' },
+  });
+
+  const boss = rest(t, (await registerAdmin(t)).credential);
+  expect((await boss('POST', '/api/verify-session', { body: {} })).body).toMatchObject({
+    role: 'admin',
+    access_tier: 'admin',
+  });
+
+  const anonymous = await rest(t)('POST', '/api/verify-session', { body: {} });
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.body).toEqual({ detail: expect.any(String) });
+});
+
+test('/health keeps the platform answer and adds the upstream and the capabilities that work', async () => {
+  const before = await fetch(new URL('/health', t.url));
+  expect(before.status).toBe(200);
+  expect(await before.text()).toContain('"status":"ok"');
+  const healthy = await (await fetch(new URL('/health', t.url))).json();
+  expect(healthy).toMatchObject({
+    status: 'ok',
+    health: 'healthy',
+    version: expect.any(String),
+    uptimeSeconds: expect.any(Number),
+    subgraphs: { accounts: { reachable: true } },
+    upstream: { status: expect.any(String) },
+  });
+  // No LLM is configured here, so chat and Tempo billing are off and the rest on.
+  expect(healthy.capability_status).toEqual({
+    gaze_data_storage: true,
+    gaze_data_retrieval: true,
+    gaze_pattern_analysis: true,
+    context_awareness: true,
+    ai_chat: false,
+    usage_analytics: true,
+    tempo_billing: false,
+    task_escrow: true,
+  });
+  expect(healthy.capabilities).toEqual([
+    'gaze_data_storage',
+    'gaze_data_retrieval',
+    'gaze_pattern_analysis',
+    'context_awareness',
+    'usage_analytics',
+    'task_escrow',
+  ]);
+
+  await t.platform.subgraphs.find((s) => s.name === 'wallet')!.close();
+  const degraded = await fetch(new URL('/health', t.url));
+  expect(degraded.status).toBe(503);
+  const after = await degraded.json();
+  expect(after).toMatchObject({ status: 'degraded', health: 'degraded' });
+  expect(after.capabilities).not.toContain('task_escrow');
+  expect(after.capability_status.task_escrow).toBe(false);
 });

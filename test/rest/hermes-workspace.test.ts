@@ -378,7 +378,7 @@ describe('models, memory, skills, settings, jobs, tasks', () => {
   });
 
   test('jobs: the cron schedules as jobs', async () => {
-    await call('POST', '/api/cron/jobs', {
+    await call('POST', '/runtime/api/cron/jobs', {
       name: 'digest',
       schedule: '0 9 * * 1-5',
       title: 'Morning digest',

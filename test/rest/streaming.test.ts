@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { ClaimTaskDocument } from '../generated/graphql';
 import { createAgent, createTask } from '../support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
-import { eventually, openEventStream, openSocket, refusedUpgrade, rest, type Rest } from './support';
+import { eventually, ISO, openEventStream, openSocket, refusedUpgrade, rest, type Rest } from './support';
 
 let t: TestPlatform;
 let user: User;
@@ -107,14 +107,16 @@ describe('x402 GET /tasks/:id with Accept: text/event-stream', () => {
   });
 });
 
-describe('hermes /ws', () => {
-  const wsUrl = (query = '') => `${t.url.replace(/^http/, 'ws')}/ws${query}`;
+describe('runtime /ws', () => {
+  // Ironclad's ws.rs handle_socket: the welcome frame, then `{"type":"ack"}` for each text frame.
+  const CONNECTED = { type: 'connected', version: expect.any(String), timestamp: ISO };
+  const wsUrl = (query = '') => `${t.url.replace(/^http/, 'ws')}/runtime/ws${query}`;
 
   test('sends {"type":"connected"} first, then each task change; closing it stops upstream', async () => {
     const socket = openSocket(wsUrl(), { authorization: `Bearer ${user.credential}` });
     try {
       await socket.opened;
-      expect(await socket.next()).toEqual({ type: 'connected' });
+      expect(await socket.next()).toEqual(CONNECTED);
       await eventually(upstreamSubscribers, (n) => n === 1);
 
       const created = await api('POST', '/api/tasks', { body: { title: 'Pushed', reward: '1.50' } });
@@ -147,7 +149,7 @@ describe('hermes /ws', () => {
       authorization: `Bearer ${user.credential}`,
     });
     try {
-      expect(await socket.next()).toEqual({ type: 'connected' });
+      expect(await socket.next()).toEqual(CONNECTED);
       await eventually(upstreamSubscribers, (n) => n === 1);
       await createTask(user, undefined, 'Unassigned');
       await createTask(user, watched.id, 'Assigned');
@@ -161,7 +163,7 @@ describe('hermes /ws', () => {
     const socket = openSocket(wsUrl(), { authorization: `Bearer ${user.credential}` });
     const stranger = await t.register('Stranger');
     try {
-      expect(await socket.next()).toEqual({ type: 'connected' });
+      expect(await socket.next()).toEqual(CONNECTED);
       await eventually(upstreamSubscribers, (n) => n === 1);
       await createTask(stranger, undefined, 'Private');
       await createTask(user, undefined, 'Mine');
@@ -174,7 +176,27 @@ describe('hermes /ws', () => {
   test('without a credential the upgrade is refused with 401 in 002’s {"error"} format', async () => {
     const refused = await refusedUpgrade(wsUrl());
     expect(refused.status).toBe(401);
-    expect(refused.body).toEqual({ error: expect.any(String) });
+    expect(refused.body).toEqual({ error: 'unauthorized', message: expect.any(String) });
+  });
+
+  test('each text frame the client sends is acknowledged; one over 4 KiB closes the socket', async () => {
+    const socket = openSocket(wsUrl(), { 'x-api-key': user.credential! });
+    try {
+      await socket.opened;
+      expect(await socket.next()).toEqual(CONNECTED);
+      socket.ws.send(JSON.stringify({ type: 'subscribe' }));
+      socket.ws.send('anything');
+      expect([await socket.next(), await socket.next()]).toEqual([{ type: 'ack' }, { type: 'ack' }]);
+      socket.ws.send('x'.repeat(4097));
+      expect(
+        await eventually(
+          () => socket.closed()?.code,
+          (code) => code !== undefined,
+        ),
+      ).toBe(1009);
+    } finally {
+      await socket.close();
+    }
   });
 
   test('a WebSocket to a hermes path that has none is a 404; /graphql still speaks graphql-ws', async () => {

@@ -216,8 +216,8 @@ describe('hermes (000/001) and runtime (002)', () => {
   });
 
   test('GET /api/wallet/balance → {usdc, credits}; GET /api/wallet/address → the vault to deposit to', async () => {
-    expect((await api('GET', '/api/wallet/balance')).body).toEqual({ usdc: 0, credits: 19.86829 });
-    const address = await api('GET', '/api/wallet/address');
+    expect((await api('GET', '/runtime/api/wallet/balance')).body).toEqual({ usdc: 0, credits: 19.86829 });
+    const address = await api('GET', '/runtime/api/wallet/address');
     expect(address.status).toBe(200);
     expect(address.body).toEqual({
       address: VAULT,
@@ -227,14 +227,14 @@ describe('hermes (000/001) and runtime (002)', () => {
       confirmations: 3,
       enabled: true,
     });
-    expect(await rest(t)('GET', '/api/wallet/address')).toMatchObject({
+    expect(await rest(t)('GET', '/runtime/api/wallet/address')).toMatchObject({
       status: 401,
       body: { error: expect.any(String) },
     });
   });
 
   test('GET /api/stats/costs → the charges; GET /api/stats/transactions → each movement once', async () => {
-    const costs = await api('GET', '/api/stats/costs');
+    const costs = await api('GET', '/runtime/api/stats/costs');
     expect(costs.status).toBe(200);
     expect(costs.body).toEqual({
       costs: [
@@ -248,11 +248,11 @@ describe('hermes (000/001) and runtime (002)', () => {
       total_usd: 0.08171,
       count: 1,
     });
-    const all = await api('GET', '/api/stats/transactions?limit=3');
+    const all = await api('GET', '/runtime/api/stats/transactions?limit=3');
     expect(all.status).toBe(200);
     // 8 ledger entries; the withdrawal's hold and its post are one movement.
     expect(all.body.total).toBe(7);
-    const every = await api('GET', '/api/stats/transactions?limit=100');
+    const every = await api('GET', '/runtime/api/stats/transactions?limit=100');
     const withdrawals = every.body.transactions.filter(
       (row: { type: string; asset: string }) => row.type === 'withdrawal' && row.asset === 'USD',
     );

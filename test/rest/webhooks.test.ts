@@ -85,7 +85,7 @@ test('x402 POST /webhooks registers: 201 with the secret, once; bad input is 400
 test('hermes GET /api/channels/dead-letter lists failed deliveries; replay delivers with the same id', async () => {
   const task = await createTask(user);
   const dead = await until(async () => {
-    const response = await api('GET', '/api/channels/dead-letter');
+    const response = await api('GET', '/runtime/api/channels/dead-letter');
     // The page and its count are two statements: a delivery failing between them shows in one only.
     return response.body.total === 1 && response.body.dead_letters.length === 1 ? response : undefined;
   });
@@ -110,18 +110,21 @@ test('hermes GET /api/channels/dead-letter lists failed deliveries; replay deliv
   });
 
   answer = 204;
-  const replay = await api('POST', `/api/channels/dead-letter/${letter.id}/replay`);
+  const replay = await api('POST', `/runtime/api/channels/dead-letter/${letter.id}/replay`);
   expect(replay.status).toBe(200);
   expect(replay.body).toMatchObject({ replayed: true, id: letter.id, status: 'pending', attempts: 0 });
   await until(async () => (verifiedIds.length === 3 ? true : undefined));
   expect(verifiedIds).toEqual([letter.id, letter.id, letter.id]);
   await until(async () =>
-    (await api('GET', '/api/channels/dead-letter')).body.total === 0 ? true : undefined,
+    (await api('GET', '/runtime/api/channels/dead-letter')).body.total === 0 ? true : undefined,
   );
 
-  const again = await api('POST', `/api/channels/dead-letter/${letter.id}/replay`);
+  const again = await api('POST', `/runtime/api/channels/dead-letter/${letter.id}/replay`);
   expect(again.status).toBe(409);
   expect(again.body).toEqual({ error: expect.stringContaining('only FAILED deliveries') });
-  const missing = await api('POST', '/api/channels/dead-letter/msg_01jzzzzzzzzzzzzzzzzzzzzzzz/replay');
+  const missing = await api(
+    'POST',
+    '/runtime/api/channels/dead-letter/msg_01jzzzzzzzzzzzzzzzzzzzzzzz/replay',
+  );
   expect(missing.status).toBe(404);
 });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
  * - `disconnect`: two tokens, then the connection is cut;
  * - a model of {@link HOSTILE}: an upstream that breaks the protocol in that way;
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
+ * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
@@ -56,10 +57,30 @@ export const PLANS: Record<string, string> = {
   }),
 };
 
+/** A valid observatory analysis, as the upstream is asked to answer one. */
+export const ANALYSIS = {
+  summary: 'Slow first tokens',
+  issues: ['long context'],
+  remediation: ['start a new session'],
+  risk: 'medium',
+};
+
+/** Observatory answers by model: valid JSON (fenced, as models like to), the wrong shape, nothing. */
+export const ANALYSES: Record<string, string> = {
+  'analysis-valid': '```json\n' + JSON.stringify(ANALYSIS) + '\n```',
+  'analysis-wrong-shape': JSON.stringify({ ...ANALYSIS, risk: 'extreme' }),
+  'analysis-empty': '',
+};
+
+const halves = (text: string) =>
+  text ? [text.slice(0, text.length >> 1), text.slice(text.length >> 1)] : [];
+
 export interface RecordedRequest {
   model: string;
   messages: { role: string; content: string }[];
   authorization: string | undefined;
+  /** The W3C trace context the platform sent, if it traces. */
+  traceparent: string | undefined;
   /** The whole request body (sampling parameters and all). */
   body: Record<string, unknown>;
   /** The client closed the connection before the answer ended. */
@@ -156,7 +177,12 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
   if (model === 'stall') return; // Keeps the connection open until the client gives up.
-  const tokens = model === 'slow' ? Array.from({ length: 10 }, (_, i) => `w${i} `) : ANSWER;
+  const tokens =
+    model === 'slow'
+      ? Array.from({ length: 10 }, (_, i) => `w${i} `)
+      : Object.hasOwn(ANALYSES, model)
+        ? halves(ANALYSES[model])
+        : ANSWER;
   for (const [index, content] of tokens.entries()) {
     if (record.aborted) return;
     if (model === 'disconnect' && index === 2) {
@@ -172,6 +198,43 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
   res.end('data: [DONE]\n\n');
 }
 
+/** A model the double's embeddings endpoint refuses, as OpenAI refuses an unknown model (404). */
+export const UNKNOWN_EMBEDDER = 'no-such-embedder';
+
+/**
+ * OpenAI's embeddings answer: one vector per input (a string or a list of them), made from the text
+ * so that different texts differ, and usage counting one token per word.
+ */
+function embeddings(body: Record<string, unknown>): [number, unknown] {
+  if (body.model === UNKNOWN_EMBEDDER)
+    return [
+      404,
+      {
+        error: {
+          message: `The model '${UNKNOWN_EMBEDDER}' does not exist`,
+          type: 'invalid_request_error',
+          code: 'model_not_found',
+        },
+      },
+    ];
+  const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? '')];
+  const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+  const tokens = inputs.reduce((sum, text) => sum + words(text), 0);
+  return [
+    200,
+    {
+      object: 'list',
+      model: body.model,
+      data: inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: [text.length / 100, words(text) / 10, (text.codePointAt(0) ?? 0) / 1000],
+      })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    },
+  ];
+}
+
 export async function startLlmDouble(): Promise<LlmDouble> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -179,6 +242,22 @@ export async function startLlmDouble(): Promise<LlmDouble> {
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: DOUBLE_MODELS.map((id) => ({ id, object: 'model' })) }));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      void readJson(req).then((body) => {
+        requests.push({
+          model: String(body.model),
+          messages: [],
+          authorization: req.headers.authorization,
+          traceparent: req.headers.traceparent as string | undefined,
+          body,
+          aborted: false,
+        });
+        const [status, answer] = embeddings(body);
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      });
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -190,6 +269,7 @@ export async function startLlmDouble(): Promise<LlmDouble> {
         model: String(body.model),
         messages: body.messages as RecordedRequest['messages'],
         authorization: req.headers.authorization,
+        traceparent: req.headers.traceparent as string | undefined,
         body,
         aborted: false,
       };

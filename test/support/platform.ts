@@ -3,9 +3,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import {
   composeSupergraph,
+  createLogger,
   DEFAULT_SUBGRAPH_PORTS,
   IDENTITY_HEADER,
   loadConfig,
@@ -83,15 +83,26 @@ function captureLogs(): { log: Logger; lines: Record<string, unknown>[] } {
       done();
     },
   });
-  return { log: pino({ level: 'debug' }, sink), lines };
+  // The platform's own logger, so its lines also reach the log ring /api/logs reads.
+  return { log: createLogger('agentry', 'debug', sink), lines };
 }
 
-/** A whole platform (six subgraphs and the router) on a fresh database of its own. */
-export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<TestPlatform> {
+/**
+ * A whole platform (six subgraphs and the router) on a fresh database of its own, or on a kept
+ * database (`keep`, created when absent and left in place on close) for benchmarks that reuse a
+ * large generated dataset across runs.
+ */
+export async function startTestPlatform(
+  env: NodeJS.ProcessEnv = {},
+  { keep }: { keep?: string } = {},
+): Promise<TestPlatform> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is set by the global setup');
-  const database = `agentry_t_${randomBytes(5).toString('hex')}`;
-  await withAdmin(serverUrl, (client) => client.query(`CREATE DATABASE ${database}`));
+  const database = keep ?? `agentry_t_${randomBytes(5).toString('hex')}`;
+  await withAdmin(serverUrl, async (client) => {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${database}`);
+  });
   const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
 
   // Rate limits get a test of their own; everywhere else they would only slow the suite.
@@ -164,6 +175,7 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<Te
     },
     async close() {
       await platform.close();
+      if (keep) return;
       await withAdmin(serverUrl, (client) =>
         client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
       );

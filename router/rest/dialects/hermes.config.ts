@@ -11,20 +11,14 @@ import {
 } from '../generated/graphql';
 import { RestError } from '../errors';
 import { derived } from '../mapping';
-import { route, type ErrorStyle, type RouteInput } from '../types';
-
-const runtime: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ message }) => ({ error: message }),
-};
+import { route, type RouteInput } from '../types';
 
 type Setting = SettingFieldsFragment;
 
 const valueOf = (s: Setting): unknown => JSON.parse(s.value);
 
 /** One setting in snake_case, its value as JSON. */
-const setting = (s: Setting) => ({
+export const setting = (s: Setting) => ({
   key: s.key,
   value: valueOf(s),
   default: JSON.parse(s.defaultValue) as unknown,
@@ -89,7 +83,7 @@ const oneChange = derived(({ body }: RouteInput) => {
 }, 'key, value');
 
 /** A partial configuration object, nested or dotted. */
-const manyChanges = derived(({ body }: RouteInput) => {
+export const manyChanges = derived(({ body }: RouteInput) => {
   const changes = changesOf(body);
   if (!changes.length) throw nothingToChange();
   return changes;
@@ -109,7 +103,7 @@ const modelChanges = derived(({ body }: RouteInput) => {
   return changes;
 }, 'model, temperature, max_tokens');
 
-const readShape = ({ platformSettings: all, gatewayStatus: g }: ConfigReadQuery) => ({
+export const readShape = ({ platformSettings: all, gatewayStatus: g }: ConfigReadQuery) => ({
   // Hermes Workspace reads the model and provider at the top.
   ...modelConfig(all, g.defaultProvider),
   config: tree(all),
@@ -171,57 +165,6 @@ export const configRoutes = [
           return s ? [[field, valueOf(s)]] : [];
         }),
       ),
-    }),
-  }),
-  // 002's routes, in its {"error"} format.
-  route({
-    method: 'PUT',
-    path: '/api/config',
-    summary: 'Update configuration: a partial object of settings (admins; all or none)',
-    operation: ConfigUpdateDocument,
-    errors: runtime,
-    variables: { changes: manyChanges },
-    shape: ({ updatePlatformSettings: changed }) => ({
-      updated: changed.map((s) => s.key),
-      // Only live settings can be changed here, so each applied at once.
-      applied: changed.map((s) => s.key),
-      settings: changed.map(setting),
-    }),
-  }),
-  route({
-    method: 'GET',
-    path: '/api/config/capabilities',
-    summary: 'Feature capability flags, and which settings apply live',
-    operation: ConfigReadDocument,
-    errors: runtime,
-    shape: ({ platformSettings: all, gatewayStatus: g }) => ({
-      capabilities: {
-        chat: g.features.chatStream,
-        streaming: g.features.streaming,
-        sessions: g.features.sessions,
-        memory: g.features.memory,
-        tasks: g.features.tasks,
-        wallet: g.features.wallet,
-        mcp: g.features.mcpServers,
-        config_live_reload: true,
-      },
-      live_settings: all.filter((s) => s.live).map((s) => s.key),
-    }),
-  }),
-  route({
-    method: 'GET',
-    path: '/api/config/status',
-    summary: 'Config apply status: what was changed and applied, what needs a restart',
-    operation: ConfigReadDocument,
-    errors: runtime,
-    shape: ({ platformSettings: all }) => ({
-      applied: all
-        .filter((s) => s.source === 'STORED')
-        .map((s) => ({ key: s.key, updated_at: s.updatedAt, updated_by: s.updatedBy })),
-      live: all.filter((s) => s.live).map((s) => s.key),
-      restart_required: all.filter((s) => !s.live).map((s) => s.key),
-      // Live settings apply as they are changed; nothing waits for a restart.
-      pending: [],
     }),
   }),
 ];

@@ -1,11 +1,10 @@
 /**
- * Memory: 001's store, list, search, recall, delete and stats, and 002's tier views and search,
- * rows of the hermes dialect. An entry is shown in one snake_case shape everywhere; a search hit
+ * Memory: 001's store, list, search, recall, delete and stats, rows of the hermes dialect (002's
+ * tier views and search are runtime.memory.ts). An entry is shown in one snake_case shape everywhere; a search hit
  * adds its `score` and a `snippet` with the matched words between « and ». 002's rows answer
  * errors as `{"error": …}` (400).
  */
 import {
-  MemoryCategoriesDocument,
   MemoryDeleteDocument,
   MemoryListDocument,
   MemoryRecallDocument,
@@ -16,19 +15,8 @@ import {
   type MemorySearchFieldsFragment,
   type MemoryStatsQuery,
 } from '../generated/graphql';
-import {
-  fixed,
-  fromBody,
-  fromPath,
-  fromQuery,
-  integer,
-  lower,
-  oneOf,
-  required,
-  withDefault,
-} from '../mapping';
+import { fromBody, fromPath, fromQuery, integer, lower, oneOf, required, withDefault } from '../mapping';
 import { InputError, route, type Converter } from '../types';
-import { runtime } from './hermes.runtime-errors';
 
 export const memoryEntry = (m: MemoryFieldsFragment) => ({
   id: m.id,
@@ -45,10 +33,10 @@ export const memoryEntry = (m: MemoryFieldsFragment) => ({
   recall_count: m.recallCount,
 });
 
-const TIERS = { working: 'WORKING', episodic: 'EPISODIC', semantic: 'SEMANTIC' };
-const tier = oneOf(TIERS);
+export const TIERS = { working: 'WORKING', episodic: 'EPISODIC', semantic: 'SEMANTIC' };
+export const tier = oneOf(TIERS);
 
-const hits = (r: MemorySearchFieldsFragment) =>
+export const hits = (r: MemorySearchFieldsFragment) =>
   r.hits.map((hit) => ({ ...memoryEntry(hit.entry), score: hit.score, snippet: hit.snippet }));
 
 /** 001's search answer. */
@@ -97,32 +85,6 @@ const memoryFilters: Converter = {
     return filter;
   },
 };
-
-/** 002's list of one tier (optionally one session or category): `{entries, count}` plus the page. */
-const tierList = (
-  path: string,
-  summary: string,
-  which: string,
-  extra: { key: 'session_id' | 'category'; filter: 'filter.sessionId' | 'filter.category' } | undefined,
-) =>
-  route({
-    method: 'GET',
-    path,
-    summary,
-    operation: MemoryListDocument,
-    errors: runtime,
-    paged: { connection: (d) => d.memories },
-    variables: {
-      'filter.tier': fixed(which),
-      ...(extra && { [extra.filter]: fromPath(extra.key) }),
-    },
-    shape: ({ memories }, { input, page }) => ({
-      ...(extra && { [extra.key]: input.params[extra.key] }),
-      entries: memories.nodes.map(memoryEntry),
-      count: memories.totalCount,
-      ...page,
-    }),
-  });
 
 const statsOf = ({ memoryStats: s }: MemoryStatsQuery) => ({
   status: s.healthy ? 'ok' : 'degraded',
@@ -219,52 +181,5 @@ export const memoryRoutes = [
     operation: MemoryDeleteDocument,
     variables: { id: fromPath('id') },
     shape: ({ deleteMemory }) => ({ deleted: true, id: deleteMemory.id }),
-  }),
-  tierList(
-    '/api/memory/working',
-    'All working memory entries (recent context of open sessions)',
-    'WORKING',
-    undefined,
-  ),
-  tierList('/api/memory/working/:session_id', "One session's working memory", 'WORKING', {
-    key: 'session_id',
-    filter: 'filter.sessionId',
-  }),
-  tierList('/api/memory/episodic', 'Episodic memory: what was asked and answered', 'EPISODIC', undefined),
-  tierList('/api/memory/semantic', 'All semantic memory entries (facts)', 'SEMANTIC', undefined),
-  route({
-    method: 'GET',
-    path: '/api/memory/semantic/categories',
-    summary: 'Semantic memory categories with their counts',
-    operation: MemoryCategoriesDocument,
-    errors: runtime,
-    variables: { tier: fixed('SEMANTIC') },
-    shape: ({ memoryCategories }) => ({
-      categories: memoryCategories.map((c) => ({ category: c.key, count: c.count })),
-      count: memoryCategories.length,
-    }),
-  }),
-  tierList('/api/memory/semantic/:category', 'Semantic memory: the facts of one category', 'SEMANTIC', {
-    key: 'category',
-    filter: 'filter.category',
-  }),
-  route({
-    method: 'GET',
-    path: '/api/memory/search',
-    summary: 'Full-text memory search (`q` required)',
-    operation: MemorySearchDocument,
-    errors: runtime,
-    variables: {
-      query: required(fromQuery('q', undefined, 'the words searched for')),
-      limit: withDefault(fromQuery('limit', integer(1, 100)), 10),
-      offset: fixed(0),
-      'filter.tier': fromQuery('tier', tier),
-      'filter.category': fromQuery('category'),
-    },
-    shape: ({ searchMemory }) => ({
-      results: hits(searchMemory),
-      count: searchMemory.total,
-      query: searchMemory.query,
-    }),
   }),
 ];

@@ -4,24 +4,12 @@
  * description, category, content, enabled, installed, fileCount, tags), plus `total` and the
  * categories present. 002's routes answer errors as `{"error": …}`.
  */
-import {
-  SkillActivateDocument,
-  SkillAuditDocument,
-  SkillByIdDocument,
-  SkillCatalogDocument,
-  SkillDeleteDocument,
-  SkillInstallDocument,
-  SkillListDocument,
-  SkillReloadDocument,
-  SkillToggleDocument,
-  type SkillFieldsFragment,
-} from '../generated/graphql';
-import { fromBody, fromBodyAs, fromPath, fromQuery, required } from '../mapping';
+import { SkillByIdDocument, SkillListDocument, type SkillFieldsFragment } from '../generated/graphql';
+import { fromPath, fromQuery } from '../mapping';
 import { InputError, route, type Converter } from '../types';
-import { runtime } from './hermes.runtime-errors';
 
 /** One skill as Workspace's skills screen reads it; `content` is SKILL.md's body. */
-const skill = (s: SkillFieldsFragment) => ({
+export const skill = (s: SkillFieldsFragment) => ({
   id: s.id,
   slug: s.slug,
   name: s.name,
@@ -69,83 +57,10 @@ export const skillRoutes = [
   }),
   route({
     method: 'GET',
-    path: '/api/skills/catalog',
-    summary: 'Catalog skills available to install',
-    operation: SkillCatalogDocument,
-    errors: runtime,
-    shape: ({ skillCatalog }) => ({ skills: skillCatalog, total: skillCatalog.length }),
-  }),
-  route({
-    method: 'GET',
-    path: '/api/skills/audit',
-    summary: "Audit skill integrity: each skill's files against their recorded hashes (admins)",
-    operation: SkillAuditDocument,
-    errors: runtime,
-    shape: ({ skillAudit }) => ({
-      skills: skillAudit,
-      total: skillAudit.length,
-      clean: skillAudit.every((a) => a.status === 'ok'),
-    }),
-  }),
-  route({
-    method: 'GET',
     path: '/api/skills/:id',
     summary: 'Skill detail with its SKILL.md metadata and content',
     operation: SkillByIdDocument,
     variables: { id: fromPath('id') },
     shape: (d) => ({ skill: skill(d.skill), ...skill(d.skill) }),
-  }),
-  route({
-    method: 'DELETE',
-    path: '/api/skills/:id',
-    summary: 'Delete a skill: its folder and index row (admins)',
-    operation: SkillDeleteDocument,
-    errors: runtime,
-    variables: { id: fromPath('id') },
-    shape: (d) => ({ deleted: true, id: d.deleteSkill.id }),
-  }),
-  route({
-    method: 'POST',
-    path: '/api/skills/reload',
-    summary: 'Reload skills from disk (admins)',
-    operation: SkillReloadDocument,
-    errors: runtime,
-    shape: ({ reloadSkills: r }) => ({
-      reloaded: true,
-      loaded: r.loaded,
-      removed: r.removed,
-      refused: r.refused,
-    }),
-  }),
-  route({
-    method: 'PUT',
-    path: '/api/skills/:id/toggle',
-    summary: 'Enable or disable a skill; no body flips it (admins)',
-    operation: SkillToggleDocument,
-    errors: runtime,
-    variables: {
-      id: fromPath('id'),
-      enabled: fromBody('enabled', bool, 'the state wanted; left out: the other one'),
-    },
-    shape: (d) => ({ id: d.toggleSkill.id, enabled: d.toggleSkill.enabled, skill: skill(d.toggleSkill) }),
-  }),
-  route({
-    method: 'POST',
-    path: '/api/skills/catalog/install',
-    summary: 'Install a skill from the catalog, disabled until activated (admins)',
-    operation: SkillInstallDocument,
-    errors: runtime,
-    status: 201,
-    variables: { name: required(fromBodyAs(['name', 'id'])) },
-    shape: (d) => ({ installed: true, id: d.installSkill.id, skill: skill(d.installSkill) }),
-  }),
-  route({
-    method: 'POST',
-    path: '/api/skills/catalog/activate',
-    summary: 'Activate an installed catalog skill (admins)',
-    operation: SkillActivateDocument,
-    errors: runtime,
-    variables: { id: required(fromBodyAs(['id', 'name'])) },
-    shape: (d) => ({ activated: true, id: d.activateSkill.id, skill: skill(d.activateSkill) }),
   }),
 ];

@@ -1,201 +1,75 @@
 /**
- * hermes: the Hermes OPTX API (001), the OPTX platform's bridge routes (000) and the agent
- * runtime (002), which share the `/api` prefix. 000/001 answer `{"detail": …}` and 422 for invalid
- * input (FastAPI); 002's routes answer `{"error": …}` and 400 (axum), so its rows say so.
+ * hermes: the Hermes OPTX API (001), the OPTX platform's bridge routes (000) and Hermes Workspace's
+ * reads. They answer `{"detail": …}` and 422 for invalid input (FastAPI). The agent runtime (002),
+ * which also lives under `/api`, is a dialect of its own (runtime.ts) at its own mount.
  */
 import {
-  AgentListDocument,
-  ApprovalApproveDocument,
-  ApprovalDenyDocument,
-  ApprovalListDocument,
-  BreakerResetDocument,
-  ChatCompleteDocument,
   ChatStreamDocument,
-  CronJobByIdDocument,
-  CronJobCreateDocument,
-  CronJobDeleteDocument,
-  CronJobListDocument,
-  CronRunListDocument,
-  DeadLetterListDocument,
-  DeadLetterReplayDocument,
-  FeedbackCreateDocument,
-  FeedbackUpdateDocument,
   GatewayStatusDocument,
-  MessageSendDocument,
-  WalletActivityListDocument,
-  WalletDepositAddressDocument,
-  WalletOverviewDocument,
-  ProviderKeyRemoveDocument,
-  ProviderKeySetDocument,
-  ProviderListDocument,
-  RouterPingDocument,
   SessionByIdDocument,
   SessionDeleteDocument,
-  SessionFeedbackDocument,
   SessionListDocument,
   SessionMessagesDocument,
   SessionStartDocument,
-  SessionTurnsDocument,
   TaskByIdDocument,
   TaskCancelDocument,
   TaskClaimDocument,
   TaskCreateDocument,
   TaskDeliverDocument,
-  TaskEventStreamDocument,
   TaskListDocument,
   TaskStatsDocument,
   TaskSwarmDocument,
-  TurnByIdDocument,
-  TurnListDocument,
-  type ApprovalFieldsFragment,
-  type ChatEventFieldsFragment,
+  WalletOverviewDocument,
   type ChatStreamSubscription,
-  type FeedbackFieldsFragment,
-  type GatewayMode,
   type MessageFieldsFragment,
-  type MessageRole,
-  type WalletOverviewQuery,
-  type ProviderFieldsFragment,
   type SessionFieldsFragment,
   type TaskFieldsFragment,
-  type ScheduleFieldsFragment,
   type TaskStatus,
-  type TurnFieldsFragment,
-  type WebhookDeliveryRestFieldsFragment,
 } from '../generated/graphql';
+import {
+  GATEWAY_MODES,
+  openAiChat,
+  openAiStream,
+  openAiUsage,
+  upstreamProblem,
+  idempotency,
+  type ChatEvent,
+} from '../chat-shapes';
 import {
   decimalAmount,
   decimalsOf,
-  derived,
   epochSeconds,
-  fixed,
   fromBody,
-  fromBodyAs,
-  fromHeader,
   fromPath,
   fromQuery,
-  integer,
   lower,
   minorToNumber,
   oneOf,
   required,
 } from '../mapping';
-import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import {
-  InputError,
   route,
-  socket,
-  type Converter,
   type Dialect,
   type ErrorStyle,
-  type Problem,
   type RouteInput,
   type ShapeContext,
   type SseEvent,
   type StreamContext,
 } from '../types';
-import { a2aRoutes } from './hermes.a2a';
 import { configRoutes } from './hermes.config';
 import { escrowRoutes } from './hermes.escrow';
 import { gazeRoutes } from './hermes.gaze';
 import { memoryRoutes } from './hermes.memory';
-import { runtimeAgentRoutes } from './hermes.runtime-agents';
+import { joeSocket } from './hermes.joe';
+import { openAiRelayRoutes, openAiRoutes } from './hermes.openai';
 import { skillRoutes } from './hermes.skills';
 import { tempoRoutes } from './hermes.tempo';
-import { runtime } from './hermes.runtime-errors';
 import { workspaceRoutes } from './hermes.workspace';
 
 const detail: ErrorStyle = {
   invalidInput: 422,
   wrongContentType: 415,
   body: ({ message }) => ({ detail: message }),
-};
-
-/** OpenAI's `type` of an error, by status. */
-const openAiErrorType = (status: number) =>
-  ({ 401: 'authentication_error', 403: 'permission_error', 429: 'rate_limit_error' })[status] ??
-  (status >= 500 ? 'server_error' : 'invalid_request_error');
-
-/** The OpenAI-compatible routes answer errors as OpenAI does: `{"error": {message, type, code}}`, 400. */
-const openai: ErrorStyle = {
-  invalidInput: 400,
-  wrongContentType: 415,
-  body: ({ status, code, message }) => ({
-    error: { message, type: openAiErrorType(status), code: code.toLowerCase() },
-  }),
-};
-
-// ── Chat ───────────────────────────────────────────────────────────────────────────────────────
-
-const OPENAI_ROLES: Record<string, MessageRole> = {
-  system: 'SYSTEM',
-  developer: 'SYSTEM',
-  user: 'USER',
-  assistant: 'ASSISTANT',
-};
-
-/** The text of an OpenAI message's content: a string, or a list of parts whose text parts count. */
-function textOf(content: unknown): string | undefined {
-  if (typeof content === 'string') return content;
-  if (content === null) return '';
-  if (!Array.isArray(content)) return undefined;
-  const parts = content as { type?: unknown; text?: unknown }[];
-  if (!parts.every((part) => part?.type !== 'text' || typeof part.text === 'string')) return undefined;
-  return parts
-    .filter((part) => part?.type === 'text')
-    .map((part) => part.text)
-    .join('');
-}
-
-/** OpenAI's `messages` (the whole conversation) as the GraphQL ChatMessageInput list. */
-const conversation: Converter = {
-  schema: {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: {
-        role: { type: 'string', enum: Object.keys(OPENAI_ROLES) },
-        content: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
-      },
-      required: ['role', 'content'],
-    },
-  },
-  convert: (value) => {
-    if (!Array.isArray(value)) throw new InputError('must be a list of messages');
-    return value.map((message: { role?: unknown; content?: unknown } | null, index) => {
-      const role =
-        typeof message?.role === 'string' && Object.hasOwn(OPENAI_ROLES, message.role)
-          ? OPENAI_ROLES[message.role]
-          : undefined;
-      if (!role)
-        throw new InputError(`item ${index} needs a role of ${Object.keys(OPENAI_ROLES).join(', ')}`);
-      const content = textOf(message!.content);
-      if (content === undefined)
-        throw new InputError(`item ${index} needs a content: a string or a list of text parts`);
-      return { role, content };
-    });
-  },
-};
-
-/** The IETF Idempotency-Key header: a chat sent again with the same key is answered once. */
-const idempotency = { 'input.idempotencyKey': fromHeader('Idempotency-Key') };
-
-/**
- * An OpenAI-style request body (`messages`, `model`, sampling) as a one-shot chat; with Hermes'
- * X-Hermes-Session-Id (or the older X-Claude-Session-Id) it goes on in that conversation instead.
- */
-const openAiChat = {
-  ...idempotency,
-  'input.sessionKey': derived(
-    ({ headers }) => headers['x-hermes-session-id'] ?? headers['x-claude-session-id'],
-    'X-Hermes-Session-Id',
-  ),
-  'input.messages': required(
-    fromBody('messages', conversation, 'the whole conversation, last from the user'),
-  ),
-  'input.model': fromBody('model'),
-  'input.temperature': fromBody('temperature'),
-  'input.maxTokens': fromBodyAs(['max_tokens', 'max_completion_tokens']),
 };
 
 /** 001's chat stream body: `{message, model?, temperature, max_tokens}`. */
@@ -209,57 +83,7 @@ const hermesChat = {
   'input.maxTokens': fromBody('max_tokens'),
 };
 
-type Turn = TurnFieldsFragment;
-type ChatEvent = ChatEventFieldsFragment;
-
-/** An answer the upstream failed: 503 when no upstream could be reached, else 502. */
-const upstreamProblem = (code: string, message: string | null): Problem => ({
-  status: code === 'UPSTREAM_UNAVAILABLE' ? 503 : 502,
-  code,
-  message: message ?? 'the upstream LLM failed',
-});
-
-/** A turn that ended with an upstream error: the operation succeeded, the request did not. */
-export const failedTurn = ({ errorCode, errorMessage }: Turn) =>
-  errorCode ? upstreamProblem(errorCode, errorMessage) : undefined;
-
-/** OpenAI's finish reason: the answer stopped at the token limit, or by itself. */
-const finishReason = (completionTokens: number, maxTokens: unknown) =>
-  typeof maxTokens === 'number' && completionTokens >= maxTokens ? 'length' : 'stop';
-
-export const openAiUsage = (u: { promptTokens: number; completionTokens: number }) => ({
-  prompt_tokens: u.promptTokens,
-  completion_tokens: u.completionTokens,
-  total_tokens: u.promptTokens + u.completionTokens,
-});
-
-const MICRO_USD_DECIMALS = 6;
-
-/** A turn (a message and its answer) in 002's snake_case. */
-const turn = (t: Turn) => ({
-  id: t.id,
-  session_id: t.sessionId,
-  status: lower(t.status),
-  provider: t.provider,
-  model: t.model,
-  model_reason: t.modelReason,
-  parameters: { temperature: t.parameters.temperature, max_tokens: t.parameters.maxTokens },
-  user_message: { id: t.userMessage.id, content: t.userMessage.content },
-  assistant_message: t.assistantMessage && {
-    id: t.assistantMessage.id,
-    content: t.assistantMessage.content,
-    complete: t.assistantMessage.complete,
-  },
-  usage: openAiUsage(t),
-  cost_usd: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
-  latency_ms: t.latencyMs,
-  first_token_latency_ms: t.firstTokenLatencyMs,
-  error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
-  created_at: t.createdAt,
-  finished_at: t.finishedAt,
-});
-
-const message = (m: MessageFieldsFragment) => ({
+export const message = (m: MessageFieldsFragment) => ({
   id: m.id,
   session_id: m.sessionId,
   role: lower(m.role),
@@ -270,34 +94,6 @@ const message = (m: MessageFieldsFragment) => ({
   timestamp: epochSeconds(m.createdAt),
 });
 
-const feedback = (f: FeedbackFieldsFragment) => ({
-  id: f.id,
-  turn_id: f.turnId,
-  session_id: f.sessionId,
-  grade: f.grade,
-  comment: f.comment,
-  created_at: f.createdAt,
-  updated_at: f.updatedAt,
-});
-
-/** A provider and its circuit breaker; its key is never part of it, only whether one is set. */
-const provider = (p: ProviderFieldsFragment) => ({
-  name: p.name,
-  state: lower(p.state),
-  consecutive_failures: p.consecutiveFailures,
-  last_error: p.lastError,
-  retry_at: p.retryAt,
-  models: p.models,
-  key_set: p.keySet,
-  key_source: p.keySource,
-});
-
-const GATEWAY_MODES: Record<GatewayMode, string> = {
-  ENHANCED: 'enhanced-hermes',
-  PORTABLE: 'portable',
-  DISCONNECTED: 'disconnected',
-};
-
 /** camelCase keys as snake_case: `chatStream` → `chat_stream`. */
 const snakeKeys = (object: Record<string, unknown>) =>
   Object.fromEntries(
@@ -306,9 +102,6 @@ const snakeKeys = (object: Record<string, unknown>) =>
       value,
     ]),
   );
-
-/** The default model first, then the others the upstream lists. */
-const modelIds = (g: { model: string; models: string[] }) => [...new Set([g.model, ...g.models])];
 
 /** The state of one 001 chat stream: whether it opened its session, and the answer so far. */
 interface HermesStream {
@@ -376,123 +169,6 @@ const hermesStream = (created: (input: RouteInput) => boolean) => ({
     hermesEvents(e, state),
 });
 
-/** What every chunk of one OpenAI stream repeats. */
-interface OpenAiStream {
-  created: number;
-  /** ChatEvent does not carry the model: the requested one, else `default` (the platform's). */
-  model: string;
-  maxTokens: unknown;
-  includeUsage: boolean;
-}
-
-const DONE: SseEvent = { data: '[DONE]', raw: true };
-
-/** One chat event as OpenAI's `chat.completion.chunk`s (no event names), ending with `[DONE]`. */
-function openAiChunks(e: ChatEvent, state: OpenAiStream): SseEvent[] {
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): SseEvent => ({
-    data: {
-      id: e.turnId,
-      object: 'chat.completion.chunk',
-      created: state.created,
-      model: state.model,
-      choices,
-      ...extra,
-    },
-  });
-  const choice = (delta: Record<string, unknown>, finish: string | null = null) => [
-    { index: 0, delta, finish_reason: finish },
-  ];
-  switch (e.kind) {
-    case 'STARTED':
-      return [chunk(choice({ role: 'assistant', content: '' }))];
-    case 'TOKEN':
-      return [chunk(choice({ content: e.delta ?? '' }))];
-    case 'COMPLETED': {
-      const usage = e.usage && openAiUsage(e.usage);
-      return [
-        chunk(choice({}, finishReason(usage?.completion_tokens ?? 0, state.maxTokens))),
-        ...(state.includeUsage && usage ? [chunk([], { usage })] : []),
-        DONE,
-      ];
-    }
-    case 'ERROR': {
-      const error = e.error ?? { code: 'UPSTREAM_ERROR', message: null };
-      return [{ data: openai.body(upstreamProblem(error.code, error.message)) }, DONE];
-    }
-  }
-}
-
-/** 002's agent message body: `{message, session_id?, model?}`. */
-const agentMessage = {
-  ...idempotency,
-  'input.content': required(fromBody('message')),
-  'input.sessionId': fromBody('session_id', undefined, 'continue this session; a new one without it'),
-  'input.model': fromBody('model'),
-};
-
-/** 002's feedback body: `{grade: 1..5, comment}` for the turn in the path. */
-const feedbackBody = {
-  turnId: fromPath('id'),
-  'input.grade': fromBody('grade', integer(1, 5)),
-  'input.comment': fromBody('comment'),
-};
-
-/** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
-const turnById = { operation: TurnByIdDocument, errors: runtime, variables: { id: fromPath('id') } };
-
-/** An OpenAI stream, answered when `when` says the request wants one. */
-const openAiStream = (when: (input: RouteInput) => boolean) => ({
-  when,
-  awaitFirst: true,
-  init: ({ input: { body } }: ShapeContext): OpenAiStream => ({
-    created: Math.floor(Date.now() / 1000),
-    model: typeof body.model === 'string' ? body.model : 'default',
-    maxTokens: body.max_tokens ?? body.max_completion_tokens,
-    includeUsage: (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
-  }),
-  event: ({ chatStream: e }: ChatStreamSubscription, { state }: StreamContext<OpenAiStream>) =>
-    openAiChunks(e, state),
-});
-
-/** A schedule as 002's cron jobs: it posts a task each time `schedule` fires. */
-const cronJob = (j: ScheduleFieldsFragment) => ({
-  id: j.id,
-  name: j.name,
-  schedule: j.cron,
-  action: { type: 'create_task', title: j.taskTitle, description: j.taskDescription },
-  enabled: j.enabled,
-  next_run: j.nextRunAt,
-  last_run: j.lastRunAt,
-  created_at: j.createdAt,
-});
-
-/** An approval request as 002 lists it: the task that waits for it and the decision. */
-const approval = (a: ApprovalFieldsFragment) => ({
-  id: a.id,
-  task_id: a.taskId,
-  requested_by: a.requestedBy,
-  status: lower(a.state),
-  decided_by: a.decidedBy,
-  decided_at: a.decidedAt,
-  reason: a.reason,
-  created_at: a.createdAt,
-});
-
-/** A webhook delivery as 002's dead-letter queue lists it; the payload is the JSON that was sent. */
-const deadLetter = (d: WebhookDeliveryRestFieldsFragment) => ({
-  id: d.id,
-  channel: 'webhook',
-  endpoint_id: d.endpointId,
-  event: d.eventType,
-  payload: JSON.parse(d.payload) as unknown,
-  status: lower(d.state),
-  attempts: d.attempts,
-  last_status_code: d.lastStatusCode,
-  error: d.lastError,
-  created_at: d.createdAt,
-  updated_at: d.updatedAt,
-});
-
 /**
  * Which of our statuses each Hermes status stands for, to filter and count by it. (A task reads
  * its own Hermes status from `hermesStatus`; RESOLVED reads Completed or Failed by its outcome, so
@@ -531,7 +207,7 @@ const BOARD_COLUMNS: Record<string, string> = {
   Cancelled: 'deleted',
 };
 
-const task = (t: TaskFieldsFragment) => ({
+export const task = (t: TaskFieldsFragment) => ({
   task_id: t.id,
   title: t.title,
   description: t.description,
@@ -546,39 +222,26 @@ const task = (t: TaskFieldsFragment) => ({
   created_by: t.creator.id,
   created_at: t.createdAt,
   updated_at: t.updatedAt,
+  gaze_required: t.gazeRequired,
   // Not stored by the tasks subgraph yet: the documented defaults, true of every task today.
   priority: 5,
-  gaze_required: false,
   capabilities: [],
   depends_on: [],
 });
-
-/** A balance as 002 shows it: a JSON number of the asset; an account not opened yet holds 0. */
-const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: string) => {
-  const found = balances.find((b) => b.asset === asset);
-  return found ? minorToNumber(found.availableMinor, found.decimals) : 0;
-};
 
 const swarmStrategy = oneOf({ parallel: 'PARALLEL', sequential: 'SEQUENTIAL', dag: 'DAG' });
 
 export const hermes: Dialect = {
   name: 'hermes',
-  title: 'Hermes OPTX API, OPTX platform bridge and agent runtime',
-  references: ['000', '001', '002'],
+  title: 'Hermes OPTX API and OPTX platform bridge',
+  references: ['000', '001'],
   mountSetting: 'REST_MOUNT_HERMES',
   payable: true,
-  owns: ['/api', '/ws', '/v1', '/.well-known', '/health/detailed'],
+  owns: ['/api', '/ws/joe', '/v1', '/health/detailed'],
+  // The platform's own health, with 001's upstream and 000's capabilities (router/health.ts).
+  routerRoutes: ['GET /health'],
   errors: detail,
   routes: [
-    route({
-      method: 'GET',
-      path: '/api/health',
-      summary: 'Quick health check (status, uptime, version)',
-      operation: RouterPingDocument,
-      public: true,
-      errors: runtime,
-      shape: (_data, { server }) => ({ status: 'ok', uptime: server.uptimeSeconds, version: server.version }),
-    }),
     route({
       method: 'GET',
       path: '/api/gateway-status',
@@ -605,12 +268,12 @@ export const hermes: Dialect = {
         return { sessions: list, items: list, total: sessions.totalCount, ...page };
       },
     }),
+    // Hermes Workspace creates its sessions here.
     route({
       method: 'POST',
       path: '/api/sessions',
       summary: 'Create new session',
       operation: SessionStartDocument,
-      errors: runtime,
       status: 201,
       variables: {
         'input.title': fromBody('title'),
@@ -674,58 +337,6 @@ export const hermes: Dialect = {
       variables: openAiChat,
       stream: openAiStream(always),
     }),
-    // OpenAI's own routes (the /v1 passthrough of 000/001, 002's compatibility routes), in its formats.
-    route({
-      method: 'POST',
-      path: '/v1/chat/completions',
-      summary: 'OpenAI-compatible chat completion of a whole conversation (a one-shot session)',
-      operation: ChatCompleteDocument,
-      errors: openai,
-      variables: openAiChat,
-      failure: ({ chat }) => failedTurn(chat),
-      shape: ({ chat: t }) => ({
-        id: t.id,
-        object: 'chat.completion',
-        created: epochSeconds(t.createdAt),
-        model: t.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: t.assistantMessage?.content ?? '' },
-            finish_reason: finishReason(t.completionTokens, t.parameters.maxTokens),
-          },
-        ],
-        usage: openAiUsage(t),
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/v1/chat/completions',
-      summary: 'With "stream": true, the answer as chat.completion.chunk events, then [DONE]',
-      operation: ChatStreamDocument,
-      errors: openai,
-      variables: openAiChat,
-      stream: openAiStream(({ body }) => body.stream === true),
-    }),
-    // Public like /api/gateway-status, which lists the same models.
-    route({
-      method: 'GET',
-      path: '/v1/models',
-      summary: 'OpenAI-compatible model list: the default model and those the upstream lists',
-      operation: GatewayStatusDocument,
-      errors: openai,
-      public: true,
-      shape: ({ gatewayStatus: g }) => ({
-        object: 'list',
-        // Served through the platform; when the upstream made a model is unknown, so `created` is the probe.
-        data: modelIds(g).map((id) => ({
-          id,
-          object: 'model',
-          created: epochSeconds(g.probedAt),
-          owned_by: 'agentry',
-        })),
-      }),
-    }),
     route({
       method: 'POST',
       path: '/api/tasks',
@@ -736,13 +347,18 @@ export const hermes: Dialect = {
         'input.description': fromBody('description'),
         'input.rewardMinor': fromBody('reward', decimalAmount(decimalsOf('USD')), 'reward in USD'),
         'input.agentName': fromBody('assigned_agent', undefined, 'name of the worker (or an agent id)'),
+        'input.gazeRequired': fromBody(
+          'gaze_required',
+          undefined,
+          'claimable only by an account with a verified gaze attestation',
+        ),
       },
       shape: ({ createTask: t }) => ({
         task_id: t.id,
         status: t.hermesStatus,
         title: t.title,
         priority: 5,
-        gaze_required: false,
+        gaze_required: t.gazeRequired,
       }),
     }),
     route({
@@ -839,135 +455,6 @@ export const hermes: Dialect = {
     }),
     route({
       method: 'GET',
-      path: '/api/cron/jobs',
-      summary: 'List cron jobs',
-      operation: CronJobListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.schedules },
-      shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob), total: schedules.totalCount }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/cron/jobs',
-      summary: 'Create a cron job that posts a task on its schedule (five-field cron, UTC)',
-      operation: CronJobCreateDocument,
-      errors: runtime,
-      status: 201,
-      variables: {
-        'input.name': fromBody('name'),
-        'input.cron': fromBody('schedule', undefined, 'five-field cron expression, UTC'),
-        'input.taskTitle': fromBody('title', undefined, 'title of the task each run posts'),
-        'input.taskDescription': fromBody('description'),
-      },
-      shape: (d) => cronJob(d.createSchedule),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/cron/jobs/:id',
-      summary: 'Cron job detail',
-      operation: CronJobByIdDocument,
-      errors: runtime,
-      variables: { id: fromPath('id') },
-      shape: (d) => cronJob(d.schedule),
-    }),
-    route({
-      method: 'DELETE',
-      path: '/api/cron/jobs/:id',
-      summary: 'Delete a cron job',
-      operation: CronJobDeleteDocument,
-      errors: runtime,
-      variables: { id: fromPath('id') },
-      shape: (d) => ({ deleted: true, id: d.deleteSchedule.id }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/cron/runs',
-      summary: 'Recent cron runs, newest first',
-      operation: CronRunListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.scheduleRuns },
-      shape: ({ scheduleRuns }) => ({
-        runs: scheduleRuns.nodes.map((r) => ({
-          id: r.id,
-          job_id: r.scheduleId,
-          due_at: r.dueAt,
-          ran_at: r.ranAt,
-          status: lower(r.status),
-          task_id: r.taskId,
-          error: r.error,
-        })),
-        total: scheduleRuns.totalCount,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/agents',
-      summary: 'List agent instances',
-      operation: AgentListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.agents },
-      shape: ({ agents }) => ({
-        agents: agents.nodes.map((a) => ({
-          id: a.id,
-          name: a.name,
-          ticker: a.ticker,
-          description: a.description,
-          status: lower(a.status),
-          created_at: a.createdAt,
-        })),
-        total: agents.totalCount,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/channels/dead-letter',
-      summary: 'Dead letter queue: webhook deliveries that failed every attempt',
-      operation: DeadLetterListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.deadLetters },
-      shape: ({ deadLetters }) => ({
-        dead_letters: deadLetters.nodes.map(deadLetter),
-        total: deadLetters.totalCount,
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/channels/dead-letter/:id/replay',
-      summary: 'Replay a dead letter (queued again, same webhook-id)',
-      operation: DeadLetterReplayDocument,
-      errors: runtime,
-      variables: { id: fromPath('id') },
-      shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/approvals',
-      summary: 'Pending approval requests: tasks nobody may claim until approved',
-      operation: ApprovalListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.approvals },
-      shape: ({ approvals }) => ({ approvals: approvals.nodes.map(approval), total: approvals.totalCount }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/approvals/:id/approve',
-      summary: 'Approve a pending request: its task may be claimed',
-      operation: ApprovalApproveDocument,
-      errors: runtime,
-      variables: { id: fromPath('id') },
-      shape: (d) => approval(d.approveRequest),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/approvals/:id/deny',
-      summary: 'Deny a pending request: its task is cancelled',
-      operation: ApprovalDenyDocument,
-      errors: runtime,
-      variables: { id: fromPath('id'), reason: fromBody('reason', undefined, 'why it is denied') },
-      shape: (d) => approval(d.denyRequest),
-    }),
-    route({
-      method: 'GET',
       path: '/api/wallet',
       summary: 'Wallet overview: a balance per asset, and where to deposit',
       operation: WalletOverviewDocument,
@@ -1004,327 +491,15 @@ export const hermes: Dialect = {
           })),
       }),
     }),
-    route({
-      method: 'GET',
-      path: '/api/wallet/balance',
-      summary: 'USDC + credit balance',
-      operation: WalletOverviewDocument,
-      errors: runtime,
-      // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
-      shape: ({ walletBalances }) => ({
-        usdc: balanceOf(walletBalances, 'USDC'),
-        credits: balanceOf(walletBalances, 'USD'),
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/wallet/address',
-      summary: 'Wallet address: the credit vault to send USDC to (then claim the transaction)',
-      operation: WalletDepositAddressDocument,
-      errors: runtime,
-      shape: ({ depositAddress: d }) => ({
-        address: d.address,
-        asset: d.asset,
-        token_address: d.tokenAddress,
-        min_deposit: minorToNumber(d.minimumMinor, 6),
-        confirmations: d.confirmations,
-        enabled: d.enabled,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/stats/costs',
-      summary: 'Inference cost history: the charges of the latest 100 credit movements',
-      operation: WalletActivityListDocument,
-      errors: runtime,
-      variables: { asset: fixed('USD'), first: fixed(100) },
-      shape: ({ walletActivity }) => {
-        const charges = walletActivity.nodes.filter((e) => e.category === 'CHARGE' && e.kind !== 'PENDING');
-        const costs = charges.map((e) => ({
-          id: e.id,
-          cost_usd: -minorToNumber(activityAmount(e), 6),
-          description: e.memo,
-          created_at: e.createdAt,
-        }));
-        const totalMinor = charges.reduce((sum, e) => sum - BigInt(activityAmount(e)), 0n);
-        return { costs, total_usd: minorToNumber(totalMinor.toString(), 6), count: costs.length };
-      },
-    }),
-    route({
-      method: 'GET',
-      path: '/api/stats/transactions',
-      summary:
-        'Financial transaction history in every asset, newest first; each movement once, in its final state',
-      operation: WalletActivityListDocument,
-      variables: { movements: fixed(true) },
-      errors: runtime,
-      paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
-      shape: ({ walletActivity }) => ({
-        transactions: walletActivity.nodes.map((e) => ({
-          id: e.id,
-          type: activityType(e),
-          status: movementStatus(e),
-          asset: e.asset,
-          amount: minorToNumber(movementAmount(e), e.decimals),
-          reference: e.reference,
-          description: e.memo,
-          created_at: e.createdAt,
-        })),
-        total: walletActivity.totalCount,
-      }),
-    }),
-    // ── 002: sessions, turns and feedback (the "context observatory"). Shapes the reference
-    // leaves open are ours: snake_case, a turn as `turn()` above.
-    route({
-      method: 'POST',
-      path: '/api/sessions/:id/messages',
-      summary: 'Append a user message to a session; its answer starts at once (follow it on the turn)',
-      operation: MessageSendDocument,
-      errors: runtime,
-      status: 201,
-      variables: { sessionId: fromPath('id'), content: fromBody('content'), model: fromBody('model') },
-      shape: ({ sendMessage }) => turn(sendMessage),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/sessions/:id/turns',
-      summary: 'List the turns of a session, newest first',
-      operation: SessionTurnsDocument,
-      errors: runtime,
-      variables: { id: fromPath('id') },
-      paged: { connection: (d) => d.session.turns },
-      shape: ({ session: s }) => ({
-        turns: s.turns.nodes.map(turn),
-        session_id: s.id,
-        total: s.turns.totalCount,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/turns/:id',
-      summary: 'Get single turn detail',
-      ...turnById,
-      shape: ({ turn: t }) => ({ ...turn(t), feedback: t.feedback && feedback(t.feedback) }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/turns/:id/context',
-      summary: 'The messages and sampling parameters sent upstream for a turn',
-      ...turnById,
-      shape: ({ turn: t }) => ({
-        turn_id: t.id,
-        messages: t.context.map((m) => ({ role: lower(m.role), content: m.content })),
-        parameters: turn(t).parameters,
-        total: t.context.length,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/turns/:id/tools',
-      summary: 'Tool calls of a turn: none, as no tools are offered upstream',
-      ...turnById,
-      shape: ({ turn: t }) => ({ turn_id: t.id, tools: [], total: 0 }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/turns/:id/tips',
-      summary: 'Heuristic remarks on a turn (latency, context size, …)',
-      ...turnById,
-      shape: ({ turn: t }) => ({ turn_id: t.id, tips: t.tips }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/turns/:id/model-selection',
-      summary: 'The model and provider of a turn, and why that model',
-      ...turnById,
-      shape: ({ turn: t }) => ({
-        turn_id: t.id,
-        model: t.model,
-        provider: t.provider,
-        reason: t.modelReason,
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/turns/:id/feedback',
-      summary: 'Grade an answer 1 to 5 (409 when graded: update it)',
-      operation: FeedbackCreateDocument,
-      errors: runtime,
-      status: 201,
-      variables: feedbackBody,
-      shape: ({ createFeedback }) => feedback(createFeedback),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/turns/:id/feedback',
-      summary: 'The feedback of a turn (404 when it has none)',
-      ...turnById,
-      failure: ({ turn: t }) =>
-        t.feedback ? undefined : { status: 404, code: 'NOT_FOUND', message: `turn ${t.id} has no feedback` },
-      shape: ({ turn: t }) => feedback(t.feedback!),
-    }),
-    route({
-      method: 'PUT',
-      path: '/api/turns/:id/feedback',
-      summary: 'Change the grade or comment of an answer',
-      operation: FeedbackUpdateDocument,
-      errors: runtime,
-      variables: feedbackBody,
-      shape: ({ updateFeedback }) => feedback(updateFeedback),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/sessions/:id/feedback',
-      summary: 'Every grade given in a session, oldest first',
-      operation: SessionFeedbackDocument,
-      errors: runtime,
-      variables: { id: fromPath('id') },
-      shape: ({ session: s }) => ({
-        session_id: s.id,
-        feedback: s.feedback.map(feedback),
-        total: s.feedback.length,
-      }),
-    }),
-    // ── 002: models, providers, circuit breakers and the agent.
-    route({
-      method: 'GET',
-      path: '/api/models/available',
-      summary: 'List available LLM models: the default and those the upstream lists',
-      operation: GatewayStatusDocument,
-      errors: runtime,
-      shape: ({ gatewayStatus: g }) => {
-        const models = modelIds(g);
-        return {
-          models: models.map((id) => ({ id, default: id === g.model })),
-          default_model: g.model,
-          total: models.length,
-        };
-      },
-    }),
-    route({
-      method: 'GET',
-      path: '/api/models/selections',
-      summary: 'Model selection log: the model of each of your turns and why, newest first',
-      operation: TurnListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.turns },
-      shape: ({ turns }) => ({
-        selections: turns.nodes.map((t) => ({
-          turn_id: t.id,
-          session_id: t.sessionId,
-          model: t.model,
-          provider: t.provider,
-          reason: t.modelReason,
-          created_at: t.createdAt,
-        })),
-        total: turns.totalCount,
-      }),
-    }),
-    route({
-      method: 'PUT',
-      path: '/api/providers/:name/key',
-      summary: "Set a provider's API key (admins; stored encrypted, never shown)",
-      operation: ProviderKeySetDocument,
-      errors: runtime,
-      variables: { provider: fromPath('name'), apiKey: fromBodyAs(['key', 'api_key']) },
-      shape: ({ setProviderKey }) => provider(setProviderKey),
-    }),
-    route({
-      method: 'DELETE',
-      path: '/api/providers/:name/key',
-      summary: 'Remove the provider key set through the API (admins); a configured one applies again',
-      operation: ProviderKeyRemoveDocument,
-      errors: runtime,
-      variables: { provider: fromPath('name') },
-      shape: ({ removeProviderKey }) => provider(removeProviderKey),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/breaker/status',
-      summary: 'All provider breaker states',
-      operation: ProviderListDocument,
-      errors: runtime,
-      shape: ({ llmProviders }) => ({ breakers: llmProviders.map(provider) }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/breaker/reset/:provider',
-      summary: 'Reset (close) a provider breaker (admins)',
-      operation: BreakerResetDocument,
-      errors: runtime,
-      variables: { provider: fromPath('provider') },
-      shape: ({ resetCircuitBreaker }) => provider(resetCircuitBreaker),
-    }),
-    // No response cache exists, so the status has no cache statistics.
-    route({
-      method: 'GET',
-      path: '/api/agent/status',
-      summary: 'Agent state and model: whether the upstream LLM answers',
-      operation: GatewayStatusDocument,
-      errors: runtime,
-      shape: ({ gatewayStatus: g }) => ({
-        state: g.status === 'connected' ? 'ready' : 'disconnected',
-        mode: GATEWAY_MODES[g.mode],
-        model: g.model,
-        models: g.models,
-        version: g.version,
-        probed_at: g.probedAt,
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/agent/message',
-      summary: 'Send a message (into session_id, else a new session) and wait for the answer',
-      operation: ChatCompleteDocument,
-      errors: runtime,
-      variables: agentMessage,
-      failure: ({ chat }) => failedTurn(chat),
-      shape: ({ chat: t }) => ({
-        session_id: t.sessionId,
-        turn_id: t.id,
-        content: t.assistantMessage?.content ?? '',
-        model: t.model,
-        usage: openAiUsage(t),
-        cost_usd: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/agent/message/stream',
-      summary: 'Send a message and stream the answer as SSE (the events of 001’s chat stream)',
-      operation: ChatStreamDocument,
-      errors: runtime,
-      variables: agentMessage,
-      stream: hermesStream(({ body }) => !body.session_id),
-    }),
+    ...openAiRoutes,
     ...tempoRoutes,
     ...escrowRoutes,
     ...gazeRoutes,
     ...skillRoutes,
-    ...runtimeAgentRoutes,
-    ...a2aRoutes,
     ...workspaceRoutes,
+    ...openAiRelayRoutes,
     ...configRoutes,
     ...memoryRoutes,
   ],
-  sockets: [
-    // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
-    // events the platform has today (the scheduler notifications of the original).
-    socket({
-      path: '/ws',
-      summary: 'Real-time event push: task created/updated',
-      operation: TaskEventStreamDocument,
-      greeting: { type: 'connected' },
-      errors: runtime,
-      variables: {
-        agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
-        taskId: fromQuery('task_id', undefined, 'only this task'),
-      },
-      frame: ({ taskEvents: e }) => ({
-        type: e.kind === 'CREATED' ? 'task.created' : 'task.updated',
-        task: task(e.task),
-        at: e.at,
-      }),
-    }),
-  ],
+  sockets: [joeSocket],
 };

@@ -33,7 +33,8 @@ import {
   withDefault,
 } from '../mapping';
 import { route, type ShapeContext } from '../types';
-import { failedTurn, openAiUsage, session } from './hermes';
+import { failedTurn, openAiUsage } from '../chat-shapes';
+import { session } from './hermes';
 
 /** A schedule as Workspace's jobs screen reads a job: each run posts the task its prompt names. */
 const job = (j: ScheduleFieldsFragment) => ({

@@ -2,6 +2,7 @@ import {
   AppError,
   badInput,
   conflict,
+  gazeVerified,
   newId,
   notFound,
   type EntityManager,
@@ -31,20 +32,6 @@ export interface LockEscrowRequest {
 /** What a client sees: a LOCKED escrow past its expiry is EXPIRED, whether or not it was swept yet. */
 export const escrowStatus = (escrow: Escrow, now = new Date()) =>
   escrow.status === EscrowStatus.LOCKED && escrow.expiresAt <= now ? EscrowStatus.EXPIRED : escrow.status;
-
-const GAZE_ATTESTATION = `query ($accountId: ID!) { gazeAttestationOf(accountId: $accountId) { id status } }`;
-
-/**
- * Whether a verified, unexpired gaze attestation of the releasing account vouches for the release:
- * asked of the accounts subgraph (which owns attestations) under this subgraph's service identity.
- * An `attestationId` the client names must be that attestation.
- */
-async function gazeVerified(ctx: SubgraphContext, attestationId: string | null): Promise<boolean> {
-  const { gazeAttestationOf: attestation } = await ctx.peers.request<{
-    gazeAttestationOf: { id: string | null; status: string };
-  }>('accounts', GAZE_ATTESTATION, { accountId: ctx.me().accountId }, { requestId: ctx.requestId });
-  return attestation.status === 'VERIFIED' && (attestationId === null || attestationId === attestation.id);
-}
 
 function checkTtl(seconds: number): number {
   if (!Number.isInteger(seconds) || seconds < MIN_ESCROW_TTL_SECONDS || seconds > MAX_ESCROW_TTL_SECONDS)

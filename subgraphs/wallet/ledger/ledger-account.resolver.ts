@@ -27,6 +27,7 @@ import {
 import { Asset } from './asset.entity';
 import { LedgerAccount } from './ledger-account.entity';
 import { assetDecimals, isSystemOwner, SystemAccountRole, systemOwnerId } from './ledger.accounts';
+import { LedgerThroughput, ledgerThroughput } from './ledger.throughput';
 
 @ObjectType()
 class LedgerAccountConnection extends Connection(LedgerAccount) {}
@@ -121,6 +122,13 @@ export class LedgerAccountResolver {
       },
       { orderBy: { asset: 'asc', ownerId: 'asc' }, refresh: true },
     );
+  }
+
+  @RequiresScopes('admin')
+  @Query(() => LedgerThroughput, { description: 'Admins: transfers per second, platform-wide.' })
+  ledgerThroughput(@Ctx() ctx: SubgraphContext): Promise<LedgerThroughput> {
+    if (ctx.me().role !== 'ADMIN') throw new AppError('FORBIDDEN', 'only admins see platform figures');
+    return ledgerThroughput(ctx.em);
   }
 
   @RequiresScopes('wallet')

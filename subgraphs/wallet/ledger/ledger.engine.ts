@@ -1,4 +1,4 @@
-import { AppError, conflict, notFound, type EntityManager } from '../../../lib';
+import { AppError, conflict, metrics, notFound, type EntityManager } from '../../../lib';
 import type { LedgerEntry } from './ledger-entry.entity';
 import { fromWire } from './ledger.events';
 import { Transfer, TransferKind } from './transfer.entity';
@@ -147,7 +147,11 @@ async function applyBatch(
     try {
       const rows = await execute(APPLY, [batch]);
       rows.sort((a, b) => a.position - b.position);
-      return rows.map((row, index) => resultOf(requests[index], row));
+      const results = rows.map((row, index) => resultOf(requests[index], row));
+      for (const result of results)
+        if (!(result instanceof AppError) && result.created)
+          metrics.ledgerTransfers.inc({ subgraph: 'wallet', kind: result.transfer.kind });
+      return results;
     } catch (error) {
       if (!RETRYABLE.has((error as { code?: string }).code ?? '') || attempt >= MAX_ATTEMPTS) throw error;
     }

@@ -1,5 +1,5 @@
 /**
- * 002's agent runtime views, rows of the hermes dialect: start and stop a listed agent (pause and
+ * 002's agent runtime views, rows of the runtime dialect: start and stop a listed agent (pause and
  * unpause: whether it takes new work), its owner's sub-agent definitions and the roster of models.
  * Shapes follow the runtime (Ironclad) these routes come from; errors answer as `{"error": …}`.
  */
@@ -16,7 +16,7 @@ import {
 import { fromBody, fromPath, withDefault } from '../mapping';
 import { route } from '../types';
 import { bool } from './hermes.skills';
-import { runtime } from './hermes.runtime-errors';
+import { runtime } from './runtime.errors';
 
 /** One sub-agent as the runtime lists it; sessions are not counted per sub-agent here (0). */
 const subAgent = (s: SubAgentFieldsFragment) => ({

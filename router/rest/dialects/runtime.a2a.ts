@@ -1,5 +1,5 @@
 /**
- * A2A (002): the platform's agent card and the handshake, rows of the hermes dialect (which owns
+ * A2A (002): the platform's agent card and the handshake, rows of the runtime dialect (which owns
  * `/.well-known` for them). The current specification (A2A v1.0) publishes the card at
  * `/.well-known/agent-card.json`, its interfaces under `supportedInterfaces` and security schemes as
  * a oneof; 002 documents the older path `/.well-known/agent.json`, which older (0.x) clients read,
@@ -11,7 +11,7 @@ import { A2aAgentCardDocument, A2aHelloDocument, type AgentCardFieldsFragment } 
 import { fromBody, withDefault } from '../mapping';
 import { route } from '../types';
 import { session } from './hermes';
-import { runtime } from './hermes.runtime-errors';
+import { runtime } from './runtime.errors';
 
 const MODES = ['text/plain', 'application/json'];
 const BEARER_HELP =
@@ -22,9 +22,9 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 function baseUrl(headers: IncomingHttpHeaders): string {
   const config = loadConfig();
   if (config.A2A_PUBLIC_URL) return config.A2A_PUBLIC_URL.replace(/\/+$/, '');
-  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/+$/, '') + config.REST_MOUNT_HERMES;
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/+$/, '') + config.REST_MOUNT_RUNTIME;
   const host = typeof headers.host === 'string' && HOST.test(headers.host) ? headers.host : 'localhost';
-  return `http://${host}${config.REST_MOUNT_HERMES}`;
+  return `http://${host}${config.REST_MOUNT_RUNTIME}`;
 }
 
 const skills = (card: AgentCardFieldsFragment) =>

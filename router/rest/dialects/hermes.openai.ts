@@ -1,0 +1,100 @@
+/**
+ * OpenAI's own routes, in its formats: the /v1 passthrough of 000/001 that Hermes Workspace calls,
+ * which are 002's compatibility routes too, so both the hermes and the runtime dialect serve chat
+ * completions and models; and (hermes) the other OpenAI-compatible endpoints (embeddings,
+ * completions, moderations, responses), passed to the provider of the requested model as sent and
+ * answered as it answered, each call metered by the sessions subgraph.
+ */
+import {
+  ChatCompleteDocument,
+  ChatStreamDocument,
+  GatewayStatusDocument,
+  OpenAiRelayDocument,
+} from '../generated/graphql';
+import {
+  failedTurn,
+  finishReason,
+  modelIds,
+  openai,
+  openAiChat,
+  openAiStream,
+  openAiUsage,
+} from '../chat-shapes';
+import { epochSeconds, fromPath, rawBodyBase64 } from '../mapping';
+import { route } from '../types';
+
+export const openAiRoutes = [
+  route({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    summary: 'OpenAI-compatible chat completion of a whole conversation (a one-shot session)',
+    operation: ChatCompleteDocument,
+    errors: openai,
+    variables: openAiChat,
+    failure: ({ chat }) => failedTurn(chat),
+    shape: ({ chat: t }) => ({
+      id: t.id,
+      object: 'chat.completion',
+      created: epochSeconds(t.createdAt),
+      model: t.model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: t.assistantMessage?.content ?? '' },
+          finish_reason: finishReason(t.completionTokens, t.parameters.maxTokens),
+        },
+      ],
+      usage: openAiUsage(t),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    summary: 'With "stream": true, the answer as chat.completion.chunk events, then [DONE]',
+    operation: ChatStreamDocument,
+    errors: openai,
+    variables: openAiChat,
+    stream: openAiStream(({ body }) => body.stream === true),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/models',
+    summary: 'OpenAI-compatible model list: the default model and those the upstream lists',
+    operation: GatewayStatusDocument,
+    errors: openai,
+    public: true,
+    shape: ({ gatewayStatus: g }) => ({
+      object: 'list',
+      // Served through the platform; when the upstream made a model is unknown, so `created` is the probe.
+      data: modelIds(g).map((id) => ({
+        id,
+        object: 'model',
+        created: epochSeconds(g.probedAt),
+        owned_by: 'agentry',
+      })),
+    }),
+  }),
+];
+
+export const openAiRelayRoutes = [
+  // `/v1/chat/completions` and `/v1/models` have rows of their own, which outrank this one.
+  route({
+    method: 'POST',
+    path: '/v1/:endpoint',
+    summary:
+      'OpenAI-compatible embeddings, completions, moderations and responses, passed to the provider of the body’s model (the default model when it names none) and answered as it answered; metered at the model’s price (x-metered-price-micro-usd); no streaming here',
+    operation: OpenAiRelayDocument,
+    errors: openai,
+    rawBody: true,
+    variables: { 'input.endpoint': fromPath('endpoint'), 'input.bodyBase64': rawBodyBase64() },
+    raw: ({ relayOpenAi: r }) => ({
+      status: r.status,
+      headers: {
+        ...(r.contentType ? { 'content-type': r.contentType } : {}),
+        'x-metered-price-micro-usd': String(r.priceMicroUsd),
+        'x-upstream-latency-ms': String(r.latencyMs),
+      },
+      body: Buffer.from(r.bodyBase64, 'base64'),
+    }),
+  }),
+];

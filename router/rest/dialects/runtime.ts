@@ -1,0 +1,824 @@
+/**
+ * runtime: the agent runtime's API (002, Ironclad's `/api`, `/v1` and `/ws`), at its own mount so
+ * that its shapes and its `{"error": …}` bodies (axum's, 400 for bad input) never meet 001's.
+ * Capability files (runtime.<capability>.ts) each export a rows array, spread into `routes` below.
+ */
+import {
+  AgentListDocument,
+  ApprovalApproveDocument,
+  ApprovalDenyDocument,
+  ApprovalListDocument,
+  BreakerResetDocument,
+  ChatCompleteDocument,
+  ChatStreamDocument,
+  CronJobByIdDocument,
+  CronJobCreateDocument,
+  CronJobDeleteDocument,
+  CronJobListDocument,
+  CronRunListDocument,
+  DeadLetterListDocument,
+  DeadLetterReplayDocument,
+  FeedbackCreateDocument,
+  FeedbackUpdateDocument,
+  GatewayStatusDocument,
+  MessageSendDocument,
+  ProviderKeyRemoveDocument,
+  ProviderKeySetDocument,
+  ProviderListDocument,
+  SessionByIdDocument,
+  SessionFeedbackDocument,
+  SessionListDocument,
+  SessionMessagesDocument,
+  SessionStartDocument,
+  SessionTurnsDocument,
+  TaskEventStreamDocument,
+  TurnByIdDocument,
+  TurnListDocument,
+  WalletActivityListDocument,
+  WalletDepositAddressDocument,
+  WalletOverviewDocument,
+  type ApprovalFieldsFragment,
+  type ChatStreamSubscription,
+  type FeedbackFieldsFragment,
+  type MessageFieldsFragment,
+  type SessionFieldsFragment,
+  type ProviderFieldsFragment,
+  type ScheduleFieldsFragment,
+  type WalletOverviewQuery,
+  type WebhookDeliveryRestFieldsFragment,
+} from '../generated/graphql';
+import { failedTurn, GATEWAY_MODES, idempotency, modelIds, openAiUsage, type Turn } from '../chat-shapes';
+import {
+  derived,
+  fixed,
+  fromBody,
+  fromBodyAs,
+  fromPath,
+  fromQuery,
+  integer,
+  lower,
+  minorToNumber,
+  required,
+} from '../mapping';
+import { RestError } from '../errors';
+import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
+import {
+  route,
+  socket,
+  type Dialect,
+  type RouteInput,
+  type ShapeContext,
+  type SseEvent,
+  type StreamContext,
+} from '../types';
+import { task } from './hermes';
+import { openAiRoutes } from './hermes.openai';
+import { a2aRoutes } from './runtime.a2a';
+import { runtimeAgentRoutes } from './runtime.agents';
+import { runtimeConfigRoutes } from './runtime.config';
+import { runtime } from './runtime.errors';
+import { runtimeMemoryRoutes } from './runtime.memory';
+import { observatoryRoutes } from './runtime.observatory';
+import { runtimeSkillRoutes } from './runtime.skills';
+
+const MICRO_USD_DECIMALS = 6;
+
+/** A turn (a message and its answer) in 002's snake_case. */
+const turn = (t: Turn) => ({
+  id: t.id,
+  session_id: t.sessionId,
+  // Ironclad's turn fields (api/routes/sessions.rs get_turn); no reasoning is kept apart, so no thinking.
+  thinking: null,
+  tokens_in: t.promptTokens,
+  tokens_out: t.completionTokens,
+  cost: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
+  status: lower(t.status),
+  provider: t.provider,
+  model: t.model,
+  model_reason: t.modelReason,
+  parameters: { temperature: t.parameters.temperature, max_tokens: t.parameters.maxTokens },
+  user_message: { id: t.userMessage.id, content: t.userMessage.content },
+  assistant_message: t.assistantMessage && {
+    id: t.assistantMessage.id,
+    content: t.assistantMessage.content,
+    complete: t.assistantMessage.complete,
+  },
+  usage: openAiUsage(t),
+  cost_usd: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
+  latency_ms: t.latencyMs,
+  first_token_latency_ms: t.firstTokenLatencyMs,
+  error: t.errorCode ? { code: t.errorCode, message: t.errorMessage } : null,
+  created_at: t.createdAt,
+  finished_at: t.finishedAt,
+});
+
+const feedback = (f: FeedbackFieldsFragment) => ({
+  id: f.id,
+  turn_id: f.turnId,
+  session_id: f.sessionId,
+  grade: f.grade,
+  comment: f.comment,
+  created_at: f.createdAt,
+  updated_at: f.updatedAt,
+});
+
+/** A provider and its circuit breaker; its key is never part of it, only whether one is set. */
+const provider = (p: ProviderFieldsFragment) => ({
+  name: p.name,
+  state: lower(p.state),
+  consecutive_failures: p.consecutiveFailures,
+  last_error: p.lastError,
+  retry_at: p.retryAt,
+  models: p.models,
+  key_set: p.keySet,
+  key_source: p.keySource,
+});
+
+/**
+ * A session as Ironclad's session handlers write it (api/routes/sessions.rs): its nickname is our
+ * title; a session is updated last when it ends, else when it began. (Its list also counts turns,
+ * which a session here does not carry without a query per session, so `turn_count` is left out.)
+ */
+const runtimeSession = (s: SessionFieldsFragment) => ({
+  id: s.id,
+  agent_id: s.agent?.id ?? null,
+  scope_key: null,
+  status: lower(s.status),
+  model: s.model,
+  nickname: s.title,
+  created_at: s.startedAt,
+  updated_at: s.endedAt ?? s.startedAt,
+  metadata: null,
+});
+
+/** A message as Ironclad's list_messages writes it; usage is kept on turns here, not messages. */
+const runtimeMessage = (m: MessageFieldsFragment) => ({
+  id: m.id,
+  session_id: m.sessionId,
+  parent_id: null,
+  role: lower(m.role),
+  content: m.content,
+  usage_json: null,
+  created_at: m.createdAt,
+});
+
+/** 002's agent message body: `{content, session_id?, model?}`. */
+const agentMessage = {
+  ...idempotency,
+  // Ironclad's AgentMessageRequest (agent/mod.rs) names it `content`; `message` is read too.
+  'input.content': required(fromBodyAs(['content', 'message'])),
+  'input.sessionId': fromBody('session_id', undefined, 'continue this session; a new one without it'),
+  'input.model': fromBody('model'),
+};
+
+/**
+ * The answer of `POST /api/agent/message` as Ironclad's agent_message handler writes it
+ * (crates/ironclad-server/src/api/routes/agent/handlers.rs); no response cache, so never cached.
+ */
+const agentReply = (t: Turn) => ({
+  session_id: t.sessionId,
+  turn_id: t.id,
+  nickname: null,
+  user_message_id: t.userMessage.id,
+  assistant_message_id: t.assistantMessage?.id ?? null,
+  content: t.assistantMessage?.content ?? '',
+  selected_model: t.model,
+  model: t.model,
+  model_shift_from: null,
+  cached: false,
+  tokens_saved: 0,
+  tokens_in: t.promptTokens,
+  tokens_out: t.completionTokens,
+  cost: minorToNumber(t.costMicroUsd, MICRO_USD_DECIMALS),
+});
+
+/** The model a stream names before its first token: the requested one, else the platform's default. */
+const requestedModel = (input: RouteInput) =>
+  typeof input.body.model === 'string' ? input.body.model : 'default';
+
+/**
+ * `POST /api/agent/message/stream` as Ironclad's streaming handler yields it (agent/streaming.rs):
+ * unnamed events `{type: "stream_start"}`, one `{type: "chunk", delta}` per token, then
+ * `{type: "stream_end", tokens_in, tokens_out, …}`, or `{type: "error"}`. (Its event bus, our /ws,
+ * carries the same tokens as `stream_chunk`.)
+ */
+const agentStream = {
+  when: () => true,
+  awaitFirst: true,
+  init: ({ input }: ShapeContext) => ({ model: requestedModel(input), length: 0 }),
+  event: (
+    { chatStream: e }: ChatStreamSubscription,
+    { state }: StreamContext<{ model: string; length: number }>,
+  ): SseEvent | null => {
+    const ids = { session_id: e.sessionId, turn_id: e.turnId };
+    switch (e.kind) {
+      case 'STARTED':
+        return { data: { type: 'stream_start', ...ids, model: state.model } };
+      case 'TOKEN':
+        state.length += (e.delta ?? '').length;
+        return { data: { type: 'chunk', delta: e.delta ?? '', model: state.model, finish_reason: null } };
+      case 'COMPLETED':
+        return {
+          data: {
+            type: 'stream_end',
+            ...ids,
+            model: state.model,
+            tokens_in: e.usage?.promptTokens ?? 0,
+            tokens_out: e.usage?.completionTokens ?? 0,
+            cost: minorToNumber(e.usage?.costMicroUsd ?? '0', MICRO_USD_DECIMALS),
+            content_length: state.length,
+            content_blocked: false,
+          },
+        };
+      case 'ERROR':
+        return { data: { type: 'error', error: e.error?.message ?? 'upstream provider error' } };
+    }
+  },
+};
+
+/** 002's feedback body: `{grade: 1..5, comment}` for the turn in the path. */
+const feedbackBody = {
+  turnId: fromPath('id'),
+  'input.grade': fromBody('grade', integer(1, 5)),
+  'input.comment': fromBody('comment'),
+};
+
+/** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
+const turnById = { operation: TurnByIdDocument, errors: runtime, variables: { id: fromPath('id') } };
+
+/**
+ * A schedule as Ironclad's cron jobs (api/routes/cron.rs list_cron_jobs): every schedule here is a
+ * five-field cron expression whose payload posts a task. Runs are not counted per job, so the last
+ * status and error count are those of a job that has not failed.
+ */
+const cronJob = (j: ScheduleFieldsFragment) => ({
+  id: j.id,
+  name: j.name,
+  description: j.taskDescription,
+  enabled: j.enabled,
+  schedule_kind: 'cron',
+  schedule_expr: j.cron,
+  agent_id: null,
+  payload_json: JSON.stringify({ action: 'create_task', title: j.taskTitle, description: j.taskDescription }),
+  last_run_at: j.lastRunAt,
+  last_status: null,
+  consecutive_errors: 0,
+  next_run_at: j.nextRunAt,
+  created_at: j.createdAt,
+});
+
+/**
+ * Ironclad's `schedule_expr` (or its alias `schedule`) with its `schedule_kind`: only `cron` is kept
+ * here, so its `every` and `once` are refused (400).
+ */
+const cronSchedule = derived(({ body }) => {
+  const kind = body.schedule_kind;
+  if (kind !== undefined && kind !== 'cron')
+    throw new RestError('BAD_USER_INPUT', 'schedule_kind must be cron (every and once are not supported)');
+  return body.schedule_expr ?? body.schedule;
+}, 'schedule_expr');
+
+/** An approval request as 002 lists it: the task that waits for it and the decision. */
+const approval = (a: ApprovalFieldsFragment) => ({
+  id: a.id,
+  task_id: a.taskId,
+  requested_by: a.requestedBy,
+  status: lower(a.state),
+  decided_by: a.decidedBy,
+  decided_at: a.decidedAt,
+  reason: a.reason,
+  created_at: a.createdAt,
+});
+
+/** A webhook delivery as 002's dead-letter queue lists it; the payload is the JSON that was sent. */
+const deadLetter = (d: WebhookDeliveryRestFieldsFragment) => ({
+  id: d.id,
+  channel: 'webhook',
+  endpoint_id: d.endpointId,
+  event: d.eventType,
+  payload: JSON.parse(d.payload) as unknown,
+  status: lower(d.state),
+  attempts: d.attempts,
+  last_status_code: d.lastStatusCode,
+  error: d.lastError,
+  created_at: d.createdAt,
+  updated_at: d.updatedAt,
+});
+
+/** A balance as 002 shows it: a JSON number of the asset; an account not opened yet holds 0. */
+const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: string) => {
+  const found = balances.find((b) => b.asset === asset);
+  return found ? minorToNumber(found.availableMinor, found.decimals) : 0;
+};
+
+export const runtimeDialect: Dialect = {
+  name: 'runtime',
+  title: 'Agent runtime (Ironclad)',
+  references: ['002'],
+  mountSetting: 'REST_MOUNT_RUNTIME',
+  payable: true,
+  owns: ['/api', '/v1', '/anthropic', '/ws', '/.well-known'],
+  errors: runtime,
+  // Ironclad's API key middleware: x-api-key or Bearer on everything but health and the agent card.
+  credentials: { invalid: 'UNAUTHENTICATED' },
+  // Ironclad's security_headers_layer (api/routes/mod.rs), on every answer.
+  headers: {
+    'content-security-policy':
+      "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+  },
+  routes: [
+    route({
+      method: 'GET',
+      path: '/api/health',
+      summary: 'Health: status, version, agent, uptime and the models in use (no credential needed)',
+      operation: GatewayStatusDocument,
+      public: true,
+      // Ironclad's health handler (api/routes/health.rs).
+      shape: ({ gatewayStatus: g }, { server }) => ({
+        status: 'ok',
+        version: server.version,
+        agent: 'agentry',
+        uptime_seconds: server.uptimeSeconds,
+        models: { primary: g.model, current: g.model, fallbacks: g.models.filter((m) => m !== g.model) },
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions',
+      summary: 'List sessions, newest first (`limit`, `offset`)',
+      operation: SessionListDocument,
+      paged: { connection: (d) => d.sessions },
+      shape: ({ sessions }) => ({ sessions: sessions.nodes.map(runtimeSession) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/sessions',
+      summary: 'Create a session (its full object, as Ironclad answers since its BUG-20)',
+      operation: SessionStartDocument,
+      variables: {
+        'input.title': fromBody('title'),
+        'input.model': fromBody('model'),
+        'input.agentId': fromBody('agent_id', undefined, 'marketplace agent of the session'),
+      },
+      shape: ({ startSession }) => runtimeSession(startSession),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id',
+      summary: 'Get session details',
+      operation: SessionByIdDocument,
+      variables: { id: fromPath('id') },
+      shape: ({ session: s }) => runtimeSession(s),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/messages',
+      summary: 'Session messages, oldest first; an unknown session has none (200, as Ironclad answers)',
+      operation: SessionMessagesDocument,
+      variables: { id: fromPath('id') },
+      paged: { connection: (d) => d.session.messages },
+      notFound: () => ({ messages: [] }),
+      shape: ({ session: s }) => ({ messages: s.messages.nodes.map(runtimeMessage).reverse() }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/cron/jobs',
+      summary: 'List cron jobs',
+      operation: CronJobListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.schedules },
+      shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/cron/jobs',
+      summary: 'Create a cron job that posts a task on its schedule (five-field cron, UTC); answers {job_id}',
+      operation: CronJobCreateDocument,
+      variables: {
+        'input.name': fromBody('name'),
+        'input.cron': cronSchedule,
+        'input.taskTitle': fromBodyAs(['title', 'name']),
+        'input.taskDescription': fromBody('description'),
+      },
+      shape: (d) => ({ job_id: d.createSchedule.id }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/cron/jobs/:id',
+      summary: 'Cron job detail',
+      operation: CronJobByIdDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: (d) => cronJob(d.schedule),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/cron/jobs/:id',
+      summary: 'Delete a cron job',
+      operation: CronJobDeleteDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: (d) => ({ deleted: true, id: d.deleteSchedule.id }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/cron/runs',
+      summary: 'Recent cron runs, newest first',
+      operation: CronRunListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.scheduleRuns },
+      shape: ({ scheduleRuns }) => ({
+        runs: scheduleRuns.nodes.map((r) => ({
+          id: r.id,
+          job_id: r.scheduleId,
+          due_at: r.dueAt,
+          ran_at: r.ranAt,
+          status: lower(r.status),
+          task_id: r.taskId,
+          error: r.error,
+        })),
+        total: scheduleRuns.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/agents',
+      summary: 'List agent instances',
+      operation: AgentListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.agents },
+      shape: ({ agents }) => ({
+        agents: agents.nodes.map((a) => ({
+          id: a.id,
+          name: a.name,
+          ticker: a.ticker,
+          description: a.description,
+          status: lower(a.status),
+          created_at: a.createdAt,
+        })),
+        total: agents.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/channels/dead-letter',
+      summary: 'Dead letter queue: webhook deliveries that failed every attempt',
+      operation: DeadLetterListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.deadLetters },
+      shape: ({ deadLetters }) => ({
+        dead_letters: deadLetters.nodes.map(deadLetter),
+        total: deadLetters.totalCount,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/channels/dead-letter/:id/replay',
+      summary: 'Replay a dead letter (queued again, same webhook-id)',
+      operation: DeadLetterReplayDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/approvals',
+      summary: 'Pending approval requests: tasks nobody may claim until approved',
+      operation: ApprovalListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.approvals },
+      shape: ({ approvals }) => ({ approvals: approvals.nodes.map(approval), total: approvals.totalCount }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/approvals/:id/approve',
+      summary: 'Approve a pending request: its task may be claimed',
+      operation: ApprovalApproveDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: (d) => approval(d.approveRequest),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/approvals/:id/deny',
+      summary: 'Deny a pending request: its task is cancelled',
+      operation: ApprovalDenyDocument,
+      errors: runtime,
+      variables: { id: fromPath('id'), reason: fromBody('reason', undefined, 'why it is denied') },
+      shape: (d) => approval(d.denyRequest),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/wallet/balance',
+      summary: 'USDC + credit balance',
+      operation: WalletOverviewDocument,
+      errors: runtime,
+      // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
+      shape: ({ walletBalances }) => ({
+        usdc: balanceOf(walletBalances, 'USDC'),
+        credits: balanceOf(walletBalances, 'USD'),
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/wallet/address',
+      summary: 'Wallet address: the credit vault to send USDC to (then claim the transaction)',
+      operation: WalletDepositAddressDocument,
+      errors: runtime,
+      shape: ({ depositAddress: d }) => ({
+        address: d.address,
+        asset: d.asset,
+        token_address: d.tokenAddress,
+        min_deposit: minorToNumber(d.minimumMinor, 6),
+        confirmations: d.confirmations,
+        enabled: d.enabled,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/stats/costs',
+      summary: 'Inference cost history: the charges of the latest 100 credit movements',
+      operation: WalletActivityListDocument,
+      errors: runtime,
+      variables: { asset: fixed('USD'), first: fixed(100) },
+      shape: ({ walletActivity }) => {
+        const charges = walletActivity.nodes.filter((e) => e.category === 'CHARGE' && e.kind !== 'PENDING');
+        const costs = charges.map((e) => ({
+          id: e.id,
+          cost_usd: -minorToNumber(activityAmount(e), 6),
+          description: e.memo,
+          created_at: e.createdAt,
+        }));
+        const totalMinor = charges.reduce((sum, e) => sum - BigInt(activityAmount(e)), 0n);
+        return { costs, total_usd: minorToNumber(totalMinor.toString(), 6), count: costs.length };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/stats/transactions',
+      summary:
+        'Financial transaction history in every asset, newest first; each movement once, in its final state',
+      operation: WalletActivityListDocument,
+      variables: { movements: fixed(true) },
+      errors: runtime,
+      paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
+      shape: ({ walletActivity }) => ({
+        transactions: walletActivity.nodes.map((e) => ({
+          id: e.id,
+          type: activityType(e),
+          status: movementStatus(e),
+          asset: e.asset,
+          amount: minorToNumber(movementAmount(e), e.decimals),
+          reference: e.reference,
+          description: e.memo,
+          created_at: e.createdAt,
+        })),
+        total: walletActivity.totalCount,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/sessions/:id/messages',
+      summary: 'Append a user message to a session; its answer starts at once (follow it on the turn)',
+      operation: MessageSendDocument,
+      errors: runtime,
+      status: 201,
+      variables: { sessionId: fromPath('id'), content: fromBody('content'), model: fromBody('model') },
+      shape: ({ sendMessage }) => turn(sendMessage),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/turns',
+      summary: 'List the turns of a session, newest first',
+      operation: SessionTurnsDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      paged: { connection: (d) => d.session.turns },
+      shape: ({ session: s }) => ({
+        turns: s.turns.nodes.map(turn),
+        session_id: s.id,
+        total: s.turns.totalCount,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id',
+      summary: 'Get single turn detail',
+      ...turnById,
+      shape: ({ turn: t }) => ({ ...turn(t), feedback: t.feedback && feedback(t.feedback) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/context',
+      summary: 'The messages and sampling parameters sent upstream for a turn',
+      ...turnById,
+      shape: ({ turn: t }) => ({
+        turn_id: t.id,
+        messages: t.context.map((m) => ({ role: lower(m.role), content: m.content })),
+        parameters: turn(t).parameters,
+        total: t.context.length,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/tools',
+      summary: 'Tool calls of a turn: none, as no tools are offered upstream',
+      ...turnById,
+      shape: ({ turn: t }) => ({ turn_id: t.id, tools: [], total: 0 }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/tips',
+      summary: 'Heuristic remarks on a turn (latency, context size, …)',
+      ...turnById,
+      shape: ({ turn: t }) => ({ turn_id: t.id, tips: t.tips }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/model-selection',
+      summary: 'The model and provider of a turn, and why that model',
+      ...turnById,
+      shape: ({ turn: t }) => ({
+        turn_id: t.id,
+        model: t.model,
+        provider: t.provider,
+        reason: t.modelReason,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/turns/:id/feedback',
+      summary: 'The feedback of a turn (404 when it has none)',
+      ...turnById,
+      failure: ({ turn: t }) =>
+        t.feedback ? undefined : { status: 404, code: 'NOT_FOUND', message: `turn ${t.id} has no feedback` },
+      shape: ({ turn: t }) => feedback(t.feedback!),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/turns/:id/feedback',
+      summary: 'Grade an answer 1 to 5 (409 when graded: update it)',
+      operation: FeedbackCreateDocument,
+      errors: runtime,
+      status: 201,
+      variables: feedbackBody,
+      shape: ({ createFeedback }) => feedback(createFeedback),
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/turns/:id/feedback',
+      summary: 'Change the grade or comment of an answer',
+      operation: FeedbackUpdateDocument,
+      errors: runtime,
+      variables: feedbackBody,
+      shape: ({ updateFeedback }) => feedback(updateFeedback),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/feedback',
+      summary: 'Every grade given in a session, oldest first',
+      operation: SessionFeedbackDocument,
+      errors: runtime,
+      variables: { id: fromPath('id') },
+      shape: ({ session: s }) => ({
+        session_id: s.id,
+        feedback: s.feedback.map(feedback),
+        total: s.feedback.length,
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/models/available',
+      summary: 'List available LLM models: the default and those the upstream lists',
+      operation: GatewayStatusDocument,
+      errors: runtime,
+      shape: ({ gatewayStatus: g }) => {
+        const models = modelIds(g);
+        return {
+          models: models.map((id) => ({ id, default: id === g.model })),
+          default_model: g.model,
+          total: models.length,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/models/selections',
+      summary: 'Model selection log: the model of each of your turns and why, newest first',
+      operation: TurnListDocument,
+      errors: runtime,
+      paged: { connection: (d) => d.turns },
+      shape: ({ turns }) => ({
+        selections: turns.nodes.map((t) => ({
+          turn_id: t.id,
+          session_id: t.sessionId,
+          model: t.model,
+          provider: t.provider,
+          reason: t.modelReason,
+          created_at: t.createdAt,
+        })),
+        total: turns.totalCount,
+      }),
+    }),
+    route({
+      method: 'PUT',
+      path: '/api/providers/:name/key',
+      summary: "Set a provider's API key (admins; stored encrypted, never shown)",
+      operation: ProviderKeySetDocument,
+      errors: runtime,
+      variables: { provider: fromPath('name'), apiKey: fromBodyAs(['key', 'api_key']) },
+      shape: ({ setProviderKey }) => provider(setProviderKey),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/providers/:name/key',
+      summary: 'Remove the provider key set through the API (admins); a configured one applies again',
+      operation: ProviderKeyRemoveDocument,
+      errors: runtime,
+      variables: { provider: fromPath('name') },
+      shape: ({ removeProviderKey }) => provider(removeProviderKey),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/breaker/status',
+      summary: 'All provider breaker states',
+      operation: ProviderListDocument,
+      errors: runtime,
+      shape: ({ llmProviders }) => ({ breakers: llmProviders.map(provider) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/breaker/reset/:provider',
+      summary: 'Reset (close) a provider breaker (admins)',
+      operation: BreakerResetDocument,
+      errors: runtime,
+      variables: { provider: fromPath('provider') },
+      shape: ({ resetCircuitBreaker }) => provider(resetCircuitBreaker),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/agent/status',
+      summary: 'Agent state and model: whether the upstream LLM answers',
+      operation: GatewayStatusDocument,
+      errors: runtime,
+      shape: ({ gatewayStatus: g }) => ({
+        state: g.status === 'connected' ? 'ready' : 'disconnected',
+        mode: GATEWAY_MODES[g.mode],
+        model: g.model,
+        models: g.models,
+        version: g.version,
+        probed_at: g.probedAt,
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/agent/message',
+      summary: 'Send a message (into session_id, else a new session) and wait for the answer',
+      operation: ChatCompleteDocument,
+      errors: runtime,
+      variables: agentMessage,
+      failure: ({ chat }) => failedTurn(chat),
+      shape: ({ chat: t }) => agentReply(t),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/agent/message/stream',
+      summary: 'Send a message and stream the answer as SSE: stream_start, chunk…, stream_end',
+      operation: ChatStreamDocument,
+      errors: runtime,
+      variables: agentMessage,
+      stream: agentStream,
+    }),
+    ...openAiRoutes,
+    ...runtimeSkillRoutes,
+    ...runtimeAgentRoutes,
+    ...a2aRoutes,
+    ...runtimeConfigRoutes,
+    ...runtimeMemoryRoutes,
+    ...observatoryRoutes,
+  ],
+  sockets: [
+    // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
+    // events the platform has today (the scheduler notifications of the original).
+    socket({
+      path: '/ws',
+      summary: 'Real-time event push: task created/updated',
+      operation: TaskEventStreamDocument,
+      // Ironclad's ws.rs: a welcome frame, then an ack for each text frame the client sends.
+      greeting: { type: 'connected', version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z' },
+      hello: ({ version }) => ({ type: 'connected', version, timestamp: new Date().toISOString() }),
+      ack: { type: 'ack' },
+      variables: {
+        agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
+        taskId: fromQuery('task_id', undefined, 'only this task'),
+      },
+      frame: ({ taskEvents: e }) => ({
+        type: e.kind === 'CREATED' ? 'task.created' : 'task.updated',
+        task: task(e.task),
+        at: e.at,
+      }),
+    }),
+  ],
+};
