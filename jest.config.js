@@ -6,6 +6,8 @@ module.exports = {
   transform: {
     // mppx ships only ES modules; Jest's module system loads CommonJS, so its files are compiled too.
     '/node_modules/mppx/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+    // The Rust planner's runtime loads the planner with import(), which Jest's module system refuses.
+    '/node_modules/@graphql-hive/router-runtime/.+\\.cjs$': ['@swc/jest', { module: { type: 'commonjs' } }],
     '^.+\\.ts$': [
       '@swc/jest',
       {
@@ -18,7 +20,7 @@ module.exports = {
       },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!mppx/)'],
+  transformIgnorePatterns: ['/node_modules/(?!mppx/|@graphql-hive/router-runtime/)'],
   setupFiles: ['reflect-metadata'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

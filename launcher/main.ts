@@ -1,6 +1,6 @@
 /**
  * `node dist/launcher/main.js` starts everything: embedded PostgreSQL when DATABASE_URL is unset,
- * the six subgraphs and the router. `node dist/launcher/main.js <subgraph|router>` starts one
+ * then the router and the six subgraphs in worker processes of their own (launcher/processes.ts). `node dist/launcher/main.js <subgraph|router>` starts one
  * service on PORT, as docker-compose does.
  */
 import 'reflect-metadata';
@@ -22,9 +22,9 @@ import {
 } from '../lib';
 import { startRouter } from '../router/gateway';
 import { subgraphs } from '../subgraphs';
-import { readCommittedSupergraph, startPlatform, type Platform } from './platform';
+import { readCommittedSupergraph } from './supergraph';
+import { startProcesses } from './processes';
 import { resolveSecrets } from './secrets';
-import { ensureAdmin } from '../subgraphs/accounts';
 
 type Stop = () => Promise<void>;
 
@@ -39,24 +39,23 @@ async function database(config: Config, log: Logger): Promise<{ url: string; sto
   });
 }
 
-/** On the embedded default's first start: an admin and its API key, so a new user can act at once. */
-async function firstAdmin(platform: Platform): Promise<string | undefined> {
-  const accounts = platform.subgraphs.find((subgraph) => subgraph.name === 'accounts');
-  return accounts ? (await ensureAdmin(accounts.orm.em.fork())).key : undefined;
-}
-
-async function startAll(config: Config, log: Logger): Promise<Stop[]> {
+async function startAll(config: Config, log: Logger, onCrash: (label: string) => void): Promise<Stop[]> {
   const db = await database(config, log);
   try {
-    const secrets = await resolveSecrets(config, true);
-    const supergraph = await readCommittedSupergraph();
-    const platform = await startPlatform({ config, databaseUrl: db.url, supergraph, secrets, log });
-    const admin = config.DATABASE_URL ? undefined : await firstAdmin(platform);
+    const processes = await startProcesses({
+      databaseUrl: db.url,
+      secrets: await resolveSecrets(config, true),
+      // On the embedded default's first start: an admin and its API key, so a new user can act at once.
+      firstAdmin: !config.DATABASE_URL,
+      log,
+      onCrash,
+    });
+    const admin = processes.adminKey;
     const lines = [
       `Agentry ${projectVersion()} is running`,
-      `  GraphQL   ${platform.router.url}/graphql  (GraphiQL in a browser, graphql-ws and SSE on the same URL)`,
-      `  Health    ${platform.router.url}/health`,
-      ...platform.subgraphs.map((s) => `  ${s.name.padEnd(9)} ${s.url}`),
+      `  GraphQL   ${processes.routerUrl}/graphql  (GraphiQL in a browser, graphql-ws and SSE on the same URL)`,
+      `  Health    ${processes.routerUrl}/health`,
+      ...Object.entries(processes.subgraphUrls).map(([name, url]) => `  ${name.padEnd(9)} ${url}`),
       `  Database  ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.DATA_DIR}/postgres`}`,
       `  Auth      ${config.AUTH_MODE === 'open' ? 'open: every request acts as the local owner' : 'required'}`,
       ...(admin
@@ -69,7 +68,7 @@ async function startAll(config: Config, log: Logger): Promise<Stop[]> {
         : []),
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    return [() => platform.close(), db.stop];
+    return [() => processes.close(), db.stop];
   } catch (error) {
     await db.stop();
     throw error;
@@ -124,22 +123,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  // Before anything starts, so every request is traced; off without OTEL_EXPORTER_OTLP_ENDPOINT.
-  const tracing = startTracing({
-    serviceName: service === 'all' ? config.OTEL_SERVICE_NAME : `${config.OTEL_SERVICE_NAME}-${service}`,
-    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  });
-  const stops =
-    service === 'all'
-      ? await startAll(config, log)
-      : await startOne(service as SubgraphName | 'router', config, log);
-  if (tracing) stops.push(() => tracing.shutdown());
-
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  let stops: Stop[] = [];
+  /** A signal stops everything with 0; a worker process that died stops the rest with 1. */
+  const shutdown = async (reason: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ reason }, 'shutting down');
     const timer = setTimeout(() => {
       log.error('shutdown took longer than 10 s, exiting');
       process.exit(1);
@@ -147,8 +137,22 @@ async function main(): Promise<void> {
     for (const stop of stops)
       await stop().catch((error: unknown) => log.error({ err: error }, 'stop failed'));
     clearTimeout(timer);
-    process.exit(0);
+    process.exit(code);
   };
+  stops =
+    service === 'all'
+      ? await startAll(config, log, (label) => void shutdown(`${label} died`, 1))
+      : await startOne(service as SubgraphName | 'router', config, log);
+  // A service started alone traces its requests (the all-in-one start's workers trace their own);
+  // off without OTEL_EXPORTER_OTLP_ENDPOINT.
+  if (service !== 'all') {
+    const tracing = startTracing({
+      serviceName: `${config.OTEL_SERVICE_NAME}-${service}`,
+      endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    });
+    if (tracing) stops.push(() => tracing.shutdown());
+  }
+
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

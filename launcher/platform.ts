@@ -1,8 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   createPubSub,
-  projectRoot,
   projectVersion,
   startSubgraph,
   SUBGRAPHS,
@@ -16,8 +13,7 @@ import {
 import { startRouter, type RunningRouter, type Secrets } from '../router/gateway';
 import { subgraphs } from '../subgraphs';
 
-export const readCommittedSupergraph = () =>
-  readFile(join(projectRoot(), 'schema', 'supergraph.graphql'), 'utf8');
+export { readCommittedSupergraph } from './supergraph';
 
 export interface Platform {
   router: RunningRouter;

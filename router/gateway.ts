@@ -4,6 +4,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { defaultProtectSingleValidateFn, type ValidateUserFnParams } from '@envelop/generic-auth';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { unifiedGraphHandler as rustPlanner } from '@graphql-hive/router-runtime';
 import { createGraphQLError } from '@graphql-tools/utils';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
@@ -189,6 +190,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const serveDashboard = createDashboard();
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
+    // QUERY_PLANNER=rust: Hive's Rust query planner (issue 18). Not the default yet: a subgraph's
+    // error on a subscription comes back as INTERNAL_SERVER_ERROR instead of its own code.
+    ...(config.QUERY_PLANNER === 'rust' && { unifiedGraphHandler: rustPlanner }),
     transportEntries: transportEntries(options.subgraphUrls),
     graphqlEndpoint: '/graphql',
     graphiql: config.GRAPHIQL === 'true' ? { title: 'Agentry' } : false,

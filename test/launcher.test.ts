@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -99,7 +99,32 @@ test('starts with embedded PostgreSQL, is healthy, stops cleanly and keeps its d
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
   expect(await portOpen(pgPort)).toBe(false);
-});
+}, 180_000); // two full starts of the worker processes and PostgreSQL on a shared machine
+
+/** The launcher's worker processes (the router's and the subgraphs'), by their command line. */
+const workersOf = (pid: number) =>
+  execFileSync('pgrep', ['-P', String(pid), '-f', 'launcher/worker.js'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+
+test('the router and the subgraphs run in processes of their own; one dying stops them all', async () => {
+  const [port, pgPort] = [await freePort(), await freePort()];
+  const launched = launch({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), DATA_DIR: dataDir });
+  await waitFor(
+    () => launched.output().includes('is running') || launched.child.exitCode !== null,
+    'the launcher',
+  );
+  const workers = workersOf(launched.child.pid!);
+  expect(workers.length).toBeGreaterThanOrEqual(2);
+
+  process.kill(workers.at(-1)!, 'SIGKILL');
+  expect(await launched.exited).toBe(1);
+  expect(launched.output()).toContain('worker process exited unexpectedly');
+  expect(await portOpen(pgPort)).toBe(false);
+  expect(await portOpen(port)).toBe(false);
+  for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow(); // none left behind
+}, 120_000);
 
 test('a bad configuration value stops start-up with the variable named', async () => {
   const bad = launch({ PORT: 'eighty', DATA_DIR: dataDir });
