@@ -24,6 +24,7 @@ import {
   metrics,
   METRICS_PROCESS_HEADER,
   METRICS_PROCESS_ID,
+  metricsRegistry,
   metricsText,
   PROMETHEUS_CONTENT_TYPE,
   subgraphMetricsJson,
@@ -441,13 +442,14 @@ interface KnexPool {
 }
 
 /**
- * This subgraph's figures: Prometheus text, or prom-client JSON for the router to add up, marked
- * with this process's id so the router skips what its own registry already holds.
+ * This subgraph's figures as Prometheus text; or, for the router to add up, prom-client JSON of
+ * every figure of this process (all the subgraphs it runs), marked with the process's id so the
+ * router reads each process once and skips its own.
  */
 async function sendMetrics(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
-  const json = await subgraphMetricsJson(name);
   res.setHeader(METRICS_PROCESS_HEADER, METRICS_PROCESS_ID);
-  if (/\bapplication\/json\b/.test(req.headers.accept ?? '')) return sendJson(res, 200, json);
+  if (/\bapplication\/json\b/.test(req.headers.accept ?? ''))
+    return sendJson(res, 200, await metricsRegistry.getMetricsAsJSON());
   res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
-  res.end(await metricsText([json]));
+  res.end(await metricsText([await subgraphMetricsJson(name)]));
 }

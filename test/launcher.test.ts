@@ -110,13 +110,27 @@ const workersOf = (pid: number) =>
 
 test('the router and the subgraphs run in processes of their own; one dying stops them all', async () => {
   const [port, pgPort] = [await freePort(), await freePort()];
-  const launched = launch({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), DATA_DIR: dataDir });
+  const token = 'metrics-token-of-the-launcher-test';
+  const launched = launch({
+    PORT: String(port),
+    EMBEDDED_PG_PORT: String(pgPort),
+    DATA_DIR: dataDir,
+    METRICS_TOKEN: token,
+  });
   await waitFor(
     () => launched.output().includes('is running') || launched.child.exitCode !== null,
     'the launcher',
   );
   const workers = workersOf(launched.child.pid!);
   expect(workers.length).toBeGreaterThanOrEqual(2);
+
+  // The router's /metrics adds up the figures of the subgraphs' process: every subgraph's SQL count.
+  const scrape = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await scrape.text();
+  for (const name of ['accounts', 'agents', 'sessions', 'memory', 'tasks', 'wallet'])
+    expect(text).toMatch(new RegExp(`^agentry_sql_statements_total\\{subgraph="${name}"\\} [1-9]`, 'm'));
 
   process.kill(workers.at(-1)!, 'SIGKILL');
   expect(await launched.exited).toBe(1);
