@@ -215,7 +215,9 @@ describe('statistics of a seeded history', () => {
     expect(one.body.models).toEqual(expectedEfficiency(30, 'm-b'));
 
     for (const period of ['7 days', '0d', '91d', 'x'])
-      expect(await stats('GET', `/runtime/api/stats/efficiency?period=${encodeURIComponent(period)}`)).toMatchObject({
+      expect(
+        await stats('GET', `/runtime/api/stats/efficiency?period=${encodeURIComponent(period)}`),
+      ).toMatchObject({
         status: 400,
         body: { error: expect.stringContaining('period') },
       });
@@ -302,7 +304,9 @@ describe('insights and analyses', () => {
     ]);
     expect(first.body.insights[1].message).toContain('from 100 to 500 tokens');
 
-    expect((await api('POST', `/runtime/api/turns/${failed.id}/feedback`, { body: { grade: 1 } })).status).toBe(201);
+    expect(
+      (await api('POST', `/runtime/api/turns/${failed.id}/feedback`, { body: { grade: 1 } })).status,
+    ).toBe(201);
     const graded = await api('GET', `/runtime/api/sessions/${sessionId}/insights`);
     expect(graded.body.insights.map((i: { code: string }) => i.code)).toContain('LOW_GRADES');
     expect(graded.body.insights.map((i: { code: string }) => i.code)).not.toContain('NO_FEEDBACK');
@@ -310,7 +314,8 @@ describe('insights and analyses', () => {
     const foreign = await rest(t, stranger.credential)('GET', `/runtime/api/sessions/${sessionId}/insights`);
     expect(foreign).toMatchObject({ status: 404, body: { error: expect.stringContaining('not found') } });
     expect(
-      (await rest(t, stranger.credential)('POST', `/runtime/api/sessions/${sessionId}/analyze`, { body: {} })).status,
+      (await rest(t, stranger.credential)('POST', `/runtime/api/sessions/${sessionId}/analyze`, { body: {} }))
+        .status,
     ).toBe(404);
   });
 
@@ -397,7 +402,9 @@ describe('insights and analyses', () => {
       tokens_out: 4,
       profile: { models: { 'double-1': expect.objectContaining({ model: 'double-1' }) } },
     });
-    expect(await api('POST', '/runtime/api/recommendations/generate', { body: {} })).toMatchObject({ status: 503 });
+    expect(await api('POST', '/runtime/api/recommendations/generate', { body: {} })).toMatchObject({
+      status: 503,
+    });
   });
 });
 
@@ -528,7 +535,10 @@ describe('logs', () => {
     const everything = JSON.stringify((await logs('GET', '/runtime/api/logs?level=trace&lines=1000')).body);
     for (const secret of [ada.credential!, admin.credential!]) expect(everything).not.toContain(secret);
 
-    expect(await api('GET', '/runtime/api/logs')).toMatchObject({ status: 403, body: { error: expect.any(String) } });
+    expect(await api('GET', '/runtime/api/logs')).toMatchObject({
+      status: 403,
+      body: { error: expect.any(String) },
+    });
     for (const query of ['level=loud', 'lines=0', 'lines=1001', 'since=yesterday'])
       expect(await logs('GET', `/runtime/api/logs?${query}`)).toMatchObject({
         status: 400,
