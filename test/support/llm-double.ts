@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
+ * POST /v1/embeddings and /v1/completions answer as OpenAI's do (see {@link embeddings}, {@link completions}).
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
 
@@ -235,6 +236,66 @@ function embeddings(body: Record<string, unknown>): [number, unknown] {
   ];
 }
 
+/** A legacy completion chunk (`text_completion`) carrying `text`. */
+const completionChunk = (model: string, text: string, finish: string | null = null) =>
+  chunk({
+    id: 'cmpl-double',
+    object: 'text_completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+  });
+
+/**
+ * OpenAI's legacy completions: the tokens of {@link ANSWER} (ten slow ones for `slow`), whole or
+ * streamed, the stream ending with a usage chunk of {@link USAGE} when `stream_options.include_usage`
+ * asks for it, then `[DONE]`.
+ */
+async function completions(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest) {
+  const model = String(body.model);
+  const tokens = model === 'slow' ? Array.from({ length: 10 }, (_, i) => `w${i} `) : ANSWER;
+  if (body.stream !== true) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: 'cmpl-double',
+        object: 'text_completion',
+        model,
+        choices: [{ index: 0, text: tokens.join(''), finish_reason: 'stop' }],
+        usage: USAGE,
+      }),
+    );
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  for (const text of tokens) {
+    if (record.aborted) return;
+    res.write(completionChunk(model, text));
+    if (model === 'slow') await sleep(150);
+  }
+  res.write(completionChunk(model, '', 'stop'));
+  if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true)
+    res.write(chunk({ id: 'cmpl-double', object: 'text_completion', model, choices: [], usage: USAGE }));
+  res.end('data: [DONE]\n\n');
+}
+
+/** A request as the double records it; `aborted` turns true when the client leaves before the end. */
+function recordOf(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): RecordedRequest {
+  const record: RecordedRequest = {
+    model: String(body.model),
+    messages: (body.messages as RecordedRequest['messages'] | undefined) ?? [],
+    authorization: req.headers.authorization,
+    traceparent: req.headers.traceparent as string | undefined,
+    body,
+    aborted: false,
+  };
+  res.on('close', () => {
+    if (!res.writableFinished) record.aborted = true;
+  });
+  return record;
+}
+
 export async function startLlmDouble(): Promise<LlmDouble> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -246,17 +307,18 @@ export async function startLlmDouble(): Promise<LlmDouble> {
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
       void readJson(req).then((body) => {
-        requests.push({
-          model: String(body.model),
-          messages: [],
-          authorization: req.headers.authorization,
-          traceparent: req.headers.traceparent as string | undefined,
-          body,
-          aborted: false,
-        });
+        requests.push(recordOf(req, res, body));
         const [status, answer] = embeddings(body);
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/completions') {
+      void readJson(req).then(async (body) => {
+        const record = recordOf(req, res, body);
+        requests.push(record);
+        await completions(res, body, record);
       });
       return;
     }
@@ -265,18 +327,8 @@ export async function startLlmDouble(): Promise<LlmDouble> {
       return;
     }
     void readJson(req).then(async (body) => {
-      const record: RecordedRequest = {
-        model: String(body.model),
-        messages: body.messages as RecordedRequest['messages'],
-        authorization: req.headers.authorization,
-        traceparent: req.headers.traceparent as string | undefined,
-        body,
-        aborted: false,
-      };
+      const record = recordOf(req, res, body);
       requests.push(record);
-      res.on('close', () => {
-        if (!res.writableFinished) record.aborted = true;
-      });
       if (body.stream !== true && Object.hasOwn(PLANS, record.model)) {
         res.writeHead(200, { 'content-type': 'application/json' });
         const message = { role: 'assistant', content: PLANS[record.model] };
