@@ -9,6 +9,7 @@ import {
   ANSWER,
   CONFIGURED_KEY,
   startLlmDouble,
+  RESPONSE_USAGE,
   UNKNOWN_EMBEDDER,
   USAGE,
   useUpstream,
@@ -252,6 +253,35 @@ test('a streamed completion passes through unchanged, ends with the upstream [DO
   expect(BigInt(transfers[0].amount)).toBeGreaterThan(COMPLETION_PRICE);
   expect(transfers[1].amount).toBe(String(COMPLETION_PRICE));
   expect(await usdCredits(t, ownerId)).toEqual({ posted: before.posted - COMPLETION_PRICE, held: 0n });
+});
+
+test('a streamed Responses call keeps its event names and ends with response.completed, metered from its usage', async () => {
+  const previous = await lastId();
+  const answer = await api('POST', '/v1/responses', {
+    body: { model: 'double-1', input: 'Say hello', stream: true },
+  });
+  expect(answer.status).toBe(200);
+  const events = answer.text
+    .split('\n\n')
+    .filter((block) => block.trim() && !block.startsWith(':'))
+    .map((block) => {
+      const [event, data] = block.split('\n');
+      return [event.replace(/^event: /, ''), JSON.parse(data.replace(/^data: /, '')).type];
+    });
+  expect(events).toEqual([
+    ['response.created', 'response.created'],
+    ...ANSWER.map(() => ['response.output_text.delta', 'response.output_text.delta']),
+    ['response.completed', 'response.completed'],
+  ]);
+  expect(answer.text).toContain(JSON.stringify(RESPONSE_USAGE));
+  // Billed, the Responses bound is max_output_tokens.
+  expect(double.requests.at(-1)!.body.max_output_tokens).toEqual(expect.any(Number));
+  expect(await lastCall(ownerId, previous)).toMatchObject({
+    streamed: true,
+    prompt_tokens: RESPONSE_USAGE.input_tokens,
+    completion_tokens: RESPONSE_USAGE.output_tokens,
+    charged_micro_usd: String(COMPLETION_PRICE),
+  });
 });
 
 test('a whole (not streamed) completion is charged too, and the totals count relay calls', async () => {

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
- * POST /v1/embeddings and /v1/completions answer as OpenAI's do (see {@link embeddings}, {@link completions}).
+ * POST /v1/embeddings, /v1/completions and /v1/responses answer as OpenAI's do (see {@link embeddings},
+ * {@link completions}, {@link responses}).
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
 
@@ -280,6 +281,38 @@ async function completions(res: ServerResponse, body: Record<string, unknown>, r
   res.end('data: [DONE]\n\n');
 }
 
+/** A Responses API event: named by its type, as OpenAI names them (`event:` line and `type`). */
+const responseEvent = (type: string, fields: Record<string, unknown>) =>
+  `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+
+/** The Responses API's final usage, in its own names, for the tokens of {@link USAGE}. */
+export const RESPONSE_USAGE = {
+  input_tokens: USAGE.prompt_tokens,
+  output_tokens: USAGE.completion_tokens,
+  total_tokens: USAGE.total_tokens,
+};
+
+/**
+ * OpenAI's Responses API, streamed: `response.created`, a `response.output_text.delta` per token of
+ * {@link ANSWER}, then `response.completed` with {@link RESPONSE_USAGE}; no `[DONE]`, as OpenAI ends it.
+ */
+function responses(res: ServerResponse, body: Record<string, unknown>) {
+  const response = { id: 'resp_double', object: 'response', model: body.model };
+  if (body.stream !== true) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...response, status: 'completed', usage: RESPONSE_USAGE }));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.end(
+    responseEvent('response.created', { response: { ...response, status: 'in_progress' } }) +
+      ANSWER.map((delta) => responseEvent('response.output_text.delta', { delta })).join('') +
+      responseEvent('response.completed', {
+        response: { ...response, status: 'completed', usage: RESPONSE_USAGE },
+      }),
+  );
+}
+
 /** A request as the double records it; `aborted` turns true when the client leaves before the end. */
 function recordOf(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): RecordedRequest {
   const record: RecordedRequest = {
@@ -319,6 +352,13 @@ export async function startLlmDouble(): Promise<LlmDouble> {
         const record = recordOf(req, res, body);
         requests.push(record);
         await completions(res, body, record);
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/responses') {
+      void readJson(req).then((body) => {
+        requests.push(recordOf(req, res, body));
+        responses(res, body);
       });
       return;
     }
