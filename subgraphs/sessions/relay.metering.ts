@@ -1,6 +1,13 @@
 import { AppError, badInput, type SubgraphContext } from '../../lib';
 import { billingSettings, holdBound, holdCredits, postCredits, voidCredits } from './chat.billing';
-import { approximateTokens, priceOf, tokenCount, type PriceTable, type TokenUsage } from './chat.pricing';
+import {
+  approximateTokens,
+  MAX_TOKEN_COUNT,
+  priceOf,
+  tokenCount,
+  type PriceTable,
+  type TokenUsage,
+} from './chat.pricing';
 import { chatSettings } from './chat.providers';
 
 /**
@@ -75,7 +82,7 @@ export function relayRequestOf(input: { endpoint: string; bodyBase64: string }):
   const sent: Record<string, unknown> = { ...fields, model };
   let completionBound = 0;
   if (limitField) {
-    const maxTokens = positive(fields, limitField, settings.defaultMaxTokens, Number.MAX_SAFE_INTEGER);
+    const maxTokens = positive(fields, limitField, settings.defaultMaxTokens, MAX_TOKEN_COUNT);
     const choices = Math.max(
       positive(fields, 'n', 1, MAX_CHOICES),
       positive(fields, 'best_of', 1, MAX_CHOICES),

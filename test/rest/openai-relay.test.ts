@@ -211,7 +211,15 @@ const dataOf = (text: string) =>
         .join('\n'),
     );
 
-const lastId = async () => (await lastCall(ownerId)).id;
+/** The id of the owner's newest relay call so far ('' for none): later calls sort after it. */
+const lastId = async () => {
+  const [row] = await sql<{ id: string }>(
+    t,
+    `select max("id") as "id" from "sessions"."relay_call" where "owner_id" = $1`,
+    [ownerId],
+  );
+  return row?.id ?? '';
+};
 
 test('a streamed completion passes through unchanged, ends with the upstream [DONE], and is charged its metered price', async () => {
   const before = await usdCredits(t, ownerId);
