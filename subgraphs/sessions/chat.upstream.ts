@@ -81,6 +81,11 @@ export class LlmProvider {
     this.keyOverride = apiKey;
   }
 
+  /** Longest silence allowed while waiting for an answer or between two of its chunks. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   /** Whether calls carry a key (the one set through the API, else the configured one). */
   get hasKey(): boolean {
     return Boolean(this.keyOverride ?? this.options.apiKey);

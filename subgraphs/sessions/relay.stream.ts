@@ -21,6 +21,8 @@ export enum RelayStreamEventKind {
   EVENT = 'EVENT',
   /** The last result: the stream ended and the call was metered. */
   METERED = 'METERED',
+  /** The only result of a stream that failed before its first event (a GraphQL error code and message). */
+  ERROR = 'ERROR',
 }
 registerEnumType(RelayStreamEventKind, { name: 'RelayStreamEventKind' });
 
@@ -55,6 +57,12 @@ export class OpenAiRelayStreamEvent {
 
   @Field(() => BigIntScalar, { nullable: true })
   chargedMicroUsd!: bigint | null;
+
+  @Field(() => String, { nullable: true, description: 'ERROR: GATEWAY_TIMEOUT or BAD_GATEWAY.' })
+  errorCode?: string | null;
+
+  @Field(() => String, { nullable: true })
+  errorMessage?: string | null;
 }
 
 /** What a provider's refusal of a stream becomes: its own status where ours has one, else 502. */
@@ -96,8 +104,10 @@ export interface OpenStream {
 }
 
 /**
- * The provider's events as they come, then the METERED result. A caller who leaves early (the
- * iterator returned) aborts the upstream request; what came is metered, not charged.
+ * The provider's events as they come, then the METERED result. A provider silent for longer than
+ * its timeout is cut off; one that fails before its first event is an error (nothing was sent),
+ * after it the stream just ends, as the provider's did. A caller who leaves early (the iterator
+ * returned) aborts the upstream request. A stream that did not end is metered, not charged.
  */
 export async function* relayEvents(
   ctx: SubgraphContext,
@@ -105,7 +115,22 @@ export async function* relayEvents(
 ): AsyncGenerator<OpenAiRelayStreamEvent> {
   const meter = new RelayMeter(s.request.body);
   let complete = false;
-  let failed = false;
+  let failure: unknown;
+  let timedOut = false;
+  let sent = 0;
+  const idle = setTimeout(() => {
+    timedOut = true;
+    s.abort.abort();
+  }, s.provider.timeoutMs);
+  const call = () => ({
+    id: s.id,
+    request: s.request,
+    provider: s.provider.name,
+    status: s.response.status,
+    usage: meter.usage(),
+    latencyMs: Math.round(performance.now() - s.started),
+    complete,
+  });
   try {
     const whole = !/text\/event-stream/.test(s.response.headers.get('content-type') ?? '');
     // A provider that ignored `stream: true` answered whole: passed on as one event.
@@ -115,7 +140,9 @@ export async function* relayEvents(
         })()
       : serverSentEvents(s.response.body!);
     for await (const { event, id, data } of events) {
+      idle.refresh();
       meter.add(data);
+      sent++;
       yield {
         kind: RelayStreamEventKind.EVENT,
         relayId: s.id,
@@ -127,42 +154,39 @@ export async function* relayEvents(
     }
     complete = true;
   } catch (error) {
-    failed = true;
-    ctx.log.warn({ err: error, relayId: s.id }, 'relay stream broke off');
+    failure = error;
+    ctx.log.warn({ err: error, relayId: s.id, timedOut }, 'relay stream broke off');
   } finally {
+    clearTimeout(idle);
     s.abort.abort();
-    const latencyMs = Math.round(performance.now() - s.started);
-    const usage = meter.usage();
-    const settled = meterRelay(
-      ctx,
-      {
-        id: s.id,
-        request: s.request,
-        provider: s.provider.name,
-        status: s.response.status,
-        usage,
-        latencyMs,
-        complete,
-      },
-      s.held,
-    );
-    if (complete || failed) {
-      const { priceMicroUsd, chargedMicroUsd } = await settled;
-      if (complete)
-        yield {
-          kind: RelayStreamEventKind.METERED,
-          relayId: s.id,
-          ...emptyEvent,
-          promptTokens: usage.promptTokens,
-          completionTokens: usage.completionTokens,
-          priceMicroUsd,
-          chargedMicroUsd,
-        };
-    } else {
-      // The caller is gone: metered in the background, nobody waits for it.
-      void settled.catch((error: unknown) =>
+    // The caller is gone (neither an end nor a failure): metered in the background, nobody waits.
+    if (!complete && failure === undefined)
+      void meterRelay(ctx, call(), s.held).catch((error: unknown) =>
         ctx.log.error({ err: error, relayId: s.id }, 'relay not metered'),
       );
-    }
   }
+  const ended = call();
+  const { priceMicroUsd, chargedMicroUsd } = await meterRelay(ctx, ended, s.held);
+  if (complete)
+    yield {
+      kind: RelayStreamEventKind.METERED,
+      relayId: s.id,
+      ...emptyEvent,
+      promptTokens: ended.usage.promptTokens,
+      completionTokens: ended.usage.completionTokens,
+      priceMicroUsd,
+      chargedMicroUsd,
+    };
+  else if (sent === 0)
+    // A result rather than a thrown error: an error inside a subscription's stream reaches no client.
+    yield {
+      kind: RelayStreamEventKind.ERROR,
+      relayId: s.id,
+      ...emptyEvent,
+      ...noMeter,
+      errorCode: timedOut ? 'GATEWAY_TIMEOUT' : 'BAD_GATEWAY',
+      errorMessage: timedOut
+        ? `no data from the upstream for ${s.provider.timeoutMs} ms`
+        : 'the upstream stream failed before its first event',
+    };
 }

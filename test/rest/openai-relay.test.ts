@@ -342,6 +342,20 @@ test('a client that leaves mid-stream aborts the upstream; the call is metered, 
   expect(await usdCredits(t, ownerId)).toEqual({ posted: before.posted, held: 0n });
 });
 
+test('an upstream that goes silent before its first event is a 504; the call is metered, not charged', async () => {
+  const before = await usdCredits(t, ownerId);
+  const previous = await lastId();
+  const stalled = await api('POST', '/v1/completions', {
+    body: { model: 'stall', prompt: 'Say nothing', stream: true },
+  });
+  expect(stalled.status).toBe(504);
+  expect(stalled.body.error).toMatchObject({ type: 'server_error', code: 'gateway_timeout' });
+  const call = await lastCall(ownerId, previous);
+  expect(call).toMatchObject({ streamed: true, completion_tokens: 0, charged_micro_usd: '0' });
+  expect((await transfersOf(call.id)).map((x) => x.id)).toEqual([call.id, `${call.id}.void`]);
+  expect(await usdCredits(t, ownerId)).toEqual({ posted: before.posted, held: 0n });
+});
+
 test('short of credits: 402 in OpenAI’s format, nothing sent upstream, nothing recorded', async () => {
   const poor = await fundedUser(t, 0n, 'Poor');
   const upstreamCalls = double.requests.length;

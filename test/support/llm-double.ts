@@ -248,7 +248,7 @@ const completionChunk = (model: string, text: string, finish: string | null = nu
   });
 
 /**
- * OpenAI's legacy completions: the tokens of {@link ANSWER} (ten slow ones for `slow`), whole or
+ * OpenAI's legacy completions: the tokens of {@link ANSWER} (ten slow ones for `slow`, none for `stall`), whole or
  * streamed, the stream ending with a usage chunk of {@link USAGE} when `stream_options.include_usage`
  * asks for it, then `[DONE]`.
  */
@@ -270,6 +270,7 @@ async function completions(res: ServerResponse, body: Record<string, unknown>, r
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
+  if (model === 'stall') return; // Keeps the connection open until the client gives up.
   for (const text of tokens) {
     if (record.aborted) return;
     res.write(completionChunk(model, text));

@@ -23,6 +23,7 @@ import {
   openAiUsage,
 } from '../chat-shapes';
 import { epochSeconds, fromPath, rawBodyBase64 } from '../mapping';
+import { RestError } from '../errors';
 import { route } from '../types';
 
 export const openAiRoutes = [
@@ -125,11 +126,15 @@ export const openAiRelayRoutes = [
       when: ({ raw }) => wantsStream(raw),
       // The subscription refuses (402, 400, the provider's own refusal) before its first event.
       awaitFirst: true,
-      // The last result (METERED) is the platform's own: it ends the stream without an event.
-      event: ({ relayOpenAiStream: e }) =>
-        e.kind === 'EVENT'
+      // The last result (METERED) is the platform's own: it ends the stream without an event. An
+      // ERROR comes only before any event, so it is answered as an HTTP error.
+      event: ({ relayOpenAiStream: e }) => {
+        if (e.kind === 'ERROR')
+          throw new RestError(e.errorCode ?? 'BAD_GATEWAY', e.errorMessage ?? 'the upstream failed');
+        return e.kind === 'EVENT'
           ? { event: e.event ?? undefined, id: e.eventId ?? undefined, data: e.data ?? '', raw: true }
-          : null,
+          : null;
+      },
     },
   }),
 ];
