@@ -33,3 +33,4 @@ export * from './orphan-holds';
 export * from './metrics';
 export * from './tracing';
 export * from './gaze';
+export * from './sse';

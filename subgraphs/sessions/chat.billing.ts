@@ -80,7 +80,10 @@ const VOID = `mutation TurnVoid($input: LedgerResolveInput!) { ledgerVoid(input:
 /** A turn's id (newId('turn')), which is also its hold's transfer id. */
 const TURN_ID = /^turn_[0-9a-z]{26}$/;
 
-/** The transfer ids of one turn's hold and its resolution: the turn id is the idempotency key. */
+/**
+ * The transfer ids of one turn's (or relay call's) hold and its resolution: its id is the
+ * idempotency key.
+ */
 const holdIdOf = (turnId: string) => turnId;
 const postIdOf = (turnId: string) => `${turnId}.post`;
 const voidIdOf = (turnId: string) => `${turnId}.void`;
@@ -92,6 +95,7 @@ const voidIdOf = (turnId: string) => `${turnId}.void`;
 export async function holdCredits(
   peers: Peers,
   hold: { turnId: string; ownerId: string; amount: bigint; timeoutSeconds: number },
+  label = 'chat turn',
 ): Promise<TurnHold> {
   const holdId = holdIdOf(hold.turnId);
   try {
@@ -103,7 +107,7 @@ export async function holdCredits(
         asset: CREDITS_ASSET,
         amountMinor: hold.amount.toString(),
         timeoutSeconds: hold.timeoutSeconds,
-        memo: `chat turn ${hold.turnId}`,
+        memo: `${label} ${hold.turnId}`,
       },
     });
   } catch (error) {
@@ -118,20 +122,25 @@ export async function holdCredits(
 }
 
 /** Gives a whole hold back; a turn that was never stored, or that failed or was cancelled. */
-export async function voidCredits(peers: Peers, turnId: string): Promise<void> {
+export async function voidCredits(peers: Peers, turnId: string, label = 'chat turn'): Promise<void> {
   await peers.request('wallet', VOID, {
-    input: { id: voidIdOf(turnId), pendingId: holdIdOf(turnId), memo: `chat turn ${turnId} not charged` },
+    input: { id: voidIdOf(turnId), pendingId: holdIdOf(turnId), memo: `${label} ${turnId} not charged` },
   });
 }
 
 /** Posts `charged` (at least one micro-USD) of a turn's hold; the rest goes back. */
-async function postCredits(peers: Peers, turnId: string, charged: bigint): Promise<void> {
+export async function postCredits(
+  peers: Peers,
+  turnId: string,
+  charged: bigint,
+  label = 'chat turn',
+): Promise<void> {
   await peers.request('wallet', POST, {
     input: {
       id: postIdOf(turnId),
       pendingId: holdIdOf(turnId),
       amountMinor: charged.toString(),
-      memo: `chat turn ${turnId}`,
+      memo: `${label} ${turnId}`,
     },
   });
 }

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { endSpan, safeText, startClientSpan, traceHeaders } from '../../lib';
+import { endSpan, safeText, serverSentEvents, startClientSpan, traceHeaders } from '../../lib';
 import { CircuitBreaker } from './chat.breaker';
 import { tokenCount } from './chat.pricing';
 
@@ -79,6 +79,11 @@ export class LlmProvider {
 
   useKey(apiKey: string | undefined): void {
     this.keyOverride = apiKey;
+  }
+
+  /** Longest silence allowed while waiting for an answer or between two of its chunks. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
   }
 
   /** Whether calls carry a key (the one set through the API, else the configured one). */
@@ -193,7 +198,7 @@ export class LlmProvider {
         return;
       }
       let finished = false;
-      for await (const data of sseData(response.body)) {
+      for await (const { data } of serverSentEvents(response.body)) {
         restartIdleTimer();
         if (data === '[DONE]') return;
         const chunk = parseChunk(data);
@@ -262,6 +267,53 @@ export class LlmProvider {
     }
   }
 
+  /**
+   * A streaming call passed through as sent: the response once its headers came (within the
+   * timeout), its body left to the caller to read. Aborting `signal` ends the upstream request. The
+   * breaker counts a 5xx or no answer against the provider; throws like {@link relay}.
+   */
+  async relayStream(path: string, body: string, signal: AbortSignal): Promise<Response> {
+    if (!this.breaker.tryAcquire())
+      throw new UpstreamError('UPSTREAM_UNAVAILABLE', `provider ${this.name} is unavailable (circuit open)`, {
+        retryable: false,
+        failure: false,
+      });
+    const controller = new AbortController();
+    const cancel = () => controller.abort();
+    signal.addEventListener('abort', cancel, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    try {
+      const response = await fetch(this.endpoint(path), {
+        method: 'POST',
+        headers: { ...this.headers(), accept: 'text/event-stream' },
+        body,
+        signal: controller.signal,
+      });
+      if (response.status >= 500) this.breaker.failed(`HTTP ${response.status}`);
+      else this.breaker.succeeded();
+      return response;
+    } catch (caught) {
+      if (signal.aborted) {
+        this.breaker.released();
+        throw new UpstreamError('CANCELLED', 'cancelled', { retryable: false, failure: false });
+      }
+      const error = timedOut
+        ? new UpstreamError('UPSTREAM_TIMEOUT', `no answer from upstream in ${this.options.timeoutMs} ms`, {
+            retryable: false,
+            failure: true,
+          })
+        : asUpstreamError(caught, false);
+      this.breaker.failed(error.message);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** GET /models: is the upstream there, and does it list its models the OpenAI way? */
   async probe(): Promise<ProbeResult> {
     try {
@@ -326,35 +378,6 @@ async function errorFromResponse(response: Response): Promise<UpstreamError> {
     `upstream answered ${response.status}: ${message}`,
     { retryable: serverSide, failure: serverSide },
   );
-}
-
-/** The `data` of each Server-Sent Event, multi-line data joined by newlines. */
-async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline).replace(/\r$/, '');
-        buffer = buffer.slice(newline + 1);
-        if (line === '') {
-          if (data.length) yield data.join('\n');
-          data = [];
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-        }
-      }
-    }
-    if (data.length) yield data.join('\n');
-  } finally {
-    reader.releaseLock();
-  }
 }
 
 interface ParsedChunk {

@@ -28,6 +28,7 @@ import { billingSettings, reconcileSettlements } from './chat.billing';
 import { MeteringResolver } from './metering.resolver';
 import { ObservatoryResolver } from './observatory.resolver';
 import { SessionsRelayCalls } from './migrations/0008-relay-calls';
+import { SessionsRelayCharges } from './migrations/0009-relay-charges';
 import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
@@ -44,6 +45,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0006-client-key', class: SessionsClientKey },
     { name: '0007-observatory-stats', class: SessionsObservatoryStats },
     { name: '0008-relay-calls', class: SessionsRelayCalls },
+    { name: '0009-relay-charges', class: SessionsRelayCharges },
   ],
   resolvers: [
     SessionResolver,

@@ -42,7 +42,7 @@ class MeteringPricing {
   messageHoldMicroUsd!: bigint;
 }
 
-@ObjectType({ description: 'Your metered turns and what they cost, all time.' })
+@ObjectType({ description: 'Your metered turns and /v1 relay calls and what they cost, all time.' })
 class MeteredUsageTotals {
   @Field(() => Int, { description: 'Answers metered (complete or not).' })
   calls!: number;
@@ -89,16 +89,26 @@ export class MeteringResolver {
   @RequiresScopes('orders')
   @Query(() => MeteredUsageTotals, { description: 'Totals of your metered answers.' })
   async meteredUsageTotals(@Ctx() ctx: SubgraphContext): Promise<MeteredUsageTotals> {
+    // Chat turns and relay calls (relay_call), which are recorded once answered, never held after.
     const [row] = await ctx.em.execute<Record<string, string>[]>(
-      `select count(*) filter (where u."id" is not null) as "calls",
-              coalesce(sum(u."prompt_tokens"), 0) as "prompt",
-              coalesce(sum(u."completion_tokens"), 0) as "completion",
-              coalesce(sum(u."price_micro_usd"), 0) as "cost",
-              coalesce(sum(t."charged_micro_usd") filter (where t."settlement" in ('POSTED', 'HELD')), 0) as "charged",
-              coalesce(sum(t."held_micro_usd") filter (where t."settlement" = 'HELD'), 0) as "held"
-         from "sessions"."turn" t left join "sessions"."usage_record" u on u."turn_id" = t."id"
-        where t."owner_id" = ?`,
-      [ctx.me().accountId],
+      `with "metered" as (
+         select count(*) filter (where u."id" is not null) as "calls",
+                coalesce(sum(u."prompt_tokens"), 0) as "prompt",
+                coalesce(sum(u."completion_tokens"), 0) as "completion",
+                coalesce(sum(u."price_micro_usd"), 0) as "cost",
+                coalesce(sum(t."charged_micro_usd") filter (where t."settlement" in ('POSTED', 'HELD')), 0) as "charged",
+                coalesce(sum(t."held_micro_usd") filter (where t."settlement" = 'HELD'), 0) as "held"
+           from "sessions"."turn" t left join "sessions"."usage_record" u on u."turn_id" = t."id"
+          where t."owner_id" = ?
+         union all
+         select count(*), coalesce(sum("prompt_tokens"), 0), coalesce(sum("completion_tokens"), 0),
+                coalesce(sum("price_micro_usd"), 0), coalesce(sum("charged_micro_usd"), 0), 0
+           from "sessions"."relay_call" where "owner_id" = ?
+       )
+       select sum("calls") as "calls", sum("prompt") as "prompt", sum("completion") as "completion",
+              sum("cost") as "cost", sum("charged") as "charged", sum("held") as "held"
+         from "metered"`,
+      [ctx.me().accountId, ctx.me().accountId],
     );
     return {
       calls: Number(row.calls),

@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
+ * POST /v1/embeddings, /v1/completions and /v1/responses answer as OpenAI's do (see {@link embeddings},
+ * {@link completions}, {@link responses}).
  */
 export const ANSWER = ['Hello', ',', ' world', '!'];
 
@@ -235,6 +237,99 @@ function embeddings(body: Record<string, unknown>): [number, unknown] {
   ];
 }
 
+/** A legacy completion chunk (`text_completion`) carrying `text`. */
+const completionChunk = (model: string, text: string, finish: string | null = null) =>
+  chunk({
+    id: 'cmpl-double',
+    object: 'text_completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+  });
+
+/**
+ * OpenAI's legacy completions: the tokens of {@link ANSWER} (ten slow ones for `slow`, none for `stall`), whole or
+ * streamed, the stream ending with a usage chunk of {@link USAGE} when `stream_options.include_usage`
+ * asks for it, then `[DONE]`.
+ */
+async function completions(res: ServerResponse, body: Record<string, unknown>, record: RecordedRequest) {
+  const model = String(body.model);
+  const tokens = model === 'slow' ? Array.from({ length: 10 }, (_, i) => `w${i} `) : ANSWER;
+  if (body.stream !== true) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: 'cmpl-double',
+        object: 'text_completion',
+        model,
+        choices: [{ index: 0, text: tokens.join(''), finish_reason: 'stop' }],
+        usage: USAGE,
+      }),
+    );
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  if (model === 'stall') return; // Keeps the connection open until the client gives up.
+  for (const text of tokens) {
+    if (record.aborted) return;
+    res.write(completionChunk(model, text));
+    if (model === 'slow') await sleep(150);
+  }
+  res.write(completionChunk(model, '', 'stop'));
+  if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true)
+    res.write(chunk({ id: 'cmpl-double', object: 'text_completion', model, choices: [], usage: USAGE }));
+  res.end('data: [DONE]\n\n');
+}
+
+/** A Responses API event: named by its type, as OpenAI names them (`event:` line and `type`). */
+const responseEvent = (type: string, fields: Record<string, unknown>) =>
+  `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+
+/** The Responses API's final usage, in its own names, for the tokens of {@link USAGE}. */
+export const RESPONSE_USAGE = {
+  input_tokens: USAGE.prompt_tokens,
+  output_tokens: USAGE.completion_tokens,
+  total_tokens: USAGE.total_tokens,
+};
+
+/**
+ * OpenAI's Responses API, streamed: `response.created`, a `response.output_text.delta` per token of
+ * {@link ANSWER}, then `response.completed` with {@link RESPONSE_USAGE}; no `[DONE]`, as OpenAI ends it.
+ */
+function responses(res: ServerResponse, body: Record<string, unknown>) {
+  const response = { id: 'resp_double', object: 'response', model: body.model };
+  if (body.stream !== true) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...response, status: 'completed', usage: RESPONSE_USAGE }));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.end(
+    responseEvent('response.created', { response: { ...response, status: 'in_progress' } }) +
+      ANSWER.map((delta) => responseEvent('response.output_text.delta', { delta })).join('') +
+      responseEvent('response.completed', {
+        response: { ...response, status: 'completed', usage: RESPONSE_USAGE },
+      }),
+  );
+}
+
+/** A request as the double records it; `aborted` turns true when the client leaves before the end. */
+function recordOf(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): RecordedRequest {
+  const record: RecordedRequest = {
+    model: String(body.model),
+    messages: (body.messages as RecordedRequest['messages'] | undefined) ?? [],
+    authorization: req.headers.authorization,
+    traceparent: req.headers.traceparent as string | undefined,
+    body,
+    aborted: false,
+  };
+  res.on('close', () => {
+    if (!res.writableFinished) record.aborted = true;
+  });
+  return record;
+}
+
 export async function startLlmDouble(): Promise<LlmDouble> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -246,17 +341,25 @@ export async function startLlmDouble(): Promise<LlmDouble> {
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
       void readJson(req).then((body) => {
-        requests.push({
-          model: String(body.model),
-          messages: [],
-          authorization: req.headers.authorization,
-          traceparent: req.headers.traceparent as string | undefined,
-          body,
-          aborted: false,
-        });
+        requests.push(recordOf(req, res, body));
         const [status, answer] = embeddings(body);
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/completions') {
+      void readJson(req).then(async (body) => {
+        const record = recordOf(req, res, body);
+        requests.push(record);
+        await completions(res, body, record);
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/responses') {
+      void readJson(req).then((body) => {
+        requests.push(recordOf(req, res, body));
+        responses(res, body);
       });
       return;
     }
@@ -265,18 +368,8 @@ export async function startLlmDouble(): Promise<LlmDouble> {
       return;
     }
     void readJson(req).then(async (body) => {
-      const record: RecordedRequest = {
-        model: String(body.model),
-        messages: body.messages as RecordedRequest['messages'],
-        authorization: req.headers.authorization,
-        traceparent: req.headers.traceparent as string | undefined,
-        body,
-        aborted: false,
-      };
+      const record = recordOf(req, res, body);
       requests.push(record);
-      res.on('close', () => {
-        if (!res.writableFinished) record.aborted = true;
-      });
       if (body.stream !== true && Object.hasOwn(PLANS, record.model)) {
         res.writeHead(200, { 'content-type': 'application/json' });
         const message = { role: 'assistant', content: PLANS[record.model] };
