@@ -385,6 +385,10 @@ export async function startSubgraph(
     });
   });
 
+  // The router's pooled connections close after a few idle seconds; the subgraph keeps them open
+  // longer, so it never closes one just as the router sends on it (ECONNRESET under load).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const ws = useServer(
     {
