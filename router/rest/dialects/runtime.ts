@@ -21,7 +21,7 @@ import {
   FeedbackCreateDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
-  MessageSendDocument,
+  MessageAppendDocument,
   ProviderKeyRemoveDocument,
   ProviderKeySetDocument,
   ProviderListDocument,
@@ -58,6 +58,7 @@ import {
   integer,
   lower,
   minorToNumber,
+  oneOf,
   required,
 } from '../mapping';
 import { RestError } from '../errors';
@@ -581,12 +582,17 @@ export const runtimeDialect: Dialect = {
     route({
       method: 'POST',
       path: '/api/sessions/:id/messages',
-      summary: 'Append a user message to a session; its answer starts at once (follow it on the turn)',
-      operation: MessageSendDocument,
+      summary:
+        'Append a message `{role: user|assistant, content}` without starting a turn; answers {message_id}',
+      operation: MessageAppendDocument,
       errors: runtime,
-      status: 201,
-      variables: { sessionId: fromPath('id'), content: fromBody('content'), model: fromBody('model') },
-      shape: ({ sendMessage }) => turn(sendMessage),
+      // Ironclad's post_message (api/routes/sessions.rs): 200 with the new message's id.
+      variables: {
+        sessionId: fromPath('id'),
+        role: required(fromBody('role', oneOf({ user: 'USER', assistant: 'ASSISTANT' }))),
+        content: required(fromBody('content')),
+      },
+      shape: ({ appendMessage }) => ({ message_id: appendMessage.id }),
     }),
     route({
       method: 'GET',
