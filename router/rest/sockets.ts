@@ -33,8 +33,11 @@ export interface Admission {
   headers: Record<string, string>;
   allowed: boolean;
 }
-/** Admits a connection by its request's credential, or by `credential` when given (a dialogue's auth frame). */
-export type Admit = (req: IncomingMessage, credential?: string) => Promise<Admission>;
+/**
+ * Admits a connection by its request's credential, or by `credential` when given (a dialogue's auth
+ * frame); without either, by `ticket` (a socket ticket, redeemed and so used up).
+ */
+export type Admit = (req: IncomingMessage, credential?: string, ticket?: string) => Promise<Admission>;
 
 /** Close codes in graphql-ws's convention (4400, 4401, …), so clients of both read them alike. */
 const closeCode = (status: number) => (status >= 500 ? 1011 : 4000 + status);
@@ -134,7 +137,8 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
       untrack();
     });
     dropClaimedIdentity(req);
-    const admission = admit ? await admit(req) : { headers: {}, allowed: true };
+    const ticket = compiled.spec.tickets ? (query.get('ticket') ?? undefined) : undefined;
+    const admission = admit ? await admit(req, undefined, ticket) : { headers: {}, allowed: true };
     if (!admission.allowed)
       throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
     const input = { params, query, body: {}, headers: req.headers };

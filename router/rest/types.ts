@@ -218,6 +218,11 @@ export interface SocketSpec<D, V, S = unknown> {
   errors?: ErrorStyle;
   /** A two-way conversation: the client authenticates in a frame and then sends requests as frames. */
   dialogue?: Dialogue<D, V, S>;
+  /**
+   * Without a header credential, the upgrade may carry `?ticket=`: a single-use ticket from the
+   * dialect's ticket route (002's `POST /api/ws-ticket`), for browsers, which cannot set headers.
+   */
+  tickets?: boolean;
 }
 
 /** A client frame of a dialogue: a JSON object. */

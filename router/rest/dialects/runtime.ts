@@ -31,6 +31,7 @@ import {
   SessionMessagesDocument,
   SessionStartDocument,
   SessionTurnsDocument,
+  SocketTicketIssueDocument,
   TaskEventStreamDocument,
   TurnByIdDocument,
   TurnListDocument,
@@ -797,6 +798,15 @@ export const runtimeDialect: Dialect = {
       variables: agentMessage,
       stream: agentStream,
     }),
+    route({
+      method: 'POST',
+      path: '/api/ws-ticket',
+      summary: 'A single-use ticket, valid 30 seconds, to open /ws as `?ticket=` without a header credential',
+      operation: SocketTicketIssueDocument,
+      errors: runtime,
+      // Ironclad's issue_ws_ticket (api/routes/admin/advanced_runtime.rs, ws_ticket.rs).
+      shape: ({ issueSocketTicket: t }) => ({ ticket: t.ticket, expires_in: t.expiresIn }),
+    }),
     ...openAiRoutes,
     ...runtimeSkillRoutes,
     ...runtimeAgentRoutes,
@@ -816,6 +826,8 @@ export const runtimeDialect: Dialect = {
       greeting: { type: 'connected', version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z' },
       hello: ({ version }) => ({ type: 'connected', version, timestamp: new Date().toISOString() }),
       ack: { type: 'ack' },
+      // Ironclad's ws_authenticate: x-api-key or Bearer, else `?ticket=` from POST /api/ws-ticket.
+      tickets: true,
       variables: {
         agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
         taskId: fromQuery('task_id', undefined, 'only this task'),

@@ -1,0 +1,113 @@
+/**
+ * 002's WebSocket tickets, against Ironclad's own: `POST /api/ws-ticket` answers
+ * `{"ticket": "wst_…", "expires_in": 30}` (api/routes/admin/advanced_runtime.rs issue_ws_ticket,
+ * ws_ticket.rs), and `/ws?ticket=` opens the socket once, without a header credential, within its
+ * lifetime (ironclad-harness/tests/websocket.rs ws_auth_via_ticket, ws_ticket_is_single_use).
+ */
+import pg from 'pg';
+import { sha256 } from '../../lib';
+import { CreateApiKeyDocument, RevokeApiKeyDocument } from '../generated/graphql';
+import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
+import { ISO, openSocket, refusedUpgrade, rest, type Rest } from './support';
+
+let t: TestPlatform;
+let user: User;
+let api: Rest;
+let db: pg.Client;
+beforeAll(async () => {
+  t = await startTestPlatform();
+  user = await t.register('Ticketed');
+  api = rest(t, user.credential);
+  db = new pg.Client({ connectionString: t.databaseUrl });
+  await db.connect();
+});
+afterAll(async () => {
+  await db.end();
+  await t.close();
+});
+
+const wsUrl = (query = '') => `${t.url.replace(/^http/, 'ws')}/runtime/ws${query}`;
+const CONNECTED = { type: 'connected', version: expect.any(String), timestamp: ISO };
+
+async function issueTicket(): Promise<string> {
+  const issued = await api('POST', '/runtime/api/ws-ticket', { body: {} });
+  expect(issued).toMatchObject({
+    status: 200,
+    body: { ticket: expect.stringMatching(/^wst_[0-9a-f]{64}$/), expires_in: 30 },
+  });
+  expect(Object.keys(issued.body).sort()).toEqual(['expires_in', 'ticket']);
+  return issued.body.ticket;
+}
+
+test('POST /api/ws-ticket needs a credential (401 {"error"})', async () => {
+  expect(await rest(t)('POST', '/runtime/api/ws-ticket', { body: {} })).toMatchObject({
+    status: 401,
+    body: { error: expect.any(String) },
+  });
+});
+
+test('a ticket opens /ws once without a header credential; it is stored only as its hash', async () => {
+  const ticket = await issueTicket();
+  const stored = await db.query('select id from accounts.socket_ticket where id = $1', [sha256(ticket)]);
+  expect(stored.rowCount).toBe(1);
+  const plain = await db.query('select 1 from accounts.socket_ticket where id = $1', [ticket]);
+  expect(plain.rowCount).toBe(0);
+
+  const socket = openSocket(wsUrl(`?ticket=${ticket}`));
+  try {
+    await socket.opened;
+    expect(await socket.next()).toEqual(CONNECTED);
+  } finally {
+    await socket.close();
+  }
+  // Used once: the second upgrade with it is refused, in 002's error format.
+  expect(await refusedUpgrade(wsUrl(`?ticket=${ticket}`))).toMatchObject({
+    status: 401,
+    body: { error: expect.any(String) },
+  });
+});
+
+test('an expired, unknown or malformed ticket is refused with 401', async () => {
+  const ticket = await issueTicket();
+  // Its 30 seconds are over (moved back rather than waited for).
+  await db.query(`update accounts.socket_ticket set expires_at = now() - interval '1 second' where id = $1`, [
+    sha256(ticket),
+  ]);
+  for (const query of [`?ticket=${ticket}`, `?ticket=wst_${'0'.repeat(64)}`, '?ticket=nonsense', ''])
+    expect({ query, ...(await refusedUpgrade(wsUrl(query))) }).toMatchObject({
+      query,
+      status: 401,
+      body: { error: expect.any(String) },
+    });
+});
+
+test('a ticket acts as the account that asked for it: its pushes are that account’s only', async () => {
+  const stranger = await t.register('Stranger');
+  const ticket = await issueTicket();
+  const socket = openSocket(wsUrl(`?ticket=${ticket}`));
+  try {
+    await socket.opened;
+    expect(await socket.next()).toEqual(CONNECTED);
+    await rest(t, stranger.credential)('POST', '/api/tasks', {
+      body: { title: 'Not yours', reward: '1.00' },
+    });
+    const mine = await api('POST', '/api/tasks', { body: { title: 'Yours', reward: '1.00' } });
+    expect(await socket.next()).toMatchObject({
+      type: 'task.created',
+      task: expect.objectContaining({ task_id: mine.body.task_id, title: 'Yours' }),
+    });
+  } finally {
+    await socket.close();
+  }
+});
+
+test('a ticket issued with an API key revoked since opens nothing', async () => {
+  const { key } = (await user.data(CreateApiKeyDocument, { input: { name: 'ws', scopes: ['orders'] } }))
+    .createApiKey;
+  const keyed = rest(t, key);
+  const ticket = (await keyed('POST', '/runtime/api/ws-ticket', { body: {} })).body.ticket;
+  await user.data(RevokeApiKeyDocument, {
+    id: (await db.query('select id from accounts.api_key where key_hash = $1', [sha256(key)])).rows[0].id,
+  });
+  expect(await refusedUpgrade(wsUrl(`?ticket=${ticket}`))).toMatchObject({ status: 401 });
+});
