@@ -117,6 +117,24 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
     })();
   }
 
+  /** The frames of several subscriptions as they come; ends when all have ended. */
+  async function* merged(sources: AsyncGenerator<unknown>[]): AsyncGenerator<unknown> {
+    const next = (i: number) => sources[i].next().then((result) => ({ i, result }));
+    const pending = new Map(sources.map((_, i) => [i, next(i)]));
+    while (pending.size) {
+      const { i, result } = await Promise.race(pending.values());
+      if (result.done) pending.delete(i);
+      else {
+        pending.set(i, next(i));
+        yield result.value;
+      }
+    }
+  }
+
+  async function* framed<D>(results: AsyncGenerator<D>, frame: (data: D) => unknown) {
+    for await (const data of results) yield frame(data);
+  }
+
   const send = (ws: WebSocket, frame: unknown) => {
     if (frame !== null && frame !== undefined && ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   };
@@ -145,13 +163,23 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
     const variables = buildVariables(compiled.sources, input);
     checkVariables(schema, compiled.operation, variables, compiled.sources);
     const headers = forwardedHeaders(req, { headers: admission.headers });
-    const results = await subscribe(compiled, variables, headers, abort.signal);
-    wss.handleUpgrade(req, socket, head, (ws) => void pump(ws, results, abort, dialect, compiled));
+    const main = framed(await subscribe(compiled, variables, headers, abort.signal), compiled.spec.frame);
+    const feeds = await Promise.all(
+      (compiled.spec.feeds ?? []).map(async ({ operation, frame }) => {
+        const feed = {
+          ...compiled,
+          operation: operationFor(operation as TypedDocumentNode<unknown, unknown>),
+        };
+        return framed(await subscribe(feed, {}, headers, abort.signal), frame as (data: unknown) => unknown);
+      }),
+    );
+    const frames = feeds.length ? merged([main, ...feeds]) : main;
+    wss.handleUpgrade(req, socket, head, (ws) => void pump(ws, frames, abort, dialect, compiled));
   }
 
   async function pump(
     ws: WebSocket,
-    results: AsyncGenerator<Record<string, unknown>>,
+    frames: AsyncGenerator<unknown>,
     abort: AbortController,
     dialect: Dialect,
     compiled: CompiledSocket,
@@ -169,7 +197,7 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
         else send(ws, spec.ack);
       });
     try {
-      for await (const data of results) send(ws, compiled.spec.frame(data));
+      for await (const frame of frames) send(ws, frame);
       ws.close(1000, 'subscription complete');
     } catch (error) {
       if (abort.signal.aborted) return;

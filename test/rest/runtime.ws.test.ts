@@ -3,18 +3,24 @@
  * `{"ticket": "wst_…", "expires_in": 30}` (api/routes/admin/advanced_runtime.rs issue_ws_ticket,
  * ws_ticket.rs), and `/ws?ticket=` opens the socket once, without a header credential, within its
  * lifetime (ironclad-harness/tests/websocket.rs ws_auth_via_ticket, ws_ticket_is_single_use).
+ * Then what /ws pushes besides task changes: answers streaming in the caller's sessions in the
+ * frames of Ironclad's streaming handler (api/routes/agent/streaming.rs), and memory changes.
  */
 import pg from 'pg';
 import { sha256 } from '../../lib';
-import { CreateApiKeyDocument, RevokeApiKeyDocument } from '../generated/graphql';
+import { CreateApiKeyDocument, RevokeApiKeyDocument, StoreMemoryDocument } from '../generated/graphql';
+import { ANSWER, startLlmDouble, useUpstream, type LlmDouble } from '../support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
-import { ISO, openSocket, refusedUpgrade, rest, type Rest } from './support';
+import { eventually, ISO, openSocket, refusedUpgrade, rest, type Rest } from './support';
 
 let t: TestPlatform;
 let user: User;
 let api: Rest;
 let db: pg.Client;
+let double: LlmDouble;
 beforeAll(async () => {
+  double = await startLlmDouble();
+  useUpstream(double);
   t = await startTestPlatform();
   user = await t.register('Ticketed');
   api = rest(t, user.credential);
@@ -24,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.end();
   await t.close();
+  await double.close();
 });
 
 const wsUrl = (query = '') => `${t.url.replace(/^http/, 'ws')}/runtime/ws${query}`;
@@ -110,4 +117,62 @@ test('a ticket issued with an API key revoked since opens nothing', async () => 
     id: (await db.query('select id from accounts.api_key where key_hash = $1', [sha256(key)])).rows[0].id,
   });
   expect(await refusedUpgrade(wsUrl(`?ticket=${ticket}`))).toMatchObject({ status: 401 });
+});
+
+/** Subscribers of every topic of the platform's event bus: a socket's feeds are live once counted. */
+const busSubscribers = () =>
+  [...(t.platform.pubsub as unknown as { topics: Map<string, Set<unknown>> }).topics.values()].reduce(
+    (sum, subscribers) => sum + subscribers.size,
+    0,
+  );
+
+test('/ws pushes the caller’s answers (agent_working, stream_chunk…, done) and memory changes, nobody else’s', async () => {
+  const before = busSubscribers();
+  const socket = openSocket(wsUrl(), { 'x-api-key': user.credential! });
+  try {
+    await socket.opened;
+    expect(await socket.next()).toEqual(CONNECTED);
+    // Tasks, sessions and memory: three subscriptions of this caller.
+    await eventually(busSubscribers, (n) => n === before + 3);
+
+    const stranger = await t.register('Stranger');
+    await stranger.data(StoreMemoryDocument, { input: { content: 'Not yours to see' } });
+    await rest(t, stranger.credential)('POST', '/runtime/api/agent/message', { body: { content: 'Hi' } });
+
+    const { storeMemory } = await user.data(StoreMemoryDocument, {
+      input: { content: 'Pushed memory', category: 'pushed' },
+    });
+    expect(await socket.next()).toEqual({
+      type: 'memory_stored',
+      entry: {
+        id: storeMemory.id,
+        tier: 'semantic',
+        category: 'pushed',
+        content: 'Pushed memory',
+        session_id: null,
+      },
+      at: ISO,
+    });
+
+    const reply = await api('POST', '/runtime/api/agent/message', { body: { content: 'Hello?' } });
+    expect(reply.status).toBe(200);
+    const ids = { session_id: reply.body.session_id, turn_id: reply.body.turn_id };
+    // Answers and memory come on separate feeds (the answer is remembered too): read until the
+    // answer is done and compare its frames in order.
+    const frames: { type: string; done?: boolean }[] = [];
+    while (!frames.some((f) => f.type === 'stream_chunk' && f.done)) frames.push(await socket.next());
+    const answer = frames.filter((f) => f.type !== 'memory_stored') as { delta?: string }[];
+    // Tokens may arrive joined; their text is the whole answer.
+    const chunks = answer.slice(1, -1);
+    expect(chunks.map((c) => c.delta).join('')).toBe(ANSWER.join(''));
+    expect(answer).toEqual([
+      { type: 'agent_working', agent_id: null, workstation: 'llm', activity: 'inference', ...ids },
+      ...chunks.map((c) => ({ type: 'stream_chunk', delta: c.delta, done: false, ...ids })),
+      { type: 'stream_chunk', delta: '', done: true, ...ids },
+    ]);
+  } finally {
+    await socket.close();
+  }
+  // Leaving ends every feed upstream.
+  expect(await eventually(busSubscribers, (n) => n === before)).toBe(before);
 });

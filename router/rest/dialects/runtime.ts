@@ -32,7 +32,6 @@ import {
   SessionStartDocument,
   SessionTurnsDocument,
   SocketTicketIssueDocument,
-  TaskEventStreamDocument,
   TurnByIdDocument,
   TurnListDocument,
   WalletActivityListDocument,
@@ -55,7 +54,6 @@ import {
   fromBody,
   fromBodyAs,
   fromPath,
-  fromQuery,
   integer,
   lower,
   minorToNumber,
@@ -66,14 +64,12 @@ import { RestError } from '../errors';
 import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import {
   route,
-  socket,
   type Dialect,
   type RouteInput,
   type ShapeContext,
   type SseEvent,
   type StreamContext,
 } from '../types';
-import { task } from './hermes';
 import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
@@ -82,6 +78,7 @@ import { runtime } from './runtime.errors';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
+import { runtimeSocket } from './runtime.socket';
 
 const MICRO_USD_DECIMALS = 6;
 
@@ -815,28 +812,5 @@ export const runtimeDialect: Dialect = {
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
   ],
-  sockets: [
-    // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
-    // events the platform has today (the scheduler notifications of the original).
-    socket({
-      path: '/ws',
-      summary: 'Real-time event push: task created/updated',
-      operation: TaskEventStreamDocument,
-      // Ironclad's ws.rs: a welcome frame, then an ack for each text frame the client sends.
-      greeting: { type: 'connected', version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z' },
-      hello: ({ version }) => ({ type: 'connected', version, timestamp: new Date().toISOString() }),
-      ack: { type: 'ack' },
-      // Ironclad's ws_authenticate: x-api-key or Bearer, else `?ticket=` from POST /api/ws-ticket.
-      tickets: true,
-      variables: {
-        agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
-        taskId: fromQuery('task_id', undefined, 'only this task'),
-      },
-      frame: ({ taskEvents: e }) => ({
-        type: e.kind === 'CREATED' ? 'task.created' : 'task.updated',
-        task: task(e.task),
-        at: e.at,
-      }),
-    }),
-  ],
+  sockets: [runtimeSocket],
 };
