@@ -6,8 +6,10 @@
  * Then what /ws pushes besides task changes: answers streaming in the caller's sessions in the
  * frames of Ironclad's streaming handler (api/routes/agent/streaming.rs), and memory changes.
  */
+import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { sha256 } from '../../lib';
+import { runDueSchedules } from '../../subgraphs/tasks';
 import { CreateApiKeyDocument, RevokeApiKeyDocument, StoreMemoryDocument } from '../generated/graphql';
 import { ANSWER, startLlmDouble, useUpstream, type LlmDouble } from '../support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
@@ -132,8 +134,8 @@ test('/ws pushes the caller’s answers (agent_working, stream_chunk…, done) a
   try {
     await socket.opened;
     expect(await socket.next()).toEqual(CONNECTED);
-    // Tasks, sessions and memory: three subscriptions of this caller.
-    await eventually(busSubscribers, (n) => n === before + 3);
+    // Tasks, cron runs, sessions and memory: four subscriptions of this caller.
+    await eventually(busSubscribers, (n) => n === before + 4);
 
     const stranger = await t.register('Stranger');
     await stranger.data(StoreMemoryDocument, { input: { content: 'Not yours to see' } });
@@ -175,4 +177,49 @@ test('/ws pushes the caller’s answers (agent_working, stream_chunk…, done) a
   }
   // Leaving ends every feed upstream.
   expect(await eventually(busSubscribers, (n) => n === before)).toBe(before);
+});
+
+test('/ws pushes a run of the caller’s cron job as cron_run (with the task it posted), nobody else’s', async () => {
+  const stranger = rest(t, (await t.register('Other scheduler')).credential);
+  await stranger('POST', '/runtime/api/cron/jobs', { body: { name: 'Theirs', schedule_expr: '* * * * *' } });
+  const job = await api('POST', '/runtime/api/cron/jobs', {
+    body: { name: 'Mine', schedule_expr: '* * * * *' },
+  });
+  expect(job.status).toBe(200);
+  const before = busSubscribers();
+  const socket = openSocket(wsUrl(), { authorization: `Bearer ${user.credential}` });
+  try {
+    await socket.opened;
+    expect(await socket.next()).toEqual(CONNECTED);
+    await eventually(busSubscribers, (n) => n === before + 4);
+    // The scheduler's pass, a minute ahead so both jobs are due.
+    const tasks = t.platform.subgraphs.find((s) => s.name === 'tasks')!;
+    const [first] = await runDueSchedules(
+      { em: tasks.orm.em.fork() as unknown as EntityManager, pubsub: t.platform.pubsub, log: t.log },
+      new Date(Date.now() + 120_000),
+    );
+    expect(first).toBeDefined();
+    const frames: { type: string }[] = [await socket.next(), await socket.next()];
+    const run = frames.find((f) => f.type === 'cron_run');
+    expect(run).toEqual({
+      type: 'cron_run',
+      run: {
+        id: expect.stringMatching(/^run_/),
+        job_id: job.body.job_id,
+        due_at: ISO,
+        ran_at: ISO,
+        status: 'succeeded',
+        task_id: expect.any(String),
+        error: null,
+      },
+    });
+    expect(frames.find((f) => f.type === 'task.created')).toMatchObject({
+      task: expect.objectContaining({ title: 'Mine' }),
+    });
+    // Nothing of the other account's run follows.
+    socket.ws.send('{}');
+    expect(await socket.next()).toEqual({ type: 'ack' });
+  } finally {
+    await socket.close();
+  }
 });

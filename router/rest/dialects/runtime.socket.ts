@@ -1,13 +1,15 @@
 /**
  * 002's `/ws`: after `{"type":"connected"}`, the caller's own changes as Ironclad's event bus
  * publishes them (crates/ironclad-server/src/ws.rs): task changes, the answers streaming in their
- * sessions, and their memory being stored or deleted. Every feed is a subscription of the caller,
+ * sessions, their memory being stored or deleted, and their cron jobs' runs. Every feed is a subscription of the caller,
  * so nothing of another account is pushed.
  */
 import {
   MemoryEventStreamDocument,
+  ScheduleRunStreamDocument,
   SessionEventStreamDocument,
   TaskEventStreamDocument,
+  type ScheduleRunFieldsFragment,
   type SessionEventStreamSubscription,
 } from '../generated/graphql';
 import { fromQuery, lower } from '../mapping';
@@ -41,12 +43,23 @@ function sessionFrame(e: ChatEvent) {
   }
 }
 
+/** A cron run as `GET /api/cron/runs` lists it. */
+export const cronRun = (r: ScheduleRunFieldsFragment) => ({
+  id: r.id,
+  job_id: r.scheduleId,
+  due_at: r.dueAt,
+  ran_at: r.ranAt,
+  status: lower(r.status),
+  task_id: r.taskId,
+  error: r.error,
+});
+
 export const runtimeSocket = socket({
   path: '/ws',
   summary:
     'Real-time event push: task created/updated, answers streaming in your sessions (agent_working, ' +
-    'stream_chunk), memory stored/deleted. (Ironclad publishes no memory frame: memory_stored and ' +
-    'memory_deleted are this platform’s; its cron runs arrive as the tasks they post.)',
+    'stream_chunk), memory stored/deleted, cron runs. (Ironclad publishes no memory frame: memory_stored and ' +
+    'memory_deleted are this platform’s, as is cron_run, a run of one of your cron jobs.)',
   operation: TaskEventStreamDocument,
   // Ironclad's ws.rs: a welcome frame, then an ack for each text frame the client sends.
   greeting: { type: 'connected', version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z' },
@@ -64,6 +77,10 @@ export const runtimeSocket = socket({
     at: e.at,
   }),
   feeds: [
+    feed({
+      operation: ScheduleRunStreamDocument,
+      frame: ({ scheduleRunEvents: r }) => ({ type: 'cron_run', run: cronRun(r) }),
+    }),
     feed({ operation: SessionEventStreamDocument, frame: ({ chatEvents }) => sessionFrame(chatEvents) }),
     feed({
       operation: MemoryEventStreamDocument,

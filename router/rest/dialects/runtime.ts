@@ -78,7 +78,7 @@ import { runtime } from './runtime.errors';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
-import { runtimeSocket } from './runtime.socket';
+import { cronRun, runtimeSocket } from './runtime.socket';
 
 const MICRO_USD_DECIMALS = 6;
 
@@ -429,15 +429,7 @@ export const runtimeDialect: Dialect = {
       errors: runtime,
       paged: { connection: (d) => d.scheduleRuns },
       shape: ({ scheduleRuns }) => ({
-        runs: scheduleRuns.nodes.map((r) => ({
-          id: r.id,
-          job_id: r.scheduleId,
-          due_at: r.dueAt,
-          ran_at: r.ranAt,
-          status: lower(r.status),
-          task_id: r.taskId,
-          error: r.error,
-        })),
+        runs: scheduleRuns.nodes.map(cronRun),
         total: scheduleRuns.totalCount,
       }),
     }),
