@@ -238,8 +238,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       : `ip:${address ?? 'unknown'}`;
 
   /** Identity and rate limit for one HTTP request or WebSocket connection. */
-  async function identify(credential: string | undefined) {
-    const resolution = await resolveIdentity(credential);
+  async function identify(credential: string | undefined, ticket?: string) {
+    const resolution = await resolveIdentity(credential, ticket);
     const headers: Record<string, string> = {};
     if (resolution.kind === 'identity')
       headers[IDENTITY_HEADER] = signIdentity(resolution.identity, secrets.internal);
@@ -247,8 +247,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     return { resolution, headers, credential: CREDENTIAL_OF[resolution.kind] };
   }
 
-  async function admit(credential: string | undefined, address: string | undefined) {
-    const { resolution, headers, credential: verdict } = await identify(credential);
+  async function admit(credential: string | undefined, address: string | undefined, ticket?: string) {
+    const { resolution, headers, credential: verdict } = await identify(credential, ticket);
     const limit: RateLimitResult = await limiter.hit(callerKey(resolution, address));
     if (!limit.allowed) metrics.rateLimited.inc();
     return { limit, headers, credential: verdict };
@@ -275,8 +275,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     config,
     log,
     version: options.version,
-    admit: async (req, credential = credentialFrom(req.headers)) => {
-      const { limit, headers } = await admit(credential, req.socket.remoteAddress);
+    admit: async (req, credential = credentialFrom(req.headers), ticket) => {
+      const { limit, headers } = await admit(credential, req.socket.remoteAddress, ticket);
       return { headers, allowed: limit.allowed };
     },
   });

@@ -101,7 +101,22 @@ export function createIdentityResolver(options: IdentityOptions) {
     ...(found.apiKeyId ? { apiKeyId: found.apiKeyId } : {}),
   });
 
-  return async function resolve(credential: string | undefined): Promise<Resolution> {
+  /** A socket ticket is redeemed (used up) by asking, so it is never cached. */
+  async function redeemTicket(ticket: string): Promise<Resolution> {
+    const found = /^wst_[0-9a-f]{64}$/.test(ticket)
+      ? await askAccounts('socketTicketIdentity(ticket: $ticket)', '($ticket: String!)', { ticket })
+      : null;
+    return found
+      ? { kind: 'identity', identity: toIdentity(found, found.apiKeyId ? 'api_key' : 'jwt') }
+      : { kind: 'invalid', message: 'ticket not valid: unknown, expired or already used' };
+  }
+
+  /**
+   * A header credential, else (only a WebSocket upgrade passes one) the `?ticket=` of
+   * `POST /api/ws-ticket`, as Ironclad's ws_authenticate checks them.
+   */
+  return async function resolve(credential: string | undefined, ticket?: string): Promise<Resolution> {
+    if (!credential && ticket) return redeemTicket(ticket);
     if (!credential) {
       if (options.mode === 'required') return { kind: 'anonymous' };
       const owner = await cached('local-owner', () => askAccounts('localOwnerIdentity', '', {}), 3600);

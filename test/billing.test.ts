@@ -182,7 +182,7 @@ describe('short of credits: 402 on every billed route, nothing sent upstream, no
     expect(await credits(poor)).toEqual({ posted: 0n, held: 0n });
   });
 
-  test('hermes /api/chat/completions/stream, 002 messages and agent routes, Workspace chat: 402 in each format', async () => {
+  test('hermes /api/chat/completions/stream, 002 agent routes, Workspace chat: 402 in each format', async () => {
     const poor = await fundedUser(0n, 'Poor');
     const api = rest(t, poor.credential);
     const before = double.requests.length;
@@ -194,9 +194,6 @@ describe('short of credits: 402 on every billed route, nothing sent upstream, no
       }),
       workspaceChat: await api('POST', `/api/sessions/${startSession.id}/chat`, {
         body: { message: PROMPT },
-      }),
-      runtimeMessage: await api('POST', `/runtime/api/sessions/${startSession.id}/messages`, {
-        body: { content: PROMPT },
       }),
       agentMessage: await api('POST', '/runtime/api/agent/message', { body: { message: PROMPT } }),
       agentStream: await api('POST', '/runtime/api/agent/message/stream', {
@@ -211,7 +208,6 @@ describe('short of credits: 402 on every billed route, nothing sent upstream, no
       // hermes (000/001, Workspace): {detail}; 002's runtime: {error}.
       completionsStream: { status: 402, body: { detail: 'Insufficient credits' } },
       workspaceChat: { status: 402, body: { detail: 'Insufficient credits' } },
-      runtimeMessage: { status: 402, body: { error: 'Insufficient credits' } },
       agentMessage: { status: 402, body: { error: 'Insufficient credits' } },
       agentStream: { status: 402, body: { error: 'Insufficient credits' } },
     });

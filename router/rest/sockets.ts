@@ -33,8 +33,11 @@ export interface Admission {
   headers: Record<string, string>;
   allowed: boolean;
 }
-/** Admits a connection by its request's credential, or by `credential` when given (a dialogue's auth frame). */
-export type Admit = (req: IncomingMessage, credential?: string) => Promise<Admission>;
+/**
+ * Admits a connection by its request's credential, or by `credential` when given (a dialogue's auth
+ * frame); without either, by `ticket` (a socket ticket, redeemed and so used up).
+ */
+export type Admit = (req: IncomingMessage, credential?: string, ticket?: string) => Promise<Admission>;
 
 /** Close codes in graphql-ws's convention (4400, 4401, …), so clients of both read them alike. */
 const closeCode = (status: number) => (status >= 500 ? 1011 : 4000 + status);
@@ -114,6 +117,24 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
     })();
   }
 
+  /** The frames of several subscriptions as they come; ends when all have ended. */
+  async function* merged(sources: AsyncGenerator<unknown>[]): AsyncGenerator<unknown> {
+    const next = (i: number) => sources[i].next().then((result) => ({ i, result }));
+    const pending = new Map(sources.map((_, i) => [i, next(i)]));
+    while (pending.size) {
+      const { i, result } = await Promise.race(pending.values());
+      if (result.done) pending.delete(i);
+      else {
+        pending.set(i, next(i));
+        yield result.value;
+      }
+    }
+  }
+
+  async function* framed<D>(results: AsyncGenerator<D>, frame: (data: D) => unknown) {
+    for await (const data of results) yield frame(data);
+  }
+
   const send = (ws: WebSocket, frame: unknown) => {
     if (frame !== null && frame !== undefined && ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   };
@@ -134,20 +155,31 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
       untrack();
     });
     dropClaimedIdentity(req);
-    const admission = admit ? await admit(req) : { headers: {}, allowed: true };
+    const ticket = compiled.spec.tickets ? (query.get('ticket') ?? undefined) : undefined;
+    const admission = admit ? await admit(req, undefined, ticket) : { headers: {}, allowed: true };
     if (!admission.allowed)
       throw new RestError('RATE_LIMITED', 'rate limit exceeded, retry after the Retry-After seconds');
     const input = { params, query, body: {}, headers: req.headers };
     const variables = buildVariables(compiled.sources, input);
     checkVariables(schema, compiled.operation, variables, compiled.sources);
     const headers = forwardedHeaders(req, { headers: admission.headers });
-    const results = await subscribe(compiled, variables, headers, abort.signal);
-    wss.handleUpgrade(req, socket, head, (ws) => void pump(ws, results, abort, dialect, compiled));
+    const main = framed(await subscribe(compiled, variables, headers, abort.signal), compiled.spec.frame);
+    const feeds = await Promise.all(
+      (compiled.spec.feeds ?? []).map(async ({ operation, frame }) => {
+        const feed = {
+          ...compiled,
+          operation: operationFor(operation as TypedDocumentNode<unknown, unknown>),
+        };
+        return framed(await subscribe(feed, {}, headers, abort.signal), frame as (data: unknown) => unknown);
+      }),
+    );
+    const frames = feeds.length ? merged([main, ...feeds]) : main;
+    wss.handleUpgrade(req, socket, head, (ws) => void pump(ws, frames, abort, dialect, compiled));
   }
 
   async function pump(
     ws: WebSocket,
-    results: AsyncGenerator<Record<string, unknown>>,
+    frames: AsyncGenerator<unknown>,
     abort: AbortController,
     dialect: Dialect,
     compiled: CompiledSocket,
@@ -165,7 +197,7 @@ export function createSocketServer({ engine, execute, schema, admit, log }: Sock
         else send(ws, spec.ack);
       });
     try {
-      for await (const data of results) send(ws, compiled.spec.frame(data));
+      for await (const frame of frames) send(ws, frame);
       ws.close(1000, 'subscription complete');
     } catch (error) {
       if (abort.signal.aborted) return;

@@ -218,7 +218,25 @@ export interface SocketSpec<D, V, S = unknown> {
   errors?: ErrorStyle;
   /** A two-way conversation: the client authenticates in a frame and then sends requests as frames. */
   dialogue?: Dialogue<D, V, S>;
+  /**
+   * Further subscriptions of the same caller, opened with the main one and sent as frames as their
+   * results come (002's /ws pushes session, memory and task changes on one socket).
+   */
+  feeds?: SocketFeed[];
+  /**
+   * Without a header credential, the upgrade may carry `?ticket=`: a single-use ticket from the
+   * dialect's ticket route (002's `POST /api/ws-ticket`), for browsers, which cannot set headers.
+   */
+  tickets?: boolean;
 }
+
+/** A further subscription of a socket: no variables, each result one frame (none when null). */
+export interface SocketFeed<D = never> {
+  operation: TypedDocumentNode<D, Record<string, never>>;
+  frame(data: D): unknown;
+}
+
+export const feed = <D>(spec: SocketFeed<D>): SocketFeed => spec as unknown as SocketFeed;
 
 /** A client frame of a dialogue: a JSON object. */
 export type Frame = Record<string, unknown>;

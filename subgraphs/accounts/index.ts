@@ -14,19 +14,23 @@ import { GazeSample } from './gaze/gaze.entity';
 import { GazeResolver } from './gaze/gaze.resolver';
 import { AccountsEmailVerification } from './migrations/0005-email-verification';
 import { RefreshToken } from './refresh-token.entity';
+import { AccountsSocketTickets } from './migrations/0006-socket-tickets';
 import { SettingResolver } from './setting.resolver';
+import { SocketTicket } from './socket-ticket.entity';
+import { SocketTicketResolver } from './socket-ticket.resolver';
 
 export { ensureAdmin } from './internal.resolver';
 
 export const accounts: SubgraphDefinition = {
   name: 'accounts',
-  entities: [Account, ApiKey, RefreshToken, GazeSample],
+  entities: [Account, ApiKey, RefreshToken, GazeSample, SocketTicket],
   migrations: [
     { name: '0001-init', class: AccountsInit },
     { name: '0002-identity', class: AccountsIdentity },
     { name: '0003-settings', class: AccountsSettings },
     { name: '0004-gaze', class: AccountsGaze },
     { name: '0005-email-verification', class: AccountsEmailVerification },
+    { name: '0006-socket-tickets', class: AccountsSocketTickets },
   ],
   resolvers: [
     AccountResolver,
@@ -36,6 +40,7 @@ export const accounts: SubgraphDefinition = {
     GazeResolver,
     LogsResolver,
     PlatformStatsResolver,
+    SocketTicketResolver,
   ],
   entityTypes: { Account },
 };

@@ -9,7 +9,7 @@ import { mintApiKey } from './auth.service';
 /** `lastUsedAt` is informative; writing it at most once a minute keeps key checks read-only. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-function routerOnly(ctx: SubgraphContext): void {
+export function routerOnly(ctx: SubgraphContext): void {
   if (ctx.caller.kind !== 'router') throw new AppError('FORBIDDEN', 'only the router asks this');
 }
 

@@ -16,6 +16,7 @@ import {
   AccountReference,
   AgentReference,
   badInput,
+  conflict,
   Connection,
   escapeLike,
   newIds,
@@ -32,6 +33,8 @@ import { forgetSession } from './chat.memory';
 import { cancelTurnAnywhere } from './chat.resolver';
 import { Session, SessionStatus } from './session.entity';
 import { StartSessionInput, validateStartSession, validateTitle } from './session.input';
+import { validateMessage } from './chat.input';
+import { approximateTokens } from './chat.pricing';
 
 @ObjectType()
 class SessionConnection extends Connection(Session) {}
@@ -72,6 +75,9 @@ class SessionSearchHit {
 const MAX_SEARCH_HITS = 50;
 const MAX_FORK_MESSAGES = 5000;
 const SNIPPET_CHARS = 160;
+
+/** The roles a message may be appended with: a system prompt is the platform's, never a client's. */
+const APPENDABLE_ROLES: readonly MessageRole[] = [MessageRole.USER, MessageRole.ASSISTANT];
 
 /** The part of `text` around the first match of `query` (case-insensitive), with ellipses. */
 function snippetOf(text: string, query: string): string {
@@ -142,6 +148,34 @@ export class SessionResolver {
     });
     await ctx.em.flush();
     return session;
+  }
+
+  @RequiresScopes('orders')
+  @Mutation(() => Message, {
+    description:
+      'Appends a USER or ASSISTANT message to an open session of yours without answering it (no turn ' +
+      'starts): to record history written elsewhere. Content is trimmed, 1 to 32000 characters.',
+  })
+  async appendMessage(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('role', () => MessageRole) role: MessageRole,
+    @Arg('content') content: string,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Message> {
+    if (!APPENDABLE_ROLES.includes(role))
+      throw badInput(`role must be one of ${APPENDABLE_ROLES.join(', ')}`, { field: 'role' });
+    const text = validateMessage(content, null).content;
+    const session = await ownedSession(ctx, sessionId);
+    if (session.status === SessionStatus.CLOSED)
+      throw conflict(`session ${session.id} is closed`, { id: session.id });
+    const message = ctx.em.create(Message, {
+      sessionId: session.id,
+      role,
+      content: text,
+      tokens: approximateTokens(text),
+    });
+    await ctx.em.flush();
+    return message;
   }
 
   @RequiresScopes('orders')

@@ -1,4 +1,16 @@
-import { Arg, Args, Ctx, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  ID,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  type SubscribeResolverData,
+} from 'type-graphql';
 import {
   Connection,
   deleteReturning,
@@ -9,6 +21,7 @@ import {
   type SubgraphContext,
 } from '../../lib';
 import { Schedule, ScheduleRun } from './schedule.entity';
+import { runFromPayload, scheduleRunTopic } from './schedule.events';
 import { CreateScheduleInput, validateCreateSchedule } from './schedule.input';
 
 @ObjectType()
@@ -45,6 +58,16 @@ export class ScheduleResolver {
   @Query(() => Schedule, { description: 'One of your schedules by id.' })
   schedule(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Schedule> {
     return ctx.getOwned(Schedule, id, ownerOf);
+  }
+
+  @RequiresScopes('tasks')
+  @Subscription(() => ScheduleRun, {
+    description: 'Runs of your schedules as they happen: the task each posted, or why it failed.',
+    subscribe: ({ context }: SubscribeResolverData<unknown, object, SubgraphContext>) =>
+      context.pubsub.subscribe(scheduleRunTopic(context.me().accountId)),
+  })
+  scheduleRunEvents(@Root() payload: Record<string, unknown>): ScheduleRun {
+    return runFromPayload(payload);
   }
 
   @RequiresScopes('tasks')

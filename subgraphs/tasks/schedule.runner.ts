@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CronExpressionParser } from 'cron-parser';
 import { badInput, type BackgroundDeps, type Logger, type PubSub, type Stoppable } from '../../lib';
+import { publishScheduleRuns } from './schedule.events';
 import { Schedule, ScheduleRun, ScheduleRunStatus } from './schedule.entity';
 import { Task } from './task.entity';
 import { pruneTaskEvents } from './task.event.store';
@@ -41,20 +42,27 @@ export async function runDueSchedules(
       { orderBy: { nextRunAt: 'asc' }, limit: BATCH, fields: ['id'] },
     );
   const created: Task[] = [];
+  const runs: ScheduleRun[] = [];
   for (const { id } of due) {
     try {
-      const task = await fireSchedule(deps.em.fork(), id, now);
-      if (task) created.push(task);
+      const fired = await fireSchedule(deps.em.fork(), id, now);
+      if (fired?.task) created.push(fired.task);
+      if (fired) runs.push(fired.run);
     } catch (error) {
       deps.log.error({ err: error, scheduleId: id }, 'schedule could not fire; skipped');
     }
   }
   for (const task of created) await publishTaskEvent(deps, task, TaskTransition.CREATE, null);
+  await publishScheduleRuns(deps, runs);
   return created;
 }
 
-/** Fires one due schedule; nothing when another replica holds it or fired it first. */
-function fireSchedule(em: EntityManager, id: string, now: Date): Promise<Task | undefined> {
+/** Fires one due schedule: its run (and task); nothing when another replica holds it or fired it first. */
+function fireSchedule(
+  em: EntityManager,
+  id: string,
+  now: Date,
+): Promise<{ run: ScheduleRun; task?: Task } | undefined> {
   return em.transactional(async (tx) => {
     const schedule = await tx.findOne(
       Schedule,
@@ -68,9 +76,13 @@ function fireSchedule(em: EntityManager, id: string, now: Date): Promise<Task | 
       next = nextRun(schedule.cron, now);
     } catch (error) {
       // A cron that no longer parses would be due at every pass: it stops, and its run says why.
-      tx.create(ScheduleRun, { ...run, status: ScheduleRunStatus.FAILED, error: (error as Error).message });
+      const failed = tx.create(ScheduleRun, {
+        ...run,
+        status: ScheduleRunStatus.FAILED,
+        error: (error as Error).message,
+      });
       schedule.enabled = false;
-      return undefined;
+      return { run: failed };
     }
     const task = tx.create(Task, {
       title: schedule.taskTitle,
@@ -79,10 +91,14 @@ function fireSchedule(em: EntityManager, id: string, now: Date): Promise<Task | 
       asset: schedule.taskAsset,
       creatorId: schedule.ownerId,
     });
-    tx.create(ScheduleRun, { ...run, status: ScheduleRunStatus.SUCCEEDED, taskId: task.id });
+    const succeeded = tx.create(ScheduleRun, {
+      ...run,
+      status: ScheduleRunStatus.SUCCEEDED,
+      taskId: task.id,
+    });
     schedule.lastRunAt = now;
     schedule.nextRunAt = next;
-    return task;
+    return { run: succeeded, task };
   });
 }
 

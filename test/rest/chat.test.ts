@@ -620,21 +620,6 @@ describe('002 turns and feedback', () => {
     });
   });
 
-  test('POST /api/sessions/:id/messages appends a message (201) and starts its answer', async () => {
-    const { body: created } = await api('POST', '/runtime/api/sessions', { body: { title: 'Appended' } });
-    const sent = await api('POST', `/runtime/api/sessions/${created.id}/messages`, {
-      body: { content: 'Appended message' },
-    });
-    expect(sent.status).toBe(201);
-    expect(sent.body).toMatchObject({
-      session_id: created.id,
-      status: 'running',
-      user_message: { content: 'Appended message' },
-    });
-    const missing = await api('POST', `/runtime/api/sessions/${created.id}/messages`, { body: {} });
-    expect(missing).toMatchObject({ status: 400, body: { error: 'content is required' } });
-  });
-
   test('DELETE /api/sessions/:id deletes it: then it is not found', async () => {
     const { sessionId } = await answeredTurn('Forget me');
     const deleted = await api('DELETE', `/api/sessions/${sessionId}`);

@@ -3,16 +3,17 @@
  * (robot-accomplice/ironclad, crates/ironclad-server/src): each expectation names the file it is
  * written from. The routes' deeper behaviour is in chat, skills, memory, config, runtime-agents tests.
  */
+import { CloseSessionDocument } from '../generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
 import { ISO, rest, type Rest } from './support';
 
 let t: TestPlatform;
-let user: User;
+let user_: User;
 let api: Rest;
 beforeAll(async () => {
   t = await startTestPlatform();
-  user = await t.register('Runtime');
-  api = rest(t, user.credential);
+  user_ = await t.register('Runtime');
+  api = rest(t, user_.credential);
 });
 afterAll(() => t.close());
 
@@ -44,7 +45,9 @@ test('a missing or wrong credential is 401 {"error": "unauthorized", "message"};
   expectSecurityHeaders(none.headers);
   const wrong = await rest(t, 'not-a-token')('GET', '/runtime/api/sessions');
   expect(wrong).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
-  const keyed = await rest(t)('GET', '/runtime/api/sessions', { headers: { 'x-api-key': user.credential! } });
+  const keyed = await rest(t)('GET', '/runtime/api/sessions', {
+    headers: { 'x-api-key': user_.credential! },
+  });
   expect(keyed.status).toBe(200);
   expect((await api('GET', '/runtime/api/sessions')).status).toBe(200);
 });
@@ -126,4 +129,68 @@ test('messages: {messages: [{id, session_id, parent_id, role, content, usage_jso
   expect((await rest(t, stranger.credential)('GET', `/runtime/api/sessions/${id}/messages`)).body).toEqual({
     messages: [],
   });
+});
+
+test('POST /api/sessions/:id/messages appends {role, content} without a turn and answers {message_id} (sessions.rs post_message; routes/mod.rs post_message_* tests)', async () => {
+  const { id } = (await api('POST', '/runtime/api/sessions', { body: { title: 'Contract' } })).body;
+  const user = await api('POST', `/runtime/api/sessions/${id}/messages`, {
+    body: { role: 'user', content: '  Written elsewhere  ' },
+  });
+  expect(user).toMatchObject({ status: 200, body: { message_id: expect.stringMatching(/^msg_/) } });
+  expect(Object.keys(user.body)).toEqual(['message_id']);
+  const assistant = await api('POST', `/runtime/api/sessions/${id}/messages`, {
+    body: { role: 'assistant', content: 'And answered there' },
+  });
+  expect(assistant.status).toBe(200);
+  const { messages } = (await api('GET', `/runtime/api/sessions/${id}/messages`)).body;
+  expect(
+    messages.map((m: { id: string; role: string; content: string }) => [m.id, m.role, m.content]),
+  ).toEqual([
+    [user.body.message_id, 'user', 'Written elsewhere'],
+    [assistant.body.message_id, 'assistant', 'And answered there'],
+  ]);
+  // No turn was started for either.
+  expect((await api('GET', `/runtime/api/sessions/${id}/turns`)).body).toMatchObject({ turns: [], total: 0 });
+
+  const refused = {
+    badRole: await api('POST', `/runtime/api/sessions/${id}/messages`, {
+      body: { role: 'system', content: 'x' },
+    }),
+    noRole: await api('POST', `/runtime/api/sessions/${id}/messages`, { body: { content: 'x' } }),
+    empty: await api('POST', `/runtime/api/sessions/${id}/messages`, {
+      body: { role: 'user', content: '  ' },
+    }),
+    tooLong: await api('POST', `/runtime/api/sessions/${id}/messages`, {
+      body: { role: 'user', content: 'x'.repeat(32_001) },
+    }),
+    unknown: await api('POST', '/runtime/api/sessions/ses_unknown/messages', {
+      body: { role: 'user', content: 'x' },
+    }),
+    foreign: await rest(t, (await t.register('Intruder')).credential)(
+      'POST',
+      `/runtime/api/sessions/${id}/messages`,
+      {
+        body: { role: 'user', content: 'x' },
+      },
+    ),
+  };
+  expect(
+    Object.fromEntries(Object.entries(refused).map(([k, r]) => [k, [r.status, typeof r.body.error]])),
+  ).toEqual({
+    badRole: [400, 'string'],
+    noRole: [400, 'string'],
+    empty: [400, 'string'],
+    tooLong: [400, 'string'],
+    unknown: [404, 'string'],
+    foreign: [404, 'string'],
+  });
+  // Nothing was written by the refusals.
+  expect((await api('GET', `/runtime/api/sessions/${id}/messages`)).body.messages).toHaveLength(2);
+
+  // A closed session takes no more messages (as no more turns).
+  await user_.data(CloseSessionDocument, { id });
+  const closed = await api('POST', `/runtime/api/sessions/${id}/messages`, {
+    body: { role: 'user', content: 'x' },
+  });
+  expect(closed).toMatchObject({ status: 409, body: { error: expect.stringContaining('closed') } });
 });

@@ -75,7 +75,8 @@ export const runtimeAgentRoutes = [
   route({
     method: 'GET',
     path: '/api/subagents/:name',
-    summary: 'Sub-agent detail',
+    summary:
+      "Sub-agent detail (as the 002 document lists it; Ironclad's source implements only PUT and DELETE here)",
     operation: SubAgentByNameDocument,
     errors: runtime,
     variables: { name: fromPath('name') },

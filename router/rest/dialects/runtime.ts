@@ -21,7 +21,7 @@ import {
   FeedbackCreateDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
-  MessageSendDocument,
+  MessageAppendDocument,
   ProviderKeyRemoveDocument,
   ProviderKeySetDocument,
   ProviderListDocument,
@@ -31,7 +31,7 @@ import {
   SessionMessagesDocument,
   SessionStartDocument,
   SessionTurnsDocument,
-  TaskEventStreamDocument,
+  SocketTicketIssueDocument,
   TurnByIdDocument,
   TurnListDocument,
   WalletActivityListDocument,
@@ -54,24 +54,22 @@ import {
   fromBody,
   fromBodyAs,
   fromPath,
-  fromQuery,
   integer,
   lower,
   minorToNumber,
+  oneOf,
   required,
 } from '../mapping';
 import { RestError } from '../errors';
 import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
 import {
   route,
-  socket,
   type Dialect,
   type RouteInput,
   type ShapeContext,
   type SseEvent,
   type StreamContext,
 } from '../types';
-import { task } from './hermes';
 import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
@@ -80,6 +78,7 @@ import { runtime } from './runtime.errors';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
+import { cronRun, runtimeSocket } from './runtime.socket';
 
 const MICRO_USD_DECIMALS = 6;
 
@@ -430,15 +429,7 @@ export const runtimeDialect: Dialect = {
       errors: runtime,
       paged: { connection: (d) => d.scheduleRuns },
       shape: ({ scheduleRuns }) => ({
-        runs: scheduleRuns.nodes.map((r) => ({
-          id: r.id,
-          job_id: r.scheduleId,
-          due_at: r.dueAt,
-          ran_at: r.ranAt,
-          status: lower(r.status),
-          task_id: r.taskId,
-          error: r.error,
-        })),
+        runs: scheduleRuns.nodes.map(cronRun),
         total: scheduleRuns.totalCount,
       }),
     }),
@@ -581,12 +572,17 @@ export const runtimeDialect: Dialect = {
     route({
       method: 'POST',
       path: '/api/sessions/:id/messages',
-      summary: 'Append a user message to a session; its answer starts at once (follow it on the turn)',
-      operation: MessageSendDocument,
+      summary:
+        'Append a message `{role: user|assistant, content}` without starting a turn; answers {message_id}',
+      operation: MessageAppendDocument,
       errors: runtime,
-      status: 201,
-      variables: { sessionId: fromPath('id'), content: fromBody('content'), model: fromBody('model') },
-      shape: ({ sendMessage }) => turn(sendMessage),
+      // Ironclad's post_message (api/routes/sessions.rs): 200 with the new message's id.
+      variables: {
+        sessionId: fromPath('id'),
+        role: required(fromBody('role', oneOf({ user: 'USER', assistant: 'ASSISTANT' }))),
+        content: required(fromBody('content')),
+      },
+      shape: ({ appendMessage }) => ({ message_id: appendMessage.id }),
     }),
     route({
       method: 'GET',
@@ -791,6 +787,15 @@ export const runtimeDialect: Dialect = {
       variables: agentMessage,
       stream: agentStream,
     }),
+    route({
+      method: 'POST',
+      path: '/api/ws-ticket',
+      summary: 'A single-use ticket, valid 30 seconds, to open /ws as `?ticket=` without a header credential',
+      operation: SocketTicketIssueDocument,
+      errors: runtime,
+      // Ironclad's issue_ws_ticket (api/routes/admin/advanced_runtime.rs, ws_ticket.rs).
+      shape: ({ issueSocketTicket: t }) => ({ ticket: t.ticket, expires_in: t.expiresIn }),
+    }),
     ...openAiRoutes,
     ...runtimeSkillRoutes,
     ...runtimeAgentRoutes,
@@ -799,26 +804,5 @@ export const runtimeDialect: Dialect = {
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
   ],
-  sockets: [
-    // 002's /ws pushes runtime events after {"type":"connected"}; task changes are the runtime
-    // events the platform has today (the scheduler notifications of the original).
-    socket({
-      path: '/ws',
-      summary: 'Real-time event push: task created/updated',
-      operation: TaskEventStreamDocument,
-      // Ironclad's ws.rs: a welcome frame, then an ack for each text frame the client sends.
-      greeting: { type: 'connected', version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z' },
-      hello: ({ version }) => ({ type: 'connected', version, timestamp: new Date().toISOString() }),
-      ack: { type: 'ack' },
-      variables: {
-        agentId: fromQuery('agent_id', undefined, 'only tasks of this agent'),
-        taskId: fromQuery('task_id', undefined, 'only this task'),
-      },
-      frame: ({ taskEvents: e }) => ({
-        type: e.kind === 'CREATED' ? 'task.created' : 'task.updated',
-        task: task(e.task),
-        at: e.at,
-      }),
-    }),
-  ],
+  sockets: [runtimeSocket],
 };
