@@ -25,4 +25,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
+  // Each test file has its own database and platform, so two run side by side: a file spends much
+  // of its time waiting on PostgreSQL, and one worker left the second core idle.
+  maxWorkers: 2,
 };
