@@ -15,11 +15,13 @@ import {
   CreateTaskDocument,
   StoreMemoryDocument,
 } from './generated/graphql';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser';
+import { browserAvailable, launchBrowser, screenshot, type TestBrowser } from './support/browser';
 import { ANSWER, startLlmDouble, useUpstream, type LlmDouble } from './support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { errorOf, registerAdmin } from './tasks.support';
 import { walletDeps } from './wallet.support';
+
+const browserTest = browserAvailable ? test : test.skip;
 
 let t: TestPlatform;
 let llm: LlmDouble;
@@ -52,53 +54,59 @@ const rowsOf = (panel: string) => page.locator(`#${panel} .rows > li`);
 const createTask = (title: string) =>
   user.data(CreateTaskDocument, { input: { title, rewardMinor: '0' } }).then((d) => d.createTask);
 
-test('serves its built files with their content types and caching; nothing else under /dashboard', async () => {
-  const redirect = await fetch(`${t.url}/dashboard`, { redirect: 'manual' });
-  expect(redirect.status).toBe(308);
-  expect(redirect.headers.get('location')).toBe('/dashboard/');
+browserTest(
+  'serves its built files with their content types and caching; nothing else under /dashboard',
+  async () => {
+    const redirect = await fetch(`${t.url}/dashboard`, { redirect: 'manual' });
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.get('location')).toBe('/dashboard/');
 
-  const index = await fetch(`${t.url}/dashboard/`);
-  expect(index.status).toBe(200);
-  expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
-  expect(index.headers.get('cache-control')).toBe('no-cache');
-  expect(index.headers.get('content-security-policy')).toContain("connect-src 'self'");
-  const html = await index.text();
-  expect(html).not.toMatch(/https?:\/\//);
-  const script = /src="(\/dashboard\/main-\w+\.js)"/.exec(html)?.[1];
-  const style = /href="(\/dashboard\/style-\w+\.css)"/.exec(html)?.[1];
-  expect(script && style).toBeTruthy();
+    const index = await fetch(`${t.url}/dashboard/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    const html = await index.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    const script = /src="(\/dashboard\/main-\w+\.js)"/.exec(html)?.[1];
+    const style = /href="(\/dashboard\/style-\w+\.css)"/.exec(html)?.[1];
+    expect(script && style).toBeTruthy();
 
-  const js = await fetch(`${t.url}${script}`);
-  expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-  expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-  const css = await fetch(`${t.url}${style}`, { method: 'HEAD' });
-  expect([css.status, css.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
+    const js = await fetch(`${t.url}${script}`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const css = await fetch(`${t.url}${style}`, { method: 'HEAD' });
+    expect([css.status, css.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
 
-  for (const path of ['/dashboard/nothing.js', '/dashboard/..%2Fpackage.json', '/dashboard/a/b.js'])
-    expect((await fetch(`${t.url}${path}`)).status).toBe(404);
-  expect((await fetch(`${t.url}/dashboard/`, { method: 'POST', body: '{}' })).status).toBe(405);
-});
+    for (const path of ['/dashboard/nothing.js', '/dashboard/..%2Fpackage.json', '/dashboard/a/b.js'])
+      expect((await fetch(`${t.url}${path}`)).status).toBe(404);
+    expect((await fetch(`${t.url}/dashboard/`, { method: 'POST', body: '{}' })).status).toBe(405);
+  },
+);
 
-test('refuses a wrong password with the platform’s message, then signs in with e-mail and password', async () => {
-  await page.goto(`${t.url}/dashboard/`);
-  await page.fill('[name=email]', user.email);
-  await page.fill('[name=password]', 'not the password');
-  await page.click('#sign-in-form button');
-  await page.waitForFunction(() => document.querySelector('#sign-in-error')?.textContent !== '');
-  expect(await page.locator('#board').isHidden()).toBe(true);
+browserTest(
+  'refuses a wrong password with the platform’s message, then signs in with e-mail and password',
+  async () => {
+    await page.goto(`${t.url}/dashboard/`);
+    await page.fill('[name=email]', user.email);
+    await page.fill('[name=password]', 'not the password');
+    await page.click('#sign-in-form button');
+    await page.waitForFunction(() => document.querySelector('#sign-in-error')?.textContent !== '');
+    expect(await page.locator('#board').isHidden()).toBe(true);
 
-  await page.fill('[name=password]', user.password);
-  await page.click('#sign-in-form button');
-  await page.waitForSelector('#connection[data-state=live]');
-  expect(await page.textContent('#who')).toBe('Dana');
-  // Health, providers and the caller's budget fill in from the platform.
-  await page.waitForFunction(() => document.querySelector('#health dd')?.textContent === 'ok');
-  await page.waitForSelector('#providers dd');
-  expect(await page.textContent('#budget dd')).toMatch(/^\d+ of 1000000$/);
-  await screenshot(page, 'dashboard-signed-in');
-});
+    await page.fill('[name=password]', user.password);
+    await page.click('#sign-in-form button');
+    await page.waitForSelector('#connection[data-state=live]');
+    expect(await page.textContent('#who')).toBe('Dana');
+    // Health, providers and the caller's budget fill in from the platform.
+    await page.waitForFunction(() => document.querySelector('#health dd')?.textContent === 'ok');
+    await page.waitForSelector('#providers dd');
+    expect(await page.textContent('#budget dd')).toMatch(/^\d+ of 1000000$/);
+    await screenshot(page, 'dashboard-signed-in');
+  },
+);
 
-test('shows a chat answer token by token as it streams', async () => {
+browserTest('shows a chat answer token by token as it streams', async () => {
   // Every text the answer shows, as the page shows it (the `slow` model sends ten tokens 150 ms apart).
   await page.evaluate(() => {
     const seen: string[] = ((window as unknown as { answers: string[] }).answers = []);
@@ -127,7 +135,7 @@ test('shows a chat answer token by token as it streams', async () => {
   await screenshot(page, 'dashboard-chat');
 });
 
-test('shows a task event within a second of the mutation', async () => {
+browserTest('shows a task event within a second of the mutation', async () => {
   // The router opens its upstream subscription asynchronously: a first event proves it is open.
   let warmUp = 0;
   while (!(await rowsOf('tasks').count())) {
@@ -140,7 +148,7 @@ test('shows a task event within a second of the mutation', async () => {
   expect(await rowsOf('tasks').first().textContent()).toContain('Review the dashboard');
 });
 
-test('resumes after its socket is cut: what happened meanwhile shows once, in order', async () => {
+browserTest('resumes after its socket is cut: what happened meanwhile shows once, in order', async () => {
   const sessionId = await page.getAttribute('#chat .turn', 'data-session');
   const tasksBefore = await rowsOf('tasks').count();
 
@@ -180,7 +188,7 @@ test('resumes after its socket is cut: what happened meanwhile shows once, in or
   expect(blocked).toEqual([]);
 });
 
-test('shows wallet movements as they are committed', async () => {
+browserTest('shows wallet movements as they are committed', async () => {
   await grantCredits(walletDeps(t), {
     id: `grant-${user.id}`,
     accountId: user.id,
@@ -192,7 +200,7 @@ test('shows wallet movements as they are committed', async () => {
   expect(await row.locator('.amount').textContent()).toBe('+2.500000 USD');
 });
 
-test('an admin signed in with an API key sees platform-wide figures; others get neither', async () => {
+browserTest('an admin signed in with an API key sees platform-wide figures; others get neither', async () => {
   const figures = parse(ADMIN_FIGURES) as TypedDocumentNode<unknown, Record<string, never>>;
   expect(errorOf(await user.request(figures, {})).code).toBe('FORBIDDEN');
   const backlog = parse('{ taskStats { webhookQueueDepth } }') as TypedDocumentNode<
@@ -237,7 +245,7 @@ test('an admin signed in with an API key sees platform-wide figures; others get 
   expect(await page.isHidden('#platform')).toBe(true);
 });
 
-test('keeps at most 200 rows in a panel however many events arrive', async () => {
+browserTest('keeps at most 200 rows in a panel however many events arrive', async () => {
   const before = await createTask('before the burst');
   await page.waitForSelector(`#tasks li[data-task="${before.id}"]`, { timeout: 5000 });
   // 210 events in batches of 30 at once; each batch is committed before the next starts.
@@ -251,7 +259,7 @@ test('keeps at most 200 rows in a panel however many events arrive', async () =>
   expect(await page.$(`#tasks li[data-task="${before.id}"]`)).toBeNull();
 });
 
-test('renews a signed-in session before its access token expires, and stays live', async () => {
+browserTest('renews a signed-in session before its access token expires, and stays live', async () => {
   const renewing = await browser.page();
   await renewing.clock.install();
   await renewing.goto(`${t.url}/dashboard/`);
