@@ -23,7 +23,9 @@ import {
 import { createAgent } from './support/fixtures';
 import { startTestPlatform, type Client, type TestPlatform, type User } from './support/platform';
 import { firstEventAfter, subscribe } from './support/subscriptions';
-import { errorOf, registerAdmin, sql, taskIn } from './tasks.support';
+import { errorOf, holdTaskClock, registerAdmin, sql, taskIn } from './tasks.support';
+
+holdTaskClock();
 
 /** A real marketplace agent: claims name one that exists. */
 let AGENT: string;

@@ -19,8 +19,10 @@ import {
 import { createAgent } from './support/fixtures';
 import { startTestPlatform, type TestPlatform, type User } from './support/platform';
 import { rest } from './rest/support';
-import { errorOf, registerAdmin, sql } from './tasks.support';
+import { errorOf, holdTaskClock, registerAdmin, sql } from './tasks.support';
 import { fundedUser, ledgerViolations, usdCredits, withDatabase } from './wallet.support';
+
+holdTaskClock();
 
 const REWARD = 4_000_000n; // $4
 const FEE = (REWARD * 250n) / 10_000n; // PLATFORM_FEE_BPS default 250
