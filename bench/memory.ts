@@ -8,7 +8,6 @@
  *   TOTAL=200000 QUERIES=200 npm run bench:memory
  */
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +16,7 @@ import { projectRoot } from '../lib';
 import { searchStatement } from '../subgraphs/memory/memory.search';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
+import { writeResults } from './results-file';
 import { LoginDocument, RegisterDocument } from '../test/generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../test/support/platform';
 
@@ -153,6 +153,7 @@ async function main() {
   const db = new pg.Client({ connectionString: t.databaseUrl });
   await db.connect();
   const lines: string[] = [];
+  const plans: string[] = [];
   try {
     const owners = await ownersOf(t);
     const dataset = await ensureDataset(db, owners);
@@ -243,7 +244,7 @@ async function main() {
         `explain (analyze, buffers, costs off) ${numbered(statement.sql)}`,
         statement.params,
       );
-      lines.push(
+      plans.push(
         '',
         `EXPLAIN ANALYZE of the search for \`${query}\` by the owner of 100,000 entries:`,
         '',
@@ -252,8 +253,12 @@ async function main() {
         '```',
       );
     }
-    await writeFile(join(projectRoot(), 'bench', 'results', 'memory.md'), lines.join('\n') + '\n');
-    console.log(lines.join('\n'));
+    await writeResults(
+      join(projectRoot(), 'bench', 'results', 'memory.md'),
+      lines.join('\n'),
+      plans.join('\n'),
+    );
+    console.log([...lines, ...plans].join('\n'));
   } finally {
     await db.end();
     await t.close();

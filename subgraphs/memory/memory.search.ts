@@ -217,15 +217,32 @@ export interface SearchOutcome {
 type Plan = { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] };
 
 /**
+ * How many entries match, for an owner the search did not read whole: the planner's estimate for
+ * the full-text query (counting every match of a common word would cost as much as ranking them
+ * all). Asked on another connection while the search runs, so it adds no round trip of its own.
+ */
+async function estimatedTotal(em: EntityManager, ownerId: string, query: string, filter: CheckedFilter) {
+  const where = whereOf(ownerId, filter);
+  const [{ 'QUERY PLAN': plan }] = await em.getConnection().execute<Plan[]>(
+    `explain (format json) select e."id" from ${TABLE} e
+     where ${where.sql} and e."search_vector" @@ websearch_to_tsquery('english', ?)`,
+    [...where.params, query],
+  );
+  return Math.round(plan[0].Plan['Plan Rows']);
+}
+
+/**
  * The hits of a page and how many entries match: exact when the search read all the owner's
- * entries, or else the planner's estimate for the full-text query (counting every match of a
- * common word would cost as much as ranking them all), never fewer than the hits seen so far.
+ * entries, or else the estimate, never fewer than the hits seen so far.
  */
 async function outcomeOf(
   em: EntityManager,
-  rows: Row[],
+  statement: Promise<Row[]>,
   search: { ownerId: string; query: string; filter: CheckedFilter; offset: number },
 ): Promise<SearchOutcome> {
+  const estimate = estimatedTotal(em, search.ownerId, search.query, search.filter);
+  estimate.catch(() => undefined); // awaited below only when the count is not exact
+  const rows = await statement;
   const hits = rows
     .filter((row) => row.id !== null)
     .map(({ score, snippet, exact: _exact, ...row }) => ({
@@ -235,14 +252,7 @@ async function outcomeOf(
     }));
   const exact = rows[0]?.exact;
   if (exact !== null && exact !== undefined) return { hits, total: Number(exact), totalExact: true };
-  const where = whereOf(search.ownerId, search.filter);
-  const [{ 'QUERY PLAN': plan }] = await em.getConnection().execute<Plan[]>(
-    `explain (format json) select e."id" from ${TABLE} e
-     where ${where.sql} and e."search_vector" @@ websearch_to_tsquery('english', ?)`,
-    [...where.params, search.query],
-  );
-  const estimate = Math.round(plan[0].Plan['Plan Rows']);
-  return { hits, total: Math.max(search.offset + hits.length, estimate), totalExact: false };
+  return { hits, total: Math.max(search.offset + hits.length, await estimate), totalExact: false };
 }
 
 /** The search statement (`?` placeholders), also for EXPLAIN in the benchmark. */
@@ -271,7 +281,7 @@ export async function searchMemories(
   page: { limit: number; offset: number },
 ): Promise<SearchOutcome> {
   const statement = searchStatement(ownerId, query, filter, page);
-  const rows = await em.getConnection().execute<Row[]>(statement.sql, statement.params);
+  const rows = em.getConnection().execute<Row[]>(statement.sql, statement.params);
   return outcomeOf(em, rows, { ownerId, query, filter, offset: page.offset });
 }
 
@@ -284,7 +294,7 @@ export async function recallMemories(
   limit: number,
 ): Promise<SearchOutcome> {
   const matches = matchesSql(ownerId, query, filter, limit);
-  const rows = await em.getConnection().execute<Row[]>(
+  const rows = em.getConnection().execute<Row[]>(
     `with ${matches.sql}, ${HITS},
       "recalled" as (
         update ${TABLE} e set "last_recalled_at" = now(), "recall_count" = e."recall_count" + 1
