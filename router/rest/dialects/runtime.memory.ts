@@ -20,7 +20,6 @@ const tierList = (
     path,
     summary,
     operation: MemoryListDocument,
-    errors: runtime,
     paged: { connection: (d) => d.memories },
     variables: {
       'filter.tier': fixed(which),
@@ -52,7 +51,6 @@ export const runtimeMemoryRoutes = [
     path: '/api/memory/semantic/categories',
     summary: 'Semantic memory categories with their counts',
     operation: MemoryCategoriesDocument,
-    errors: runtime,
     variables: { tier: fixed('SEMANTIC') },
     shape: ({ memoryCategories }) => ({
       categories: memoryCategories.map((c) => ({ category: c.key, count: c.count })),
@@ -68,7 +66,6 @@ export const runtimeMemoryRoutes = [
     path: '/api/memory/search',
     summary: 'Full-text memory search (`q` required)',
     operation: MemorySearchDocument,
-    errors: runtime,
     variables: {
       query: required(fromQuery('q', undefined, 'the words searched for')),
       limit: withDefault(fromQuery('limit', integer(1, 100)), 10),

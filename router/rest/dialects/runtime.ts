@@ -243,7 +243,7 @@ const feedbackBody = {
 };
 
 /** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
-const turnById = { operation: TurnByIdDocument, errors: runtime, variables: { id: fromPath('id') } };
+const turnById = { operation: TurnByIdDocument, variables: { id: fromPath('id') } };
 
 /**
  * A schedule as Ironclad's cron jobs (api/routes/cron.rs list_cron_jobs): every schedule here is a
@@ -386,7 +386,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/jobs',
       summary: 'List cron jobs',
       operation: CronJobListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.schedules },
       shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob) }),
     }),
@@ -408,7 +407,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/jobs/:id',
       summary: 'Cron job detail',
       operation: CronJobByIdDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: (d) => cronJob(d.schedule),
     }),
@@ -417,7 +415,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/jobs/:id',
       summary: 'Delete a cron job',
       operation: CronJobDeleteDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: (d) => ({ deleted: true, id: d.deleteSchedule.id }),
     }),
@@ -426,7 +423,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/runs',
       summary: 'Recent cron runs, newest first',
       operation: CronRunListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.scheduleRuns },
       shape: ({ scheduleRuns }) => ({
         runs: scheduleRuns.nodes.map(cronRun),
@@ -438,7 +434,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agents',
       summary: 'List agent instances',
       operation: AgentListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.agents },
       shape: ({ agents }) => ({
         agents: agents.nodes.map((a) => ({
@@ -457,7 +452,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/channels/dead-letter',
       summary: 'Dead letter queue: webhook deliveries that failed every attempt',
       operation: DeadLetterListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.deadLetters },
       shape: ({ deadLetters }) => ({
         dead_letters: deadLetters.nodes.map(deadLetter),
@@ -469,7 +463,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/channels/dead-letter/:id/replay',
       summary: 'Replay a dead letter (queued again, same webhook-id)',
       operation: DeadLetterReplayDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
     }),
@@ -478,7 +471,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/approvals',
       summary: 'Pending approval requests: tasks nobody may claim until approved',
       operation: ApprovalListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.approvals },
       shape: ({ approvals }) => ({ approvals: approvals.nodes.map(approval), total: approvals.totalCount }),
     }),
@@ -487,7 +479,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/approvals/:id/approve',
       summary: 'Approve a pending request: its task may be claimed',
       operation: ApprovalApproveDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: (d) => approval(d.approveRequest),
     }),
@@ -496,7 +487,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/approvals/:id/deny',
       summary: 'Deny a pending request: its task is cancelled',
       operation: ApprovalDenyDocument,
-      errors: runtime,
       variables: { id: fromPath('id'), reason: fromBody('reason', undefined, 'why it is denied') },
       shape: (d) => approval(d.denyRequest),
     }),
@@ -505,7 +495,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/wallet/balance',
       summary: 'USDC + credit balance',
       operation: WalletOverviewDocument,
-      errors: runtime,
       // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
       shape: ({ walletBalances }) => ({
         usdc: balanceOf(walletBalances, 'USDC'),
@@ -517,7 +506,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/wallet/address',
       summary: 'Wallet address: the credit vault to send USDC to (then claim the transaction)',
       operation: WalletDepositAddressDocument,
-      errors: runtime,
       shape: ({ depositAddress: d }) => ({
         address: d.address,
         asset: d.asset,
@@ -532,7 +520,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/stats/costs',
       summary: 'Inference cost history: the charges of the latest 100 credit movements',
       operation: WalletActivityListDocument,
-      errors: runtime,
       variables: { asset: fixed('USD'), first: fixed(100) },
       shape: ({ walletActivity }) => {
         const charges = walletActivity.nodes.filter((e) => e.category === 'CHARGE' && e.kind !== 'PENDING');
@@ -553,7 +540,6 @@ export const runtimeDialect: Dialect = {
         'Financial transaction history in every asset, newest first; each movement once, in its final state',
       operation: WalletActivityListDocument,
       variables: { movements: fixed(true) },
-      errors: runtime,
       paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
       shape: ({ walletActivity }) => ({
         transactions: walletActivity.nodes.map((e) => ({
@@ -575,7 +561,6 @@ export const runtimeDialect: Dialect = {
       summary:
         'Append a message `{role: user|assistant, content}` without starting a turn; answers {message_id}',
       operation: MessageAppendDocument,
-      errors: runtime,
       // Ironclad's post_message (api/routes/sessions.rs): 200 with the new message's id.
       variables: {
         sessionId: fromPath('id'),
@@ -589,7 +574,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/sessions/:id/turns',
       summary: 'List the turns of a session, newest first',
       operation: SessionTurnsDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       paged: { connection: (d) => d.session.turns },
       shape: ({ session: s }) => ({
@@ -657,7 +641,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/turns/:id/feedback',
       summary: 'Grade an answer 1 to 5 (409 when graded: update it)',
       operation: FeedbackCreateDocument,
-      errors: runtime,
       status: 201,
       variables: feedbackBody,
       shape: ({ createFeedback }) => feedback(createFeedback),
@@ -667,7 +650,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/turns/:id/feedback',
       summary: 'Change the grade or comment of an answer',
       operation: FeedbackUpdateDocument,
-      errors: runtime,
       variables: feedbackBody,
       shape: ({ updateFeedback }) => feedback(updateFeedback),
     }),
@@ -676,7 +658,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/sessions/:id/feedback',
       summary: 'Every grade given in a session, oldest first',
       operation: SessionFeedbackDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: ({ session: s }) => ({
         session_id: s.id,
@@ -689,7 +670,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/models/available',
       summary: 'List available LLM models: the default and those the upstream lists',
       operation: GatewayStatusDocument,
-      errors: runtime,
       shape: ({ gatewayStatus: g }) => {
         const models = modelIds(g);
         return {
@@ -704,7 +684,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/models/selections',
       summary: 'Model selection log: the model of each of your turns and why, newest first',
       operation: TurnListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.turns },
       shape: ({ turns }) => ({
         selections: turns.nodes.map((t) => ({
@@ -723,7 +702,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/providers/:name/key',
       summary: "Set a provider's API key (admins; stored encrypted, never shown)",
       operation: ProviderKeySetDocument,
-      errors: runtime,
       variables: { provider: fromPath('name'), apiKey: fromBodyAs(['key', 'api_key']) },
       shape: ({ setProviderKey }) => provider(setProviderKey),
     }),
@@ -732,7 +710,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/providers/:name/key',
       summary: 'Remove the provider key set through the API (admins); a configured one applies again',
       operation: ProviderKeyRemoveDocument,
-      errors: runtime,
       variables: { provider: fromPath('name') },
       shape: ({ removeProviderKey }) => provider(removeProviderKey),
     }),
@@ -741,7 +718,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/breaker/status',
       summary: 'All provider breaker states',
       operation: ProviderListDocument,
-      errors: runtime,
       shape: ({ llmProviders }) => ({ breakers: llmProviders.map(provider) }),
     }),
     route({
@@ -749,7 +725,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/breaker/reset/:provider',
       summary: 'Reset (close) a provider breaker (admins)',
       operation: BreakerResetDocument,
-      errors: runtime,
       variables: { provider: fromPath('provider') },
       shape: ({ resetCircuitBreaker }) => provider(resetCircuitBreaker),
     }),
@@ -758,7 +733,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agent/status',
       summary: 'Agent state and model: whether the upstream LLM answers',
       operation: GatewayStatusDocument,
-      errors: runtime,
       shape: ({ gatewayStatus: g }) => ({
         state: g.status === 'connected' ? 'ready' : 'disconnected',
         mode: GATEWAY_MODES[g.mode],
@@ -773,7 +747,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agent/message',
       summary: 'Send a message (into session_id, else a new session) and wait for the answer',
       operation: ChatCompleteDocument,
-      errors: runtime,
       variables: agentMessage,
       failure: ({ chat }) => failedTurn(chat),
       shape: ({ chat: t }) => agentReply(t),
@@ -783,7 +756,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agent/message/stream',
       summary: 'Send a message and stream the answer as SSE: stream_start, chunk…, stream_end',
       operation: ChatStreamDocument,
-      errors: runtime,
       variables: agentMessage,
       stream: agentStream,
     }),
@@ -792,7 +764,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/ws-ticket',
       summary: 'A single-use ticket, valid 30 seconds, to open /ws as `?ticket=` without a header credential',
       operation: SocketTicketIssueDocument,
-      errors: runtime,
       // Ironclad's issue_ws_ticket (api/routes/admin/advanced_runtime.rs, ws_ticket.rs).
       shape: ({ issueSocketTicket: t }) => ({ ticket: t.ticket, expires_in: t.expiresIn }),
     }),
