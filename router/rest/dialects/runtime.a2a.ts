@@ -11,7 +11,6 @@ import { A2aAgentCardDocument, A2aHelloDocument, type AgentCardFieldsFragment } 
 import { fromBody, withDefault } from '../mapping';
 import { route } from '../types';
 import { session } from './hermes';
-import { runtime } from './runtime.errors';
 
 const MODES = ['text/plain', 'application/json'];
 const BEARER_HELP =

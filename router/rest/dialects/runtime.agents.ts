@@ -16,7 +16,6 @@ import {
 import { fromBody, fromPath, withDefault } from '../mapping';
 import { route } from '../types';
 import { bool } from './hermes.skills';
-import { runtime } from './runtime.errors';
 
 /** One sub-agent as the runtime lists it; sessions are not counted per sub-agent here (0). */
 const subAgent = (s: SubAgentFieldsFragment) => ({

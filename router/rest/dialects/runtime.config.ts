@@ -5,7 +5,6 @@
 import { ConfigReadDocument, ConfigUpdateDocument } from '../generated/graphql';
 import { route } from '../types';
 import { manyChanges, readShape, setting } from './hermes.config';
-import { runtime } from './runtime.errors';
 
 export const runtimeConfigRoutes = [
   route({

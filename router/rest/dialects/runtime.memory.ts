@@ -6,7 +6,6 @@ import { MemoryCategoriesDocument, MemoryListDocument, MemorySearchDocument } fr
 import { fixed, fromPath, fromQuery, integer, required, withDefault } from '../mapping';
 import { route } from '../types';
 import { hits, memoryEntry, tier } from './hermes.memory';
-import { runtime } from './runtime.errors';
 
 /** 002's list of one tier (optionally one session or category): `{entries, count}` plus the page. */
 const tierList = (

@@ -14,7 +14,6 @@ import {
 import { fromBody, fromBodyAs, fromPath, required } from '../mapping';
 import { route } from '../types';
 import { bool, skill, skillRoutes } from './hermes.skills';
-import { runtime } from './runtime.errors';
 
 export const runtimeSkillRoutes = [
   // 001's list and detail are 002's too; they answer errors in the runtime dialect's format.

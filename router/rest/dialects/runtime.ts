@@ -75,6 +75,7 @@ import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
 import { runtimeConfigRoutes } from './runtime.config';
 import { runtime } from './runtime.errors';
+import { interviewRoutes } from './runtime.interview';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
@@ -774,6 +775,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeConfigRoutes,
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
+    ...interviewRoutes,
   ],
   sockets: [runtimeSocket],
 };
