@@ -18,13 +18,13 @@ import {
   CronRunListDocument,
   DeadLetterListDocument,
   DeadLetterReplayDocument,
-  FeedbackCreateDocument,
+  FeedbackGradeDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
   MessageAppendDocument,
   ProviderKeyRemoveDocument,
   ProviderKeySetDocument,
-  ProviderListDocument,
+  BreakerStatusDocument,
   SessionByIdDocument,
   SessionFeedbackDocument,
   SessionListDocument,
@@ -112,11 +112,14 @@ const turn = (t: Turn) => ({
   finished_at: t.finishedAt,
 });
 
+/** Ironclad's turn feedback (api/routes/sessions.rs get_turn_feedback), with when it changed. */
 const feedback = (f: FeedbackFieldsFragment) => ({
   id: f.id,
   turn_id: f.turnId,
   session_id: f.sessionId,
   grade: f.grade,
+  // Ironclad records every grade given through this API as from the dashboard.
+  source: 'dashboard',
   comment: f.comment,
   created_at: f.createdAt,
   updated_at: f.updatedAt,
@@ -243,6 +246,15 @@ const feedbackBody = {
   'input.comment': fromBody('comment'),
 };
 
+/** Where Ironclad says a provider's key is kept (its keystore entry); ours is the provider's row. */
+const keyEntry = (name: string) => ({ provider: name, keystore_entry: `${name}_api_key` });
+
+/** A setting's value as JSON, from the settings store's list. */
+const settingValue = (settings: { key: string; value: string }[], key: string): unknown => {
+  const found = settings.find((s) => s.key === key);
+  return found ? (JSON.parse(found.value) as unknown) : null;
+};
+
 /** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
 const turnById = { operation: TurnByIdDocument, variables: { id: fromPath('id') } };
 
@@ -278,22 +290,45 @@ const cronSchedule = derived(({ body }) => {
   return body.schedule_expr ?? body.schedule;
 }, 'schedule_expr');
 
-/** An approval request as 002 lists it: the task that waits for it and the decision. */
+/** Ironclad's ApprovalStatus as serde writes it (ironclad-agent/src/approvals.rs). */
+const APPROVAL_STATUS: Record<string, string> = {
+  PENDING: 'Pending',
+  APPROVED: 'Approved',
+  DENIED: 'Denied',
+};
+
+/**
+ * An approval request: Ironclad's fields (ironclad-agent/src/approvals.rs ApprovalRequest) where
+ * ours has them. Ours hold a task back, not a tool call, so `tool_name` is the task's gate and the
+ * task is named; Ironclad's timeout is not kept here (null).
+ */
 const approval = (a: ApprovalFieldsFragment) => ({
   id: a.id,
+  tool_name: 'task_approval',
+  tool_input: JSON.stringify({ task_id: a.taskId }),
+  session_id: null,
   task_id: a.taskId,
   requested_by: a.requestedBy,
-  status: lower(a.state),
+  status: APPROVAL_STATUS[a.state],
+  timeout_at: null,
   decided_by: a.decidedBy,
   decided_at: a.decidedAt,
   reason: a.reason,
   created_at: a.createdAt,
 });
 
-/** A webhook delivery as 002's dead-letter queue lists it; the payload is the JSON that was sent. */
+/**
+ * A webhook delivery as 002's dead-letter queue lists it: Ironclad's item fields (api/routes/
+ * channels.rs get_dead_letters) — the endpoint is the recipient, the JSON sent the content, the
+ * delivery id (the webhook-id header) the idempotency key — and ours beside them.
+ */
 const deadLetter = (d: WebhookDeliveryRestFieldsFragment) => ({
   id: d.id,
   channel: 'webhook',
+  recipient_id: d.endpointId,
+  content: d.payload,
+  idempotency_key: d.id,
+  last_error: d.lastError,
   endpoint_id: d.endpointId,
   event: d.eventType,
   payload: JSON.parse(d.payload) as unknown,
@@ -453,11 +488,11 @@ export const runtimeDialect: Dialect = {
       path: '/api/channels/dead-letter',
       summary: 'Dead letter queue: webhook deliveries that failed every attempt',
       operation: DeadLetterListDocument,
-      paged: { connection: (d) => d.deadLetters },
-      shape: ({ deadLetters }) => ({
-        dead_letters: deadLetters.nodes.map(deadLetter),
-        total: deadLetters.totalCount,
-      }),
+      paged: { connection: (d) => d.deadLetters, defaultLimit: 50 },
+      shape: ({ deadLetters }) => {
+        const items = deadLetters.nodes.map(deadLetter);
+        return { items, count: items.length, dead_letters: items, total: deadLetters.totalCount };
+      },
     }),
     route({
       method: 'POST',
@@ -465,7 +500,7 @@ export const runtimeDialect: Dialect = {
       summary: 'Replay a dead letter (queued again, same webhook-id)',
       operation: DeadLetterReplayDocument,
       variables: { id: fromPath('id') },
-      shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
+      shape: ({ replayDelivery }) => ({ ok: true, replayed: true, ...deadLetter(replayDelivery) }),
     }),
     route({
       method: 'GET',
@@ -473,7 +508,11 @@ export const runtimeDialect: Dialect = {
       summary: 'Pending approval requests: tasks nobody may claim until approved',
       operation: ApprovalListDocument,
       paged: { connection: (d) => d.approvals },
-      shape: ({ approvals }) => ({ approvals: approvals.nodes.map(approval), total: approvals.totalCount }),
+      // Ironclad's `pending`; `total` here counts the pending ones (Ironclad's counts every request).
+      shape: ({ approvals }) => {
+        const pending = approvals.nodes.map(approval);
+        return { pending, approvals: pending, total: approvals.totalCount };
+      },
     }),
     route({
       method: 'POST',
@@ -481,7 +520,13 @@ export const runtimeDialect: Dialect = {
       summary: 'Approve a pending request: its task may be claimed',
       operation: ApprovalApproveDocument,
       variables: { id: fromPath('id') },
-      shape: (d) => approval(d.approveRequest),
+      // Ironclad's `{approval, replay_queued}`, and the request at the top as before. Nothing is
+      // replayed here: approving lets the task be claimed.
+      shape: (d) => ({
+        ...approval(d.approveRequest),
+        approval: approval(d.approveRequest),
+        replay_queued: false,
+      }),
     }),
     route({
       method: 'POST',
@@ -497,7 +542,12 @@ export const runtimeDialect: Dialect = {
       summary: 'USDC + credit balance',
       operation: WalletOverviewDocument,
       // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
-      shape: ({ walletBalances }) => ({
+      // Ironclad's `balance` (USDC, a string of 2 decimals) and `currency` (operator_tools.rs
+      // wallet_balance); the address is the credit vault's (null when deposits are off).
+      shape: ({ walletBalances, depositAddress }) => ({
+        balance: balanceOf(walletBalances, 'USDC').toFixed(2),
+        currency: 'USDC',
+        address: depositAddress.address,
         usdc: balanceOf(walletBalances, 'USDC'),
         credits: balanceOf(walletBalances, 'USD'),
       }),
@@ -640,11 +690,10 @@ export const runtimeDialect: Dialect = {
     route({
       method: 'POST',
       path: '/api/turns/:id/feedback',
-      summary: 'Grade an answer 1 to 5 (409 when graded: update it)',
-      operation: FeedbackCreateDocument,
-      status: 201,
+      summary: 'Grade an answer 1 to 5; grading it again replaces the grade (as Ironclad)',
+      operation: FeedbackGradeDocument,
       variables: feedbackBody,
-      shape: ({ createFeedback }) => feedback(createFeedback),
+      shape: ({ gradeTurn }) => feedback(gradeTurn),
     }),
     route({
       method: 'PUT',
@@ -652,7 +701,7 @@ export const runtimeDialect: Dialect = {
       summary: 'Change the grade or comment of an answer',
       operation: FeedbackUpdateDocument,
       variables: feedbackBody,
-      shape: ({ updateFeedback }) => feedback(updateFeedback),
+      shape: ({ updateFeedback }) => ({ ...feedback(updateFeedback), updated: true }),
     }),
     route({
       method: 'GET',
@@ -660,6 +709,8 @@ export const runtimeDialect: Dialect = {
       summary: 'Every grade given in a session, oldest first',
       operation: SessionFeedbackDocument,
       variables: { id: fromPath('id') },
+      // Ironclad lists the feedback of an unknown session as none.
+      notFound: ({ params }) => ({ session_id: params.id, feedback: [], total: 0 }),
       shape: ({ session: s }) => ({
         session_id: s.id,
         feedback: s.feedback.map(feedback),
@@ -672,12 +723,9 @@ export const runtimeDialect: Dialect = {
       summary: 'List available LLM models: the default and those the upstream lists',
       operation: GatewayStatusDocument,
       shape: ({ gatewayStatus: g }) => {
+        // Ironclad's model ids as strings with their count (admin/config_models_apply.rs).
         const models = modelIds(g);
-        return {
-          models: models.map((id) => ({ id, default: id === g.model })),
-          default_model: g.model,
-          total: models.length,
-        };
+        return { models, count: models.length, default_model: g.model };
       },
     }),
     route({
@@ -685,18 +733,28 @@ export const runtimeDialect: Dialect = {
       path: '/api/models/selections',
       summary: 'Model selection log: the model of each of your turns and why, newest first',
       operation: TurnListDocument,
-      paged: { connection: (d) => d.turns },
-      shape: ({ turns }) => ({
-        selections: turns.nodes.map((t) => ({
+      paged: { connection: (d) => d.turns, defaultLimit: 100 },
+      // Ironclad's events (api/routes/sessions.rs list_model_selection_events): one per turn here,
+      // whose reason is the strategy; no router scores candidates, so those fields are empty.
+      shape: ({ turns }) => {
+        const events = turns.nodes.map((t) => ({
+          event_id: t.id,
           turn_id: t.id,
           session_id: t.sessionId,
-          model: t.model,
+          agent_id: null,
+          channel: 'api',
+          selected_model: t.model,
+          strategy: t.modelReason,
+          primary_model: null,
+          override_model: null,
+          complexity: null,
+          user_excerpt: null,
+          candidates: [],
           provider: t.provider,
-          reason: t.modelReason,
           created_at: t.createdAt,
-        })),
-        total: turns.totalCount,
-      }),
+        }));
+        return { events, count: events.length, total: turns.totalCount };
+      },
     }),
     route({
       method: 'PUT',
@@ -704,7 +762,7 @@ export const runtimeDialect: Dialect = {
       summary: "Set a provider's API key (admins; stored encrypted, never shown)",
       operation: ProviderKeySetDocument,
       variables: { provider: fromPath('name'), apiKey: fromBodyAs(['key', 'api_key']) },
-      shape: ({ setProviderKey }) => provider(setProviderKey),
+      shape: ({ setProviderKey: p }) => ({ stored: true, ...keyEntry(p.name), ...provider(p) }),
     }),
     route({
       method: 'DELETE',
@@ -712,14 +770,39 @@ export const runtimeDialect: Dialect = {
       summary: 'Remove the provider key set through the API (admins); a configured one applies again',
       operation: ProviderKeyRemoveDocument,
       variables: { provider: fromPath('name') },
-      shape: ({ removeProviderKey }) => provider(removeProviderKey),
+      shape: ({ removeProviderKey: p }) => ({
+        removed: p.keyRemoved ?? false,
+        ...keyEntry(p.name),
+        ...provider(p),
+      }),
     }),
     route({
       method: 'GET',
       path: '/api/breaker/status',
       summary: 'All provider breaker states',
-      operation: ProviderListDocument,
-      shape: ({ llmProviders }) => ({ breakers: llmProviders.map(provider) }),
+      operation: BreakerStatusDocument,
+      // Ironclad's `{providers: {name: state}, config}` (admin/runtime_health.rs breaker_status). No
+      // operator force-open nor credit trip exists here, and the cooldown does not grow nor slide.
+      shape: ({ llmProviders, platformSettings }) => ({
+        providers: Object.fromEntries(
+          llmProviders.map((p) => [
+            p.name,
+            {
+              state: lower(p.state),
+              blocked: p.state === 'OPEN',
+              credit_tripped: false,
+              operator_forced_open: false,
+            },
+          ]),
+        ),
+        config: {
+          threshold: settingValue(platformSettings, 'breaker.failures'),
+          cooldown_seconds: settingValue(platformSettings, 'breaker.cooldown_seconds'),
+          max_cooldown_seconds: null,
+          window_seconds: null,
+        },
+        breakers: llmProviders.map(provider),
+      }),
     }),
     route({
       method: 'POST',
@@ -727,7 +810,8 @@ export const runtimeDialect: Dialect = {
       summary: 'Reset (close) a provider breaker (admins)',
       operation: BreakerResetDocument,
       variables: { provider: fromPath('provider') },
-      shape: ({ resetCircuitBreaker }) => provider(resetCircuitBreaker),
+      // Ironclad's `{provider, state, reset}` (admin/runtime_health.rs breaker_reset), then ours.
+      shape: ({ resetCircuitBreaker: p }) => ({ ...provider(p), provider: p.name, reset: true }),
     }),
     route({
       method: 'GET',
