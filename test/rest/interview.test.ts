@@ -23,7 +23,11 @@ beforeAll(async () => {
   double = await startLlmDouble();
   Object.assign(process.env, {
     // The double serves the interview's model only: the default model has no upstream.
-    LLM_PROVIDERS: JSON.stringify([{ name: 'double', baseUrl: double.url, models: ['interview-*'] }]),
+    LLM_PROVIDERS: JSON.stringify([
+      { name: 'double', baseUrl: double.url, models: ['interview-*', 'error-500'] },
+    ]),
+    // A failing upstream in one test must not open the breaker for the others.
+    LLM_BREAKER_FAILURES: '100',
     LLM_DEFAULT_MODEL: 'unserved-default',
     LLM_TIMEOUT_MS: '2000',
   });
@@ -135,6 +139,15 @@ describe('an interview from start to an applied configuration', () => {
     expect((await turn(asAdmin, 'setup-1', 'more')).status).toBe(409);
   });
 
+  test('two finishes at once apply it once: one 200, one 409', async () => {
+    expect((await start(asAdmin, { session_key: 'race' })).status).toBe(200);
+    expect((await turn(asAdmin, 'race', 'propose-valid')).body.proposal.status).toBe('valid');
+    const statuses = (await Promise.all([finish(asAdmin, 'race'), finish(asAdmin, 'race')])).map(
+      (r) => r.status,
+    );
+    expect(statuses.sort()).toEqual([200, 409]);
+  });
+
   test('without session_key a new key is made; finish before any proposal is 422', async () => {
     const started = await start(asAda, {});
     expect(started.status).toBe(200);
@@ -187,6 +200,14 @@ describe('bad input and no upstream', () => {
     expect(refused.body.error).toContain('no upstream LLM serves model unserved-default');
     const early = await finish(asAda, 'offline');
     expect(early.status).toBe(422);
+  });
+
+  test('an upstream that fails is a 502 (Ironclad: "LLM call failed"), and the turn is not kept', async () => {
+    expect((await start(asAda, { session_key: 'failing', model: 'error-500' })).status).toBe(200);
+    const failed = await turn(asAda, 'failing', 'hello');
+    expect(failed.status).toBe(502);
+    expect(failed.body.error).toContain('LLM call failed');
+    expect((await finish(asAda, 'failing')).status).toBe(422);
   });
 
   test('missing, empty, unsafe or overlong fields are 400; unknown keys 404', async () => {

@@ -177,8 +177,12 @@ export class InterviewResolver {
         },
       ));
     } catch (error) {
+      // An open breaker means no upstream now (503); a failed call is Ironclad's 502.
       if (error instanceof UpstreamError)
-        throw new AppError('BAD_GATEWAY', `LLM call failed: ${error.message}`);
+        throw new AppError(
+          error.code === 'UPSTREAM_UNAVAILABLE' ? 'UPSTREAM_UNAVAILABLE' : 'BAD_GATEWAY',
+          `LLM call failed: ${error.message}`,
+        );
       throw error;
     }
     const proposal = readProposal(answer);
