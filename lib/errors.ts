@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'UNPROCESSABLE'
   /** The thing exists but may no longer be acted on (an expired escrow). */
   | 'GONE'
+  /** A thing grew to its bound (an interview at its most turns). */
+  | 'PAYLOAD_TOO_LARGE'
   | 'PAYMENT_REQUIRED'
   | 'RATE_LIMITED'
   | 'UPSTREAM_UNAVAILABLE'

@@ -31,7 +31,7 @@ export interface EnvironmentSetting extends SettingSpec {
 
 export type SettingDefinition = LiveSetting | EnvironmentSetting;
 
-const MODEL_NAME = /^[\w.:/-]{1,100}$/;
+export const MODEL_NAME = /^[\w.:/-]{1,100}$/;
 
 /** A number from `minimum` to `maximum`, whole when `whole`; messages say what a value must be. */
 const numeric = (minimum: number, maximum: number, whole: boolean) => {
@@ -179,6 +179,22 @@ export function parseSetting(
     };
   const parsed = definition.schema.safeParse(value);
   return parsed.success ? { value: parsed.data } : { error: `${key} ${parsed.error.issues[0].message}` };
+}
+
+const MAX_SETTINGS_DEPTH = 4;
+
+/**
+ * A JSON object of settings as `[key, value]` pairs: nested groups (`{model: {temperature: 1}}`) and
+ * dotted keys (`{"model.temperature": 1}`) alike. Arrays and deeper objects are values, which the
+ * store refuses.
+ */
+export function flattenSettings(body: Record<string, unknown>, prefix = '', depth = 0): [string, unknown][] {
+  return Object.entries(body).flatMap(([name, value]): [string, unknown][] => {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_SETTINGS_DEPTH)
+      return flattenSettings(value as Record<string, unknown>, key, depth + 1);
+    return [[key, value]];
+  });
 }
 
 /** The live values a subgraph applies: the stored ones over the environment's defaults. */

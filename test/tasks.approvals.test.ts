@@ -110,16 +110,22 @@ describe('hermes REST (002 approvals)', () => {
 
     const list = await api('GET', '/runtime/api/approvals');
     expect(list.status).toBe(200);
-    const body = list.body as { approvals: { id: string; status: string; task_id: string }[]; total: number };
+    const body = list.body as {
+      pending: unknown[];
+      approvals: { id: string; status: string; task_id: string }[];
+      total: number;
+    };
     expect(body.approvals.map((a) => a.id)).toEqual(
       expect.arrayContaining([first.request.id, second.request.id]),
     );
-    expect(body.approvals.every((a) => a.status === 'pending')).toBe(true);
+    expect(body.approvals.every((a) => a.status === 'Pending')).toBe(true);
+    expect(body.pending).toEqual(body.approvals);
     expect(body.total).toBe(body.approvals.length);
 
     const approved = await api('POST', `/runtime/api/approvals/${first.request.id}/approve`);
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ id: first.request.id, task_id: first.task.id, status: 'approved' });
+    expect(approved.body).toMatchObject({ id: first.request.id, task_id: first.task.id, status: 'Approved' });
+    expect(approved.body.approval).toMatchObject({ id: first.request.id, status: 'Approved' });
 
     const missingReason = await api('POST', `/runtime/api/approvals/${second.request.id}/deny`, { body: {} });
     expect(missingReason.status).toBe(400);
@@ -129,7 +135,7 @@ describe('hermes REST (002 approvals)', () => {
       body: { reason: 'no' },
     });
     expect(denied.status).toBe(200);
-    expect(denied.body).toMatchObject({ id: second.request.id, status: 'denied', reason: 'no' });
+    expect(denied.body).toMatchObject({ id: second.request.id, status: 'Denied', reason: 'no' });
 
     const twice = await api('POST', `/runtime/api/approvals/${second.request.id}/deny`, {
       body: { reason: 'no' },

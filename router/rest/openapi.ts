@@ -248,7 +248,10 @@ const ANY_CONTENT = { '*/*': { schema: {} } };
 
 export function openApiDocument(compiled: CompiledDialect, schema: GraphQLSchema, version: string) {
   const { dialect, mount } = compiled;
-  /** The dialect's shared error answer, or the row's own where its format differs (002 in hermes). */
+  /**
+   * The dialect's shared error answer, or the row's own where its format differs (002 in hermes).
+   * A row that names no style (`undefined`) answers the dialect's, as the engine does.
+   */
   const errorResponse = (style = dialect.errors) =>
     style === dialect.errors
       ? { $ref: '#/components/responses/Error' }

@@ -386,6 +386,29 @@ export class ChatResolver {
   }
 
   @RequiresScopes('orders')
+  @Mutation(() => Feedback, {
+    description: "Grades an answer, replacing its earlier grade if it has one (the agent runtime's POST).",
+  })
+  async gradeTurn(
+    @Arg('turnId', () => ID) turnId: string,
+    @Arg('input') input: FeedbackInput,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Feedback> {
+    const values = validateFeedback(input);
+    const turn = await ctx.getOwned(Turn, turnId, ownerOf);
+    // One statement, so two grades at once leave one feedback, never a conflict.
+    const [{ id }] = await ctx.em.execute<{ id: string }[]>(
+      `insert into "sessions"."feedback" ("id", "turn_id", "session_id", "owner_id", "grade", "comment")
+       values (?, ?, ?, ?, ?, ?)
+       on conflict ("turn_id") do update set "grade" = excluded."grade", "comment" = excluded."comment",
+         "updated_at" = now()
+       returning "id"`,
+      [newId('fb'), turn.id, turn.sessionId, turn.ownerId, values.grade, values.comment],
+    );
+    return ctx.em.fork().findOneOrFail(Feedback, id);
+  }
+
+  @RequiresScopes('orders')
   @Mutation(() => Feedback, { description: 'Changes the grade or comment of an answer.' })
   async updateFeedback(
     @Arg('turnId', () => ID) turnId: string,

@@ -47,6 +47,12 @@ class LlmProviderStatus {
     description: '"api" when set through setProviderKey, "config" from the environment.',
   })
   keySource!: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Only from removeProviderKey: whether a key set through the API was there to remove.',
+  })
+  keyRemoved?: boolean | null;
 }
 
 const statusOf = (provider: LlmProvider): LlmProviderStatus => ({
@@ -179,8 +185,11 @@ export class GatewayResolver {
     @Ctx() ctx: SubgraphContext,
   ): Promise<LlmProviderStatus> {
     const provider = adminProvider(ctx, name, 'remove a provider key');
-    await ctx.em.execute(`delete from "sessions"."provider_key" where "provider" = ?`, [provider.name]);
-    return keysChanged(ctx, provider);
+    const removed = await ctx.em.execute<{ provider: string }[]>(
+      `delete from "sessions"."provider_key" where "provider" = ? returning "provider"`,
+      [provider.name],
+    );
+    return { ...(await keysChanged(ctx, provider)), keyRemoved: removed.length > 0 };
   }
 
   // Public, like 001's /api/gateway-status: it says only whether chat works, never who uses it.

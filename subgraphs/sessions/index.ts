@@ -29,6 +29,8 @@ import { MeteringResolver } from './metering.resolver';
 import { ObservatoryResolver } from './observatory.resolver';
 import { SessionsRelayCalls } from './migrations/0008-relay-calls';
 import { SessionsRelayCharges } from './migrations/0009-relay-charges';
+import { SessionsInterview } from './migrations/0013-interview';
+import { InterviewResolver } from './interview/interview.resolver';
 import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
@@ -46,6 +48,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0007-observatory-stats', class: SessionsObservatoryStats },
     { name: '0008-relay-calls', class: SessionsRelayCalls },
     { name: '0009-relay-charges', class: SessionsRelayCharges },
+    { name: '0013-interview', class: SessionsInterview },
   ],
   resolvers: [
     SessionResolver,
@@ -54,6 +57,7 @@ export const sessions: SubgraphDefinition = {
     MeteringResolver,
     ObservatoryResolver,
     RelayResolver,
+    InterviewResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {

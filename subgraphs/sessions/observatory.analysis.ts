@@ -9,6 +9,7 @@ import { TurnStatus, type Turn } from './chat.entities';
 import { chatSettings, providerFor } from './chat.providers';
 import { TurnTip } from './chat.tips';
 import type { ModelEfficiency } from './observatory.stats';
+import { completeAnswer } from './chat.complete';
 import { UpstreamError, type UpstreamMessage } from './chat.upstream';
 
 /** Past these, a session or an account earns an insight. */
@@ -184,26 +185,23 @@ export async function analyse(task: string, data: unknown, model?: string): Prom
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: `${task}\n\nData:\n${JSON.stringify(data, null, 2)}` },
   ];
-  let content = '';
-  let usage = { promptTokens: 0, completionTokens: 0 };
+  let answer;
   try {
-    const signal = AbortSignal.timeout(settings.maxTurnSilenceMs);
-    for await (const chunk of provider.stream(chosen, messages, signal, {
+    answer = await completeAnswer(provider, chosen, messages, {
       temperature: 0.2,
       maxTokens: 1500,
-    })) {
-      if (chunk.kind === 'usage') usage = chunk;
-      else if ((content += chunk.delta).length > MAX_ANSWER_CHARS) throw unusable('the answer is too long');
-    }
+      maxChars: MAX_ANSWER_CHARS,
+      tooLong: () => unusable('the answer is too long'),
+    });
   } catch (error) {
     if (error instanceof UpstreamError)
       throw new AppError('UPSTREAM_UNAVAILABLE', `the upstream LLM did not answer: ${error.message}`);
     throw error;
   }
   return {
-    ...parseAnalysis(content),
+    ...parseAnalysis(answer.content),
     model: chosen,
-    promptTokens: usage.promptTokens,
-    completionTokens: usage.completionTokens,
+    promptTokens: answer.promptTokens,
+    completionTokens: answer.completionTokens,
   };
 }

@@ -569,16 +569,18 @@ describe('002 turns and feedback', () => {
       total: 1,
     });
     const selections = await api('GET', '/runtime/api/models/selections?limit=1');
-    expect(selections.body.selections).toEqual([
-      {
+    expect(selections.body.events).toEqual([
+      expect.objectContaining({
+        event_id: turnId,
         turn_id: turnId,
         session_id: sessionId,
-        model: 'default',
+        selected_model: 'default',
         provider: 'default',
-        reason: 'platform default',
+        strategy: 'platform default',
         created_at: ISO,
-      },
+      }),
     ]);
+    expect(selections.body.count).toBe(1);
 
     const foreign = await rest(t, stranger.credential)('GET', `/runtime/api/turns/${turnId}`);
     expect(foreign).toMatchObject({ status: 404, body: { error: expect.any(String) } });
@@ -595,27 +597,32 @@ describe('002 turns and feedback', () => {
     const created = await api('POST', `/runtime/api/turns/${turnId}/feedback`, {
       body: { grade: 4, comment: 'good' },
     });
-    expect(created.status).toBe(201);
+    expect(created.status).toBe(200);
     expect(created.body).toEqual({
       id: expect.any(String),
       turn_id: turnId,
       session_id: sessionId,
       grade: 4,
+      source: 'dashboard',
       comment: 'good',
       created_at: ISO,
       updated_at: ISO,
     });
+    // Grading again replaces the grade, as Ironclad's upsert does.
     const again = await api('POST', `/runtime/api/turns/${turnId}/feedback`, { body: { grade: 2 } });
-    expect(again).toMatchObject({ status: 409, body: { error: expect.any(String) } });
+    expect(again).toMatchObject({ status: 200, body: { id: created.body.id, grade: 2, comment: null } });
 
     const updated = await api('PUT', `/runtime/api/turns/${turnId}/feedback`, {
       body: { grade: 5, comment: 'great' },
     });
-    expect(updated).toMatchObject({ status: 200, body: { id: created.body.id, grade: 5, comment: 'great' } });
+    expect(updated).toMatchObject({
+      status: 200,
+      body: { id: created.body.id, grade: 5, comment: 'great', updated: true },
+    });
     expect((await api('GET', `/runtime/api/turns/${turnId}/feedback`)).body).toMatchObject({ grade: 5 });
     expect((await api('GET', `/runtime/api/sessions/${sessionId}/feedback`)).body).toEqual({
       session_id: sessionId,
-      feedback: [updated.body],
+      feedback: [{ ...updated.body, updated: undefined }],
       total: 1,
     });
   });
@@ -631,9 +638,9 @@ describe('002 turns and feedback', () => {
 describe('002 models, providers and agent', () => {
   test('GET /api/models/available and /api/agent/status read the probed upstream', async () => {
     expect((await api('GET', '/runtime/api/models/available')).body).toEqual({
-      models: [{ id: 'default', default: true }, ...DOUBLE_MODELS.map((id) => ({ id, default: false }))],
+      models: ['default', ...DOUBLE_MODELS],
+      count: 3,
       default_model: 'default',
-      total: 3,
     });
     expect((await api('GET', '/runtime/api/agent/status')).body).toEqual({
       state: 'ready',
@@ -659,7 +666,10 @@ describe('002 models, providers and agent', () => {
     expect(double.requests.at(-1)!.authorization).toBe(`Bearer ${secret}`);
 
     const removed = await asAdmin('DELETE', '/runtime/api/providers/default/key');
-    expect(removed).toMatchObject({ status: 200, body: { key_set: true, key_source: 'config' } });
+    expect(removed).toMatchObject({
+      status: 200,
+      body: { removed: true, key_set: true, key_source: 'config' },
+    });
     const missing = await asAdmin('PUT', '/runtime/api/providers/default/key', { body: {} });
     expect(missing).toMatchObject({ status: 400, body: { error: 'key is required' } });
   });

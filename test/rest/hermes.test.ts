@@ -248,7 +248,7 @@ test('GET /api/agents (002) lists agents as {agents, total}', async () => {
 test('GET /api/wallet and /api/wallet/balance read the caller’s ledger accounts', async () => {
   const empty = await api('GET', '/runtime/api/wallet/balance');
   expect(empty.status).toBe(200);
-  expect(empty.body).toEqual({ usdc: 0, credits: 0 });
+  expect(empty.body).toEqual({ balance: '0.00', currency: 'USDC', address: null, usdc: 0, credits: 0 });
 
   await user.data(OpenLedgerAccountDocument, { asset: 'USD' });
   await user.data(OpenLedgerAccountDocument, { asset: 'USDC' });

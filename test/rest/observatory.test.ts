@@ -306,7 +306,7 @@ describe('insights and analyses', () => {
 
     expect(
       (await api('POST', `/runtime/api/turns/${failed.id}/feedback`, { body: { grade: 1 } })).status,
-    ).toBe(201);
+    ).toBe(200);
     const graded = await api('GET', `/runtime/api/sessions/${sessionId}/insights`);
     expect(graded.body.insights.map((i: { code: string }) => i.code)).toContain('LOW_GRADES');
     expect(graded.body.insights.map((i: { code: string }) => i.code)).not.toContain('NO_FEEDBACK');

@@ -215,8 +215,14 @@ describe('hermes (000/001) and runtime (002)', () => {
     });
   });
 
-  test('GET /api/wallet/balance → {usdc, credits}; GET /api/wallet/address → the vault to deposit to', async () => {
-    expect((await api('GET', '/runtime/api/wallet/balance')).body).toEqual({ usdc: 0, credits: 19.86829 });
+  test('GET /api/wallet/balance → {balance, currency, address, usdc, credits}; GET /api/wallet/address → the vault to deposit to', async () => {
+    expect((await api('GET', '/runtime/api/wallet/balance')).body).toEqual({
+      balance: '0.00',
+      currency: 'USDC',
+      address: VAULT,
+      usdc: 0,
+      credits: 19.86829,
+    });
     const address = await api('GET', '/runtime/api/wallet/address');
     expect(address.status).toBe(200);
     expect(address.body).toEqual({

@@ -87,13 +87,18 @@ test('hermes GET /api/channels/dead-letter lists failed deliveries; replay deliv
   const dead = await until(async () => {
     const response = await api('GET', '/runtime/api/channels/dead-letter');
     // The page and its count are two statements: a delivery failing between them shows in one only.
-    return response.body.total === 1 && response.body.dead_letters.length === 1 ? response : undefined;
+    return response.body.total === 1 && response.body.items.length === 1 ? response : undefined;
   });
   expect(dead.status).toBe(200);
-  const [letter] = dead.body.dead_letters;
+  const [letter] = dead.body.items;
+  expect(dead.body).toMatchObject({ count: 1, dead_letters: [letter] });
   expect(letter).toEqual({
     id: expect.stringMatching(/^msg_/),
     channel: 'webhook',
+    recipient_id: letter.endpoint_id,
+    content: expect.any(String),
+    idempotency_key: letter.id,
+    last_error: 'the endpoint answered 500',
     endpoint_id: expect.stringMatching(/^whk_/),
     event: 'task.created',
     payload: {
@@ -112,7 +117,13 @@ test('hermes GET /api/channels/dead-letter lists failed deliveries; replay deliv
   answer = 204;
   const replay = await api('POST', `/runtime/api/channels/dead-letter/${letter.id}/replay`);
   expect(replay.status).toBe(200);
-  expect(replay.body).toMatchObject({ replayed: true, id: letter.id, status: 'pending', attempts: 0 });
+  expect(replay.body).toMatchObject({
+    ok: true,
+    replayed: true,
+    id: letter.id,
+    status: 'pending',
+    attempts: 0,
+  });
   await until(async () => (verifiedIds.length === 3 ? true : undefined));
   expect(verifiedIds).toEqual([letter.id, letter.id, letter.id]);
   await until(async () =>

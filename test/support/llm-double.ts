@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
  * - a model of {@link HOSTILE}: an upstream that breaks the protocol in that way;
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
+ * - {@link INTERVIEW_MODEL}: the setup interview's scripted answers, chosen by the last user message.
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
  * POST /v1/embeddings, /v1/completions and /v1/responses answer as OpenAI's do (see {@link embeddings},
  * {@link completions}, {@link responses}).
@@ -72,6 +73,26 @@ export const ANALYSES: Record<string, string> = {
   'analysis-valid': '```json\n' + JSON.stringify(ANALYSIS) + '\n```',
   'analysis-wrong-shape': JSON.stringify({ ...ANALYSIS, risk: 'extreme' }),
   'analysis-empty': '',
+};
+
+/**
+ * The setup interview's model (`interview-double`) answers by the operator's last message: a word of
+ * {@link INTERVIEW_REPLIES} picks a proposal, anything else gets the question.
+ */
+export const INTERVIEW_MODEL = 'interview-double';
+export const INTERVIEW_QUESTION = 'How creative should answers be, and how long at most?';
+export const INTERVIEW_REPLIES: Record<string, string> = {
+  'propose-valid':
+    'Here is your configuration:\n```json\n' +
+    JSON.stringify({ model: { temperature: 0.3 }, 'model.max_tokens': 2048 }) +
+    '\n```',
+  'propose-broken': 'Here it is:\n```json\n{"model.temperature": 0.3,\n```',
+  'propose-unknown':
+    '```json\n' + JSON.stringify({ 'model.colour': 'blue', 'model.temperature': 5 }) + '\n```',
+};
+const interviewReply = (messages: { role: string; content: string }[]) => {
+  const last = messages.findLast((m) => m.role === 'user')?.content ?? '';
+  return Object.hasOwn(INTERVIEW_REPLIES, last) ? INTERVIEW_REPLIES[last] : INTERVIEW_QUESTION;
 };
 
 const halves = (text: string) =>
@@ -184,7 +205,9 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
       ? Array.from({ length: 10 }, (_, i) => `w${i} `)
       : Object.hasOwn(ANALYSES, model)
         ? halves(ANALYSES[model])
-        : ANSWER;
+        : model === INTERVIEW_MODEL
+          ? halves(interviewReply(record.messages))
+          : ANSWER;
   for (const [index, content] of tokens.entries()) {
     if (record.aborted) return;
     if (model === 'disconnect' && index === 2) {

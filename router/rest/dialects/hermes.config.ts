@@ -9,6 +9,7 @@ import {
   type ConfigReadQuery,
   type SettingFieldsFragment,
 } from '../generated/graphql';
+import { flattenSettings } from '../../../lib';
 import { RestError } from '../errors';
 import { derived } from '../mapping';
 import { route, type RouteInput } from '../types';
@@ -58,20 +59,9 @@ const modelConfig = (settings: Setting[], provider: string | null) => ({
   max_tokens: byKey(settings, 'model.max_tokens'),
 });
 
-const MAX_DEPTH = 4;
-
-/**
- * A JSON object of settings as changes: nested groups (`{model: {temperature: 1}}`) and dotted
- * keys (`{"model.temperature": 1}`) alike. Arrays and deeper objects are values, refused by the store.
- */
-function changesOf(body: Record<string, unknown>, prefix = '', depth = 0): { key: string; value: string }[] {
-  return Object.entries(body).flatMap(([name, value]) => {
-    const key = prefix ? `${prefix}.${name}` : name;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_DEPTH)
-      return changesOf(value as Record<string, unknown>, key, depth + 1);
-    return [{ key, value: JSON.stringify(value) }];
-  });
-}
+/** A partial configuration object as changes, each value as JSON text. */
+const changesOf = (body: Record<string, unknown>) =>
+  flattenSettings(body).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
 
 const nothingToChange = () => new RestError('BAD_USER_INPUT', 'the body names no setting to change');
 

@@ -11,7 +11,6 @@ import { A2aAgentCardDocument, A2aHelloDocument, type AgentCardFieldsFragment } 
 import { fromBody, withDefault } from '../mapping';
 import { route } from '../types';
 import { session } from './hermes';
-import { runtime } from './runtime.errors';
 
 const MODES = ['text/plain', 'application/json'];
 const BEARER_HELP =
@@ -68,7 +67,6 @@ export const a2aRoutes = [
     path: '/.well-known/agent.json',
     summary: 'A2A agent card (public metadata), in the 0.3 form older clients read at this path',
     operation: A2aAgentCardDocument,
-    errors: runtime,
     public: true,
     shape: (d, { input }) => cardV03(d.agentCard, input.headers),
   }),
@@ -77,7 +75,6 @@ export const a2aRoutes = [
     path: '/.well-known/agent-card.json',
     summary: 'A2A agent card (public metadata) at the well-known path of the current specification (1.0)',
     operation: A2aAgentCardDocument,
-    errors: runtime,
     public: true,
     shape: (d, { input }) => cardV1(d.agentCard, input.headers),
   }),
@@ -86,7 +83,6 @@ export const a2aRoutes = [
     path: '/api/a2a/hello',
     summary: 'A2A handshake initiation: the agent card and a new chat session of the caller',
     operation: A2aHelloDocument,
-    errors: runtime,
     variables: {
       'input.title': withDefault(fromBody('title', undefined, 'title of the session'), 'A2A session'),
       'input.model': fromBody('model', undefined, 'model of the session'),

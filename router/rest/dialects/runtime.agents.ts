@@ -16,7 +16,6 @@ import {
 import { fromBody, fromPath, withDefault } from '../mapping';
 import { route } from '../types';
 import { bool } from './hermes.skills';
-import { runtime } from './runtime.errors';
 
 /** One sub-agent as the runtime lists it; sessions are not counted per sub-agent here (0). */
 const subAgent = (s: SubAgentFieldsFragment) => ({
@@ -43,7 +42,6 @@ export const runtimeAgentRoutes = [
     path: '/api/agents/:id/start',
     summary: 'Start your agent: it takes new work again (unpause)',
     operation: AgentUnpauseDocument,
-    errors: runtime,
     variables: { id: fromPath('id') },
     shape: (d) => action(d.unpauseAgent.id, 'started'),
   }),
@@ -52,7 +50,6 @@ export const runtimeAgentRoutes = [
     path: '/api/agents/:id/stop',
     summary: 'Stop your agent taking new work (pause); work under way continues',
     operation: AgentPauseDocument,
-    errors: runtime,
     variables: { id: fromPath('id') },
     shape: (d) => action(d.pauseAgent.id, 'stopped'),
   }),
@@ -61,7 +58,6 @@ export const runtimeAgentRoutes = [
     path: '/api/subagents',
     summary: 'List your sub-agent definitions',
     operation: SubAgentListDocument,
-    errors: runtime,
     shape: ({ subAgents }) => ({
       agents: subAgents.map(subAgent),
       count: subAgents.length,
@@ -78,7 +74,6 @@ export const runtimeAgentRoutes = [
     summary:
       "Sub-agent detail (as the 002 document lists it; Ironclad's source implements only PUT and DELETE here)",
     operation: SubAgentByNameDocument,
-    errors: runtime,
     variables: { name: fromPath('name') },
     shape: (d) => subAgent(d.subAgent),
   }),
@@ -87,7 +82,6 @@ export const runtimeAgentRoutes = [
     path: '/api/subagents/:name/toggle',
     summary: 'Enable or disable a sub-agent; no body flips it',
     operation: SubAgentToggleDocument,
-    errors: runtime,
     variables: {
       name: fromPath('name'),
       enabled: fromBody('enabled', bool, 'the state wanted; left out: the other one'),
@@ -99,7 +93,6 @@ export const runtimeAgentRoutes = [
     path: '/api/roster',
     summary: 'Your sub-agents with their models, then your listed agents',
     operation: RosterListDocument,
-    errors: runtime,
     shape: ({ roster }) => ({
       roster: roster.map((r) => ({
         id: r.id,
@@ -120,7 +113,6 @@ export const runtimeAgentRoutes = [
     path: '/api/roster/:name/model',
     summary: "Change a sub-agent's model",
     operation: RosterSetModelDocument,
-    errors: runtime,
     // Left out reads as empty, refused as the runtime refuses it: "model cannot be empty".
     variables: { name: fromPath('name'), model: withDefault(fromBody('model'), '') },
     shape: ({ setSubAgentModel: c }) => ({

@@ -5,7 +5,6 @@
 import { ConfigReadDocument, ConfigUpdateDocument } from '../generated/graphql';
 import { route } from '../types';
 import { manyChanges, readShape, setting } from './hermes.config';
-import { runtime } from './runtime.errors';
 
 export const runtimeConfigRoutes = [
   route({
@@ -13,7 +12,6 @@ export const runtimeConfigRoutes = [
     path: '/api/config',
     summary: 'Read the platform settings (secrets redacted) as a tree and a list',
     operation: ConfigReadDocument,
-    errors: runtime,
     shape: readShape,
   }),
   route({
@@ -21,7 +19,6 @@ export const runtimeConfigRoutes = [
     path: '/api/config',
     summary: 'Update configuration: a partial object of settings (admins; all or none)',
     operation: ConfigUpdateDocument,
-    errors: runtime,
     variables: { changes: manyChanges },
     shape: ({ updatePlatformSettings: changed }) => ({
       updated: changed.map((s) => s.key),
@@ -35,7 +32,6 @@ export const runtimeConfigRoutes = [
     path: '/api/config/capabilities',
     summary: 'Feature capability flags, and which settings apply live',
     operation: ConfigReadDocument,
-    errors: runtime,
     shape: ({ platformSettings: all, gatewayStatus: g }) => ({
       capabilities: {
         chat: g.features.chatStream,
@@ -55,7 +51,6 @@ export const runtimeConfigRoutes = [
     path: '/api/config/status',
     summary: 'Config apply status: what was changed and applied, what needs a restart',
     operation: ConfigReadDocument,
-    errors: runtime,
     shape: ({ platformSettings: all }) => ({
       applied: all
         .filter((s) => s.source === 'STORED')

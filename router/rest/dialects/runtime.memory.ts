@@ -6,7 +6,6 @@ import { MemoryCategoriesDocument, MemoryListDocument, MemorySearchDocument } fr
 import { fixed, fromPath, fromQuery, integer, required, withDefault } from '../mapping';
 import { route } from '../types';
 import { hits, memoryEntry, tier } from './hermes.memory';
-import { runtime } from './runtime.errors';
 
 /** 002's list of one tier (optionally one session or category): `{entries, count}` plus the page. */
 const tierList = (
@@ -20,7 +19,6 @@ const tierList = (
     path,
     summary,
     operation: MemoryListDocument,
-    errors: runtime,
     paged: { connection: (d) => d.memories },
     variables: {
       'filter.tier': fixed(which),
@@ -52,7 +50,6 @@ export const runtimeMemoryRoutes = [
     path: '/api/memory/semantic/categories',
     summary: 'Semantic memory categories with their counts',
     operation: MemoryCategoriesDocument,
-    errors: runtime,
     variables: { tier: fixed('SEMANTIC') },
     shape: ({ memoryCategories }) => ({
       categories: memoryCategories.map((c) => ({ category: c.key, count: c.count })),
@@ -68,7 +65,6 @@ export const runtimeMemoryRoutes = [
     path: '/api/memory/search',
     summary: 'Full-text memory search (`q` required)',
     operation: MemorySearchDocument,
-    errors: runtime,
     variables: {
       query: required(fromQuery('q', undefined, 'the words searched for')),
       limit: withDefault(fromQuery('limit', integer(1, 100)), 10),

@@ -14,19 +14,15 @@ import {
 import { fromBody, fromBodyAs, fromPath, required } from '../mapping';
 import { route } from '../types';
 import { bool, skill, skillRoutes } from './hermes.skills';
-import { runtime } from './runtime.errors';
-
-/** 001's list and detail are 002's too; the runtime answers their errors in its own format. */
-const shared = skillRoutes.map((row) => ({ ...row, errors: runtime }));
 
 export const runtimeSkillRoutes = [
-  ...shared,
+  // 001's list and detail are 002's too; they answer errors in the runtime dialect's format.
+  ...skillRoutes,
   route({
     method: 'GET',
     path: '/api/skills/catalog',
     summary: 'Catalog skills available to install',
     operation: SkillCatalogDocument,
-    errors: runtime,
     shape: ({ skillCatalog }) => ({ skills: skillCatalog, total: skillCatalog.length }),
   }),
   route({
@@ -34,7 +30,6 @@ export const runtimeSkillRoutes = [
     path: '/api/skills/audit',
     summary: "Audit skill integrity: each skill's files against their recorded hashes (admins)",
     operation: SkillAuditDocument,
-    errors: runtime,
     shape: ({ skillAudit }) => ({
       skills: skillAudit,
       total: skillAudit.length,
@@ -46,7 +41,6 @@ export const runtimeSkillRoutes = [
     path: '/api/skills/:id',
     summary: 'Delete a skill: its folder and index row (admins)',
     operation: SkillDeleteDocument,
-    errors: runtime,
     variables: { id: fromPath('id') },
     shape: (d) => ({ deleted: true, id: d.deleteSkill.id }),
   }),
@@ -55,7 +49,6 @@ export const runtimeSkillRoutes = [
     path: '/api/skills/reload',
     summary: 'Reload skills from disk (admins)',
     operation: SkillReloadDocument,
-    errors: runtime,
     shape: ({ reloadSkills: r }) => ({
       reloaded: true,
       loaded: r.loaded,
@@ -68,7 +61,6 @@ export const runtimeSkillRoutes = [
     path: '/api/skills/:id/toggle',
     summary: 'Enable or disable a skill; no body flips it (admins)',
     operation: SkillToggleDocument,
-    errors: runtime,
     variables: {
       id: fromPath('id'),
       enabled: fromBody('enabled', bool, 'the state wanted; left out: the other one'),
@@ -80,7 +72,6 @@ export const runtimeSkillRoutes = [
     path: '/api/skills/catalog/install',
     summary: 'Install a skill from the catalog, disabled until activated (admins)',
     operation: SkillInstallDocument,
-    errors: runtime,
     status: 201,
     variables: { name: required(fromBodyAs(['name', 'id'])) },
     shape: (d) => ({ installed: true, id: d.installSkill.id, skill: skill(d.installSkill) }),
@@ -90,7 +81,6 @@ export const runtimeSkillRoutes = [
     path: '/api/skills/catalog/activate',
     summary: 'Activate an installed catalog skill (admins)',
     operation: SkillActivateDocument,
-    errors: runtime,
     variables: { id: required(fromBodyAs(['id', 'name'])) },
     shape: (d) => ({ activated: true, id: d.activateSkill.id, skill: skill(d.activateSkill) }),
   }),

@@ -18,13 +18,13 @@ import {
   CronRunListDocument,
   DeadLetterListDocument,
   DeadLetterReplayDocument,
-  FeedbackCreateDocument,
+  FeedbackGradeDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
   MessageAppendDocument,
   ProviderKeyRemoveDocument,
   ProviderKeySetDocument,
-  ProviderListDocument,
+  BreakerStatusDocument,
   SessionByIdDocument,
   SessionFeedbackDocument,
   SessionListDocument,
@@ -75,6 +75,7 @@ import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
 import { runtimeConfigRoutes } from './runtime.config';
 import { runtime } from './runtime.errors';
+import { interviewRoutes } from './runtime.interview';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
@@ -111,11 +112,14 @@ const turn = (t: Turn) => ({
   finished_at: t.finishedAt,
 });
 
+/** Ironclad's turn feedback (api/routes/sessions.rs get_turn_feedback), with when it changed. */
 const feedback = (f: FeedbackFieldsFragment) => ({
   id: f.id,
   turn_id: f.turnId,
   session_id: f.sessionId,
   grade: f.grade,
+  // Ironclad records every grade given through this API as from the dashboard.
+  source: 'dashboard',
   comment: f.comment,
   created_at: f.createdAt,
   updated_at: f.updatedAt,
@@ -242,8 +246,17 @@ const feedbackBody = {
   'input.comment': fromBody('comment'),
 };
 
+/** Where Ironclad says a provider's key is kept (its keystore entry); ours is the provider's row. */
+const keyEntry = (name: string) => ({ provider: name, keystore_entry: `${name}_api_key` });
+
+/** A setting's value as JSON, from the settings store's list. */
+const settingValue = (settings: { key: string; value: string }[], key: string): unknown => {
+  const found = settings.find((s) => s.key === key);
+  return found ? (JSON.parse(found.value) as unknown) : null;
+};
+
 /** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
-const turnById = { operation: TurnByIdDocument, errors: runtime, variables: { id: fromPath('id') } };
+const turnById = { operation: TurnByIdDocument, variables: { id: fromPath('id') } };
 
 /**
  * A schedule as Ironclad's cron jobs (api/routes/cron.rs list_cron_jobs): every schedule here is a
@@ -277,22 +290,45 @@ const cronSchedule = derived(({ body }) => {
   return body.schedule_expr ?? body.schedule;
 }, 'schedule_expr');
 
-/** An approval request as 002 lists it: the task that waits for it and the decision. */
+/** Ironclad's ApprovalStatus as serde writes it (ironclad-agent/src/approvals.rs). */
+const APPROVAL_STATUS: Record<string, string> = {
+  PENDING: 'Pending',
+  APPROVED: 'Approved',
+  DENIED: 'Denied',
+};
+
+/**
+ * An approval request: Ironclad's fields (ironclad-agent/src/approvals.rs ApprovalRequest) where
+ * ours has them. Ours hold a task back, not a tool call, so `tool_name` is the task's gate and the
+ * task is named; Ironclad's timeout is not kept here (null).
+ */
 const approval = (a: ApprovalFieldsFragment) => ({
   id: a.id,
+  tool_name: 'task_approval',
+  tool_input: JSON.stringify({ task_id: a.taskId }),
+  session_id: null,
   task_id: a.taskId,
   requested_by: a.requestedBy,
-  status: lower(a.state),
+  status: APPROVAL_STATUS[a.state],
+  timeout_at: null,
   decided_by: a.decidedBy,
   decided_at: a.decidedAt,
   reason: a.reason,
   created_at: a.createdAt,
 });
 
-/** A webhook delivery as 002's dead-letter queue lists it; the payload is the JSON that was sent. */
+/**
+ * A webhook delivery as 002's dead-letter queue lists it: Ironclad's item fields (api/routes/
+ * channels.rs get_dead_letters) — the endpoint is the recipient, the JSON sent the content, the
+ * delivery id (the webhook-id header) the idempotency key — and ours beside them.
+ */
 const deadLetter = (d: WebhookDeliveryRestFieldsFragment) => ({
   id: d.id,
   channel: 'webhook',
+  recipient_id: d.endpointId,
+  content: d.payload,
+  idempotency_key: d.id,
+  last_error: d.lastError,
   endpoint_id: d.endpointId,
   event: d.eventType,
   payload: JSON.parse(d.payload) as unknown,
@@ -386,7 +422,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/jobs',
       summary: 'List cron jobs',
       operation: CronJobListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.schedules },
       shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob) }),
     }),
@@ -408,7 +443,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/jobs/:id',
       summary: 'Cron job detail',
       operation: CronJobByIdDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: (d) => cronJob(d.schedule),
     }),
@@ -417,7 +451,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/jobs/:id',
       summary: 'Delete a cron job',
       operation: CronJobDeleteDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       shape: (d) => ({ deleted: true, id: d.deleteSchedule.id }),
     }),
@@ -426,7 +459,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/cron/runs',
       summary: 'Recent cron runs, newest first',
       operation: CronRunListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.scheduleRuns },
       shape: ({ scheduleRuns }) => ({
         runs: scheduleRuns.nodes.map(cronRun),
@@ -438,7 +470,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agents',
       summary: 'List agent instances',
       operation: AgentListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.agents },
       shape: ({ agents }) => ({
         agents: agents.nodes.map((a) => ({
@@ -457,46 +488,51 @@ export const runtimeDialect: Dialect = {
       path: '/api/channels/dead-letter',
       summary: 'Dead letter queue: webhook deliveries that failed every attempt',
       operation: DeadLetterListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.deadLetters },
-      shape: ({ deadLetters }) => ({
-        dead_letters: deadLetters.nodes.map(deadLetter),
-        total: deadLetters.totalCount,
-      }),
+      paged: { connection: (d) => d.deadLetters, defaultLimit: 50 },
+      shape: ({ deadLetters }) => {
+        const items = deadLetters.nodes.map(deadLetter);
+        return { items, count: items.length, dead_letters: items, total: deadLetters.totalCount };
+      },
     }),
     route({
       method: 'POST',
       path: '/api/channels/dead-letter/:id/replay',
       summary: 'Replay a dead letter (queued again, same webhook-id)',
       operation: DeadLetterReplayDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
-      shape: ({ replayDelivery }) => ({ replayed: true, ...deadLetter(replayDelivery) }),
+      shape: ({ replayDelivery }) => ({ ok: true, replayed: true, ...deadLetter(replayDelivery) }),
     }),
     route({
       method: 'GET',
       path: '/api/approvals',
       summary: 'Pending approval requests: tasks nobody may claim until approved',
       operation: ApprovalListDocument,
-      errors: runtime,
       paged: { connection: (d) => d.approvals },
-      shape: ({ approvals }) => ({ approvals: approvals.nodes.map(approval), total: approvals.totalCount }),
+      // Ironclad's `pending`; `total` here counts the pending ones (Ironclad's counts every request).
+      shape: ({ approvals }) => {
+        const pending = approvals.nodes.map(approval);
+        return { pending, approvals: pending, total: approvals.totalCount };
+      },
     }),
     route({
       method: 'POST',
       path: '/api/approvals/:id/approve',
       summary: 'Approve a pending request: its task may be claimed',
       operation: ApprovalApproveDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
-      shape: (d) => approval(d.approveRequest),
+      // Ironclad's `{approval, replay_queued}`, and the request at the top as before. Nothing is
+      // replayed here: approving lets the task be claimed.
+      shape: (d) => ({
+        ...approval(d.approveRequest),
+        approval: approval(d.approveRequest),
+        replay_queued: false,
+      }),
     }),
     route({
       method: 'POST',
       path: '/api/approvals/:id/deny',
       summary: 'Deny a pending request: its task is cancelled',
       operation: ApprovalDenyDocument,
-      errors: runtime,
       variables: { id: fromPath('id'), reason: fromBody('reason', undefined, 'why it is denied') },
       shape: (d) => approval(d.denyRequest),
     }),
@@ -505,9 +541,13 @@ export const runtimeDialect: Dialect = {
       path: '/api/wallet/balance',
       summary: 'USDC + credit balance',
       operation: WalletOverviewDocument,
-      errors: runtime,
       // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
-      shape: ({ walletBalances }) => ({
+      // Ironclad's `balance` (USDC, a string of 2 decimals) and `currency` (operator_tools.rs
+      // wallet_balance); the address is the credit vault's (null when deposits are off).
+      shape: ({ walletBalances, depositAddress }) => ({
+        balance: balanceOf(walletBalances, 'USDC').toFixed(2),
+        currency: 'USDC',
+        address: depositAddress.address,
         usdc: balanceOf(walletBalances, 'USDC'),
         credits: balanceOf(walletBalances, 'USD'),
       }),
@@ -517,7 +557,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/wallet/address',
       summary: 'Wallet address: the credit vault to send USDC to (then claim the transaction)',
       operation: WalletDepositAddressDocument,
-      errors: runtime,
       shape: ({ depositAddress: d }) => ({
         address: d.address,
         asset: d.asset,
@@ -532,7 +571,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/stats/costs',
       summary: 'Inference cost history: the charges of the latest 100 credit movements',
       operation: WalletActivityListDocument,
-      errors: runtime,
       variables: { asset: fixed('USD'), first: fixed(100) },
       shape: ({ walletActivity }) => {
         const charges = walletActivity.nodes.filter((e) => e.category === 'CHARGE' && e.kind !== 'PENDING');
@@ -553,7 +591,6 @@ export const runtimeDialect: Dialect = {
         'Financial transaction history in every asset, newest first; each movement once, in its final state',
       operation: WalletActivityListDocument,
       variables: { movements: fixed(true) },
-      errors: runtime,
       paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
       shape: ({ walletActivity }) => ({
         transactions: walletActivity.nodes.map((e) => ({
@@ -575,7 +612,6 @@ export const runtimeDialect: Dialect = {
       summary:
         'Append a message `{role: user|assistant, content}` without starting a turn; answers {message_id}',
       operation: MessageAppendDocument,
-      errors: runtime,
       // Ironclad's post_message (api/routes/sessions.rs): 200 with the new message's id.
       variables: {
         sessionId: fromPath('id'),
@@ -589,7 +625,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/sessions/:id/turns',
       summary: 'List the turns of a session, newest first',
       operation: SessionTurnsDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
       paged: { connection: (d) => d.session.turns },
       shape: ({ session: s }) => ({
@@ -655,29 +690,27 @@ export const runtimeDialect: Dialect = {
     route({
       method: 'POST',
       path: '/api/turns/:id/feedback',
-      summary: 'Grade an answer 1 to 5 (409 when graded: update it)',
-      operation: FeedbackCreateDocument,
-      errors: runtime,
-      status: 201,
+      summary: 'Grade an answer 1 to 5; grading it again replaces the grade (as Ironclad)',
+      operation: FeedbackGradeDocument,
       variables: feedbackBody,
-      shape: ({ createFeedback }) => feedback(createFeedback),
+      shape: ({ gradeTurn }) => feedback(gradeTurn),
     }),
     route({
       method: 'PUT',
       path: '/api/turns/:id/feedback',
       summary: 'Change the grade or comment of an answer',
       operation: FeedbackUpdateDocument,
-      errors: runtime,
       variables: feedbackBody,
-      shape: ({ updateFeedback }) => feedback(updateFeedback),
+      shape: ({ updateFeedback }) => ({ ...feedback(updateFeedback), updated: true }),
     }),
     route({
       method: 'GET',
       path: '/api/sessions/:id/feedback',
       summary: 'Every grade given in a session, oldest first',
       operation: SessionFeedbackDocument,
-      errors: runtime,
       variables: { id: fromPath('id') },
+      // Ironclad lists the feedback of an unknown session as none.
+      notFound: ({ params }) => ({ session_id: params.id, feedback: [], total: 0 }),
       shape: ({ session: s }) => ({
         session_id: s.id,
         feedback: s.feedback.map(feedback),
@@ -689,14 +722,10 @@ export const runtimeDialect: Dialect = {
       path: '/api/models/available',
       summary: 'List available LLM models: the default and those the upstream lists',
       operation: GatewayStatusDocument,
-      errors: runtime,
       shape: ({ gatewayStatus: g }) => {
+        // Ironclad's model ids as strings with their count (admin/config_models_apply.rs).
         const models = modelIds(g);
-        return {
-          models: models.map((id) => ({ id, default: id === g.model })),
-          default_model: g.model,
-          total: models.length,
-        };
+        return { models, count: models.length, default_model: g.model };
       },
     }),
     route({
@@ -704,61 +733,91 @@ export const runtimeDialect: Dialect = {
       path: '/api/models/selections',
       summary: 'Model selection log: the model of each of your turns and why, newest first',
       operation: TurnListDocument,
-      errors: runtime,
-      paged: { connection: (d) => d.turns },
-      shape: ({ turns }) => ({
-        selections: turns.nodes.map((t) => ({
+      paged: { connection: (d) => d.turns, defaultLimit: 100 },
+      // Ironclad's events (api/routes/sessions.rs list_model_selection_events): one per turn here,
+      // whose reason is the strategy; no router scores candidates, so those fields are empty.
+      shape: ({ turns }) => {
+        const events = turns.nodes.map((t) => ({
+          event_id: t.id,
           turn_id: t.id,
           session_id: t.sessionId,
-          model: t.model,
+          agent_id: null,
+          channel: 'api',
+          selected_model: t.model,
+          strategy: t.modelReason,
+          primary_model: null,
+          override_model: null,
+          complexity: null,
+          user_excerpt: null,
+          candidates: [],
           provider: t.provider,
-          reason: t.modelReason,
           created_at: t.createdAt,
-        })),
-        total: turns.totalCount,
-      }),
+        }));
+        return { events, count: events.length, total: turns.totalCount };
+      },
     }),
     route({
       method: 'PUT',
       path: '/api/providers/:name/key',
       summary: "Set a provider's API key (admins; stored encrypted, never shown)",
       operation: ProviderKeySetDocument,
-      errors: runtime,
       variables: { provider: fromPath('name'), apiKey: fromBodyAs(['key', 'api_key']) },
-      shape: ({ setProviderKey }) => provider(setProviderKey),
+      shape: ({ setProviderKey: p }) => ({ stored: true, ...keyEntry(p.name), ...provider(p) }),
     }),
     route({
       method: 'DELETE',
       path: '/api/providers/:name/key',
       summary: 'Remove the provider key set through the API (admins); a configured one applies again',
       operation: ProviderKeyRemoveDocument,
-      errors: runtime,
       variables: { provider: fromPath('name') },
-      shape: ({ removeProviderKey }) => provider(removeProviderKey),
+      shape: ({ removeProviderKey: p }) => ({
+        removed: p.keyRemoved ?? false,
+        ...keyEntry(p.name),
+        ...provider(p),
+      }),
     }),
     route({
       method: 'GET',
       path: '/api/breaker/status',
       summary: 'All provider breaker states',
-      operation: ProviderListDocument,
-      errors: runtime,
-      shape: ({ llmProviders }) => ({ breakers: llmProviders.map(provider) }),
+      operation: BreakerStatusDocument,
+      // Ironclad's `{providers: {name: state}, config}` (admin/runtime_health.rs breaker_status). No
+      // operator force-open nor credit trip exists here, and the cooldown does not grow nor slide.
+      shape: ({ llmProviders, platformSettings }) => ({
+        providers: Object.fromEntries(
+          llmProviders.map((p) => [
+            p.name,
+            {
+              state: lower(p.state),
+              blocked: p.state === 'OPEN',
+              credit_tripped: false,
+              operator_forced_open: false,
+            },
+          ]),
+        ),
+        config: {
+          threshold: settingValue(platformSettings, 'breaker.failures'),
+          cooldown_seconds: settingValue(platformSettings, 'breaker.cooldown_seconds'),
+          max_cooldown_seconds: null,
+          window_seconds: null,
+        },
+        breakers: llmProviders.map(provider),
+      }),
     }),
     route({
       method: 'POST',
       path: '/api/breaker/reset/:provider',
       summary: 'Reset (close) a provider breaker (admins)',
       operation: BreakerResetDocument,
-      errors: runtime,
       variables: { provider: fromPath('provider') },
-      shape: ({ resetCircuitBreaker }) => provider(resetCircuitBreaker),
+      // Ironclad's `{provider, state, reset}` (admin/runtime_health.rs breaker_reset), then ours.
+      shape: ({ resetCircuitBreaker: p }) => ({ ...provider(p), provider: p.name, reset: true }),
     }),
     route({
       method: 'GET',
       path: '/api/agent/status',
       summary: 'Agent state and model: whether the upstream LLM answers',
       operation: GatewayStatusDocument,
-      errors: runtime,
       shape: ({ gatewayStatus: g }) => ({
         state: g.status === 'connected' ? 'ready' : 'disconnected',
         mode: GATEWAY_MODES[g.mode],
@@ -773,7 +832,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agent/message',
       summary: 'Send a message (into session_id, else a new session) and wait for the answer',
       operation: ChatCompleteDocument,
-      errors: runtime,
       variables: agentMessage,
       failure: ({ chat }) => failedTurn(chat),
       shape: ({ chat: t }) => agentReply(t),
@@ -783,7 +841,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/agent/message/stream',
       summary: 'Send a message and stream the answer as SSE: stream_start, chunk…, stream_end',
       operation: ChatStreamDocument,
-      errors: runtime,
       variables: agentMessage,
       stream: agentStream,
     }),
@@ -792,7 +849,6 @@ export const runtimeDialect: Dialect = {
       path: '/api/ws-ticket',
       summary: 'A single-use ticket, valid 30 seconds, to open /ws as `?ticket=` without a header credential',
       operation: SocketTicketIssueDocument,
-      errors: runtime,
       // Ironclad's issue_ws_ticket (api/routes/admin/advanced_runtime.rs, ws_ticket.rs).
       shape: ({ issueSocketTicket: t }) => ({ ticket: t.ticket, expires_in: t.expiresIn }),
     }),
@@ -803,6 +859,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeConfigRoutes,
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
+    ...interviewRoutes,
   ],
   sockets: [runtimeSocket],
 };
