@@ -2,6 +2,11 @@ import type { EntityManager } from '../../../lib';
 import { ChannelAdapterStatus, ChannelName } from './channel.entities';
 import { channelSettings } from './channel.protocols';
 
+/** The channels as SQL rows: constants of ours, never input. */
+const CHANNELS = Object.values(ChannelName)
+  .map((name) => `('${name}')`)
+  .join(', ');
+
 interface Figures {
   channel: ChannelName;
   received: string | null;
@@ -33,8 +38,7 @@ export async function channelStatus(em: EntityManager): Promise<ChannelAdapterSt
           select o."last_error", o."updated_at" from "sessions"."channel_outbound" o
             where o."channel" = c."channel" and o."last_error" is not null
         ) e order by e."updated_at" desc limit 1) as "last_error"
-     from unnest(?::text[]) as c("channel")`,
-    [Object.values(ChannelName)],
+     from (values ${CHANNELS}) as c("channel")`,
   );
   return rows.map((row) =>
     Object.assign(new ChannelAdapterStatus(), {
