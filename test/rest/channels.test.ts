@@ -374,3 +374,29 @@ test('the dead-letter list pages the merged list by limit and offset, bounded', 
   expect(page.status).toBe(200);
   expect(page.body.dead_letters.length).toBeLessThanOrEqual(1);
 });
+
+test('a channel without its settings answers 503; an update without text is taken and left alone', async () => {
+  const secret = process.env.TELEGRAM_WEBHOOK_SECRET;
+  delete process.env.TELEGRAM_WEBHOOK_SECRET;
+  try {
+    const off = await postTelegram(telegramUpdate(1212, 'anyone?'));
+    expect(off.status).toBe(503);
+    expect(off.body).toEqual({ error: 'telegram is not configured' });
+    expect(await status('telegram')).toMatchObject({ configured: false, connected: false });
+  } finally {
+    process.env.TELEGRAM_WEBHOOK_SECRET = secret;
+  }
+  const before = await status('telegram');
+  const sticker = {
+    update_id: ++updateId,
+    message: { message_id: 1, chat: { id: 1212, type: 'private' }, sticker: {} },
+  };
+  const taken = await postTelegram(sticker);
+  expect(taken.status).toBe(200);
+  expect(taken.body).toEqual({ ok: true });
+  expect(await status('telegram')).toMatchObject({
+    configured: true,
+    messages_received: before.messages_received,
+  });
+  expect((await anonymous('GET', '/runtime/api/channels/status')).status).toBe(401);
+});

@@ -147,12 +147,11 @@ export function telegramMessages(body: Buffer): InboundText[] {
   const message = objectAt(update.message);
   const chatId = objectAt(message?.chat)?.id;
   if (!message || typeof message.text !== 'string' || !message.text.trim()) return [];
-  if (!Number.isSafeInteger(chatId) && typeof chatId !== 'string')
-    throw badInput('message.chat.id is missing');
+  if (!Number.isSafeInteger(chatId)) throw badInput('message.chat.id must be an integer');
   return [
     {
       externalId: String(update.update_id as number),
-      chatId: String(chatId as number | string).slice(0, 64),
+      chatId: String(chatId as number),
       text: checkedText(message.text, 'message.text'),
     },
   ];
