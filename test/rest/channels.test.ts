@@ -331,6 +331,16 @@ test('an answer Telegram refuses lands in the dead-letter list and is replayed o
   });
   expect((await status('telegram')).errors).toBeGreaterThanOrEqual(1);
 
+  // A second one: the list is newest first, paged by limit and offset.
+  expect((await postTelegram(telegramUpdate(3232, 'Hello?'))).status).toBe(200);
+  const both = await poll(async () => {
+    const response = await api('GET', '/runtime/api/channels/dead-letter');
+    return response.body.total === 2 ? response.body : undefined;
+  });
+  expect(both.dead_letters.map((l: Json) => l.recipient_id)).toEqual(['3232', '3131']);
+  const second = await api('GET', '/runtime/api/channels/dead-letter?limit=1&offset=1');
+  expect(second.body).toEqual({ dead_letters: [letter], total: 2 });
+
   // Another account sees none of it and cannot replay it.
   const stranger = await t.register('Stranger');
   const theirs = await rest(t, stranger.credential)('GET', '/runtime/api/channels/dead-letter');
@@ -359,7 +369,7 @@ test('an answer Telegram refuses lands in the dead-letter list and is replayed o
     },
   ]);
   const after = await api('GET', '/runtime/api/channels/dead-letter');
-  expect(after.body.dead_letters.map((l: Json) => l.id)).not.toContain(letter.id);
+  expect(after.body.dead_letters.map((l: Json) => l.recipient_id)).toEqual(['3232']);
   const again = await api('POST', `/runtime/api/channels/dead-letter/${letter.id}/replay`);
   expect(again.status).toBe(409);
   expect(again.body).toEqual({ error: expect.stringContaining('only FAILED messages') });
@@ -399,4 +409,18 @@ test('a channel without its settings answers 503; an update without text is take
     messages_received: before.messages_received,
   });
   expect((await anonymous('GET', '/runtime/api/channels/status')).status).toBe(401);
+});
+
+test('a send the Bot API refuses for a passing reason (502) is tried again, not dead-lettered', async () => {
+  telegram.unavailable = 2;
+  expect((await postTelegram(telegramUpdate(5656, 'Flaky line'))).status).toBe(200);
+  const [sent] = await eventually(
+    () => sentTo(telegram, 'chat_id', '5656'),
+    (list) => list.length === 1,
+    10_000,
+  );
+  expect(sent.body).toEqual({ chat_id: '5656', text: ANSWER_TEXT });
+  expect(telegram.unavailable).toBe(0);
+  const letters = await api('GET', '/runtime/api/channels/dead-letter');
+  expect(letters.body.dead_letters.map((l: Json) => l.recipient_id)).not.toContain('5656');
 });

@@ -20,8 +20,10 @@ export interface SentMessage {
 export interface ChannelApiDouble {
   url: string;
   sent: SentMessage[];
-  /** While true, every send is refused. */
+  /** While true, every send is refused for good (403 / 400). */
   failing: boolean;
+  /** The next this many sends are answered 502, a failure that may pass. */
+  unavailable: number;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,13 @@ async function startDouble(
     double: ChannelApiDouble,
   ) => [number, unknown],
 ): Promise<ChannelApiDouble> {
-  const double: ChannelApiDouble = { url: '', sent: [], failing: false, close: async () => undefined };
+  const double: ChannelApiDouble = {
+    url: '',
+    sent: [],
+    failing: false,
+    unavailable: 0,
+    close: async () => undefined,
+  };
   const server = createServer((req, res) => {
     void readJson(req).then((body) => {
       const [status, answer] = handle(req, body, double);
@@ -73,6 +81,8 @@ export function startTelegramDouble(token: string): Promise<ChannelApiDouble> {
       return [400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' }];
     if (double.failing)
       return [403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }];
+    if (double.unavailable > 0 && double.unavailable--)
+      return [502, { ok: false, error_code: 502, description: 'Bad Gateway' }];
     double.sent.push({ path: req.url, authorization: req.headers.authorization, body });
     return [
       200,

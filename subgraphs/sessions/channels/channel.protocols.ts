@@ -202,7 +202,26 @@ export class SendError extends Error {
   }
 }
 
+/** Waits before the second and third try of a send that failed for a passing reason. */
+const RETRY_DELAYS_MS = [500, 2000];
+
+/** No answer, a rate limit or a fault of the API's may pass; any other refusal is final (a blocked bot). */
+const mayPass = (error: SendError) => error.status === null || error.status === 429 || error.status >= 500;
+
+/** Posts one message, tried again while the failure may pass; each chunk on its own, so none goes twice. */
 async function post(url: string, headers: Record<string, string>, body: unknown): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postOnce(url, headers, body);
+    } catch (error) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (!(error instanceof SendError) || !mayPass(error) || delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function postOnce(url: string, headers: Record<string, string>, body: unknown): Promise<void> {
   let response: Response;
   try {
     response = await fetch(url, {
