@@ -8,6 +8,7 @@ import { createAgent } from '../support/fixtures';
 import { startTelegramDouble, startWhatsAppDouble, type ChannelApiDouble } from '../support/channel-doubles';
 import { ANSWER, startLlmDouble, useUpstream, type LlmDouble } from '../support/llm-double';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
+import { PROCESSING_ERROR_REPLY } from '../../subgraphs/sessions/channels/channel.turns';
 import { eventually, ISO, rest, type Rest } from './support';
 
 const BOT_TOKEN = '123456:test-bot-token';
@@ -423,4 +424,29 @@ test('a send the Bot API refuses for a passing reason (502) is tried again, not 
   expect(telegram.unavailable).toBe(0);
   const letters = await api('GET', '/runtime/api/channels/dead-letter');
   expect(letters.body.dead_letters.map((l: Json) => l.recipient_id)).not.toContain('5656');
+});
+
+test('a message that cannot be answered (the bound account is gone) gets an apology and shows as an error', async () => {
+  const bound = process.env.WHATSAPP_ACCOUNT_ID;
+  process.env.WHATSAPP_ACCOUNT_ID = 'acc_01jzzzzzzzzzzzzzzzzzzzzzzz';
+  try {
+    const llmCalls = llm.requests.length;
+    expect((await postWhatsApp(whatsAppPayload('15557654321', 'wamid.in-2', 'Anyone home?'))).status).toBe(
+      200,
+    );
+    const [sent] = await eventually(
+      () => sentTo(whatsapp, 'to', '15557654321'),
+      (list) => list.length === 1,
+      10_000,
+    );
+    expect(sent.body).toMatchObject({ to: '15557654321', text: { body: PROCESSING_ERROR_REPLY } });
+    expect(llm.requests.length).toBe(llmCalls);
+    const figures = await status('whatsapp');
+    expect(figures.last_error).toBe(
+      'whatsapp bound account: account acc_01jzzzzzzzzzzzzzzzzzzzzzzz not found',
+    );
+    expect(figures.errors).toBeGreaterThanOrEqual(1);
+  } finally {
+    process.env.WHATSAPP_ACCOUNT_ID = bound;
+  }
 });

@@ -124,9 +124,9 @@ export function answerInBackground(
     let answer: string;
     try {
       const turn = await runTurn(bound, settings, row, text);
-      const message = turn.assistantMessageId ? await em.findOne(Message, turn.assistantMessageId) : null;
+      const reply = turn.assistantMessageId ? await em.findOne(Message, turn.assistantMessageId) : null;
       Object.assign(row, { sessionId: turn.sessionId, turnId: turn.id });
-      if (message?.content) answer = message.content;
+      if (reply?.content) answer = reply.content;
       else {
         row.error = turn.errorMessage ?? 'the answer was empty';
         answer = PROCESSING_ERROR_REPLY;
