@@ -142,6 +142,42 @@ const schema = z.object({
   // At most 30 days, the wallet's longest hold.
   BILLING_HOLD_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(3600),
   BILLING_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  // Messaging channels (README "Messaging channels"): messages to the bot become chat turns of the
+  // bound account (and agent); the answer goes back through the channel's API at its base URL.
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[\w-]+$/, 'must be a bot token (123456:ABC…)')
+    .optional(),
+  // Telegram's secret_token of setWebhook: 1 to 256 of A-Z a-z 0-9 _ -.
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[\w-]{1,256}$/, 'must be 1 to 256 of A-Z, a-z, 0-9, _ and -')
+    .optional(),
+  TELEGRAM_ACCOUNT_ID: z
+    .string()
+    .regex(/^acc_\w+$/, 'must be an account id (acc_…)')
+    .optional(),
+  TELEGRAM_AGENT_ID: z
+    .string()
+    .regex(/^agt_\w+$/, 'must be an agent id (agt_…)')
+    .optional(),
+  TELEGRAM_API_URL: url(['http:', 'https:']).default('https://api.telegram.org'),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z
+    .string()
+    .regex(/^\d{1,30}$/, 'must be a phone number id (digits)')
+    .optional(),
+  WHATSAPP_VERIFY_TOKEN: z.string().min(1).max(256).optional(),
+  WHATSAPP_APP_SECRET: z.string().min(1).optional(),
+  WHATSAPP_ACCOUNT_ID: z
+    .string()
+    .regex(/^acc_\w+$/, 'must be an account id (acc_…)')
+    .optional(),
+  WHATSAPP_AGENT_ID: z
+    .string()
+    .regex(/^agt_\w+$/, 'must be an agent id (agt_…)')
+    .optional(),
+  WHATSAPP_API_URL: url(['http:', 'https:']).default('https://graph.facebook.com/v21.0'),
   // The platform's cut of a task reward paid to an agent's owner, in basis points (250 = 2.5%).
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(250),
   /** How long a verified gaze attestation vouches for its account (000's CSTB). */

@@ -118,7 +118,7 @@ async function rosterModelOf(ctx: SubgraphContext, agentId: string): Promise<str
  * Checks and stores a message (opening its session if needed) and prepares its answer, so a
  * subscriber can listen before the first token. Every refusal happens here, before anything streams.
  */
-async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<PreparedTurn> {
+export async function prepareTurn(ctx: SubgraphContext, request: ChatRequest): Promise<PreparedTurn> {
   const earlier = await earlierTurn(ctx, request);
   if (earlier) return earlier;
   const existing = await continuedSession(ctx, request);

@@ -1,4 +1,6 @@
 import { ownedEntity, reportResource, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
+import { ChannelInbound, ChannelOutbound } from './channels/channel.entities';
+import { ChannelResolver } from './channels/channel.resolver';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
 import {
@@ -29,6 +31,7 @@ import { MeteringResolver } from './metering.resolver';
 import { ObservatoryResolver } from './observatory.resolver';
 import { SessionsRelayCalls } from './migrations/0008-relay-calls';
 import { SessionsRelayCharges } from './migrations/0009-relay-charges';
+import { SessionsChannels } from './migrations/0011-channels';
 import { SessionsInterview } from './migrations/0013-interview';
 import { InterviewResolver } from './interview/interview.resolver';
 import { RelayResolver } from './relay.resolver';
@@ -37,7 +40,7 @@ import { SessionResolver } from './session.resolver';
 
 export const sessions: SubgraphDefinition = {
   name: 'sessions',
-  entities: [Session, Message, Turn, Feedback, UsageRecord],
+  entities: [Session, Message, Turn, Feedback, UsageRecord, ChannelInbound, ChannelOutbound],
   migrations: [
     { name: '0001-init', class: SessionsInit },
     { name: '0002-chat', class: SessionsChat },
@@ -48,6 +51,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0007-observatory-stats', class: SessionsObservatoryStats },
     { name: '0008-relay-calls', class: SessionsRelayCalls },
     { name: '0009-relay-charges', class: SessionsRelayCharges },
+    { name: '0011-channels', class: SessionsChannels },
     { name: '0013-interview', class: SessionsInterview },
   ],
   resolvers: [
@@ -57,6 +61,7 @@ export const sessions: SubgraphDefinition = {
     MeteringResolver,
     ObservatoryResolver,
     RelayResolver,
+    ChannelResolver,
     InterviewResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },

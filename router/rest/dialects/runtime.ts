@@ -16,8 +16,6 @@ import {
   CronJobDeleteDocument,
   CronJobListDocument,
   CronRunListDocument,
-  DeadLetterListDocument,
-  DeadLetterReplayDocument,
   FeedbackGradeDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
@@ -45,7 +43,6 @@ import {
   type ProviderFieldsFragment,
   type ScheduleFieldsFragment,
   type WalletOverviewQuery,
-  type WebhookDeliveryRestFieldsFragment,
 } from '../generated/graphql';
 import { failedTurn, GATEWAY_MODES, idempotency, modelIds, openAiUsage, type Turn } from '../chat-shapes';
 import {
@@ -73,6 +70,7 @@ import {
 import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
+import { runtimeChannelRoutes } from './runtime.channels';
 import { runtimeConfigRoutes } from './runtime.config';
 import { runtime } from './runtime.errors';
 import { interviewRoutes } from './runtime.interview';
@@ -317,29 +315,6 @@ const approval = (a: ApprovalFieldsFragment) => ({
   created_at: a.createdAt,
 });
 
-/**
- * A webhook delivery as 002's dead-letter queue lists it: Ironclad's item fields (api/routes/
- * channels.rs get_dead_letters) — the endpoint is the recipient, the JSON sent the content, the
- * delivery id (the webhook-id header) the idempotency key — and ours beside them.
- */
-const deadLetter = (d: WebhookDeliveryRestFieldsFragment) => ({
-  id: d.id,
-  channel: 'webhook',
-  recipient_id: d.endpointId,
-  content: d.payload,
-  idempotency_key: d.id,
-  last_error: d.lastError,
-  endpoint_id: d.endpointId,
-  event: d.eventType,
-  payload: JSON.parse(d.payload) as unknown,
-  status: lower(d.state),
-  attempts: d.attempts,
-  last_status_code: d.lastStatusCode,
-  error: d.lastError,
-  created_at: d.createdAt,
-  updated_at: d.updatedAt,
-});
-
 /** A balance as 002 shows it: a JSON number of the asset; an account not opened yet holds 0. */
 const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: string) => {
   const found = balances.find((b) => b.asset === asset);
@@ -482,25 +457,6 @@ export const runtimeDialect: Dialect = {
         })),
         total: agents.totalCount,
       }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/channels/dead-letter',
-      summary: 'Dead letter queue: webhook deliveries that failed every attempt',
-      operation: DeadLetterListDocument,
-      paged: { connection: (d) => d.deadLetters, defaultLimit: 50 },
-      shape: ({ deadLetters }) => {
-        const items = deadLetters.nodes.map(deadLetter);
-        return { items, count: items.length, dead_letters: items, total: deadLetters.totalCount };
-      },
-    }),
-    route({
-      method: 'POST',
-      path: '/api/channels/dead-letter/:id/replay',
-      summary: 'Replay a dead letter (queued again, same webhook-id)',
-      operation: DeadLetterReplayDocument,
-      variables: { id: fromPath('id') },
-      shape: ({ replayDelivery }) => ({ ok: true, replayed: true, ...deadLetter(replayDelivery) }),
     }),
     route({
       method: 'GET',
@@ -860,6 +816,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
     ...interviewRoutes,
+    ...runtimeChannelRoutes,
   ],
   sockets: [runtimeSocket],
 };
