@@ -73,6 +73,7 @@ import {
 import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
+import { runtimeBrowserRoutes } from './runtime.browser';
 import { runtimeConfigRoutes } from './runtime.config';
 import { runtime } from './runtime.errors';
 import { runtimeMemoryRoutes } from './runtime.memory';
@@ -803,6 +804,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeConfigRoutes,
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
+    ...runtimeBrowserRoutes,
   ],
   sockets: [runtimeSocket],
 };
