@@ -20,6 +20,8 @@ let pages: Server;
 let origin: string;
 /** Paths of the page server requested on 127.0.0.2, the address no test allowlists. */
 const privateHits: string[] = [];
+/** WebSocket paths opened on the allowlisted 127.0.0.1. */
+const socketHits: string[] = [];
 
 const HTML: Record<string, string> = {
   '/': '<title>Home</title><h1>Welcome home</h1><a id="next" href="/form">Go to the form</a>',
@@ -50,6 +52,13 @@ function servePages(): Promise<Server> {
     res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': 'visited=yes; Path=/' });
     res.end(`<!doctype html><html><body>${html}</body></html>`);
   });
+  // WebSockets: recorded by the address asked for, then dropped.
+  server.on('upgrade', (req, socket: import('node:net').Socket) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (req.headers.host?.startsWith('127.0.0.2')) privateHits.push(path);
+    else socketHits.push(path);
+    socket.destroy();
+  });
   // On every interface, so 127.0.0.2 would answer if the browser were let through to it.
   return new Promise((resolve) => server.listen(0, '0.0.0.0', () => resolve(server)));
 }
@@ -65,6 +74,10 @@ beforeAll(async () => {
   HTML['/with-private-subrequests'] =
     `<title>Sub</title><p>text</p><img src="http://127.0.0.2:${port()}/secret.png">` +
     `<script>fetch('http://127.0.0.2:${port()}/secret-fetch').catch(() => {})</script>`;
+  HTML['/with-sockets'] =
+    '<title>Sockets</title><script>window.socketsDone = Promise.all([' +
+    `'ws://127.0.0.2:${port()}/private-socket', 'ws://127.0.0.1:${port()}/public-socket'` +
+    '].map((url) => new Promise((done) => { const s = new WebSocket(url); s.onerror = s.onclose = done; })))</script>';
   // The unlisted address does answer when asked directly: only the guard keeps the browser off it.
   expect(await (await fetch(`http://127.0.0.2:${port()}/ping`)).text()).toBe('internal secret');
   privateHits.length = 0;
@@ -79,7 +92,8 @@ afterAll(async () => {
   delete process.env.BROWSER_ALLOW_HOSTS;
 });
 
-const action = (api: Rest, body: Record<string, unknown>) => api('POST', '/runtime/api/browser/action', { body });
+const action = (api: Rest, body: Record<string, unknown>) =>
+  api('POST', '/runtime/api/browser/action', { body });
 
 /** Width and height from a PNG's IHDR chunk, after its 8-byte signature. */
 const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
@@ -106,7 +120,10 @@ describeBrowser('browser tool', () => {
   });
 
   test('a session navigates, clicks a link, types, clicks a button, reads the text and takes a screenshot', async () => {
-    expect((await ada('GET', '/runtime/api/browser/status')).body).toMatchObject({ running: false, enabled: true });
+    expect((await ada('GET', '/runtime/api/browser/status')).body).toMatchObject({
+      running: false,
+      enabled: true,
+    });
     expect(await ada('POST', '/runtime/api/browser/start')).toMatchObject({
       status: 200,
       body: { status: 'started', cdp_port: null },
@@ -116,35 +133,57 @@ describeBrowser('browser tool', () => {
     const navigate = await action(ada, { action: 'Navigate', url: `${origin}/` });
     expect(navigate).toMatchObject({
       status: 200,
-      body: { action: 'navigate', success: true, error: null, data: { url: `${origin}/`, title: 'Home', status: 200 } },
+      body: {
+        action: 'navigate',
+        success: true,
+        error: null,
+        data: { url: `${origin}/`, title: 'Home', status: 200 },
+      },
     });
     const home = await action(ada, { action: 'ReadPage' });
     expect(home.body).toMatchObject({ action: 'read_page', success: true, data: { title: 'Home' } });
     expect(home.body.data.text).toContain('Welcome home');
 
     const click = await action(ada, { action: 'Click', selector: '#next' });
-    expect(click).toMatchObject({ status: 200, body: { success: true, data: { selector: '#next', title: 'Form' } } });
+    expect(click).toMatchObject({
+      status: 200,
+      body: { success: true, data: { selector: '#next', title: 'Form' } },
+    });
     const typed = await action(ada, { action: 'type', selector: '#name', text: 'Ada Lovelace' });
-    expect(typed).toMatchObject({ status: 200, body: { success: true, data: { text: 'Ada Lovelace', length: 12 } } });
+    expect(typed).toMatchObject({
+      status: 200,
+      body: { success: true, data: { text: 'Ada Lovelace', length: 12 } },
+    });
     expect((await action(ada, { action: 'click', selector: '#greet' })).body.success).toBe(true);
     const read = await action(ada, { action: 'read_page' });
     expect(read.body.data).toMatchObject({ url: `${origin}/form`, title: 'Form', truncated: false });
     expect(read.body.data.text).toContain('Hello, Ada Lovelace');
 
     const shot = await action(ada, { action: 'Screenshot' });
-    expect(shot).toMatchObject({ status: 200, body: { action: 'screenshot', success: true, data: { format: 'png' } } });
+    expect(shot).toMatchObject({
+      status: 200,
+      body: { action: 'screenshot', success: true, data: { format: 'png' } },
+    });
     const png = Buffer.from(shot.body.data.data, 'base64');
     expect(png.subarray(0, 8)).toEqual(PNG_SIGNATURE);
     expect(pngSize(png)).toEqual({ width: 1280, height: 800 });
     expect(shot.body.data.bytes).toBe(png.length);
 
-    const evaluated = await action(ada, { action: 'Evaluate', expression: 'document.querySelectorAll("input").length' });
+    const evaluated = await action(ada, {
+      action: 'Evaluate',
+      expression: 'document.querySelectorAll("input").length',
+    });
     expect(evaluated.body).toMatchObject({ success: true, data: { type: 'number', value: 1 } });
     const cookies = await action(ada, { action: 'GetCookies' });
     expect(cookies.body.data).toMatchObject({ count: 1, cookies: [{ name: 'visited', value: 'yes' }] });
 
     const status = await ada('GET', '/runtime/api/browser/status');
-    expect(status.body).toMatchObject({ running: true, enabled: true, url: `${origin}/form`, cdp_port: null });
+    expect(status.body).toMatchObject({
+      running: true,
+      enabled: true,
+      url: `${origin}/form`,
+      cdp_port: null,
+    });
   });
 
   test('an action that cannot run is 400 in Ironclad ActionResult form, bad input 400 {"error"}', async () => {
@@ -161,7 +200,28 @@ describeBrowser('browser tool', () => {
     expect((await action(ada, {})).body).toEqual({ error: expect.stringContaining('action is required') });
   }, 60_000);
 
+  test('a script that never returns fails its action at the deadline; the session goes on with a fresh page', async () => {
+    await ada('POST', '/runtime/api/browser/start');
+    await action(ada, { action: 'Navigate', url: `${origin}/` });
+    process.env.BROWSER_PAGE_TIMEOUT_MS = '1000'; // the deadline of an action: twice that and a second
+    try {
+      const hung = await action(ada, { action: 'Evaluate', expression: 'while (true) {}' });
+      expect(hung).toMatchObject({ status: 400, body: { action: 'evaluate', success: false } });
+      expect(hung.body.error).toMatch(/no result within 3000 ms/);
+      const next = await action(ada, { action: 'Evaluate', expression: '6 * 7' });
+      expect(next.body).toMatchObject({ success: true, data: { value: 42 } });
+      expect((await ada('GET', '/runtime/api/browser/status')).body).toMatchObject({
+        running: true,
+        url: 'about:blank',
+      });
+    } finally {
+      delete process.env.BROWSER_PAGE_TIMEOUT_MS;
+    }
+  });
+
   describe('private addresses', () => {
+    beforeAll(() => ada('POST', '/runtime/api/browser/start'));
+    beforeEach(() => (privateHits.length = 0));
     afterEach(() => allowHosts('127.0.0.1'));
 
     test.each([
@@ -189,13 +249,34 @@ describeBrowser('browser tool', () => {
       const page = await action(ada, { action: 'Navigate', url: `${origin}/with-private-subrequests` });
       expect(page.body).toMatchObject({ success: true, data: { title: 'Sub' } });
       // The page loaded (its image settled) and its script ran: nothing reached the private address.
-      await action(ada, { action: 'Evaluate', expression: 'new Promise((resolve) => setTimeout(resolve, 200))' });
+      await action(ada, {
+        action: 'Evaluate',
+        expression: 'new Promise((resolve) => setTimeout(resolve, 200))',
+      });
       expect(privateHits).toEqual([]);
     });
   });
 
+  test('a WebSocket reaches an allowlisted address but not a private one', async () => {
+    privateHits.length = 0;
+    await ada('POST', '/runtime/api/browser/start');
+    expect((await action(ada, { action: 'Navigate', url: `${origin}/with-sockets` })).body.success).toBe(
+      true,
+    );
+    const settled = await action(ada, {
+      action: 'Evaluate',
+      expression: 'window.socketsDone.then(() => true)',
+    });
+    expect(settled.body).toMatchObject({ success: true, data: { value: true } });
+    expect(socketHits).toEqual(['/public-socket']);
+    expect(privateHits).toEqual([]);
+  });
+
   test('another account neither sees nor drives the session, and has a context of its own', async () => {
-    expect((await bob('GET', '/runtime/api/browser/status')).body).toMatchObject({ running: false, url: null });
+    expect((await bob('GET', '/runtime/api/browser/status')).body).toMatchObject({
+      running: false,
+      url: null,
+    });
     expect(await action(bob, { action: 'ReadPage' })).toMatchObject({
       status: 400,
       body: { success: false, error: 'browser not started' },
@@ -213,8 +294,14 @@ describeBrowser('browser tool', () => {
   });
 
   test('stop ends the session: status says stopped and actions are refused', async () => {
-    expect(await ada('POST', '/runtime/api/browser/stop')).toMatchObject({ status: 200, body: { status: 'stopped' } });
-    expect((await ada('GET', '/runtime/api/browser/status')).body).toMatchObject({ running: false, url: null });
+    expect(await ada('POST', '/runtime/api/browser/stop')).toMatchObject({
+      status: 200,
+      body: { status: 'stopped' },
+    });
+    expect((await ada('GET', '/runtime/api/browser/status')).body).toMatchObject({
+      running: false,
+      url: null,
+    });
     expect((await action(ada, { action: 'Screenshot' })).body).toMatchObject({
       success: false,
       error: 'browser not started',

@@ -74,7 +74,9 @@ export const runtimeBrowserRoutes = [
     summary: 'Starts your headless browser session (503 without a browser, or when all sessions are in use)',
     operation: BrowserStartDocument,
     shape: ({ startBrowser }) =>
-      startBrowser.status === 'STARTED' ? { status: 'started', cdp_port: null } : { status: 'already_running' },
+      startBrowser.status === 'STARTED'
+        ? { status: 'started', cdp_port: null }
+        : { status: 'already_running' },
   }),
   route({
     method: 'POST',
@@ -95,11 +97,21 @@ export const runtimeBrowserRoutes = [
       'input.text': fromBody('text', undefined, 'Type: the text inserted'),
       'input.expression': fromBody('expression', undefined, 'Evaluate: JavaScript run in the page'),
     },
-    shape: ({ browserAction: r }) => ({ action: r.action, success: r.success, data: r.data ?? null, error: null }),
+    shape: ({ browserAction: r }) => ({
+      action: r.action,
+      success: r.success,
+      data: r.data ?? null,
+      error: null,
+    }),
     failure: ({ browserAction: r }) =>
       r.success
         ? undefined
-        : { status: 400, code: 'BAD_USER_INPUT', message: r.error ?? 'failed', extensions: { action: r.action } },
+        : {
+            status: 400,
+            code: 'BAD_USER_INPUT',
+            message: r.error ?? 'failed',
+            extensions: { action: r.action },
+          },
     errors: actionErrors,
   }),
 ];

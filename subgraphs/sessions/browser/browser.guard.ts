@@ -7,12 +7,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import {
-  NonPublicAddressError,
-  pinnedLookup,
-  resolvePublicHost,
-  type ResolvedAddress,
-} from '../../../lib';
+import { NonPublicAddressError, pinnedLookup, resolvePublicHost, type ResolvedAddress } from '../../../lib';
 import { browserSettings } from './browser.settings';
 
 /** Schemes a page may load without the network (inline data, its own blobs, blank pages). */
@@ -83,13 +78,16 @@ async function tunnel(req: IncomingMessage, client: Socket, head: Buffer, open: 
   client.on('close', () => open.delete(client));
   client.on('error', () => client.destroy());
   const target = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(req.url ?? '');
-  const url = target && URL.canParse(`https://${target[1]}:${target[2]}`) ? new URL(`https://${req.url}`) : null;
+  const url =
+    target && URL.canParse(`https://${target[1]}:${target[2]}`) ? new URL(`https://${req.url}`) : null;
   let address: ResolvedAddress;
   try {
     if (!url) throw new NonPublicAddressError('not a host:port');
     address = await checkBrowserUrl(url);
   } catch (error) {
-    client.end(`HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: ${encodeURIComponent((error as Error).message)}\r\n\r\n`);
+    client.end(
+      `HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: ${encodeURIComponent((error as Error).message)}\r\n\r\n`,
+    );
     return;
   }
   const upstream = connect({ host: address.address, port: Number(target![2]), family: address.family });
@@ -130,4 +128,3 @@ export async function startGuardProxy(): Promise<GuardProxy> {
       }),
   };
 }
-

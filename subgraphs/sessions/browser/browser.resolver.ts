@@ -58,7 +58,9 @@ class BrowserStart {
   status!: BrowserStartOutcome;
 }
 
-@InputType({ description: 'One browser action and what it needs (Ironclad: `{"action": "Navigate", "url": …}`).' })
+@InputType({
+  description: 'One browser action and what it needs (Ironclad: `{"action": "Navigate", "url": …}`).',
+})
 class BrowserActionInput {
   @Field(() => BrowserActionKind)
   action!: BrowserActionName;
@@ -76,7 +78,9 @@ class BrowserActionInput {
   expression?: string | null;
 }
 
-@ObjectType({ description: "An action's outcome; a refused or failed action has success false and an error." })
+@ObjectType({
+  description: "An action's outcome; a refused or failed action has success false and an error.",
+})
 class BrowserActionResult {
   @Field({ description: 'The action, as Ironclad names it (navigate, read_page, …).' })
   action!: string;
@@ -84,7 +88,10 @@ class BrowserActionResult {
   @Field()
   success!: boolean;
 
-  @Field(() => GraphQLJSON, { nullable: true, description: "The action's answer (a screenshot's PNG in base64, …)." })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: "The action's answer (a screenshot's PNG in base64, …).",
+  })
   data!: unknown;
 
   @Field(() => String, { nullable: true })
@@ -102,7 +109,8 @@ export class BrowserResolver {
 
   @RequiresScopes('orders')
   @Mutation(() => BrowserStart, {
-    description: 'Starts a headless browser session for the caller (503 when no browser is installed or all are in use).',
+    description:
+      'Starts a headless browser session for the caller (503 when no browser is installed or all are in use).',
   })
   async startBrowser(@Ctx() ctx: SubgraphContext): Promise<BrowserStart> {
     const started = await openSession(ctx.me().accountId);
@@ -110,7 +118,9 @@ export class BrowserResolver {
   }
 
   @RequiresScopes('orders')
-  @Mutation(() => Boolean, { description: "Closes the caller's browser session; false when none was running." })
+  @Mutation(() => Boolean, {
+    description: "Closes the caller's browser session; false when none was running.",
+  })
   stopBrowser(@Ctx() ctx: SubgraphContext): Promise<boolean> {
     return closeSession(ctx.me().accountId);
   }

@@ -53,7 +53,8 @@ async function launch(executable: string): Promise<RunningBrowser> {
     return { browser, proxy };
   } catch (error) {
     await proxy.close();
-    throw error;
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new AppError('UPSTREAM_UNAVAILABLE', `the browser at ${executable} did not start: ${reason}`);
   }
 }
 
@@ -78,15 +79,19 @@ function ensureBrowser(): Promise<RunningBrowser> {
   return launched;
 }
 
+/** Contexts opening their session's page now; any other page that opens in them is a pop-up. */
+const openingPage = new WeakSet<BrowserContext>();
+
 async function newPage(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
+  openingPage.add(context);
+  const page = await context.newPage().finally(() => openingPage.delete(context));
   page.setDefaultTimeout(browserSettings().pageTimeoutMs);
   // alert()/confirm() would hold every later action; nobody is there to answer them.
   page.on('dialog', (dialog) => void dialog.dismiss().catch(() => undefined));
   return page;
 }
 
-async function open(ownerId: string): Promise<BrowserSession> {
+async function open(): Promise<BrowserSession> {
   const { browser } = await ensureBrowser();
   const context = await browser.newContext({
     viewport: VIEWPORT,
@@ -97,11 +102,18 @@ async function open(ownerId: string): Promise<BrowserSession> {
     await context.route('**/*', async (route) =>
       (await mayRequest(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
     );
-    const page = await newPage(context);
-    // One page per session: pop-ups are closed as they open.
-    context.on('page', (other) => void (other !== session.page && other.close().catch(() => undefined)));
     const now = new Date();
-    const session: BrowserSession = { context, page, startedAt: now, lastUsedAt: now, queue: Promise.resolve() };
+    const session: BrowserSession = {
+      context,
+      page: await newPage(context),
+      startedAt: now,
+      lastUsedAt: now,
+      queue: Promise.resolve(),
+    };
+    // One page per session: pop-ups are closed as they open.
+    context.on('page', (other) => {
+      if (other !== session.page && !openingPage.has(context)) void other.close().catch(() => undefined);
+    });
     return session;
   } catch (error) {
     await context.close().catch(() => undefined);
@@ -120,7 +132,7 @@ export async function openSession(ownerId: string): Promise<boolean> {
       'UPSTREAM_UNAVAILABLE',
       `all ${maxSessions} browser sessions of this server are in use; try again later`,
     );
-  const session = open(ownerId);
+  const session = open();
   opening.set(ownerId, session);
   try {
     sessions.set(ownerId, await session);
