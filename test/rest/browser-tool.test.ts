@@ -272,7 +272,42 @@ describeBrowser('browser tool', () => {
     expect(privateHits).toEqual([]);
   });
 
+  test('limits: text cut, screenshot size, sessions per process', async () => {
+    await ada('POST', '/runtime/api/browser/start');
+    await action(ada, { action: 'Navigate', url: `${origin}/` });
+    Object.assign(process.env, {
+      BROWSER_MAX_TEXT_CHARS: '100',
+      BROWSER_MAX_SCREENSHOT_BYTES: '10000',
+      BROWSER_MAX_SESSIONS: '1',
+    });
+    try {
+      await action(ada, {
+        action: 'Evaluate',
+        expression: "document.body.append('x'.repeat(500)); document.body.innerText.length",
+      });
+      const read = await action(ada, { action: 'ReadPage' });
+      expect(read.body.data).toMatchObject({ truncated: true });
+      expect(read.body.data.text).toHaveLength(100);
+      expect(read.body.data.text_length).toBeGreaterThan(500);
+      const shot = await action(ada, { action: 'Screenshot' });
+      expect(shot).toMatchObject({ status: 400, body: { action: 'screenshot', success: false, data: null } });
+      expect(shot.body.error).toMatch(/more than 10000/);
+      const carol = rest(t, (await t.register('Carol')).credential);
+      const start = await carol('POST', '/runtime/api/browser/start');
+      expect(start).toMatchObject({
+        status: 503,
+        body: { error: expect.stringContaining('all 1 browser sessions') },
+      });
+      expect((await carol('GET', '/runtime/api/browser/status')).body.running).toBe(false);
+    } finally {
+      for (const name of ['BROWSER_MAX_TEXT_CHARS', 'BROWSER_MAX_SCREENSHOT_BYTES', 'BROWSER_MAX_SESSIONS'])
+        delete process.env[name];
+    }
+  });
+
   test('another account neither sees nor drives the session, and has a context of its own', async () => {
+    const adaAt = await action(ada, { action: 'Navigate', url: `${origin}/form` });
+    expect(adaAt.body).toMatchObject({ success: true, data: { url: `${origin}/form` } });
     expect((await bob('GET', '/runtime/api/browser/status')).body).toMatchObject({
       running: false,
       url: null,
@@ -288,8 +323,7 @@ describeBrowser('browser tool', () => {
     // Ada's cookie is hers: Bob's context starts without it.
     expect((await action(bob, { action: 'GetCookies' })).body.data).toEqual({ cookies: [], count: 0 });
     await action(bob, { action: 'Navigate', url: `${origin}/` });
-    const adaUrl = (await ada('GET', '/runtime/api/browser/status')).body.url;
-    expect(adaUrl).not.toBe(`${origin}/`);
+    expect((await ada('GET', '/runtime/api/browser/status')).body.url).toBe(`${origin}/form`);
     expect((await bob('GET', '/runtime/api/browser/status')).body.url).toBe(`${origin}/`);
   });
 
