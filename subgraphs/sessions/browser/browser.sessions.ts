@@ -69,7 +69,9 @@ function ensureBrowser(): Promise<RunningBrowser> {
     ({ browser, proxy }) =>
       browser.on('disconnected', () => {
         if (running === launched) running = undefined;
-        sessions.clear();
+        // Only this browser's: a new one may already serve sessions opened since it was closed.
+        for (const [owner, session] of sessions)
+          if (session.context.browser() === browser) sessions.delete(owner);
         void proxy.close();
       }),
     () => {
@@ -142,7 +144,6 @@ export async function openSession(ownerId: string): Promise<boolean> {
   }
 }
 
-export const sessionOf = (ownerId: string) => sessions.get(ownerId);
 export const sessionCount = () => sessions.size;
 
 /** Closes the account's session (after its running action); false when it had none. */
