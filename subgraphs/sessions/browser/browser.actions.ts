@@ -48,6 +48,8 @@ export const MAX_URL_LENGTH = 2048;
 export const MAX_SELECTOR_LENGTH = 500; // Ironclad's
 export const MAX_TYPED_TEXT_LENGTH = 10_000;
 export const MAX_EXPRESSION_LENGTH = 10_000;
+/** The most cookies GetCookies lists (`count` is all of them). */
+export const MAX_COOKIES_LISTED = 500;
 
 /** Why an action cannot run as asked; its message is the result's error. */
 class ActionRefused extends Error {}
@@ -138,7 +140,7 @@ const HANDLERS: Record<BrowserActionName, Handler> = {
   evaluate,
   async get_cookies(page) {
     const cookies = await page.context().cookies();
-    return { cookies, count: cookies.length };
+    return { cookies: cookies.slice(0, MAX_COOKIES_LISTED), count: cookies.length };
   },
   async clear_cookies(page) {
     await page.context().clearCookies();
