@@ -189,6 +189,17 @@ const schema = z.object({
     .default(3600),
   /** The longest pause between two gaze samples that still counts as watching; a longer one ends the session. */
   GAZE_MAX_GAP_CENTISECONDS: z.coerce.number().int().min(1).max(6000).default(50),
+  // The browser tool of agents (README "Browser tool"): a headless Chromium driven by playwright-core
+  // (unset: the first of /usr/bin/chromium, chromium-browser, google-chrome found), one context per
+  // account, at most BROWSER_MAX_SESSIONS per process, closed after BROWSER_IDLE_SECONDS unused.
+  // Pages reach only public addresses, or hosts, IPs and CIDRs BROWSER_ALLOW_HOSTS names.
+  BROWSER_EXECUTABLE: z.string().min(1).optional(),
+  BROWSER_ALLOW_HOSTS: z.string().default(''),
+  BROWSER_MAX_SESSIONS: z.coerce.number().int().min(1).max(100).default(4),
+  BROWSER_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  BROWSER_PAGE_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(15_000),
+  BROWSER_MAX_TEXT_CHARS: z.coerce.number().int().min(100).max(1_000_000).default(50_000),
+  BROWSER_MAX_SCREENSHOT_BYTES: z.coerce.number().int().min(10_000).max(20_971_520).default(5_242_880),
   ...subgraphUrlVars,
   // REST dialects (router/rest): where each is mounted ('' keeps its documented absolute paths, a
   // mount is /segments without a trailing slash) and the heartbeat of their Server-Sent Events.

@@ -1,6 +1,7 @@
 import { ownedEntity, reportResource, SETTINGS_TOPIC, type SubgraphDefinition } from '../../lib';
 import { ChannelInbound, ChannelOutbound } from './channels/channel.entities';
 import { ChannelResolver } from './channels/channel.resolver';
+import { BrowserResolver, browserSessionCount, browserSettings, runBrowserSessions } from './browser';
 import { Feedback, Message, Turn, UsageRecord } from './chat.entities';
 import { ChatResolver } from './chat.resolver';
 import {
@@ -63,6 +64,7 @@ export const sessions: SubgraphDefinition = {
     RelayResolver,
     ChannelResolver,
     InterviewResolver,
+    BrowserResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
@@ -139,16 +141,25 @@ export const sessions: SubgraphDefinition = {
       limit: null,
       waiting: 0,
     }));
+    // Browser sessions of this process: idle ones closed, all of them at shutdown.
+    const browsers = runBrowserSessions(log);
+    const stopReportingBrowsers = reportResource('sessions.browser_sessions', () => ({
+      used: browserSessionCount(),
+      limit: browserSettings().maxSessions,
+      waiting: 0,
+    }));
     return {
       async stop() {
         clearInterval(sweeper);
         clearInterval(reconciler);
         clearInterval(prober);
         stopReporting();
+        stopReportingBrowsers();
         stopped = true;
         clearTimeout(settingsRetry);
         await Promise.all(listeners.map((messages) => messages.return?.()));
         await abortAllTurns();
+        await browsers.stop();
       },
     };
   },

@@ -71,6 +71,7 @@ import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
 import { runtimeChannelRoutes } from './runtime.channels';
+import { runtimeBrowserRoutes } from './runtime.browser';
 import { runtimeConfigRoutes } from './runtime.config';
 import { runtime } from './runtime.errors';
 import { interviewRoutes } from './runtime.interview';
@@ -817,6 +818,7 @@ export const runtimeDialect: Dialect = {
     ...observatoryRoutes,
     ...interviewRoutes,
     ...runtimeChannelRoutes,
+    ...runtimeBrowserRoutes,
   ],
   sockets: [runtimeSocket],
 };
