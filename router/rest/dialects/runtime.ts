@@ -74,6 +74,7 @@ import { openAiRoutes } from './hermes.openai';
 import { a2aRoutes } from './runtime.a2a';
 import { runtimeAgentRoutes } from './runtime.agents';
 import { runtimeConfigRoutes } from './runtime.config';
+import { runtimeDeviceRoutes } from './runtime.devices';
 import { runtime } from './runtime.errors';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
@@ -803,6 +804,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeConfigRoutes,
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
+    ...runtimeDeviceRoutes,
   ],
   sockets: [runtimeSocket],
 };
