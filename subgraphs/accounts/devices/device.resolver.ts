@@ -124,11 +124,9 @@ export class DeviceResolver {
       const started = await startPairing(ctx.em, ctx.me().accountId, ttl);
       return { ...empty, code: started.code, expiresAt: started.expiresAt };
     }
-    const device = await presentCode(
-      ctx.em,
-      { code: input.code, publicKeyHex: input.publicKeyHex ?? '', name: input.name ?? '' },
-      ttl,
-    );
+    // One transaction: a code is spent only if its device is recorded.
+    const claim = { code: input.code, publicKeyHex: input.publicKeyHex ?? '', name: input.name ?? '' };
+    const device = await ctx.em.transactional((em) => presentCode(em, claim, ttl));
     return {
       ...empty,
       device,
