@@ -32,6 +32,7 @@ import { SessionsRelayCharges } from './migrations/0009-relay-charges';
 import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
+import { SessionStorageResolver } from './workspace/session-storage.resolver';
 
 export const sessions: SubgraphDefinition = {
   name: 'sessions',
@@ -54,6 +55,7 @@ export const sessions: SubgraphDefinition = {
     MeteringResolver,
     ObservatoryResolver,
     RelayResolver,
+    SessionStorageResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {

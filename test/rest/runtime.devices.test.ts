@@ -467,12 +467,26 @@ describe('surfaces and workspace', () => {
     const { createAgent } = await dana.data(CreateAgentDocument, {
       input: { name: 'Dana Desk', ticker: 'DANA' },
     });
-    for (const title of ['One', 'Two']) await dana.data(StartSessionDocument, { input: { title } });
+    const sessions = [];
+    for (const title of ['One', 'Two'])
+      sessions.push((await dana.data(StartSessionDocument, { input: { title } })).startSession.id);
+    const said = ['héllo', 'a longer message'];
+    for (const content of said)
+      expect(
+        (
+          await danaApi('POST', `/runtime/api/sessions/${sessions[0]}/messages`, {
+            body: { role: 'user', content },
+          })
+        ).status,
+      ).toBe(200);
     const contents = ['first memory', 'second memory', 'third'];
     for (const content of contents) await dana.data(StoreMemoryDocument, { input: { content } });
     await dana.data(CreateTaskDocument, { input: { title: 'Work' } });
     // Another account's rows must not count.
-    await bob.data(StartSessionDocument, { input: { title: 'Not Dana' } });
+    const bobs = (await bob.data(StartSessionDocument, { input: { title: 'Not Dana' } })).startSession.id;
+    await bobApi('POST', `/runtime/api/sessions/${bobs}/messages`, {
+      body: { role: 'user', content: 'not Dana either' },
+    });
     await bob.data(StoreMemoryDocument, { input: { content: 'not Dana' } });
 
     const state = await danaApi('GET', '/runtime/api/workspace/state');
@@ -485,12 +499,14 @@ describe('surfaces and workspace', () => {
       skills: before.counts.skills,
       skills_enabled: before.counts.skills_enabled,
       sessions: 2,
+      messages: 2,
       memory_entries: 3,
       tasks: 1,
       devices: 0,
       discovered_agents: 0,
     });
     expect(state.body.storage.memory_bytes).toBeGreaterThanOrEqual(contents.join('').length);
+    expect(state.body.storage.message_bytes).toBe(Buffer.byteLength(said.join(''), 'utf8'));
     expect(state.body.skills).toHaveLength(before.counts.skills_enabled);
     expect((await deviceApi('GET', '/runtime/api/workspace/state')).status).toBe(401);
   });

@@ -223,7 +223,7 @@ export const runtimeDeviceRoutes = [
     method: 'GET',
     path: '/api/workspace/state',
     summary:
-      'Your workspace overview: agents, skills, and counts of sessions, memory, tasks, devices and peers',
+      'Your workspace overview: agents, skills, counts of sessions, messages, memory, tasks, devices and peers, and storage use',
     operation: WorkspaceStateDocument,
     errors: runtime,
     shape: (d) => {
@@ -241,7 +241,8 @@ export const runtimeDeviceRoutes = [
           agents: d.myAgents.totalCount,
           skills: d.skills.length,
           skills_enabled: enabled.length,
-          sessions: d.sessions.totalCount,
+          sessions: d.sessionStorage.sessions,
+          messages: d.sessionStorage.messages,
           memory_entries: d.memoryStats.total,
           tasks: d.taskStats.total,
           devices: d.deviceSummary.pairedCount,
@@ -249,6 +250,7 @@ export const runtimeDeviceRoutes = [
         },
         storage: {
           memory_bytes: d.memoryStats.sizeBytes,
+          message_bytes: d.sessionStorage.contentBytes,
           skill_files: d.skills.reduce((sum, s) => sum + s.fileCount, 0),
         },
       };
