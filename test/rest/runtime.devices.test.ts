@@ -12,6 +12,7 @@ import {
   CreateTaskDocument,
   StartSessionDocument,
   StoreMemoryDocument,
+  VerifyDeviceDocument,
 } from '../generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../support/platform';
 import { sql } from '../tasks.support';
@@ -190,6 +191,24 @@ describe('device pairing', () => {
     expect(real.body.state).toBe('verified');
   });
 
+  test('two devices racing with one code: exactly one pairs', async () => {
+    const code = await pairingCode();
+    const before = (await adaApi('GET', '/runtime/api/runtime/devices')).body.count;
+    const claims = await Promise.all(
+      ['Racer A', 'Racer B', 'Racer C'].map((device_name) =>
+        deviceApi('POST', '/runtime/api/runtime/devices/pair/claim', {
+          body: {
+            pairing_code: code,
+            public_key_hex: hexKey(generateKeyPairSync('ed25519').publicKey),
+            device_name,
+          },
+        }),
+      ),
+    );
+    expect(claims.map((c) => c.status).sort()).toEqual([200, 403, 403]);
+    expect((await adaApi('GET', '/runtime/api/runtime/devices')).body.count).toBe(before + 1);
+  });
+
   test('a code works once: presenting it again is refused and pairs nothing', async () => {
     const { code } = await presentDevice();
     const before = (await adaApi('GET', '/runtime/api/runtime/devices')).body.count;
@@ -250,7 +269,13 @@ describe('device pairing', () => {
   });
 
   test("owner isolation: another account sees 404 for Ada's device and an empty list", async () => {
-    const { id, body } = await presentDevice();
+    const { id, body, privateKey } = await presentDevice();
+    // Signed in as Bob, even the device's own valid signature finds no device of his.
+    const asBob = await bob.request(VerifyDeviceDocument, {
+      id,
+      signatureHex: signHex(privateKey, body.sign_message),
+    });
+    expect(asBob.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await bobApi('GET', `/runtime/api/runtime/devices/${id}`)).status).toBe(404);
     // Bob cannot act on it either; verifying takes the device's own signature (a wrong one is 403).
     const notBobs = signHex(generateKeyPairSync('ed25519').privateKey, body.sign_message);
