@@ -84,6 +84,9 @@ const schema = z.object({
   AGENT_ENDPOINT_ALLOWLIST: z.string().default(''),
   AGENT_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   AGENT_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1).max(10_485_760).default(524_288),
+  // Device pairing (002's /api/runtime/devices): how long a pairing code, and then the challenge
+  // the device must sign, stay valid.
+  DEVICE_PAIRING_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   // Skills (folders with a SKILL.md): SKILLS_DIR is read and written (unset: DATA_DIR/skills); the
   // catalog is only read and installed from (unset: the one shipped in subgraphs/agents/skills/catalog).
   SKILLS_DIR: z.string().min(1).optional(),

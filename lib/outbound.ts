@@ -29,23 +29,25 @@ export interface OutboundAnswer {
 }
 
 export interface OutboundRequest {
+  /** POST by default; a GET sends no body. */
+  method?: 'GET' | 'POST';
   headers: Record<string, string>;
-  body: Buffer;
+  body?: Buffer;
   timeoutMs: number;
   /** The most bytes of answer read; past it the call fails as `too-large`. */
   maxBytes: number;
 }
 
 /**
- * POSTs to a URL a user chose (an agent's endpoint): its host must resolve to public addresses
- * (or ones `allowlist` names; NonPublicAddressError otherwise), the connection goes to the address
+ * POSTs to (or GETs) a URL a user chose (an agent's endpoint, a peer's card): its host must resolve
+ * to public addresses (or ones `allowlist` names; NonPublicAddressError otherwise), the connection goes to the address
  * checked, redirects are answers like any other, and the whole call (answer included) has
  * `timeoutMs`. Any status is an answer; only no answer throws an OutboundError.
  */
-export async function postToPublicHost(
+export async function requestPublicHost(
   url: URL,
   allowlist: AddressAllowlist,
-  { headers, body, timeoutMs, maxBytes }: OutboundRequest,
+  { method = 'POST', headers, body = Buffer.alloc(0), timeoutMs, maxBytes }: OutboundRequest,
 ): Promise<OutboundAnswer> {
   const address = await resolvePublicHost(url, allowlist);
   const signal = AbortSignal.timeout(timeoutMs);
@@ -61,8 +63,8 @@ export async function postToPublicHost(
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       url,
       {
-        method: 'POST',
-        headers: { ...headers, 'content-length': body.length },
+        method,
+        headers: method === 'GET' ? headers : { ...headers, 'content-length': body.length },
         lookup: pinnedLookup(address),
         agent: false,
         signal,
@@ -86,6 +88,6 @@ export async function postToPublicHost(
       },
     );
     request.on('error', fail);
-    request.end(body);
+    request.end(method === 'GET' ? undefined : body);
   });
 }

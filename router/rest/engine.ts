@@ -45,6 +45,7 @@ import type {
   RestConfig,
   Row,
   RouteInput,
+  ServedDialect,
   ShapeContext,
   Socket,
   SseEvent,
@@ -494,9 +495,17 @@ export function createEngine(options: EngineOptions) {
     return { limit: variables.first as number, offset: parsed };
   }
 
+  const dialectsServed: ServedDialect[] = options.dialects.map(({ dialect, mount, routes, sockets }) => ({
+    name: dialect.name,
+    title: dialect.title,
+    mount,
+    routes: routes.map(({ row }) => `${row.method} ${row.path}`),
+    sockets: sockets.map(({ spec }) => spec.path),
+  }));
   const serverInfo = () => ({
     version: options.version,
     uptimeSeconds: Math.round((Date.now() - options.startedAt) / 1000),
+    dialects: dialectsServed,
   });
 
   /** A failure inside a stream, as the event the row's error format makes of it. */

@@ -106,7 +106,7 @@ function sampleContext(version: string): ShapeContext {
   return {
     input: { params: {}, query: new URLSearchParams(), body: {}, headers: {} },
     page: { limit: 20, offset: 0 },
-    server: { version, uptimeSeconds: 3600 },
+    server: { version, uptimeSeconds: 3600, dialects: [] },
   };
 }
 

@@ -63,11 +63,22 @@ export interface Page {
   offset: number;
 }
 
+/** A dialect as this router serves it: where, and which routes and sockets (002's surfaces). */
+export interface ServedDialect {
+  name: string;
+  title: string;
+  mount: string;
+  /** `METHOD /path` of each row, below the mount. */
+  routes: string[];
+  /** Paths of its WebSocket endpoints, below the mount. */
+  sockets: string[];
+}
+
 export interface ShapeContext {
   input: RouteInput;
   /** The limit and offset of a paged row. */
   page: Page;
-  server: { version: string; uptimeSeconds: number };
+  server: { version: string; uptimeSeconds: number; dialects: ServedDialect[] };
 }
 
 /** The JSON body and status of an error, in a dialect's documented form. */

@@ -15,6 +15,9 @@ import { GazeResolver } from './gaze/gaze.resolver';
 import { AccountsEmailVerification } from './migrations/0005-email-verification';
 import { RefreshToken } from './refresh-token.entity';
 import { AccountsSocketTickets } from './migrations/0006-socket-tickets';
+import { AccountsDevices } from './migrations/0007-devices';
+import { Device, DevicePairingCode } from './devices/device.entity';
+import { DeviceResolver } from './devices/device.resolver';
 import { SettingResolver } from './setting.resolver';
 import { SocketTicket } from './socket-ticket.entity';
 import { SocketTicketResolver } from './socket-ticket.resolver';
@@ -23,7 +26,7 @@ export { ensureAdmin } from './internal.resolver';
 
 export const accounts: SubgraphDefinition = {
   name: 'accounts',
-  entities: [Account, ApiKey, RefreshToken, GazeSample, SocketTicket],
+  entities: [Account, ApiKey, RefreshToken, GazeSample, SocketTicket, Device, DevicePairingCode],
   migrations: [
     { name: '0001-init', class: AccountsInit },
     { name: '0002-identity', class: AccountsIdentity },
@@ -31,6 +34,7 @@ export const accounts: SubgraphDefinition = {
     { name: '0004-gaze', class: AccountsGaze },
     { name: '0005-email-verification', class: AccountsEmailVerification },
     { name: '0006-socket-tickets', class: AccountsSocketTickets },
+    { name: '0007-devices', class: AccountsDevices },
   ],
   resolvers: [
     AccountResolver,
@@ -41,6 +45,7 @@ export const accounts: SubgraphDefinition = {
     LogsResolver,
     PlatformStatsResolver,
     SocketTicketResolver,
+    DeviceResolver,
   ],
   entityTypes: { Account },
 };

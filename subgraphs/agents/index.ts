@@ -9,6 +9,9 @@ import { AgentsSkills } from './migrations/0004-skills';
 import { AgentsSubagents } from './migrations/0005-subagents';
 import { AgentsOrderAmounts } from './migrations/0006-order-amounts';
 import { AgentsDeleted } from './migrations/0007-deleted';
+import { AgentsDiscovery } from './migrations/0008-discovery';
+import { DiscoveredAgent } from './discovery/discovered-agent.entity';
+import { DiscoveryResolver } from './discovery/discovery.resolver';
 import { Order } from './orders/order.entity';
 import { OrderResolver } from './orders/order.resolver';
 import { startOrderReconciler } from './orders/order.service';
@@ -22,7 +25,7 @@ export { indexNewSkills } from './skills/skill.resolver';
 
 export const agents: SubgraphDefinition = {
   name: 'agents',
-  entities: [Agent, Order, SubAgent],
+  entities: [Agent, Order, SubAgent, DiscoveredAgent],
   migrations: [
     { name: '0001-init', class: AgentsInit },
     { name: '0002-marketplace', class: AgentsMarketplace },
@@ -31,6 +34,7 @@ export const agents: SubgraphDefinition = {
     { name: '0005-subagents', class: AgentsSubagents },
     { name: '0006-order-amounts', class: AgentsOrderAmounts },
     { name: '0007-deleted', class: AgentsDeleted },
+    { name: '0008-discovery', class: AgentsDiscovery },
   ],
   resolvers: [
     AgentResolver,
@@ -39,6 +43,7 @@ export const agents: SubgraphDefinition = {
     SkillResolver,
     AgentCardResolver,
     SubAgentResolver,
+    DiscoveryResolver,
   ],
   entityTypes: { Agent },
   background: async (deps) => {

@@ -38,6 +38,7 @@ import { InterviewResolver } from './interview/interview.resolver';
 import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
+import { SessionStorageResolver } from './workspace/session-storage.resolver';
 
 export const sessions: SubgraphDefinition = {
   name: 'sessions',
@@ -65,6 +66,7 @@ export const sessions: SubgraphDefinition = {
     ChannelResolver,
     InterviewResolver,
     BrowserResolver,
+    SessionStorageResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {

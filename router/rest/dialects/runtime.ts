@@ -73,6 +73,7 @@ import { runtimeAgentRoutes } from './runtime.agents';
 import { runtimeChannelRoutes } from './runtime.channels';
 import { runtimeBrowserRoutes } from './runtime.browser';
 import { runtimeConfigRoutes } from './runtime.config';
+import { runtimeDeviceRoutes } from './runtime.devices';
 import { runtime } from './runtime.errors';
 import { interviewRoutes } from './runtime.interview';
 import { runtimeMemoryRoutes } from './runtime.memory';
@@ -819,6 +820,7 @@ export const runtimeDialect: Dialect = {
     ...interviewRoutes,
     ...runtimeChannelRoutes,
     ...runtimeBrowserRoutes,
+    ...runtimeDeviceRoutes,
   ],
   sockets: [runtimeSocket],
 };

@@ -4,7 +4,7 @@ import {
   NonPublicAddressError,
   OutboundError,
   parseAddressAllowlist,
-  postToPublicHost,
+  requestPublicHost,
 } from '../../../lib';
 import type { Agent } from '../agent.entity';
 
@@ -35,7 +35,7 @@ export async function callAgent(
     throw new AppError('BAD_GATEWAY', `agent ${agent.ticker} has no usable endpoint_url`);
   const started = performance.now();
   try {
-    const answer = await postToPublicHost(url, parseAddressAllowlist(config.AGENT_ENDPOINT_ALLOWLIST), {
+    const answer = await requestPublicHost(url, parseAddressAllowlist(config.AGENT_ENDPOINT_ALLOWLIST), {
       headers,
       body,
       timeoutMs: config.AGENT_CALL_TIMEOUT_MS,
