@@ -169,7 +169,9 @@ export async function startProcesses(options: StartProcessesOptions): Promise<Ru
       routerUrl: routed.urls.router!,
       subgraphUrls,
       adminKey: started.find((answer) => answer.adminKey)?.adminKey,
-      pids: Object.fromEntries([router, ...subgraphWorkers].map((worker) => [worker.label, worker.child.pid!])),
+      pids: Object.fromEntries(
+        [router, ...subgraphWorkers].map((worker) => [worker.label, worker.child.pid!]),
+      ),
       close,
     };
   } catch (error) {

@@ -20,7 +20,8 @@ import { IDENTITY_HEADER, REQUEST_ID_HEADER, ROUTER_PRINCIPAL, signIdentity } fr
 export function multiplexedWsTransport(internalSecret: string): Transport {
   return {
     getSubgraphExecutor({ transportEntry, log }) {
-      if (!transportEntry.location) throw new Error(`no subscription location for ${transportEntry.subgraph}`);
+      if (!transportEntry.location)
+        throw new Error(`no subscription location for ${transportEntry.subgraph}`);
       const client = createClient({
         url: transportEntry.location.replace(/^http/, 'ws'),
         webSocketImpl: WebSocket,
@@ -30,7 +31,10 @@ export function multiplexedWsTransport(internalSecret: string): Transport {
         connectionParams: () => ({ [IDENTITY_HEADER]: signIdentity(ROUTER_PRINCIPAL, internalSecret) }),
         on: {
           closed: (event) =>
-            log.debug({ subgraph: transportEntry.subgraph, code: (event as { code?: number }).code }, 'upstream ws closed'),
+            log.debug(
+              { subgraph: transportEntry.subgraph, code: (event as { code?: number }).code },
+              'upstream ws closed',
+            ),
         },
       });
       const upstream = buildGraphQLWSExecutor(client);
@@ -38,7 +42,13 @@ export function multiplexedWsTransport(internalSecret: string): Transport {
         const caller = callerExtensions(request);
         if (!caller) {
           // Never run an operation as the socket's own (router) identity.
-          return { errors: [createGraphQLError('subscription without a caller identity', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+          return {
+            errors: [
+              createGraphQLError('subscription without a caller identity', {
+                extensions: { code: 'INTERNAL_SERVER_ERROR' },
+              }),
+            ],
+          };
         }
         return upstream({ ...request, extensions: { ...request.extensions, ...caller } });
       };
@@ -52,8 +62,7 @@ export function multiplexedWsTransport(internalSecret: string): Transport {
 /** The caller's signed identity and request id, as the gateway's context holds them (gateway.ts). */
 function callerExtensions(request: ExecutionRequest): Record<string, string> | undefined {
   const context = request.context as
-    | { agentryIdentity?: string; request?: { headers: { get(name: string): string | null } } }
-    | undefined;
+    { agentryIdentity?: string; request?: { headers: { get(name: string): string | null } } } | undefined;
   const identity = context?.agentryIdentity;
   if (!identity) return undefined;
   const requestId = context?.request?.headers.get(REQUEST_ID_HEADER);

@@ -102,7 +102,9 @@ export async function createTestDatabase(keep?: string): Promise<{ url: string; 
     url: Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString(),
     drop: async () => {
       if (!keep)
-        await withAdmin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+        await withAdmin(serverUrl, (client) =>
+          client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+        );
     },
   };
 }
