@@ -980,7 +980,6 @@ async function main() {
   await globalTeardown();
 }
 
-
 function report(rows: Row[], facts: { postgresVersion: string; accounts: number; minutes: number }): string {
   const cpu = cpus();
   const table = (header: string[], lines: (string | number)[][]) =>
