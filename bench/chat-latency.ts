@@ -25,7 +25,6 @@
  * it comes back from it (a passive subscriber of the same topic); neither changes what is sent.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -44,7 +43,7 @@ type GlobalSetupModule = typeof import('../test/support/global-setup');
 type GlobalTeardownModule = typeof import('../test/support/global-teardown');
 type LibModule = typeof import('../lib');
 type PgModule = typeof import('pg');
-type PrettierModule = typeof import('prettier');
+type SupportModule = typeof import('./support');
 type ChatEventsModule = typeof import('../subgraphs/sessions/chat.events');
 
 const list = (value: string | undefined, fallback: string) =>
@@ -974,28 +973,12 @@ async function main() {
     accounts: accounts.length,
     minutes: (performance.now() - benchStarted) / 60_000,
   });
-  const notes = await readFile(file, 'utf8').then(
-    (text) => (text.includes(NOTES_MARKER) ? text.slice(text.indexOf(NOTES_MARKER)) : ''),
-    () => '',
-  );
-  let output = `${markdown}\n${notes || `${NOTES_MARKER}\n`}`;
-  try {
-    const prettier = load('prettier') as PrettierModule;
-    output = await prettier.format(output, { ...(await prettier.resolveConfig(file)), filepath: file });
-  } catch (error) {
-    console.warn('results not formatted with prettier:', error);
-  }
-  await mkdir(join(projectRoot(), 'bench', 'results'), { recursive: true });
-  await writeFile(file, output);
-  console.log(`results written to ${file}`);
+  await (load('./support') as SupportModule).writeResults(file, markdown);
 
   await Promise.all([clients.terminate(), double.terminate()]);
   await t.close();
   await globalTeardown();
 }
-
-/** Everything from this line on in the results file is kept when the benchmark rewrites it. */
-const NOTES_MARKER = '<!-- Notes below are written by hand and kept across runs. -->';
 
 function report(rows: Row[], facts: { postgresVersion: string; accounts: number; minutes: number }): string {
   const cpu = cpus();

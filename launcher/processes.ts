@@ -104,6 +104,8 @@ export interface RunningProcesses {
   routerUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
   adminKey?: string;
+  /** Each worker's process id by its label ('router', 'subgraphs accounts,memory', …), for measuring. */
+  pids: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -167,6 +169,9 @@ export async function startProcesses(options: StartProcessesOptions): Promise<Ru
       routerUrl: routed.urls.router!,
       subgraphUrls,
       adminKey: started.find((answer) => answer.adminKey)?.adminKey,
+      pids: Object.fromEntries(
+        [router, ...subgraphWorkers].map((worker) => [worker.label, worker.child.pid!]),
+      ),
       close,
     };
   } catch (error) {

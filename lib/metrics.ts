@@ -64,6 +64,18 @@ export const metrics = {
     help: 'GraphQL subscriptions open at the router (graphql-ws, SSE and the REST streams that use one).',
     registers,
   }),
+  subgraphSockets: new Gauge({
+    name: 'agentry_subgraph_websockets_open',
+    help: 'graphql-ws connections open at a subgraph (a router holds one per subgraph, multiplexed).',
+    labelNames: ['subgraph'] as const,
+    registers,
+  }),
+  subgraphSocketsOpened: new Counter({
+    name: 'agentry_subgraph_websockets_opened_total',
+    help: 'graphql-ws connections a subgraph has accepted since it started.',
+    labelNames: ['subgraph'] as const,
+    registers,
+  }),
   sqlStatements: new Counter({
     name: 'agentry_sql_statements_total',
     help: 'SQL statements this process ran, per subgraph schema.',

@@ -4,11 +4,9 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import type { MigrationObject } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClassType, NonEmptyArray } from 'type-graphql';
-import { WebSocketServer } from 'ws';
 import type { SubgraphName } from './config';
 import { openDatabase, watchPool, type EntityManager, type MikroORM } from './db';
 import { AppError, notFound } from './errors';
@@ -29,6 +27,7 @@ import {
   PROMETHEUS_CONTENT_TYPE,
   subgraphMetricsJson,
 } from './metrics';
+import { serveSubscriptions } from './subgraph-ws';
 import { inServerSpan } from './tracing';
 import type { PubSub } from './pubsub';
 
@@ -389,32 +388,14 @@ export async function startSubgraph(
   // longer, so it never closes one just as the router sends on it (ECONNRESET under load).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  const wss = new WebSocketServer({ server, path: '/graphql' });
-  const ws = useServer(
-    {
-      schema,
-      // A connection whose identity does not verify is closed with 4403 before any subscription.
-      onConnect: (ctx) => {
-        try {
-          requireSignedCaller(
-            ctx.connectionParams?.[IDENTITY_HEADER] as string | undefined,
-            options.internalSecret,
-          );
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      context: (ctx) => {
-        const params = ctx.connectionParams as Record<string, unknown> | undefined;
-        const identityHeader = params?.[IDENTITY_HEADER] as string;
-        const caller = requireSignedCaller(identityHeader, options.internalSecret);
-        const requestId = requestIdFrom(params?.[REQUEST_ID_HEADER] as string | undefined);
-        return createContext(deps, requestId, caller, identityHeader);
-      },
-    },
-    wss,
-  );
+  const subscriptions = serveSubscriptions({
+    server,
+    schema,
+    subgraph: definition.name,
+    secret: options.internalSecret,
+    context: ({ caller, identityHeader, requestId }) =>
+      createContext(deps, requestId, caller, identityHeader),
+  });
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -426,8 +407,7 @@ export async function startSubgraph(
     url,
     orm,
     close: once(async () => {
-      await ws.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await subscriptions.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

@@ -6,6 +6,7 @@ import { defaultProtectSingleValidateFn, type ValidateUserFnParams } from '@enve
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { unifiedGraphHandler as rustPlanner } from '@graphql-hive/router-runtime';
 import { createGraphQLError } from '@graphql-tools/utils';
+import httpTransport from '@graphql-mesh/transport-http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -36,6 +37,7 @@ import { unsafeParams, useSafeInput } from './safe-input';
 import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
 import { useTracing } from './tracing';
+import { multiplexedWsTransport } from './upstream-ws';
 import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -85,21 +87,15 @@ const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
 };
 
-/** Subscriptions reach subgraphs over graphql-ws, carrying the caller's signed identity. */
+/**
+ * Subscriptions reach subgraphs over graphql-ws, one multiplexed socket per subgraph
+ * (router/upstream-ws.ts); everything else over HTTP.
+ */
 function transportEntries(urls: Record<SubgraphName, string>) {
   return Object.fromEntries(
     Object.entries(urls).map(([name, url]) => [
       name,
-      {
-        location: url,
-        options: {
-          subscriptions: {
-            kind: 'ws',
-            location: url.replace(/^http/, 'ws'),
-            options: { connectionParams: { [IDENTITY_HEADER]: '{context.agentryIdentity}' } },
-          },
-        },
-      },
+      { location: url, options: { subscriptions: { kind: 'ws', location: url } } },
     ]),
   );
 }
@@ -157,7 +153,7 @@ function anonymousIdentity(secret: string): () => string {
   };
 }
 
-/** Hands the signed identity to the context, where the graphql-ws transport interpolates it. */
+/** Hands the signed identity to the context, where the graphql-ws transport reads it per operation. */
 const useIdentityContext = (anonymous: () => string): GatewayPlugin => ({
   onContextBuilding({ context, extendContext }) {
     extendContext({ agentryIdentity: context.request?.headers.get(IDENTITY_HEADER) || anonymous() });
@@ -194,6 +190,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     // error on a subscription comes back as INTERNAL_SERVER_ERROR instead of its own code.
     ...(config.QUERY_PLANNER === 'rust' && { unifiedGraphHandler: rustPlanner }),
     transportEntries: transportEntries(options.subgraphUrls),
+    transports: { http: httpTransport, ws: multiplexedWsTransport(secrets.internal) },
     graphqlEndpoint: '/graphql',
     graphiql: config.GRAPHIQL === 'true' ? { title: 'Agentry' } : false,
     renderGraphiQL: offlineGraphiQL(),

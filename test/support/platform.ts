@@ -88,6 +88,28 @@ function captureLogs(): { log: Logger; lines: Record<string, unknown>[] } {
 }
 
 /**
+ * A database of its own on the test server: fresh, or `keep` (created when absent; drop leaves it).
+ */
+export async function createTestDatabase(keep?: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is set by the global setup');
+  const database = keep ?? `agentry_t_${randomBytes(5).toString('hex')}`;
+  await withAdmin(serverUrl, async (client) => {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${database}`);
+  });
+  return {
+    url: Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString(),
+    drop: async () => {
+      if (!keep)
+        await withAdmin(serverUrl, (client) =>
+          client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+        );
+    },
+  };
+}
+
+/**
  * A whole platform (six subgraphs and the router) on a fresh database of its own, or on a kept
  * database (`keep`, created when absent and left in place on close) for benchmarks that reuse a
  * large generated dataset across runs.
@@ -96,14 +118,8 @@ export async function startTestPlatform(
   env: NodeJS.ProcessEnv = {},
   { keep }: { keep?: string } = {},
 ): Promise<TestPlatform> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) throw new Error('TEST_DATABASE_URL is set by the global setup');
-  const database = keep ?? `agentry_t_${randomBytes(5).toString('hex')}`;
-  await withAdmin(serverUrl, async (client) => {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${database}`);
-  });
-  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+  const database = await createTestDatabase(keep);
+  const databaseUrl = database.url;
 
   // Rate limits get a test of their own; everywhere else they would only slow the suite.
   const config = loadConfig({ PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', ...env });
@@ -175,10 +191,7 @@ export async function startTestPlatform(
     },
     async close() {
       await platform.close();
-      if (keep) return;
-      await withAdmin(serverUrl, (client) =>
-        client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
-      );
+      await database.drop();
     },
   };
 }
