@@ -16,7 +16,7 @@ import { projectRoot } from '../lib';
 import { searchStatement } from '../subgraphs/memory/memory.search';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
-import { writeResults } from './results-file';
+import { writeResults } from './support';
 import { LoginDocument, RegisterDocument } from '../test/generated/graphql';
 import { startTestPlatform, type TestPlatform, type User } from '../test/support/platform';
 

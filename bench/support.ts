@@ -59,13 +59,27 @@ export function cpuSeconds(pid: number): number {
 /** Everything from this line on in a results file is kept when the benchmark rewrites it. */
 export const NOTES_MARKER = '<!-- Notes below are written by hand and kept across runs. -->';
 
-/** Writes a results file, keeping its hand-written notes, formatted as the repository's Markdown. */
-export async function writeResults(file: string, markdown: string): Promise<void> {
+/** Ends the hand-written notes when the benchmark writes more (e.g. query plans) after them. */
+const NOTES_END = '<!-- End of the notes written by hand. -->';
+
+/**
+ * Writes a results file: the benchmark's figures, then the notes a person wrote in the previous
+ * file (from NOTES_MARKER to NOTES_END or the end), then `appendix` (long output such as plans).
+ */
+export async function writeResults(file: string, markdown: string, appendix = ''): Promise<void> {
   const notes = await readFile(file, 'utf8').then(
-    (text) => (text.includes(NOTES_MARKER) ? text.slice(text.indexOf(NOTES_MARKER)) : ''),
+    (text) => {
+      const from = text.indexOf(NOTES_MARKER);
+      if (from < 0) return '';
+      const to = text.indexOf(NOTES_END, from);
+      return text.slice(from, to < 0 ? undefined : to).trimEnd();
+    },
     () => '',
   );
-  let output = `${markdown}\n${notes || `${NOTES_MARKER}\n`}`;
+  let output =
+    [markdown.trimEnd(), notes || NOTES_MARKER, ...(appendix ? [NOTES_END, appendix.trim()] : [])].join(
+      '\n\n',
+    ) + '\n';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const prettier = require('prettier') as typeof import('prettier');
