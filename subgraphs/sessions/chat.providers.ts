@@ -90,7 +90,8 @@ export function chatSettings(): ChatSettings {
     },
     pricedModels: [...modelPrices.keys()],
     providers: new Map(routes.map(({ provider }) => [provider.name, provider])),
-    maxTurnSilenceMs: 2 * config.LLM_TIMEOUT_MS + 60_000,
+    // A round of tool calls records nothing either: listing the tools, then the calls (run together).
+    maxTurnSilenceMs: 2 * config.LLM_TIMEOUT_MS + 2 * config.TOOL_TIMEOUT_MS + 60_000,
     routes,
   };
   defaultPrices = defaults;

@@ -32,10 +32,14 @@ import { SessionsRelayCharges } from './migrations/0009-relay-charges';
 import { RelayResolver } from './relay.resolver';
 import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
+import { SessionsTools } from './migrations/0010-tools';
+import { closeToolRegistry, toolRegistry } from './tools/registry';
+import { ToolCall } from './tools/tool-call.entity';
+import { applyMcpControl, MCP_CONTROL_TOPIC, ToolsResolver, TurnToolsResolver } from './tools/tools.resolver';
 
 export const sessions: SubgraphDefinition = {
   name: 'sessions',
-  entities: [Session, Message, Turn, Feedback, UsageRecord],
+  entities: [Session, Message, Turn, Feedback, UsageRecord, ToolCall],
   migrations: [
     { name: '0001-init', class: SessionsInit },
     { name: '0002-chat', class: SessionsChat },
@@ -46,6 +50,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0007-observatory-stats', class: SessionsObservatoryStats },
     { name: '0008-relay-calls', class: SessionsRelayCalls },
     { name: '0009-relay-charges', class: SessionsRelayCharges },
+    { name: '0010-tools', class: SessionsTools },
   ],
   resolvers: [
     SessionResolver,
@@ -54,6 +59,8 @@ export const sessions: SubgraphDefinition = {
     MeteringResolver,
     ObservatoryResolver,
     RelayResolver,
+    ToolsResolver,
+    TurnToolsResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
@@ -102,6 +109,7 @@ export const sessions: SubgraphDefinition = {
       listen(CANCEL_TOPIC, (message) => abortLocalTurn((message as { turnId: string }).turnId)),
       listen(PROVIDER_KEYS_TOPIC, reloadKeys),
       listen(SETTINGS_TOPIC, reloadSettings),
+      listen(MCP_CONTROL_TOPIC, (message) => applyMcpControl(message, toolRegistry(log))),
     ];
     await Promise.all([reloadKeys(), reloadSettings()]);
     const settings = chatSettings();
@@ -140,6 +148,8 @@ export const sessions: SubgraphDefinition = {
         clearTimeout(settingsRetry);
         await Promise.all(listeners.map((messages) => messages.return?.()));
         await abortAllTurns();
+        // After the turns, which may still be calling tools; stops stdio MCP servers.
+        await closeToolRegistry();
       },
     };
   },

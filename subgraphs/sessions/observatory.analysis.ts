@@ -193,7 +193,8 @@ export async function analyse(task: string, data: unknown, model?: string): Prom
       maxTokens: 1500,
     })) {
       if (chunk.kind === 'usage') usage = chunk;
-      else if ((content += chunk.delta).length > MAX_ANSWER_CHARS) throw unusable('the answer is too long');
+      else if (chunk.kind === 'token' && (content += chunk.delta).length > MAX_ANSWER_CHARS)
+        throw unusable('the answer is too long');
     }
   } catch (error) {
     if (error instanceof UpstreamError)

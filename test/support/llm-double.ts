@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
+ * - a model of {@link TOOL_CALLS}: asks for those tool calls, streamed as OpenAI streams them, then
+ *   (once the results came back as `tool` messages) answers `Tool said: <results joined by | >`.
  * POST /v1/embeddings, /v1/completions and /v1/responses answer as OpenAI's do (see {@link embeddings},
  * {@link completions}, {@link responses}).
  */
@@ -74,12 +76,76 @@ export const ANALYSES: Record<string, string> = {
   'analysis-empty': '',
 };
 
+/**
+ * Tool calls by model: each names the offered function whose name ends with `suffix`, with these
+ * arguments (a JSON text). `call-forever` asks again after every result, until no tools are offered.
+ */
+export const TOOL_CALLS: Record<string, { suffix: string; args: string }[]> = {
+  'call-echo': [{ suffix: 'stdio-tools__echo', args: '{"text":"ping"}' }],
+  'call-http-add': [{ suffix: 'http-tools__add', args: '{"a":2,"b":3}' }],
+  'call-two': [
+    { suffix: 'stdio-tools__add', args: '{"a":20,"b":22}' },
+    { suffix: 'clock__now', args: '{"timezone":"Europe/Paris"}' },
+  ],
+  'call-hang': [{ suffix: 'stdio-tools__hang', args: '{}' }],
+  'call-bad': [{ suffix: 'stdio-tools__echo', args: '{"text":5}' }],
+  'call-forever': [{ suffix: 'stdio-tools__echo', args: '{"text":"again"}' }],
+};
+
+const toolNames = (body: Record<string, unknown>): string[] =>
+  Array.isArray(body.tools)
+    ? body.tools.map((tool) => String((tool as { function?: { name?: unknown } }).function?.name))
+    : [];
+
+/** Streams the model's tool calls as OpenAI does: id and name first, the arguments in two pieces. */
+function toolCallStream(calls: { name: string; args: string }[]): string {
+  const delta = (toolCalls: unknown[]) =>
+    chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: toolCalls } }] });
+  const pieces = calls.flatMap(({ name, args }, index) => [
+    delta([{ index, id: `call_${index}_double`, type: 'function', function: { name, arguments: '' } }]),
+    delta([{ index, function: { arguments: args.slice(0, args.length >> 1) } }]),
+    delta([{ index, function: { arguments: args.slice(args.length >> 1) } }]),
+  ]);
+  return (
+    pieces.join('') +
+    chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }) +
+    chunk(usageChunk(USAGE)) +
+    'data: [DONE]\n\n'
+  );
+}
+
+/** What a tool-calling model says once its calls' results came back. */
+export const toolAnswer = (results: string[]) => `Tool said: ${results.join(' | ')}`;
+
+/** Answers a model of {@link TOOL_CALLS}: its calls while tools are offered, else what the results said. */
+function answerWithTools(res: ServerResponse, model: string, body: Record<string, unknown>): void {
+  const messages = (body.messages as { role: string; content: string | null }[] | undefined) ?? [];
+  const offered = toolNames(body);
+  const results = messages.filter((message) => message.role === 'tool').map((m) => String(m.content));
+  const answered = messages.at(-1)?.role === 'tool';
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  if (offered.length && (!answered || model === 'call-forever')) {
+    const calls = TOOL_CALLS[model].map(({ suffix, args }) => ({
+      name: offered.find((name) => name.endsWith(suffix)) ?? `missing${suffix}`,
+      args,
+    }));
+    res.end(toolCallStream(calls));
+    return;
+  }
+  res.end(
+    token(results.length ? toolAnswer(results) : 'no tool was called') +
+      chunk(finishChunk) +
+      chunk(usageChunk(USAGE)) +
+      'data: [DONE]\n\n',
+  );
+}
+
 const halves = (text: string) =>
   text ? [text.slice(0, text.length >> 1), text.slice(text.length >> 1)] : [];
 
 export interface RecordedRequest {
   model: string;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
   authorization: string | undefined;
   /** The W3C trace context the platform sent, if it traces. */
   traceparent: string | undefined;
@@ -167,6 +233,10 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
     res.end(
       JSON.stringify({ error: { message: 'the model is overloaded', type: 'server_error', code: null } }),
     );
+    return;
+  }
+  if (Object.hasOwn(TOOL_CALLS, model)) {
+    answerWithTools(res, model, record.body);
     return;
   }
   if (isHostile(model)) {

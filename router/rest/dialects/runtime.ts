@@ -79,6 +79,7 @@ import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
 import { cronRun, runtimeSocket } from './runtime.socket';
+import { runtimeToolRoutes } from './runtime.tools';
 
 const MICRO_USD_DECIMALS = 6;
 
@@ -803,6 +804,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeConfigRoutes,
     ...runtimeMemoryRoutes,
     ...observatoryRoutes,
+    ...runtimeToolRoutes,
   ],
   sockets: [runtimeSocket],
 };
