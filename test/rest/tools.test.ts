@@ -4,7 +4,7 @@
  * checked against each tool's schema, time and size limits, the enabled state kept in the database,
  * and chat turns whose model (the LLM double, speaking OpenAI's tool-call stream) calls the tools.
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import pg from 'pg';
 import { startLlmDouble, toolAnswer, useUpstream, type LlmDouble } from '../support/llm-double';
 import { MCP_TOOLS, startMcpHttpServer } from '../support/mcp-server';
@@ -70,7 +70,9 @@ describe('plugins', () => {
     expect(byName.clock.tools.map((tool: { name: string }) => tool.name)).toEqual(['now']);
     for (const name of ['stdio-tools', 'http-tools']) {
       expect(byName[name]).toMatchObject({ kind: 'mcp', status: 'Active', version: '1.2.3', error: null });
-      expect(byName[name].tools.map((tool: { name: string }) => tool.name).sort()).toEqual([...MCP_TOOLS].sort());
+      expect(byName[name].tools.map((tool: { name: string }) => tool.name).sort()).toEqual(
+        [...MCP_TOOLS].sort(),
+      );
     }
     expect(byName['stdio-tools'].tools.find((tool: { name: string }) => tool.name === 'echo')).toEqual({
       name: 'echo',
@@ -127,7 +129,11 @@ describe('plugins', () => {
     expect(JSON.parse(body.result.output)).toEqual(body.result.metadata);
     const unknown = await execute('clock', 'now', { timezone: 'Mars/Olympus' });
     expect(unknown.status).toBe(200);
-    expect(unknown.body.result).toEqual({ success: false, output: 'unknown time zone: Mars/Olympus', metadata: null });
+    expect(unknown.body.result).toEqual({
+      success: false,
+      output: 'unknown time zone: Mars/Olympus',
+      metadata: null,
+    });
   });
 
   it("answers a tool's own error result as success: false", async () => {
@@ -175,7 +181,9 @@ describe('plugins', () => {
     expect(rows[0]).toMatchObject({ status: 'ERROR', error: body.error });
     expect(rows[0].duration_ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     // The server is still usable afterwards.
-    expect((await execute('stdio-tools', 'echo', { text: 'still here' })).body.result.output).toBe('echo: still here');
+    expect((await execute('stdio-tools', 'echo', { text: 'still here' })).body.result.output).toBe(
+      'echo: still here',
+    );
   });
 
   it('refuses a result over the size limit (502) and records it', async () => {
@@ -195,7 +203,9 @@ describe('plugins', () => {
     const off = await asAdmin('PUT', '/runtime/api/plugins/stdio-tools/toggle');
     expect(off.status).toBe(200);
     expect(off.body).toEqual({ name: 'stdio-tools', toggled: true, status: 'Disabled' });
-    const { rows } = await db.query(`select "enabled" from "sessions"."plugin_state" where "name" = 'stdio-tools'`);
+    const { rows } = await db.query(
+      `select "enabled" from "sessions"."plugin_state" where "name" = 'stdio-tools'`,
+    );
     expect(rows).toEqual([{ enabled: false }]);
     const listed = (await api('GET', '/runtime/api/plugins')).body.plugins.find(
       (p: { name: string }) => p.name === 'stdio-tools',
@@ -219,7 +229,7 @@ describe('MCP clients', () => {
     const byName = Object.fromEntries(body.connections.map((c: { name: string }) => [c.name, c]));
     expect(byName['stdio-tools']).toEqual({
       name: 'stdio-tools',
-      url: `stdio:${require('node:path').basename(process.execPath)}`,
+      url: `stdio:${basename(process.execPath)}`,
       connected: true,
       tools: MCP_TOOLS.length,
       resources: 0,
@@ -258,14 +268,19 @@ describe('MCP clients', () => {
     expect(unknown.body).toEqual({ ok: false, error: expect.stringMatching(/not found/) });
     const dead = await asAdmin('POST', '/runtime/api/runtime/mcp/clients/dead-tools/discover');
     expect(dead.status).toBe(502);
-    expect(dead.body).toEqual({ ok: false, error: expect.stringMatching(/^MCP server dead-tools not connected/) });
+    expect(dead.body).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^MCP server dead-tools not connected/),
+    });
     expect((await asAdmin('POST', '/runtime/api/runtime/mcp/clients/nobody/disconnect')).status).toBe(404);
   });
 });
 
 /** Sends a message answered by `model` and answers the reply with the turn's tool audit. */
 async function turnWith(model: string) {
-  const reply = await api('POST', '/runtime/api/agent/message', { body: { content: 'use your tools', model } });
+  const reply = await api('POST', '/runtime/api/agent/message', {
+    body: { content: 'use your tools', model },
+  });
   expect(reply.status).toBe(200);
   const audit = await api('GET', `/runtime/api/audit/tools/${reply.body.turn_id}`);
   expect(audit.status).toBe(200);
@@ -274,7 +289,9 @@ async function turnWith(model: string) {
 
 const requestsFor = (model: string) => double.requests.filter((request) => request.model === model);
 const offeredNames = (request: { body: Record<string, unknown> }) =>
-  ((request.body.tools as { function: { name: string } }[] | undefined) ?? []).map((tool) => tool.function.name);
+  ((request.body.tools as { function: { name: string } }[] | undefined) ?? []).map(
+    (tool) => tool.function.name,
+  );
 
 describe('tool calls in chat turns', () => {
   it('offers the enabled tools, runs the call the model asks for, and answers with its result', async () => {
@@ -291,7 +308,11 @@ describe('tool calls in chat turns', () => {
         role: 'assistant',
         content: null,
         tool_calls: [
-          { id: 'call_0_double', type: 'function', function: { name: 'stdio-tools__echo', arguments: '{"text":"ping"}' } },
+          {
+            id: 'call_0_double',
+            type: 'function',
+            function: { name: 'stdio-tools__echo', arguments: '{"text":"ping"}' },
+          },
         ],
       },
       { role: 'tool', tool_call_id: 'call_0_double', content: 'echo: ping' },
@@ -319,7 +340,8 @@ describe('tool calls in chat turns', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ada.credential}` },
       body: JSON.stringify({
-        query: 'query($id: ID!) { turn(id: $id) { toolCalls { plugin tool arguments output status turnId } } }',
+        query:
+          'query($id: ID!) { turn(id: $id) { toolCalls { plugin tool arguments output status turnId } } }',
         variables: { id: reply.turn_id },
       }),
     });
@@ -337,10 +359,13 @@ describe('tool calls in chat turns', () => {
 
   it('runs several calls of one round, over HTTP and built-in, and gives back each result in order', async () => {
     const { reply, calls } = await turnWith('call-two');
-    expect(calls.map((call) => `${call.plugin}/${call.tool_name}`).sort()).toEqual(['clock/now', 'stdio-tools/add']);
-    const results = (requestsFor('call-two')[1].messages.filter((m) => m.role === 'tool') as { content: string }[]).map(
-      (m) => m.content,
-    );
+    expect(calls.map((call) => `${call.plugin}/${call.tool_name}`).sort()).toEqual([
+      'clock/now',
+      'stdio-tools/add',
+    ]);
+    const results = (
+      requestsFor('call-two')[1].messages.filter((m) => m.role === 'tool') as { content: string }[]
+    ).map((m) => m.content);
     expect(results[0]).toBe('42');
     expect(JSON.parse(results[1])).toMatchObject({ timezone: 'Europe/Paris' });
     expect(reply.content).toBe(toolAnswer(results));
@@ -352,13 +377,17 @@ describe('tool calls in chat turns', () => {
     const { reply, calls } = await turnWith('call-hang');
     const error = `tool hang did not answer within ${TIMEOUT_MS} ms`;
     expect(reply.content).toBe(toolAnswer([`error: ${error}`]));
-    expect(calls).toEqual([expect.objectContaining({ tool_name: 'hang', status: 'error', error, output: error })]);
+    expect(calls).toEqual([
+      expect.objectContaining({ tool_name: 'hang', status: 'error', error, output: error }),
+    ]);
   });
 
   it('gives the model the reason its arguments were refused, and records the refusal', async () => {
     const { reply, calls } = await turnWith('call-bad');
     expect(reply.content).toMatch(/^Tool said: error: invalid arguments for echo: \/text must be string$/);
-    expect(calls).toEqual([expect.objectContaining({ tool_name: 'echo', status: 'error', input: '{"text":5}' })]);
+    expect(calls).toEqual([
+      expect.objectContaining({ tool_name: 'echo', status: 'error', input: '{"text":5}' }),
+    ]);
   });
 
   it('bounds the rounds: the last one offers no tools, so the model must answer', async () => {
@@ -386,7 +415,10 @@ describe('tool calls in chat turns', () => {
   it("keeps a turn's tool calls to its owner", async () => {
     const { reply } = await turnWith('call-echo');
     const stranger = await t.register('Stranger');
-    const { status, body } = await rest(t, stranger.credential)('GET', `/runtime/api/audit/tools/${reply.turn_id}`);
+    const { status, body } = await rest(t, stranger.credential)(
+      'GET',
+      `/runtime/api/audit/tools/${reply.turn_id}`,
+    );
     expect(status).toBe(404);
     expect(body).toEqual({ error: expect.any(String) });
   });

@@ -108,7 +108,10 @@ function toolCallStream(calls: { name: string; args: string }[]): string {
   ]);
   return (
     pieces.join('') +
-    chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }) +
+    chunk({
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+    }) +
     chunk(usageChunk(USAGE)) +
     'data: [DONE]\n\n'
   );

@@ -37,14 +37,21 @@ export function buildMcpServer(name: string): McpServer {
   server.registerTool('hang', { description: 'Never answers' }, () => new Promise<never>(() => undefined));
   server.registerTool(
     'big',
-    { description: 'Answers `size` characters', inputSchema: { size: z.number().int().min(0).max(10_000_000) } },
+    {
+      description: 'Answers `size` characters',
+      inputSchema: { size: z.number().int().min(0).max(10_000_000) },
+    },
     ({ size }) => ({ content: [{ type: 'text', text: 'x'.repeat(size) }] }),
   );
   return server;
 }
 
 /** The server over streamable HTTP, stateless (a fresh server per request, as the SDK's example does). */
-export async function startMcpHttpServer(): Promise<{ url: string; requests: number; close(): Promise<void> }> {
+export async function startMcpHttpServer(): Promise<{
+  url: string;
+  requests: number;
+  close(): Promise<void>;
+}> {
   const state = { requests: 0 };
   const http = createServer((req, res) => {
     state.requests++;

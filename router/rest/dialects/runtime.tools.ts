@@ -86,7 +86,11 @@ export const runtimeToolRoutes = [
     summary: 'Disable an enabled plugin or enable a disabled one, for every replica (admin)',
     operation: PluginToggleDocument,
     variables: { name: fromPath('name') },
-    shape: ({ togglePlugin: p }) => ({ name: p.name, toggled: true, status: PLUGIN_STATUS[p.status] ?? p.status }),
+    shape: ({ togglePlugin: p }) => ({
+      name: p.name,
+      toggled: true,
+      status: PLUGIN_STATUS[p.status] ?? p.status,
+    }),
   }),
   route({
     method: 'POST',
@@ -110,7 +114,8 @@ export const runtimeToolRoutes = [
   route({
     method: 'GET',
     path: '/api/runtime/mcp',
-    summary: "The MCP servers' connections on the answering replica (admin); nothing is exposed as an MCP server",
+    summary:
+      "The MCP servers' connections on the answering replica (admin); nothing is exposed as an MCP server",
     operation: McpConnectionListDocument,
     shape: ({ mcpConnections }) => ({
       connections: mcpConnections.map(connection),

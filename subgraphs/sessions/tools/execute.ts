@@ -36,7 +36,8 @@ function validatorOf(schema: Record<string, unknown>): ValidateFunction | Error 
 
 /** Why arguments do not fit a tool's schema, or null when they do. */
 export function argumentProblem(tool: ToolDefinition, args: unknown): string | null {
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) return 'arguments must be a JSON object';
+  if (args === null || typeof args !== 'object' || Array.isArray(args))
+    return 'arguments must be a JSON object';
   const validate = validatorOf(tool.inputSchema);
   if (validate instanceof Error) return `the tool's input schema cannot be used: ${validate.message}`;
   if (validate(args)) return null;
@@ -122,7 +123,11 @@ export async function recordToolCall(em: EntityManager, record: CallRecord): Pro
     arguments: record.args ?? {},
     output: outcome?.output ?? null,
     metadata: outcome?.metadata ?? null,
-    status: failure ? ToolCallStatus.ERROR : outcome?.success ? ToolCallStatus.SUCCESS : ToolCallStatus.FAILED,
+    status: failure
+      ? ToolCallStatus.ERROR
+      : outcome?.success
+        ? ToolCallStatus.SUCCESS
+        : ToolCallStatus.FAILED,
     error: failure?.message ?? null,
     durationMs: Math.round(performance.now() - record.startedAt),
   });

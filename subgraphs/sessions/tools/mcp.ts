@@ -124,7 +124,8 @@ export class McpPlugin implements Plugin {
 
   private connected(signal?: AbortSignal): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
-    if (this.held) return Promise.reject(new Error(`MCP server ${this.name} was disconnected by an operator`));
+    if (this.held)
+      return Promise.reject(new Error(`MCP server ${this.name} was disconnected by an operator`));
     if (!this.connecting && Date.now() - this.failedAt < RETRY_PAUSE_MS)
       return Promise.reject(new Error(this.lastError ?? `MCP server ${this.name} is unreachable`));
     this.connecting ??= this.connect(signal).finally(() => (this.connecting = undefined));

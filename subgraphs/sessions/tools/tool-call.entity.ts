@@ -22,7 +22,10 @@ export class ToolCall {
   @PrimaryKey({ type: 'string' })
   id: string = newId('tc');
 
-  @Field(() => ID, { nullable: true, description: 'The chat turn whose model asked for it; null when called directly.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The chat turn whose model asked for it; null when called directly.',
+  })
   @Property({ type: 'string', nullable: true })
   turnId: string | null = null;
 

@@ -3,7 +3,18 @@
  * a plugin on or off and reconnect or disconnect an MCP server. A turn's tool calls are on `Turn`.
  */
 import { GraphQLJSON } from 'graphql-scalars';
-import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver, FieldResolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  FieldResolver,
+  Root,
+} from 'type-graphql';
 import { AppError, badInput, RequiresScopes, type SubgraphContext } from '../../../lib';
 import { Turn } from '../chat.entities';
 import { argumentProblem, asAppError, invokeTool, recordToolCall, ToolFailure } from './execute';
@@ -136,9 +147,7 @@ export class ToolsResolver {
     ctx.me();
     const registry = toolRegistry(ctx.log);
     const disabled = await disabledPlugins(ctx.em);
-    return Promise.all(
-      [...registry.plugins.values()].map((plugin) => describe(plugin, disabled)),
-    );
+    return Promise.all([...registry.plugins.values()].map((plugin) => describe(plugin, disabled)));
   }
 
   @RequiresScopes('admin')
@@ -168,7 +177,10 @@ export class ToolsResolver {
     if ((await disabledPlugins(ctx.em)).has(plugin.name))
       throw new AppError('FORBIDDEN', `plugin '${plugin.name}' is disabled`);
     const tools = await plugin.tools().catch((error: unknown) => {
-      throw new AppError('BAD_GATEWAY', `plugin '${plugin.name}' is unreachable: ${(error as Error).message}`);
+      throw new AppError(
+        'BAD_GATEWAY',
+        `plugin '${plugin.name}' is unreachable: ${(error as Error).message}`,
+      );
     });
     const tool = tools.find((candidate) => candidate.name === toolName);
     if (!tool) throw new AppError('NOT_FOUND', `tool '${toolName}' not found in plugin '${plugin.name}'`);
@@ -179,7 +191,13 @@ export class ToolsResolver {
     let outcome: ToolOutcome | undefined;
     let failure: ToolFailure | undefined;
     try {
-      outcome = await invokeTool(plugin, tool.name, given as Record<string, unknown>, accountId, registry.settings);
+      outcome = await invokeTool(
+        plugin,
+        tool.name,
+        given as Record<string, unknown>,
+        accountId,
+        registry.settings,
+      );
     } catch (error) {
       failure = error instanceof ToolFailure ? error : new ToolFailure('BAD_GATEWAY', String(error));
     }
@@ -198,7 +216,9 @@ export class ToolsResolver {
   }
 
   @RequiresScopes('admin')
-  @Query(() => [McpConnection], { description: "The MCP servers' connections on the answering replica (admin)." })
+  @Query(() => [McpConnection], {
+    description: "The MCP servers' connections on the answering replica (admin).",
+  })
   mcpConnections(@Ctx() ctx: SubgraphContext): McpConnection[] {
     requireAdmin(ctx, 'read MCP connections');
     return toolRegistry(ctx.log).mcp.map((plugin) => plugin.state());
@@ -249,6 +269,10 @@ export async function applyMcpControl(message: unknown, registry: ReturnType<typ
 export class TurnToolsResolver {
   @FieldResolver(() => [ToolCall], { description: 'The tool calls the model made in this turn, in order.' })
   toolCalls(@Root() turn: Turn, @Ctx() ctx: SubgraphContext): Promise<ToolCall[]> {
-    return ctx.em.find(ToolCall, { turnId: turn.id }, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: MAX_TURN_CALLS });
+    return ctx.em.find(
+      ToolCall,
+      { turnId: turn.id },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: MAX_TURN_CALLS },
+    );
   }
 }
