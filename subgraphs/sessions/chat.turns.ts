@@ -226,7 +226,7 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
       });
       // The calls of one round run together; their results go back in the order asked.
       messages.push(
-        ...(await Promise.all(calls.map((call) => runModelCall(em, offered, call, turn, signal)))),
+        ...(await Promise.all(calls.map((call) => runModelCall(em, offered, call, turn, signal, deps.log)))),
       );
     }
     await storing;

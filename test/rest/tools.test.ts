@@ -390,6 +390,14 @@ describe('tool calls in chat turns', () => {
     ]);
   });
 
+  it('keeps arguments and results holding NUL as U+FFFD rather than failing the turn', async () => {
+    const { reply, calls } = await turnWith('call-nul');
+    expect(reply.content).toBe(toolAnswer(['echo: a\ufffdb']));
+    expect(calls).toEqual([
+      expect.objectContaining({ status: 'success', input: '{"text":"a\ufffdb"}', output: 'echo: a\ufffdb' }),
+    ]);
+  });
+
   it('bounds the rounds: the last one offers no tools, so the model must answer', async () => {
     const { reply, calls } = await turnWith('call-forever');
     const requests = requestsFor('call-forever');

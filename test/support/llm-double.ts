@@ -90,6 +90,8 @@ export const TOOL_CALLS: Record<string, { suffix: string; args: string }[]> = {
   'call-hang': [{ suffix: 'stdio-tools__hang', args: '{}' }],
   'call-bad': [{ suffix: 'stdio-tools__echo', args: '{"text":5}' }],
   'call-forever': [{ suffix: 'stdio-tools__echo', args: '{"text":"again"}' }],
+  /** Arguments whose JSON escapes a NUL: the tool gets it, the record and the answer cannot keep it. */
+  'call-nul': [{ suffix: 'stdio-tools__echo', args: '{"text":"a\\u0000b"}' }],
 };
 
 const toolNames = (body: Record<string, unknown>): string[] =>

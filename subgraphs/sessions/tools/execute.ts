@@ -4,7 +4,7 @@
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
-import { AppError, safeText, type EntityManager } from '../../../lib';
+import { AppError, safeJson, safeText, type EntityManager } from '../../../lib';
 import type { Plugin, ToolDefinition, ToolOutcome } from './plugin';
 import type { ToolSettings } from './registry';
 import { ToolCall, ToolCallStatus } from './tool-call.entity';
@@ -97,10 +97,10 @@ export async function invokeTool(
   const metadataSize = outcome.metadata == null ? 0 : JSON.stringify(outcome.metadata).length;
   if (metadataSize > settings.resultMaxChars)
     throw new ToolFailure('BAD_GATEWAY', `tool ${tool} answered structured content over the size limit`);
-  return { ...outcome, output: safeText(outcome.output) };
+  return { ...outcome, output: safeText(outcome.output), metadata: safeJson(outcome.metadata) };
 }
 
-export interface CallRecord {
+interface CallRecord {
   turnId: string | null;
   ownerId: string;
   plugin: string;
@@ -112,7 +112,7 @@ export interface CallRecord {
 }
 
 /** Stores how a call went; its own unit of work, so a turn's other writes are not flushed with it. */
-export async function recordToolCall(em: EntityManager, record: CallRecord): Promise<ToolCall> {
+async function recordToolCall(em: EntityManager, record: CallRecord): Promise<ToolCall> {
   const fork = em.fork();
   const { outcome, failure } = record;
   const call = fork.create(ToolCall, {
@@ -120,9 +120,10 @@ export async function recordToolCall(em: EntityManager, record: CallRecord): Pro
     ownerId: record.ownerId,
     plugin: record.plugin,
     tool: record.tool,
-    arguments: record.args ?? {},
+    // A model's arguments and a server's structured answer may hold what jsonb refuses (NUL, lone surrogates).
+    arguments: safeJson(record.args ?? {}),
     output: outcome?.output ?? null,
-    metadata: outcome?.metadata ?? null,
+    metadata: safeJson(outcome?.metadata ?? null),
     status: failure
       ? ToolCallStatus.ERROR
       : outcome?.success
@@ -136,3 +137,46 @@ export async function recordToolCall(em: EntityManager, record: CallRecord): Pro
 }
 
 export const asAppError = (failure: ToolFailure) => new AppError(failure.code, failure.message);
+
+export interface ToolRun {
+  plugin: Plugin;
+  tool: ToolDefinition;
+  args: unknown;
+  ownerId: string;
+  turnId: string | null;
+  settings: ToolSettings;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one call, unless `refusal` says why its arguments were refused, and records it either way.
+ * A tool's failure is answered, not thrown; only the record's own failure throws.
+ */
+export async function runAndRecord(
+  em: EntityManager,
+  run: ToolRun,
+  refusal: string | null = null,
+): Promise<{ outcome?: ToolOutcome; failure?: ToolFailure; call: ToolCall }> {
+  const startedAt = performance.now();
+  let outcome: ToolOutcome | undefined;
+  let failure: ToolFailure | undefined;
+  if (refusal) failure = new ToolFailure('BAD_USER_INPUT', refusal);
+  else
+    try {
+      const args = run.args as Record<string, unknown>;
+      outcome = await invokeTool(run.plugin, run.tool.name, args, run.ownerId, run.settings, run.signal);
+    } catch (error) {
+      failure = error instanceof ToolFailure ? error : new ToolFailure('BAD_GATEWAY', String(error));
+    }
+  const call = await recordToolCall(em, {
+    turnId: run.turnId,
+    ownerId: run.ownerId,
+    plugin: run.plugin.name,
+    tool: run.tool.name,
+    args: run.args,
+    startedAt,
+    outcome,
+    failure,
+  });
+  return { outcome, failure, call };
+}

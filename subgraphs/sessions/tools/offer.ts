@@ -5,7 +5,7 @@
  */
 import type { EntityManager, Logger } from '../../../lib';
 import type { UpstreamMessage, UpstreamTool, UpstreamToolCall } from '../chat.upstream';
-import { argumentProblem, invokeTool, recordToolCall, ToolFailure } from './execute';
+import { argumentProblem, runAndRecord, ToolFailure } from './execute';
 import type { Plugin, ToolDefinition } from './plugin';
 import { disabledPlugins, toolRegistry, type ToolSettings } from './registry';
 
@@ -73,39 +73,27 @@ export async function runModelCall(
   call: UpstreamToolCall,
   turn: { id: string; ownerId: string },
   signal: AbortSignal,
+  log: Logger,
 ): Promise<UpstreamMessage> {
   const reply = (content: string): UpstreamMessage => ({ role: 'tool', tool_call_id: call.id, content });
   const target = offered.byName.get(call.name);
   if (!target) return reply(`error: no tool named ${call.name} is offered`);
   const { plugin, tool } = target;
-  const startedAt = performance.now();
   const args = parseArguments(call.arguments);
-  const problem = args === undefined ? 'arguments are not JSON' : argumentProblem(tool, args);
-  let outcome;
-  let failure: ToolFailure | undefined;
-  if (problem) failure = new ToolFailure('BAD_USER_INPUT', problem);
-  else
-    try {
-      outcome = await invokeTool(
-        plugin,
-        tool.name,
-        args as Record<string, unknown>,
-        turn.ownerId,
-        offered.settings,
-        signal,
-      );
-    } catch (error) {
-      failure = error instanceof ToolFailure ? error : new ToolFailure('BAD_GATEWAY', String(error));
-    }
-  await recordToolCall(em, {
-    turnId: turn.id,
-    ownerId: turn.ownerId,
-    plugin: plugin.name,
-    tool: tool.name,
+  const refusal = args === undefined ? 'arguments are not JSON' : argumentProblem(tool, args);
+  const run = {
+    plugin,
+    tool,
     args: args === undefined ? { unparsed: call.arguments } : args,
-    startedAt,
-    outcome,
-    failure,
+    ownerId: turn.ownerId,
+    turnId: turn.id,
+    settings: offered.settings,
+    signal,
+  };
+  // A record that cannot be written never fails the turn: the model is told, and it is logged.
+  const { outcome, failure } = await runAndRecord(em, run, refusal).catch((error: unknown) => {
+    log.error({ err: error, turnId: turn.id, tool: call.name }, 'tool call not recorded');
+    return { outcome: undefined, failure: new ToolFailure('BAD_GATEWAY', 'the call could not be recorded') };
   });
   if (failure) return reply(`error: ${failure.message}`);
   return reply(outcome!.success ? outcome!.output : `error: ${outcome!.output}`);

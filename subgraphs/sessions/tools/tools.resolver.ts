@@ -17,9 +17,9 @@ import {
 } from 'type-graphql';
 import { AppError, badInput, RequiresScopes, type SubgraphContext } from '../../../lib';
 import { Turn } from '../chat.entities';
-import { argumentProblem, asAppError, invokeTool, recordToolCall, ToolFailure } from './execute';
+import { argumentProblem, asAppError, runAndRecord } from './execute';
 import type { McpConnectionState } from './mcp';
-import type { Plugin, ToolOutcome } from './plugin';
+import type { Plugin } from './plugin';
 import { disabledPlugins, mcpNamed, pluginNamed, togglePluginState, toolRegistry } from './registry';
 import { ToolCall } from './tool-call.entity';
 
@@ -187,29 +187,13 @@ export class ToolsResolver {
     const given = args ?? {};
     const problem = argumentProblem(tool, given);
     if (problem) throw badInput(problem, { field: 'arguments' });
-    const startedAt = performance.now();
-    let outcome: ToolOutcome | undefined;
-    let failure: ToolFailure | undefined;
-    try {
-      outcome = await invokeTool(
-        plugin,
-        tool.name,
-        given as Record<string, unknown>,
-        accountId,
-        registry.settings,
-      );
-    } catch (error) {
-      failure = error instanceof ToolFailure ? error : new ToolFailure('BAD_GATEWAY', String(error));
-    }
-    const call = await recordToolCall(ctx.em, {
-      turnId: null,
-      ownerId: accountId,
-      plugin: plugin.name,
-      tool: tool.name,
+    const { outcome, failure, call } = await runAndRecord(ctx.em, {
+      plugin,
+      tool,
       args: given,
-      startedAt,
-      outcome,
-      failure,
+      ownerId: accountId,
+      turnId: null,
+      settings: registry.settings,
     });
     if (failure) throw asAppError(failure);
     return { ...outcome!, call };
