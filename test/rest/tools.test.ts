@@ -81,7 +81,13 @@ describe('plugins', () => {
       risk_level: 'Caution',
       permissions: [],
     });
-    expect(byName['dead-tools']).toMatchObject({ status: 'Error', tools: [], error: expect.any(String) });
+    // Why it cannot be reached (an address, often) is for admins only.
+    expect(byName['dead-tools']).toMatchObject({ status: 'Error', tools: [], error: 'unreachable' });
+    const seenByAdmin = (await asAdmin('GET', '/runtime/api/plugins')).body.plugins.find(
+      (p: { name: string }) => p.name === 'dead-tools',
+    );
+    expect(seenByAdmin.error).not.toBe('unreachable');
+    expect(JSON.stringify(body)).not.toContain('127.0.0.1');
     expect(body.count).toBe(4);
     expect(body.total_tools).toBe(1 + 2 * MCP_TOOLS.length);
   });
@@ -254,7 +260,12 @@ describe('MCP clients', () => {
     expect(status).toMatchObject({ connected: false, tools: 0 });
     const held = await execute('stdio-tools', 'echo', { text: 'x' });
     expect(held.status).toBe(502);
-    expect(held.body.error).toMatch(/disconnected by an operator/);
+    expect(held.body).toEqual({ error: "plugin 'stdio-tools' is unreachable" });
+    const told = await asAdmin('POST', '/runtime/api/plugins/stdio-tools/execute/echo', {
+      body: { text: 'x' },
+    });
+    expect(told.status).toBe(502);
+    expect(told.body.error).toMatch(/disconnected by an operator/);
 
     const again = await asAdmin('POST', '/runtime/api/runtime/mcp/clients/stdio-tools/discover');
     expect(again.status).toBe(200);

@@ -24,7 +24,7 @@ const MAX_STDERR_CHARS = 2000;
 export interface McpConnectionState {
   name: string;
   transport: 'stdio' | 'http';
-  /** The URL without credentials, or `stdio:` and the command's file name (never its arguments). */
+  /** The URL without credentials nor query, or `stdio:` and the command's file name (never its arguments). */
   target: string;
   connected: boolean;
   tools: number;
@@ -55,13 +55,15 @@ export class McpPlugin implements Plugin {
     private readonly connectTimeoutMs: number,
   ) {
     this.name = server.name;
-    this.description = 'url' in server ? `MCP server at ${this.target}` : `MCP server (stdio) ${this.target}`;
+    // Seen by every user: says what it is, not where (its address is for admins, in its state).
+    this.description = 'url' in server ? 'MCP server (streamable HTTP)' : 'MCP server (stdio)';
   }
 
   get target(): string {
     if ('url' in this.server) {
       const url = new URL(this.server.url);
-      url.username = url.password = '';
+      // Credentials and query strings (tokens ride there too) are never shown.
+      url.username = url.password = url.search = '';
       return url.toString();
     }
     return `stdio:${basename(this.server.command)}`;

@@ -113,7 +113,11 @@ function requireAdmin(ctx: SubgraphContext, action: string): void {
   if (ctx.me().role !== 'ADMIN') throw new AppError('FORBIDDEN', `only an admin may ${action}`);
 }
 
-async function describe(plugin: Plugin, disabled: Set<string>): Promise<PluginInfo> {
+/** Why a server is unreachable (its address, often) is for admins; others learn only that it is. */
+const unreachable = (ctx: SubgraphContext, error: unknown) =>
+  ctx.me().role === 'ADMIN' ? (error instanceof Error ? error.message : String(error)) : 'unreachable';
+
+async function describe(ctx: SubgraphContext, plugin: Plugin, disabled: Set<string>): Promise<PluginInfo> {
   const enabled = !disabled.has(plugin.name);
   const base = {
     name: plugin.name,
@@ -134,8 +138,7 @@ async function describe(plugin: Plugin, disabled: Set<string>): Promise<PluginIn
       tools: tools.map((t) => ({ name: t.name, description: t.description, parameters: t.inputSchema })),
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ...base, version: plugin.version(), status: 'ERROR', error: message };
+    return { ...base, version: plugin.version(), status: 'ERROR', error: unreachable(ctx, error) };
   }
 }
 
@@ -147,7 +150,7 @@ export class ToolsResolver {
     ctx.me();
     const registry = toolRegistry(ctx.log);
     const disabled = await disabledPlugins(ctx.em);
-    return Promise.all([...registry.plugins.values()].map((plugin) => describe(plugin, disabled)));
+    return Promise.all([...registry.plugins.values()].map((plugin) => describe(ctx, plugin, disabled)));
   }
 
   @RequiresScopes('admin')
@@ -157,7 +160,7 @@ export class ToolsResolver {
     const registry = toolRegistry(ctx.log);
     const plugin = pluginNamed(registry, name);
     const enabled = await togglePluginState(ctx.em, plugin.name);
-    return describe(plugin, new Set(enabled ? [] : [plugin.name]));
+    return describe(ctx, plugin, new Set(enabled ? [] : [plugin.name]));
   }
 
   @RequiresScopes('orders')
@@ -177,9 +180,10 @@ export class ToolsResolver {
     if ((await disabledPlugins(ctx.em)).has(plugin.name))
       throw new AppError('FORBIDDEN', `plugin '${plugin.name}' is disabled`);
     const tools = await plugin.tools().catch((error: unknown) => {
+      const why = unreachable(ctx, error);
       throw new AppError(
         'BAD_GATEWAY',
-        `plugin '${plugin.name}' is unreachable: ${(error as Error).message}`,
+        `plugin '${plugin.name}' is unreachable${why === 'unreachable' ? '' : `: ${why}`}`,
       );
     });
     const tool = tools.find((candidate) => candidate.name === toolName);
