@@ -176,7 +176,7 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
       role: role.toLowerCase() as 'system' | 'user' | 'assistant',
       content,
     }));
-    const offered = await offeredTools(em, deps.log).catch((error: unknown) => {
+    let offered = await offeredTools(em, deps.log).catch((error: unknown) => {
       deps.log.error({ err: error, turnId: turn.id }, 'tools not offered');
       return undefined;
     });
@@ -186,35 +186,49 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
       const tools = offered && round < offered.settings.maxRounds ? offered.functions : undefined;
       let calls: UpstreamToolCall[] = [];
       let said = '';
-      for await (const chunk of provider.stream(
-        turn.model,
-        messages,
-        signal,
-        plan.upstreamParameters ?? turn.parameters,
-        tools,
-      )) {
-        if (chunk.kind === 'usage') {
-          reported = reported
-            ? {
-                promptTokens: reported.promptTokens + chunk.promptTokens,
-                completionTokens: reported.completionTokens + chunk.completionTokens,
-              }
-            : chunk;
-          continue;
+      try {
+        for await (const chunk of provider.stream(
+          turn.model,
+          messages,
+          signal,
+          plan.upstreamParameters ?? turn.parameters,
+          tools,
+        )) {
+          if (chunk.kind === 'usage') {
+            reported = reported
+              ? {
+                  promptTokens: reported.promptTokens + chunk.promptTokens,
+                  completionTokens: reported.completionTokens + chunk.completionTokens,
+                }
+              : chunk;
+            continue;
+          }
+          if (chunk.kind === 'toolCalls') {
+            calls = chunk.calls;
+            continue;
+          }
+          if (storeFailure) throw storeFailure;
+          firstTokenMs ??= Math.round(performance.now() - startedAt);
+          metrics.tokensStreamed.inc(SESSIONS);
+          said += chunk.delta;
+          answer += chunk.delta;
+          pending += chunk.delta;
+          storing ??= storePending();
         }
-        if (chunk.kind === 'toolCalls') {
-          calls = chunk.calls;
-          continue;
-        }
-        if (storeFailure) throw storeFailure;
-        firstTokenMs ??= Math.round(performance.now() - startedAt);
-        metrics.tokensStreamed.inc(SESSIONS);
-        said += chunk.delta;
-        answer += chunk.delta;
-        pending += chunk.delta;
-        storing ??= storePending();
+      } catch (error) {
+        // An upstream that takes no `tools` refuses the request (4xx) before anything came: the
+        // turn is answered without them.
+        const refused = error instanceof UpstreamError && error.code === 'UPSTREAM_REJECTED';
+        if (!tools || !refused || said || calls.length) throw error;
+        deps.log.warn(
+          { err: error, turnId: turn.id },
+          'the upstream refused the tools; answering without them',
+        );
+        offered = undefined;
+        continue;
       }
       if (!offered || !tools || !calls.length) break;
+      const offering = offered;
       messages.push({
         role: 'assistant',
         content: said || null,
@@ -226,7 +240,7 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
       });
       // The calls of one round run together; their results go back in the order asked.
       messages.push(
-        ...(await Promise.all(calls.map((call) => runModelCall(em, offered, call, turn, signal, deps.log)))),
+        ...(await Promise.all(calls.map((call) => runModelCall(em, offering, call, turn, signal, deps.log)))),
       );
     }
     await storing;

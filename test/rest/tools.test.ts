@@ -6,7 +6,14 @@
  */
 import { basename, resolve } from 'node:path';
 import pg from 'pg';
-import { startLlmDouble, toolAnswer, useUpstream, type LlmDouble } from '../support/llm-double';
+import {
+  ANSWER,
+  REFUSES_TOOLS,
+  startLlmDouble,
+  toolAnswer,
+  useUpstream,
+  type LlmDouble,
+} from '../support/llm-double';
 import { MCP_TOOLS, startMcpHttpServer } from '../support/mcp-server';
 import { startTestPlatform, type Client, type TestPlatform, type User } from '../support/platform';
 import { registerAdmin } from '../tasks.support';
@@ -429,6 +436,16 @@ describe('tool calls in chat turns', () => {
     } finally {
       await asAdmin('PUT', '/runtime/api/plugins/clock/toggle');
     }
+  });
+
+  it('answers without tools when the upstream refuses a request that offers them', async () => {
+    const { reply, calls } = await turnWith(REFUSES_TOOLS);
+    expect(reply.content).toBe(ANSWER.join(''));
+    expect(requestsFor(REFUSES_TOOLS).map((request) => offeredNames(request).length > 0)).toEqual([
+      true,
+      false,
+    ]);
+    expect(calls).toEqual([]);
   });
 
   it("keeps a turn's tool calls to its owner", async () => {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
  * - anything else: the tokens of {@link ANSWER} and a usage chunk of {@link USAGE}.
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
+ * - {@link REFUSES_TOOLS}: a 400 for a request that offers tools, else the normal answer;
  * - a model of {@link TOOL_CALLS}: asks for those tool calls, streamed as OpenAI streams them, then
  *   (once the results came back as `tool` messages) answers `Tool said: <results joined by | >`.
  * POST /v1/embeddings, /v1/completions and /v1/responses answer as OpenAI's do (see {@link embeddings},
@@ -118,6 +119,9 @@ function toolCallStream(calls: { name: string; args: string }[]): string {
     'data: [DONE]\n\n'
   );
 }
+
+/** A model whose server refuses (400) any request that offers tools, and answers the others. */
+export const REFUSES_TOOLS = 'refuses-tools';
 
 /** What a tool-calling model says once its calls' results came back. */
 export const toolAnswer = (results: string[]) => `Tool said: ${results.join(' | ')}`;
@@ -238,6 +242,12 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
     res.end(
       JSON.stringify({ error: { message: 'the model is overloaded', type: 'server_error', code: null } }),
     );
+    return;
+  }
+  if (model === REFUSES_TOOLS && record.body.tools !== undefined) {
+    // As servers without function calling answer a request that offers tools.
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'tools are not supported', type: 'invalid_request_error' } }));
     return;
   }
   if (Object.hasOwn(TOOL_CALLS, model)) {
