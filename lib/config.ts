@@ -40,6 +40,7 @@ const json = <T extends z.ZodType>(shape: T) =>
 const microUsd = z.coerce.number().int().min(0).max(1e12);
 const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an EVM address (0x and 40 hex digits)');
 const modelName = /^[\w.:/-]{1,100}$/;
+const pluginName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be a lowercase name');
 
 /** Signing secrets: at least 32 characters; unset, the launcher generates and keeps them in DATA_DIR. */
 const secret = z.string().min(32, { message: 'must be at least 32 characters' });
@@ -137,6 +138,39 @@ const schema = z.object({
       z.object({ perThousandTokens: microUsd, perCall: microUsd }),
     ),
   ).optional(),
+  // Tools (README "Tools: plugins and MCP"): MCP servers the operator runs, each a plugin of the
+  // same name: `{"name", "command", "args"?, "env"?, "cwd"?}` started over stdio, or `{"name", "url",
+  // "headers"?}` over streamable HTTP, each given MCP_CONNECT_TIMEOUT_MS to connect. One tool call may take TOOL_TIMEOUT_MS and answer at most
+  // TOOL_RESULT_MAX_CHARS; a chat turn runs at most TOOL_MAX_ROUNDS rounds of the model's calls.
+  MCP_SERVERS: json(
+    z
+      .array(
+        z.union([
+          z
+            .object({
+              name: pluginName,
+              command: z.string().min(1).max(1000),
+              args: z.array(z.string().max(4000)).max(100).default([]),
+              env: z.record(z.string(), z.string()).optional(),
+              cwd: z.string().min(1).optional(),
+            })
+            .strict(),
+          z
+            .object({
+              name: pluginName,
+              url: url(['http:', 'https:']),
+              headers: z.record(z.string(), z.string()).optional(),
+            })
+            .strict(),
+        ]),
+      )
+      .max(50)
+      .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'names must be unique'),
+  ).optional(),
+  MCP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  TOOL_RESULT_MAX_CHARS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  TOOL_MAX_ROUNDS: z.coerce.number().int().min(0).max(20).default(5),
   // Metered billing of chat from USD credits (README "Billing"): `off` meters and records every
   // turn without charging; `on` holds the most a turn may cost before it goes upstream and posts
   // its price when it ends. A turn's completion is bounded by its maxTokens, else by this default.

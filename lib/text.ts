@@ -16,6 +16,20 @@ export const safeText = (text: string): string =>
 const MAX_DEPTH = 64;
 
 /**
+ * A JSON value from outside that must be kept (a tool's arguments or answer): each string and key
+ * made safe as {@link safeText} does; what lies deeper than any input we accept becomes null.
+ */
+export function safeJson(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return safeText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return null;
+  if (Array.isArray(value)) return value.map((item) => safeJson(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [safeText(key), safeJson(item, depth + 1)]),
+  );
+}
+
+/**
  * The longest string (or key) an input holds where nothing below says otherwise: above every
  * maximum a resolver checks itself (10 000 characters at most), so their messages still come first,
  * and far below what a request may carry (1 MiB).

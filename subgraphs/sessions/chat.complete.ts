@@ -28,7 +28,7 @@ export async function completeAnswer(
     if (chunk.kind === 'usage') {
       answer.promptTokens = chunk.promptTokens;
       answer.completionTokens = chunk.completionTokens;
-    } else if ((answer.content += chunk.delta).length > maxChars) throw tooLong();
+    } else if (chunk.kind === 'token' && (answer.content += chunk.delta).length > maxChars) throw tooLong();
   }
   return answer;
 }

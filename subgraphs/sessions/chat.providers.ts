@@ -90,7 +90,9 @@ export function chatSettings(): ChatSettings {
     },
     pricedModels: [...modelPrices.keys()],
     providers: new Map(routes.map(({ provider }) => [provider.name, provider])),
-    maxTurnSilenceMs: 2 * config.LLM_TIMEOUT_MS + 60_000,
+    // Tools record nothing either: listing them (connecting a server), then a round's calls (run together).
+    maxTurnSilenceMs:
+      2 * config.LLM_TIMEOUT_MS + config.MCP_CONNECT_TIMEOUT_MS + config.TOOL_TIMEOUT_MS + 60_000,
     routes,
   };
   defaultPrices = defaults;

@@ -15,7 +15,14 @@ import {
   type ChatUsage,
 } from './chat.events';
 import { approximateTokens, priceOf, type PriceTable, type TokenUsage } from './chat.pricing';
-import { safeText, UpstreamError, type LlmProvider, type UpstreamMessage } from './chat.upstream';
+import {
+  safeText,
+  UpstreamError,
+  type LlmProvider,
+  type UpstreamMessage,
+  type UpstreamToolCall,
+} from './chat.upstream';
+import { offeredTools, runModelCall } from './tools/offer';
 
 export const CANCEL_TOPIC = 'sessions.turn-cancel';
 
@@ -166,25 +173,75 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
     event = eventsOf(turn, await lastSeq(em, turn.sessionId));
     await emit(event(ChatEventKind.STARTED));
     const messages: UpstreamMessage[] = turn.context.map(({ role, content }) => ({
-      role: role.toLowerCase() as UpstreamMessage['role'],
+      role: role.toLowerCase() as 'system' | 'user' | 'assistant',
       content,
     }));
-    for await (const chunk of provider.stream(
-      turn.model,
-      messages,
-      signal,
-      plan.upstreamParameters ?? turn.parameters,
-    )) {
-      if (chunk.kind === 'usage') {
-        reported = chunk;
+    let offered = await offeredTools(em, deps.log).catch((error: unknown) => {
+      deps.log.error({ err: error, turnId: turn.id }, 'tools not offered');
+      return undefined;
+    });
+    // Rounds: the model answers, or asks for tool calls whose results go back to it, at most
+    // TOOL_MAX_ROUNDS times; the last round offers no tools, so it must answer.
+    for (let round = 0; ; round++) {
+      const tools = offered && round < offered.settings.maxRounds ? offered.functions : undefined;
+      let calls: UpstreamToolCall[] = [];
+      let said = '';
+      try {
+        for await (const chunk of provider.stream(
+          turn.model,
+          messages,
+          signal,
+          plan.upstreamParameters ?? turn.parameters,
+          tools,
+        )) {
+          if (chunk.kind === 'usage') {
+            reported = reported
+              ? {
+                  promptTokens: reported.promptTokens + chunk.promptTokens,
+                  completionTokens: reported.completionTokens + chunk.completionTokens,
+                }
+              : chunk;
+            continue;
+          }
+          if (chunk.kind === 'toolCalls') {
+            calls = chunk.calls;
+            continue;
+          }
+          if (storeFailure) throw storeFailure;
+          firstTokenMs ??= Math.round(performance.now() - startedAt);
+          metrics.tokensStreamed.inc(SESSIONS);
+          said += chunk.delta;
+          answer += chunk.delta;
+          pending += chunk.delta;
+          storing ??= storePending();
+        }
+      } catch (error) {
+        // An upstream that takes no `tools` refuses the request (4xx) before anything came: the
+        // turn is answered without them.
+        const refused = error instanceof UpstreamError && error.code === 'UPSTREAM_REJECTED';
+        if (!tools || !refused || said || calls.length) throw error;
+        deps.log.warn(
+          { err: error, turnId: turn.id },
+          'the upstream refused the tools; answering without them',
+        );
+        offered = undefined;
         continue;
       }
-      if (storeFailure) throw storeFailure;
-      firstTokenMs ??= Math.round(performance.now() - startedAt);
-      metrics.tokensStreamed.inc(SESSIONS);
-      answer += chunk.delta;
-      pending += chunk.delta;
-      storing ??= storePending();
+      if (!offered || !tools || !calls.length) break;
+      const offering = offered;
+      messages.push({
+        role: 'assistant',
+        content: said || null,
+        tool_calls: calls.map(({ id, name, arguments: args }) => ({
+          id,
+          type: 'function',
+          function: { name, arguments: args },
+        })),
+      });
+      // The calls of one round run together; their results go back in the order asked.
+      messages.push(
+        ...(await Promise.all(calls.map((call) => runModelCall(em, offering, call, turn, signal, deps.log)))),
+      );
     }
     await storing;
     if (storeFailure) throw storeFailure;

@@ -3,14 +3,39 @@ import { endSpan, safeText, serverSentEvents, startClientSpan, traceHeaders } fr
 import { CircuitBreaker } from './chat.breaker';
 import { tokenCount } from './chat.pricing';
 
-/** A message in OpenAI's chat format. */
-export interface UpstreamMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A function call the model asked for, its arguments a JSON text as OpenAI sends them. */
+export interface UpstreamToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
 
+/** A tool offered to the model, in OpenAI's `tools` format. */
+export interface UpstreamTool {
+  type: 'function';
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** A message in OpenAI's chat format, tool calls and their results included. */
+export type UpstreamMessage =
+  | { role: 'system' | 'user' | 'assistant'; content: string }
+  | {
+      role: 'assistant';
+      content: string | null;
+      tool_calls: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+    }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
 export type UpstreamChunk =
-  { kind: 'token'; delta: string } | { kind: 'usage'; promptTokens: number; completionTokens: number };
+  | { kind: 'token'; delta: string }
+  | { kind: 'usage'; promptTokens: number; completionTokens: number }
+  /** The answer asks for these calls (sent once, when the answer's stream ended). */
+  | { kind: 'toolCalls'; calls: UpstreamToolCall[] };
+
+/** The most calls one answer may ask for; more are dropped. */
+const MAX_TOOL_CALLS = 16;
+/** The longest arguments text of one call. */
+const MAX_TOOL_ARGUMENTS_CHARS = 65_536;
 
 export type UpstreamErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
@@ -112,12 +137,16 @@ export class LlmProvider {
     return { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
   }
 
-  /** Streams one answer; throws {@link UpstreamError}. Aborting `signal` ends the upstream request. */
+  /**
+   * Streams one answer; throws {@link UpstreamError}. Aborting `signal` ends the upstream request.
+   * With `tools`, the model may answer with calls of them instead of (or besides) text.
+   */
   async *stream(
     model: string,
     messages: UpstreamMessage[],
     signal: AbortSignal,
     parameters: SamplingParameters = {},
+    tools?: UpstreamTool[],
   ): AsyncGenerator<UpstreamChunk> {
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.tryAcquire())
@@ -131,7 +160,7 @@ export class LlmProvider {
         );
       let tokens = 0;
       try {
-        for await (const chunk of this.attempt(model, messages, signal, parameters)) {
+        for await (const chunk of this.attempt(model, messages, signal, parameters, tools)) {
           if (chunk.kind === 'token') tokens++;
           yield chunk;
         }
@@ -156,6 +185,7 @@ export class LlmProvider {
     messages: UpstreamMessage[],
     signal: AbortSignal,
     { temperature, maxTokens }: SamplingParameters,
+    tools: UpstreamTool[] | undefined,
   ): AsyncGenerator<UpstreamChunk> {
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -185,6 +215,7 @@ export class LlmProvider {
           messages,
           temperature,
           max_tokens: maxTokens,
+          ...(tools?.length ? { tools } : {}),
           stream: true,
           stream_options: { include_usage: true },
         }),
@@ -198,16 +229,23 @@ export class LlmProvider {
         return;
       }
       let finished = false;
+      const calls = new ToolCallAssembly();
       for await (const { data } of serverSentEvents(response.body)) {
         restartIdleTimer();
-        if (data === '[DONE]') return;
+        if (data === '[DONE]') {
+          finished = true;
+          break;
+        }
         const chunk = parseChunk(data);
         if (chunk.finished) finished = true;
         if (chunk.delta) yield { kind: 'token', delta: chunk.delta };
         if (chunk.usage) yield { kind: 'usage', ...chunk.usage };
+        calls.add(chunk.toolCalls);
       }
       if (!finished)
         throw new UpstreamError('UPSTREAM_INTERRUPTED', 'stream ended before [DONE]', retryableFailure);
+      // Calls are whole only once the stream ended: their arguments come in pieces.
+      if (calls.size) yield { kind: 'toolCalls', calls: calls.complete() };
     } catch (error) {
       failed = error;
       if (signal.aborted)
@@ -382,6 +420,7 @@ async function errorFromResponse(response: Response): Promise<UpstreamError> {
 
 interface ParsedChunk {
   delta?: string;
+  toolCalls?: unknown;
   usage?: { promptTokens: number; completionTokens: number };
   finished: boolean;
 }
@@ -416,6 +455,7 @@ function parseChunk(data: string): ParsedChunk {
   const content = asObject(choice?.delta)?.content;
   return {
     delta: typeof content === 'string' && content !== '' ? safeText(content) : undefined,
+    toolCalls: asObject(choice?.delta)?.tool_calls,
     usage: usageOf(chunk.usage),
     finished: Boolean(choice?.finish_reason) || Boolean(chunk.usage),
   };
@@ -424,10 +464,51 @@ function parseChunk(data: string): ParsedChunk {
 /** A whole (non-streamed) chat completion, as the chunks a stream would have carried. */
 function* wholeAnswer(text: string): Generator<UpstreamChunk> {
   const body = parseObject(text, 'an answer');
-  const content = asObject(firstChoice(body)?.message)?.content;
-  if (typeof content !== 'string')
+  const message = asObject(firstChoice(body)?.message);
+  const content = message?.content;
+  const calls = new ToolCallAssembly();
+  calls.add(message?.tool_calls);
+  if (typeof content !== 'string' && !calls.size)
     throw new UpstreamError('UPSTREAM_ERROR', 'upstream answered JSON without a message', retryableFailure);
-  if (content) yield { kind: 'token', delta: safeText(content) };
+  if (typeof content === 'string' && content) yield { kind: 'token', delta: safeText(content) };
+  if (calls.size) yield { kind: 'toolCalls', calls: calls.complete() };
   const usage = usageOf(body.usage);
   if (usage) yield { kind: 'usage', ...usage };
+}
+
+/**
+ * Tool calls put together from a stream's pieces: OpenAI sends each call's id and name once, under
+ * its `index`, and its arguments in fragments to be joined. Bounded in count and length.
+ */
+class ToolCallAssembly {
+  private readonly calls = new Map<number, UpstreamToolCall>();
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  add(pieces: unknown): void {
+    if (!Array.isArray(pieces)) return;
+    for (const [position, value] of pieces.entries()) {
+      const piece = asObject(value);
+      const fn = asObject(piece?.function);
+      const index = typeof piece?.index === 'number' ? piece.index : position;
+      let call = this.calls.get(index);
+      if (!call) {
+        if (this.calls.size >= MAX_TOOL_CALLS) continue;
+        this.calls.set(index, (call = { id: '', name: '', arguments: '' }));
+      }
+      if (typeof piece?.id === 'string' && !call.id) call.id = safeText(piece.id.slice(0, 200));
+      if (typeof fn?.name === 'string' && !call.name) call.name = safeText(fn.name.slice(0, 200));
+      if (typeof fn?.arguments === 'string' && call.arguments.length < MAX_TOOL_ARGUMENTS_CHARS)
+        call.arguments = safeText((call.arguments + fn.arguments).slice(0, MAX_TOOL_ARGUMENTS_CHARS));
+    }
+  }
+
+  /** The calls in index order, each with an id (made up when the upstream sent none). */
+  complete(): UpstreamToolCall[] {
+    return [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
+  }
 }

@@ -40,9 +40,14 @@ import { Session } from './session.entity';
 import { SessionResolver } from './session.resolver';
 import { SessionStorageResolver } from './workspace/session-storage.resolver';
 
+import { SessionsTools } from './migrations/0010-tools';
+import { closeToolRegistry, toolRegistry } from './tools/registry';
+import { ToolCall } from './tools/tool-call.entity';
+import { applyMcpControl, MCP_CONTROL_TOPIC, ToolsResolver, TurnToolsResolver } from './tools/tools.resolver';
+
 export const sessions: SubgraphDefinition = {
   name: 'sessions',
-  entities: [Session, Message, Turn, Feedback, UsageRecord, ChannelInbound, ChannelOutbound],
+  entities: [Session, Message, Turn, Feedback, UsageRecord, ChannelInbound, ChannelOutbound, ToolCall],
   migrations: [
     { name: '0001-init', class: SessionsInit },
     { name: '0002-chat', class: SessionsChat },
@@ -53,6 +58,7 @@ export const sessions: SubgraphDefinition = {
     { name: '0007-observatory-stats', class: SessionsObservatoryStats },
     { name: '0008-relay-calls', class: SessionsRelayCalls },
     { name: '0009-relay-charges', class: SessionsRelayCharges },
+    { name: '0010-tools', class: SessionsTools },
     { name: '0011-channels', class: SessionsChannels },
     { name: '0013-interview', class: SessionsInterview },
   ],
@@ -67,6 +73,8 @@ export const sessions: SubgraphDefinition = {
     InterviewResolver,
     BrowserResolver,
     SessionStorageResolver,
+    ToolsResolver,
+    TurnToolsResolver,
   ],
   entityTypes: { Session: ownedEntity(Session, (session) => session.ownerId) },
   upstream: async () => {
@@ -115,6 +123,7 @@ export const sessions: SubgraphDefinition = {
       listen(CANCEL_TOPIC, (message) => abortLocalTurn((message as { turnId: string }).turnId)),
       listen(PROVIDER_KEYS_TOPIC, reloadKeys),
       listen(SETTINGS_TOPIC, reloadSettings),
+      listen(MCP_CONTROL_TOPIC, (message) => applyMcpControl(message, toolRegistry(log))),
     ];
     await Promise.all([reloadKeys(), reloadSettings()]);
     const settings = chatSettings();
@@ -162,6 +171,8 @@ export const sessions: SubgraphDefinition = {
         await Promise.all(listeners.map((messages) => messages.return?.()));
         await abortAllTurns();
         await browsers.stop();
+        // After the turns, which may still be calling tools; stops stdio MCP servers.
+        await closeToolRegistry();
       },
     };
   },

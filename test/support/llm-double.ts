@@ -11,6 +11,9 @@ import type { AddressInfo } from 'node:net';
  * - a model of {@link ANALYSES}: that content streamed in two halves (none for `analysis-empty`).
  * - {@link INTERVIEW_MODEL}: the setup interview's scripted answers, chosen by the last user message.
  * A request without `stream: true` for a model of {@link PLANS} gets that content as one JSON answer.
+ * - {@link REFUSES_TOOLS}: a 400 for a request that offers tools, else the normal answer;
+ * - a model of {@link TOOL_CALLS}: asks for those tool calls, streamed as OpenAI streams them, then
+ *   (once the results came back as `tool` messages) answers `Tool said: <results joined by | >`.
  * POST /v1/embeddings, /v1/completions and /v1/responses answer as OpenAI's do (see {@link embeddings},
  * {@link completions}, {@link responses}).
  */
@@ -90,17 +93,89 @@ export const INTERVIEW_REPLIES: Record<string, string> = {
   'propose-unknown':
     '```json\n' + JSON.stringify({ 'model.colour': 'blue', 'model.temperature': 5 }) + '\n```',
 };
-const interviewReply = (messages: { role: string; content: string }[]) => {
+const interviewReply = (messages: { role: string; content: string | null }[]) => {
   const last = messages.findLast((m) => m.role === 'user')?.content ?? '';
   return Object.hasOwn(INTERVIEW_REPLIES, last) ? INTERVIEW_REPLIES[last] : INTERVIEW_QUESTION;
 };
+
+/**
+ * Tool calls by model: each names the offered function whose name ends with `suffix`, with these
+ * arguments (a JSON text). `call-forever` asks again after every result, until no tools are offered.
+ */
+export const TOOL_CALLS: Record<string, { suffix: string; args: string }[]> = {
+  'call-echo': [{ suffix: 'stdio-tools__echo', args: '{"text":"ping"}' }],
+  'call-http-add': [{ suffix: 'http-tools__add', args: '{"a":2,"b":3}' }],
+  'call-two': [
+    { suffix: 'stdio-tools__add', args: '{"a":20,"b":22}' },
+    { suffix: 'clock__now', args: '{"timezone":"Europe/Paris"}' },
+  ],
+  'call-hang': [{ suffix: 'stdio-tools__hang', args: '{}' }],
+  'call-bad': [{ suffix: 'stdio-tools__echo', args: '{"text":5}' }],
+  'call-forever': [{ suffix: 'stdio-tools__echo', args: '{"text":"again"}' }],
+  /** Arguments whose JSON escapes a NUL: the tool gets it, the record and the answer cannot keep it. */
+  'call-nul': [{ suffix: 'stdio-tools__echo', args: '{"text":"a\\u0000b"}' }],
+};
+
+const toolNames = (body: Record<string, unknown>): string[] =>
+  Array.isArray(body.tools)
+    ? body.tools.map((tool) => String((tool as { function?: { name?: unknown } }).function?.name))
+    : [];
+
+/** Streams the model's tool calls as OpenAI does: id and name first, the arguments in two pieces. */
+function toolCallStream(calls: { name: string; args: string }[]): string {
+  const delta = (toolCalls: unknown[]) =>
+    chunk({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: toolCalls } }] });
+  const pieces = calls.flatMap(({ name, args }, index) => [
+    delta([{ index, id: `call_${index}_double`, type: 'function', function: { name, arguments: '' } }]),
+    delta([{ index, function: { arguments: args.slice(0, args.length >> 1) } }]),
+    delta([{ index, function: { arguments: args.slice(args.length >> 1) } }]),
+  ]);
+  return (
+    pieces.join('') +
+    chunk({
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+    }) +
+    chunk(usageChunk(USAGE)) +
+    'data: [DONE]\n\n'
+  );
+}
+
+/** A model whose server refuses (400) any request that offers tools, and answers the others. */
+export const REFUSES_TOOLS = 'refuses-tools';
+
+/** What a tool-calling model says once its calls' results came back. */
+export const toolAnswer = (results: string[]) => `Tool said: ${results.join(' | ')}`;
+
+/** Answers a model of {@link TOOL_CALLS}: its calls while tools are offered, else what the results said. */
+function answerWithTools(res: ServerResponse, model: string, body: Record<string, unknown>): void {
+  const messages = (body.messages as { role: string; content: string | null }[] | undefined) ?? [];
+  const offered = toolNames(body);
+  const results = messages.filter((message) => message.role === 'tool').map((m) => String(m.content));
+  const answered = messages.at(-1)?.role === 'tool';
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  if (offered.length && (!answered || model === 'call-forever')) {
+    const calls = TOOL_CALLS[model].map(({ suffix, args }) => ({
+      name: offered.find((name) => name.endsWith(suffix)) ?? `missing${suffix}`,
+      args,
+    }));
+    res.end(toolCallStream(calls));
+    return;
+  }
+  res.end(
+    token(results.length ? toolAnswer(results) : 'no tool was called') +
+      chunk(finishChunk) +
+      chunk(usageChunk(USAGE)) +
+      'data: [DONE]\n\n',
+  );
+}
 
 const halves = (text: string) =>
   text ? [text.slice(0, text.length >> 1), text.slice(text.length >> 1)] : [];
 
 export interface RecordedRequest {
   model: string;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
   authorization: string | undefined;
   /** The W3C trace context the platform sent, if it traces. */
   traceparent: string | undefined;
@@ -188,6 +263,16 @@ async function answer(res: ServerResponse, model: string, record: RecordedReques
     res.end(
       JSON.stringify({ error: { message: 'the model is overloaded', type: 'server_error', code: null } }),
     );
+    return;
+  }
+  if (model === REFUSES_TOOLS && record.body.tools !== undefined) {
+    // As servers without function calling answer a request that offers tools.
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'tools are not supported', type: 'invalid_request_error' } }));
+    return;
+  }
+  if (Object.hasOwn(TOOL_CALLS, model)) {
+    answerWithTools(res, model, record.body);
     return;
   }
   if (isHostile(model)) {

@@ -16,7 +16,7 @@ import {
   SessionNicknamesBackfillDocument,
   TurnAnalyzeDocument,
   TurnAuditDocument,
-  TurnByIdDocument,
+  TurnToolCallsDocument,
   UsageTimeseriesDocument,
   type LlmAnalysisFieldsFragment,
   type ModelEfficiencyFieldsFragment,
@@ -25,6 +25,7 @@ import {
 } from '../generated/graphql';
 import { fromBody, fromPath, fromQuery, integer, lower, minorToNumber, withDefault } from '../mapping';
 import { route } from '../types';
+import { toolCallRecord } from './runtime.tools';
 
 const MICRO_USD_DECIMALS = 6;
 const usd = (micro: string) => minorToNumber(micro, MICRO_USD_DECIMALS);
@@ -292,10 +293,10 @@ export const observatoryRoutes = [
   route({
     method: 'GET',
     path: '/api/audit/tools/:turn_id',
-    summary: 'Tool calls of one of your turns: none, as no tools are offered upstream',
-    operation: TurnByIdDocument,
+    summary: 'The tool calls the model made in one of your turns, in order',
+    operation: TurnToolCallsDocument,
     variables: { id: fromPath('turn_id') },
-    shape: ({ turn: t }) => ({ turn_id: t.id, tool_calls: [] }),
+    shape: ({ turn: t }) => ({ turn_id: t.id, tool_calls: t.toolCalls.map(toolCallRecord) }),
   }),
   route({
     method: 'POST',

@@ -80,6 +80,7 @@ import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
 import { cronRun, runtimeSocket } from './runtime.socket';
+import { runtimeToolRoutes } from './runtime.tools';
 
 const MICRO_USD_DECIMALS = 6;
 
@@ -821,6 +822,7 @@ export const runtimeDialect: Dialect = {
     ...runtimeChannelRoutes,
     ...runtimeBrowserRoutes,
     ...runtimeDeviceRoutes,
+    ...runtimeToolRoutes,
   ],
   sockets: [runtimeSocket],
 };

@@ -210,7 +210,7 @@ export class InterviewResolver {
       if (!interview) throw noInterview(sessionKey);
       if (interview.status !== 'ACTIVE') throw new AppError('CONFLICT', 'the interview is already finished');
       const last = interview.history.findLast((m) => m.role === 'assistant');
-      const proposal = last && readProposal(last.content);
+      const proposal = last && readProposal(last.content ?? '');
       if (!proposal)
         throw new AppError(
           'UNPROCESSABLE',
