@@ -348,4 +348,42 @@ describeBrowser('browser tool', () => {
     expect(await closeIdleSessions(Date.now() + 301_000)).toBe(1);
     expect((await bob('GET', '/runtime/api/browser/status')).body.running).toBe(false);
   });
+
+  test('as a built-in plugin, the browser opens and reads pages for its caller and refuses private ones', async () => {
+    const dora = rest(t, (await t.register('Dora')).credential);
+    const run = (tool: string, body: Record<string, unknown> = {}) =>
+      dora('POST', `/runtime/api/plugins/browser/execute/${tool}`, { body });
+    const listed = (await dora('GET', '/runtime/api/plugins')).body.plugins.find(
+      (plugin: { name: string }) => plugin.name === 'browser',
+    );
+    expect(listed).toMatchObject({ kind: 'builtin', status: 'Active', enabled: true });
+    expect(listed.tools.map((tool: { name: string }) => tool.name)).toEqual([
+      'navigate',
+      'read_page',
+      'click',
+      'type',
+      'go_back',
+    ]);
+
+    // The first call starts the caller's own session.
+    const opened = await run('navigate', { url: `${origin}/` });
+    expect(opened).toMatchObject({ status: 200, body: { result: { success: true } } });
+    expect(JSON.parse(opened.body.result.output)).toMatchObject({ url: `${origin}/`, title: 'Home' });
+    expect((await dora('GET', '/runtime/api/browser/status')).body).toMatchObject({
+      running: true,
+      url: `${origin}/`,
+    });
+    expect((await run('click', { selector: '#next' })).body.result.success).toBe(true);
+    const read = await run('read_page');
+    expect(read.body.result).toMatchObject({ success: true });
+    expect(read.body.result.output).toContain('Form');
+
+    const refused = await run('navigate', { url: `http://127.0.0.2:${port()}/secret` });
+    expect(refused.body.result).toMatchObject({ success: false });
+    expect(privateHits).not.toContain('/secret');
+    // Arguments are checked against the tool's schema before the browser is touched.
+    expect((await run('navigate', {})).status).toBe(400);
+    expect((await run('screenshot')).status).toBe(404);
+    await dora('POST', '/runtime/api/browser/stop');
+  });
 });

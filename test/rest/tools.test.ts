@@ -4,6 +4,7 @@
  * checked against each tool's schema, time and size limits, the enabled state kept in the database,
  * and chat turns whose model (the LLM double, speaking OpenAI's tool-call stream) calls the tools.
  */
+import { browserAvailable } from '../support/browser';
 import { basename, resolve } from 'node:path';
 import pg from 'pg';
 import {
@@ -72,7 +73,15 @@ describe('plugins', () => {
     const { status, body } = await api('GET', '/runtime/api/plugins');
     expect(status).toBe(200);
     const byName = Object.fromEntries(body.plugins.map((p: { name: string }) => [p.name, p]));
-    expect(Object.keys(byName).sort()).toEqual(['clock', 'dead-tools', 'http-tools', 'stdio-tools']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'browser',
+      'clock',
+      'dead-tools',
+      'http-tools',
+      'stdio-tools',
+    ]);
+    // The browser built-in is offered where Chromium is installed (browser-tool.test.ts drives it).
+    expect(byName.browser).toMatchObject({ kind: 'builtin', status: browserAvailable ? 'Active' : 'Error' });
     expect(byName.clock).toMatchObject({ kind: 'builtin', status: 'Active', enabled: true, error: null });
     expect(byName.clock.tools.map((tool: { name: string }) => tool.name)).toEqual(['now']);
     for (const name of ['stdio-tools', 'http-tools']) {
@@ -95,8 +104,8 @@ describe('plugins', () => {
     );
     expect(seenByAdmin.error).not.toBe('unreachable');
     expect(JSON.stringify(body)).not.toContain('127.0.0.1');
-    expect(body.count).toBe(4);
-    expect(body.total_tools).toBe(1 + 2 * MCP_TOOLS.length);
+    expect(body.count).toBe(5);
+    expect(body.total_tools).toBe(1 + byName.browser.tools.length + 2 * MCP_TOOLS.length);
   });
 
   it('calls an MCP tool over stdio and records the call', async () => {

@@ -3,6 +3,7 @@
  * Each answers without leaving the process, so it needs no configuration.
  */
 import { projectVersion } from '../../../lib';
+import { browserPlugin } from '../browser/browser.plugin';
 import type { Plugin, ToolOutcome } from './plugin';
 
 const json = (value: Record<string, unknown>): ToolOutcome => ({
@@ -56,4 +57,4 @@ const clock: Plugin = {
 };
 
 /** Every built-in plugin; their names are reserved (an MCP server may not take one). */
-export const BUILTIN_PLUGINS: readonly Plugin[] = [clock];
+export const BUILTIN_PLUGINS: readonly Plugin[] = [clock, browserPlugin];
