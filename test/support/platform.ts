@@ -196,11 +196,18 @@ export async function startTestPlatform(
   };
 }
 
-/** Sum of SQL statements all subgraphs have run, read from their /metrics endpoints (as the router). */
-export async function sqlStatements({ platform, secrets }: Pick<TestPlatform, 'platform' | 'secrets'>) {
+/**
+ * Sum of SQL statements the subgraphs (all, or those named) have run, read from their /metrics
+ * endpoints (as the router).
+ */
+export async function sqlStatements(
+  { platform, secrets }: Pick<TestPlatform, 'platform' | 'secrets'>,
+  only?: readonly string[],
+) {
   const headers = { [IDENTITY_HEADER]: signIdentity(ROUTER_PRINCIPAL, secrets.internal) };
+  const counted = platform.subgraphs.filter((subgraph) => !only || only.includes(subgraph.name));
   const counts = await Promise.all(
-    platform.subgraphs.map(async (subgraph) => {
+    counted.map(async (subgraph) => {
       const text = await (await fetch(new URL('/metrics', subgraph.url), { headers })).text();
       const match = /agentry_sql_statements_total\{subgraph="\w+"\} (\d+)/.exec(text);
       if (!match) throw new Error(`no SQL counter on ${subgraph.name}/metrics`);
@@ -211,20 +218,22 @@ export async function sqlStatements({ platform, secrets }: Pick<TestPlatform, 'p
 }
 
 /**
- * The SQL statements one call runs, with its last answer. Background jobs (the wallet's hold
- * sweeper every second, reconcilers) share the counters and can only add to them, so the least of
- * five runs is the call's own count (three were not always enough on a loaded machine).
+ * The SQL statements one call runs in the subgraphs it reaches (`only`; default all), with its last
+ * answer. Background jobs (the wallet's hold sweeper every second, reconcilers) share the counters
+ * and can only add to them, so the least of five runs is the call's own count; naming the
+ * subgraphs keeps the others' jobs out (on a loaded machine they ran during all five).
  */
 export async function leastSqlStatements<T>(
   platform: Pick<TestPlatform, 'platform' | 'secrets'>,
   call: () => Promise<T>,
+  only?: readonly string[],
 ) {
   let statements = Infinity;
   let result!: T;
   for (let run = 0; run < 5; run++) {
-    const before = await sqlStatements(platform);
+    const before = await sqlStatements(platform, only);
     result = await call();
-    statements = Math.min(statements, (await sqlStatements(platform)) - before);
+    statements = Math.min(statements, (await sqlStatements(platform, only)) - before);
   }
   return { statements, result };
 }
