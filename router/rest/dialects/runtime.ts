@@ -5,17 +5,9 @@
  */
 import {
   AgentListDocument,
-  ApprovalApproveDocument,
-  ApprovalDenyDocument,
-  ApprovalListDocument,
   BreakerResetDocument,
   ChatCompleteDocument,
   ChatStreamDocument,
-  CronJobByIdDocument,
-  CronJobCreateDocument,
-  CronJobDeleteDocument,
-  CronJobListDocument,
-  CronRunListDocument,
   FeedbackGradeDocument,
   FeedbackUpdateDocument,
   GatewayStatusDocument,
@@ -32,33 +24,14 @@ import {
   SocketTicketIssueDocument,
   TurnByIdDocument,
   TurnListDocument,
-  WalletActivityListDocument,
-  WalletDepositAddressDocument,
-  WalletOverviewDocument,
-  type ApprovalFieldsFragment,
   type ChatStreamSubscription,
   type FeedbackFieldsFragment,
   type MessageFieldsFragment,
   type SessionFieldsFragment,
   type ProviderFieldsFragment,
-  type ScheduleFieldsFragment,
-  type WalletOverviewQuery,
 } from '../generated/graphql';
 import { failedTurn, GATEWAY_MODES, idempotency, modelIds, openAiUsage, type Turn } from '../chat-shapes';
-import {
-  derived,
-  fixed,
-  fromBody,
-  fromBodyAs,
-  fromPath,
-  integer,
-  lower,
-  minorToNumber,
-  oneOf,
-  required,
-} from '../mapping';
-import { RestError } from '../errors';
-import { activityAmount, activityType, movementAmount, movementStatus } from '../wallet-shapes';
+import { fromBody, fromBodyAs, fromPath, integer, lower, minorToNumber, oneOf, required } from '../mapping';
 import {
   route,
   type Dialect,
@@ -79,8 +52,11 @@ import { interviewRoutes } from './runtime.interview';
 import { runtimeMemoryRoutes } from './runtime.memory';
 import { observatoryRoutes } from './runtime.observatory';
 import { runtimeSkillRoutes } from './runtime.skills';
-import { cronRun, runtimeSocket } from './runtime.socket';
+import { runtimeSocket } from './runtime.socket';
 import { runtimeToolRoutes } from './runtime.tools';
+import { runtimeCronRoutes } from './runtime.cron';
+import { runtimeApprovalRoutes } from './runtime.approvals';
+import { runtimeWalletRoutes } from './runtime.wallet';
 
 const MICRO_USD_DECIMALS = 6;
 
@@ -259,71 +235,6 @@ const settingValue = (settings: { key: string; value: string }[], key: string): 
 /** 002's routes below a turn read the turn in the path (404 when it is not the caller's). */
 const turnById = { operation: TurnByIdDocument, variables: { id: fromPath('id') } };
 
-/**
- * A schedule as Ironclad's cron jobs (api/routes/cron.rs list_cron_jobs): every schedule here is a
- * five-field cron expression whose payload posts a task. Runs are not counted per job, so the last
- * status and error count are those of a job that has not failed.
- */
-const cronJob = (j: ScheduleFieldsFragment) => ({
-  id: j.id,
-  name: j.name,
-  description: j.taskDescription,
-  enabled: j.enabled,
-  schedule_kind: 'cron',
-  schedule_expr: j.cron,
-  agent_id: null,
-  payload_json: JSON.stringify({ action: 'create_task', title: j.taskTitle, description: j.taskDescription }),
-  last_run_at: j.lastRunAt,
-  last_status: null,
-  consecutive_errors: 0,
-  next_run_at: j.nextRunAt,
-  created_at: j.createdAt,
-});
-
-/**
- * Ironclad's `schedule_expr` (or its alias `schedule`) with its `schedule_kind`: only `cron` is kept
- * here, so its `every` and `once` are refused (400).
- */
-const cronSchedule = derived(({ body }) => {
-  const kind = body.schedule_kind;
-  if (kind !== undefined && kind !== 'cron')
-    throw new RestError('BAD_USER_INPUT', 'schedule_kind must be cron (every and once are not supported)');
-  return body.schedule_expr ?? body.schedule;
-}, 'schedule_expr');
-
-/** Ironclad's ApprovalStatus as serde writes it (ironclad-agent/src/approvals.rs). */
-const APPROVAL_STATUS: Record<string, string> = {
-  PENDING: 'Pending',
-  APPROVED: 'Approved',
-  DENIED: 'Denied',
-};
-
-/**
- * An approval request: Ironclad's fields (ironclad-agent/src/approvals.rs ApprovalRequest) where
- * ours has them. Ours hold a task back, not a tool call, so `tool_name` is the task's gate and the
- * task is named; Ironclad's timeout is not kept here (null).
- */
-const approval = (a: ApprovalFieldsFragment) => ({
-  id: a.id,
-  tool_name: 'task_approval',
-  tool_input: JSON.stringify({ task_id: a.taskId }),
-  session_id: null,
-  task_id: a.taskId,
-  requested_by: a.requestedBy,
-  status: APPROVAL_STATUS[a.state],
-  timeout_at: null,
-  decided_by: a.decidedBy,
-  decided_at: a.decidedAt,
-  reason: a.reason,
-  created_at: a.createdAt,
-});
-
-/** A balance as 002 shows it: a JSON number of the asset; an account not opened yet holds 0. */
-const balanceOf = (balances: WalletOverviewQuery['walletBalances'], asset: string) => {
-  const found = balances.find((b) => b.asset === asset);
-  return found ? minorToNumber(found.availableMinor, found.decimals) : 0;
-};
-
 export const runtimeDialect: Dialect = {
   name: 'runtime',
   title: 'Agent runtime (Ironclad)',
@@ -397,54 +308,6 @@ export const runtimeDialect: Dialect = {
     }),
     route({
       method: 'GET',
-      path: '/api/cron/jobs',
-      summary: 'List cron jobs',
-      operation: CronJobListDocument,
-      paged: { connection: (d) => d.schedules },
-      shape: ({ schedules }) => ({ jobs: schedules.nodes.map(cronJob) }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/cron/jobs',
-      summary: 'Create a cron job that posts a task on its schedule (five-field cron, UTC); answers {job_id}',
-      operation: CronJobCreateDocument,
-      variables: {
-        'input.name': fromBody('name'),
-        'input.cron': cronSchedule,
-        'input.taskTitle': fromBodyAs(['title', 'name']),
-        'input.taskDescription': fromBody('description'),
-      },
-      shape: (d) => ({ job_id: d.createSchedule.id }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/cron/jobs/:id',
-      summary: 'Cron job detail',
-      operation: CronJobByIdDocument,
-      variables: { id: fromPath('id') },
-      shape: (d) => cronJob(d.schedule),
-    }),
-    route({
-      method: 'DELETE',
-      path: '/api/cron/jobs/:id',
-      summary: 'Delete a cron job',
-      operation: CronJobDeleteDocument,
-      variables: { id: fromPath('id') },
-      shape: (d) => ({ deleted: true, id: d.deleteSchedule.id }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/cron/runs',
-      summary: 'Recent cron runs, newest first',
-      operation: CronRunListDocument,
-      paged: { connection: (d) => d.scheduleRuns },
-      shape: ({ scheduleRuns }) => ({
-        runs: scheduleRuns.nodes.map(cronRun),
-        total: scheduleRuns.totalCount,
-      }),
-    }),
-    route({
-      method: 'GET',
       path: '/api/agents',
       summary: 'List agent instances',
       operation: AgentListDocument,
@@ -459,110 +322,6 @@ export const runtimeDialect: Dialect = {
           created_at: a.createdAt,
         })),
         total: agents.totalCount,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/approvals',
-      summary: 'Pending approval requests: tasks nobody may claim until approved',
-      operation: ApprovalListDocument,
-      paged: { connection: (d) => d.approvals },
-      // Ironclad's `pending`; `total` here counts the pending ones (Ironclad's counts every request).
-      shape: ({ approvals }) => {
-        const pending = approvals.nodes.map(approval);
-        return { pending, approvals: pending, total: approvals.totalCount };
-      },
-    }),
-    route({
-      method: 'POST',
-      path: '/api/approvals/:id/approve',
-      summary: 'Approve a pending request: its task may be claimed',
-      operation: ApprovalApproveDocument,
-      variables: { id: fromPath('id') },
-      // Ironclad's `{approval, replay_queued}`, and the request at the top as before. Nothing is
-      // replayed here: approving lets the task be claimed.
-      shape: (d) => ({
-        ...approval(d.approveRequest),
-        approval: approval(d.approveRequest),
-        replay_queued: false,
-      }),
-    }),
-    route({
-      method: 'POST',
-      path: '/api/approvals/:id/deny',
-      summary: 'Deny a pending request: its task is cancelled',
-      operation: ApprovalDenyDocument,
-      variables: { id: fromPath('id'), reason: fromBody('reason', undefined, 'why it is denied') },
-      shape: (d) => approval(d.denyRequest),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/wallet/balance',
-      summary: 'USDC + credit balance',
-      operation: WalletOverviewDocument,
-      // Credits are the USD balance; USDC its own asset. An account not opened yet holds 0.
-      // Ironclad's `balance` (USDC, a string of 2 decimals) and `currency` (operator_tools.rs
-      // wallet_balance); the address is the credit vault's (null when deposits are off).
-      shape: ({ walletBalances, depositAddress }) => ({
-        balance: balanceOf(walletBalances, 'USDC').toFixed(2),
-        currency: 'USDC',
-        address: depositAddress.address,
-        usdc: balanceOf(walletBalances, 'USDC'),
-        credits: balanceOf(walletBalances, 'USD'),
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/wallet/address',
-      summary: 'Wallet address: the credit vault to send USDC to (then claim the transaction)',
-      operation: WalletDepositAddressDocument,
-      shape: ({ depositAddress: d }) => ({
-        address: d.address,
-        asset: d.asset,
-        token_address: d.tokenAddress,
-        min_deposit: minorToNumber(d.minimumMinor, 6),
-        confirmations: d.confirmations,
-        enabled: d.enabled,
-      }),
-    }),
-    route({
-      method: 'GET',
-      path: '/api/stats/costs',
-      summary: 'Inference cost history: the charges of the latest 100 credit movements',
-      operation: WalletActivityListDocument,
-      variables: { asset: fixed('USD'), first: fixed(100) },
-      shape: ({ walletActivity }) => {
-        const charges = walletActivity.nodes.filter((e) => e.category === 'CHARGE' && e.kind !== 'PENDING');
-        const costs = charges.map((e) => ({
-          id: e.id,
-          cost_usd: -minorToNumber(activityAmount(e), 6),
-          description: e.memo,
-          created_at: e.createdAt,
-        }));
-        const totalMinor = charges.reduce((sum, e) => sum - BigInt(activityAmount(e)), 0n);
-        return { costs, total_usd: minorToNumber(totalMinor.toString(), 6), count: costs.length };
-      },
-    }),
-    route({
-      method: 'GET',
-      path: '/api/stats/transactions',
-      summary:
-        'Financial transaction history in every asset, newest first; each movement once, in its final state',
-      operation: WalletActivityListDocument,
-      variables: { movements: fixed(true) },
-      paged: { connection: (d) => d.walletActivity, defaultLimit: 50 },
-      shape: ({ walletActivity }) => ({
-        transactions: walletActivity.nodes.map((e) => ({
-          id: e.id,
-          type: activityType(e),
-          status: movementStatus(e),
-          asset: e.asset,
-          amount: minorToNumber(movementAmount(e), e.decimals),
-          reference: e.reference,
-          description: e.memo,
-          created_at: e.createdAt,
-        })),
-        total: walletActivity.totalCount,
       }),
     }),
     route({
@@ -823,6 +582,9 @@ export const runtimeDialect: Dialect = {
     ...runtimeBrowserRoutes,
     ...runtimeDeviceRoutes,
     ...runtimeToolRoutes,
+    ...runtimeCronRoutes,
+    ...runtimeApprovalRoutes,
+    ...runtimeWalletRoutes,
   ],
   sockets: [runtimeSocket],
 };
