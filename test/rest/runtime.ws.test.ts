@@ -175,8 +175,9 @@ test('/ws pushes the caller’s answers (agent_working, stream_chunk…, done) a
   } finally {
     await socket.close();
   }
-  // Leaving ends every feed upstream.
-  expect(await eventually(busSubscribers, (n) => n === before)).toBe(before);
+  // Leaving ends every feed upstream: the four are gone. (At most as many as before, not exactly:
+  // a platform subscription that was open before, such as a turn's, may have ended meanwhile.)
+  expect(await eventually(busSubscribers, (n) => n <= before)).toBeLessThanOrEqual(before);
 });
 
 test('/ws pushes a run of the caller’s cron job as cron_run (with the task it posted), nobody else’s', async () => {
