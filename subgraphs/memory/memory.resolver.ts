@@ -1,9 +1,11 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import {
   Arg,
   Args,
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   ObjectType,
@@ -50,6 +52,25 @@ class MemoryEntryConnection extends Connection(MemoryEntry) {}
 /** Memory is private to the account that stored it, admins included: every read is the caller's own. */
 const ownerOf = (ctx: SubgraphContext) => ctx.me().accountId;
 
+/** Whether a search's selection asks for `hits { snippet }` (through fragments too). */
+function selectsSnippets(info: GraphQLResolveInfo): boolean {
+  const fieldsOf = (set: SelectionSetNode | undefined, name: string): SelectionSetNode[] =>
+    (set?.selections ?? []).flatMap((selection) => {
+      if (selection.kind === Kind.FIELD)
+        return selection.name.value === name
+          ? [selection.selectionSet ?? { kind: Kind.SELECTION_SET, selections: [] }]
+          : [];
+      const inner =
+        selection.kind === Kind.INLINE_FRAGMENT
+          ? selection.selectionSet
+          : info.fragments[selection.name.value]?.selectionSet;
+      return fieldsOf(inner, name);
+    });
+  return info.fieldNodes.some((node) =>
+    fieldsOf(node.selectionSet, 'hits').some((hits) => fieldsOf(hits, 'snippet').length > 0),
+  );
+}
+
 @Resolver(() => MemoryEntry)
 export class MemoryResolver {
   @RequiresScopes('memory')
@@ -83,12 +104,20 @@ export class MemoryResolver {
   async searchMemory(
     @Args() args: SearchMemoryArgs,
     @Ctx() ctx: SubgraphContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<MemorySearchResult> {
     const query = queryOf(args.query);
-    const outcome = await searchMemories(ctx.em, ownerOf(ctx), query, checkFilter(args.filter), {
-      limit: boundedInt(args.limit, 'limit', 1, MEMORY_LIMITS.searchResults),
-      offset: boundedInt(args.offset, 'offset', 0, 10_000),
-    });
+    const outcome = await searchMemories(
+      ctx.em,
+      ownerOf(ctx),
+      query,
+      checkFilter(args.filter),
+      {
+        limit: boundedInt(args.limit, 'limit', 1, MEMORY_LIMITS.searchResults),
+        offset: boundedInt(args.offset, 'offset', 0, 10_000),
+      },
+      selectsSnippets(info),
+    );
     return { ...outcome, query };
   }
 
@@ -101,6 +130,7 @@ export class MemoryResolver {
     @Arg('limit', () => Int, { defaultValue: 5 }) limit: number,
     @Arg('filter', () => MemoryFilter, { nullable: true }) filter: MemoryFilter | undefined,
     @Ctx() ctx: SubgraphContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<MemorySearchResult> {
     const checked = queryOf(query);
     const outcome = await recallMemories(
@@ -109,6 +139,7 @@ export class MemoryResolver {
       checked,
       checkFilter(filter),
       boundedInt(limit, 'limit', 1, MEMORY_LIMITS.recallResults),
+      selectsSnippets(info),
     );
     return { ...outcome, query: checked };
   }

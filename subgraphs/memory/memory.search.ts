@@ -8,6 +8,7 @@ import {
 } from '../../lib';
 import { MemoryEntry, type MemoryHit, type MemoryStats } from './memory.entity';
 import { MEMORY_LIMITS, type CheckedFilter } from './memory.input';
+import { executePrepared } from './memory.prepared';
 
 /*
  * Search, recall, lists and figures of one account's memory, in SQL: every statement starts from
@@ -122,9 +123,15 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
     const walked = found(`"${name}_walk"`);
     const needed = `${gate} and not (select "small" from "owner") and ${walked} < ${wanted}`;
     // The owner's words carry the owner: coalesce keeps the planner from adding (BitmapAnd) the
-    // owner's 100,000 postings of another index to the few of the words.
-    const fromIndex = (condition: string, filters: string) => `(select e."id", e."rank_key", ${rank}
-         from ${TABLE} e, ${sources}, "keys" k where ${needed} and ${condition} and ${filters}
+    // owner's 100,000 postings of another index to the few of the words. Which read applies is a
+    // scalar subquery on "keys", so a one-time filter: a prepared statement's generic plan skips
+    // the other read instead of scanning it and joining "keys" after.
+    const fromIndex = (
+      via: string,
+      condition: string,
+      filters: string,
+    ) => `(select e."id", e."rank_key", ${rank}
+         from ${TABLE} e, ${sources} where ${needed} and ${via} and ${condition} and ${filters}
          order by e."rank_key" + 0 desc, e."id" desc limit ${wanted})`;
     params.push(ownerId, ...where.params, ...where.params, ...where.params);
     return `"${name}_walk" as (
@@ -135,11 +142,12 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
         select * from "${name}_walk" where ${walked} >= ${wanted} or (select "small" from "owner")
         union all
         ${fromIndex(
-          `${rank} > 0 and k."words" is not null and ${OWNER_WORDS} @> k."words" and coalesce(${match}, false)`,
+          `${rank} > 0 and (select k."words" is not null from "keys" k)`,
+          `${OWNER_WORDS} @> (select k."words" from "keys" k) and coalesce(${match}, false)`,
           `coalesce(${where.sql}, false)`,
         )}
         union all
-        ${fromIndex(`(k."words" is null or ${rank} = 0) and ${match}`, where.sql)})`;
+        ${fromIndex(`(${rank} = 0 or (select k."words" is null from "keys" k))`, match, where.sql)})`;
   };
   const best = rankClass(
     'best',
@@ -204,9 +212,13 @@ const HITS = `"hits" as (
   select c."id", ${SCORE} as "score" from "candidates" c
   order by c."class" desc, c."rank_key" desc, c."id" desc limit ? offset ?)`;
 
-/** Matched words between « and », a few fragments of the best passages. */
+/**
+ * Matched words between « and », a few fragments of the best passages: only of the page's rows,
+ * and only when the caller asked for snippets (ts_headline re-parses each entry's text).
+ */
 const SNIPPET = `ts_headline('english', e."content", q."ts",
   'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')`;
+const snippetOf = (wanted: boolean) => (wanted ? SNIPPET : 'null');
 
 export interface SearchOutcome {
   hits: MemoryHit[];
@@ -248,7 +260,7 @@ async function outcomeOf(
     .map(({ score, snippet, exact: _exact, ...row }) => ({
       entry: entryOf(em, row),
       score: Number(score),
-      snippet: String(snippet),
+      snippet: snippet === null ? '' : String(snippet),
     }));
   const exact = rows[0]?.exact;
   if (exact !== null && exact !== undefined) return { hits, total: Number(exact), totalExact: true };
@@ -261,11 +273,12 @@ export function searchStatement(
   query: string,
   filter: CheckedFilter,
   page: { limit: number; offset: number },
+  snippets = true,
 ) {
   const matches = matchesSql(ownerId, query, filter, page.limit + page.offset);
   return {
     sql: `with ${matches.sql}, ${HITS},
-      "page" as (select ${COLUMNS}, h."score", ${SNIPPET} as "snippet"
+      "page" as (select ${COLUMNS}, h."score", ${snippetOf(snippets)} as "snippet"
         from "hits" h join ${TABLE} e on e."id" = h."id", "q")
      select p.*, n."exact" from "counted" n left join "page" p on true
      order by p."score" desc, p."id" desc`,
@@ -279,9 +292,10 @@ export async function searchMemories(
   query: string,
   filter: CheckedFilter,
   page: { limit: number; offset: number },
+  snippets = true,
 ): Promise<SearchOutcome> {
-  const statement = searchStatement(ownerId, query, filter, page);
-  const rows = em.getConnection().execute<Row[]>(statement.sql, statement.params);
+  const statement = searchStatement(ownerId, query, filter, page, snippets);
+  const rows = executePrepared<Row>(em, statement.sql, statement.params);
   return outcomeOf(em, rows, { ownerId, query, filter, offset: page.offset });
 }
 
@@ -292,15 +306,17 @@ export async function recallMemories(
   query: string,
   filter: CheckedFilter,
   limit: number,
+  snippets = true,
 ): Promise<SearchOutcome> {
   const matches = matchesSql(ownerId, query, filter, limit);
-  const rows = em.getConnection().execute<Row[]>(
+  const rows = executePrepared<Row>(
+    em,
     `with ${matches.sql}, ${HITS},
       "recalled" as (
         update ${TABLE} e set "last_recalled_at" = now(), "recall_count" = e."recall_count" + 1
         from "hits" h where e."id" = h."id"
         returning ${COLUMNS}, h."score"),
-      "page" as (select e.*, ${SNIPPET} as "snippet" from "recalled" e, "q")
+      "page" as (select e.*, ${snippetOf(snippets)} as "snippet" from "recalled" e, "q")
      select p.*, n."exact" from "counted" n left join "page" p on true
      order by p."score" desc, p."id" desc`,
     [...matches.params, limit, 0],
