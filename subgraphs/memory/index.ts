@@ -6,6 +6,7 @@ import { MemoryOwner } from './migrations/0002-owner';
 import { MemorySearch } from './migrations/0003-search';
 import { MemoryRankedSearch } from './migrations/0004-ranked-search';
 import { MemoryOwnerWords } from './migrations/0005-owner-words';
+import { MemoryPlanRows } from './migrations/0006-plan-rows';
 import { MemoryPlatformResolver } from './memory.platform';
 
 export const memory: SubgraphDefinition = {
@@ -17,6 +18,7 @@ export const memory: SubgraphDefinition = {
     { name: '0003-search', class: MemorySearch },
     { name: '0004-ranked-search', class: MemoryRankedSearch },
     { name: '0005-owner-words', class: MemoryOwnerWords },
+    { name: '0006-plan-rows', class: MemoryPlanRows },
   ],
   resolvers: [MemoryResolver, MemoryPlatformResolver],
   entityTypes: { MemoryEntry: ownedEntity(MemoryEntry, (entry) => entry.ownerId) },

@@ -201,10 +201,23 @@ function matchesSql(ownerId: string, query: string, filter: CheckedFilter, wante
       "counted" as (
         select case when o."small" then
           (select count(*) from ${ownerRows}, "t" where ${where.sql} and e."search_vector" @@ t."ts")
-          + ${found('"similar"')} end as "exact"
-        from "owner" o)`;
-  params.push(ownerId, ...where.params);
+          + ${found('"similar"')} end as "exact",
+          case when not o."small" then ${estimateOf(where)} end as "estimate"
+        from "owner" o, "q")`;
+  params.push(ownerId, ...where.params, ...where.params);
   return { sql, params };
+}
+
+/**
+ * How many entries match, for an owner the search did not read whole: the planner's estimate for
+ * the full-text query (counting every match of a common word would cost as much as ranking them
+ * all), in the search statement itself (migration 0006's plan_rows), so no second round trip.
+ * format() quotes the filter's values (%L) into the statement explained.
+ */
+function estimateOf(where: { sql: string; params: unknown[] }) {
+  const explained = `select 1 from ${TABLE} e where ${where.sql.replaceAll('?', '%L')} and e."search_vector" @@ %L::tsquery`;
+  const args = where.params.map(() => '?::text').join(', ');
+  return `"memory"."plan_rows"(format('${explained.replaceAll("'", "''")}', ${args}, q."ts"::text))`;
 }
 
 /** One page of the candidates, best first. */
@@ -226,23 +239,6 @@ export interface SearchOutcome {
   totalExact: boolean;
 }
 
-type Plan = { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] };
-
-/**
- * How many entries match, for an owner the search did not read whole: the planner's estimate for
- * the full-text query (counting every match of a common word would cost as much as ranking them
- * all). Asked on another connection while the search runs, so it adds no round trip of its own.
- */
-async function estimatedTotal(em: EntityManager, ownerId: string, query: string, filter: CheckedFilter) {
-  const where = whereOf(ownerId, filter);
-  const [{ 'QUERY PLAN': plan }] = await em.getConnection().execute<Plan[]>(
-    `explain (format json) select e."id" from ${TABLE} e
-     where ${where.sql} and e."search_vector" @@ websearch_to_tsquery('english', ?)`,
-    [...where.params, query],
-  );
-  return Math.round(plan[0].Plan['Plan Rows']);
-}
-
 /**
  * The hits of a page and how many entries match: exact when the search read all the owner's
  * entries, or else the estimate, never fewer than the hits seen so far.
@@ -250,21 +246,19 @@ async function estimatedTotal(em: EntityManager, ownerId: string, query: string,
 async function outcomeOf(
   em: EntityManager,
   statement: Promise<Row[]>,
-  search: { ownerId: string; query: string; filter: CheckedFilter; offset: number },
+  offset: number,
 ): Promise<SearchOutcome> {
-  const estimate = estimatedTotal(em, search.ownerId, search.query, search.filter);
-  estimate.catch(() => undefined); // awaited below only when the count is not exact
   const rows = await statement;
   const hits = rows
     .filter((row) => row.id !== null)
-    .map(({ score, snippet, exact: _exact, ...row }) => ({
+    .map(({ score, snippet, exact: _exact, estimate: _estimate, ...row }) => ({
       entry: entryOf(em, row),
       score: Number(score),
       snippet: snippet === null ? '' : String(snippet),
     }));
   const exact = rows[0]?.exact;
   if (exact !== null && exact !== undefined) return { hits, total: Number(exact), totalExact: true };
-  return { hits, total: Math.max(search.offset + hits.length, await estimate), totalExact: false };
+  return { hits, total: Math.max(offset + hits.length, Number(rows[0]?.estimate ?? 0)), totalExact: false };
 }
 
 /** The search statement (`?` placeholders), also for EXPLAIN in the benchmark. */
@@ -280,7 +274,7 @@ export function searchStatement(
     sql: `with ${matches.sql}, ${HITS},
       "page" as (select ${COLUMNS}, h."score", ${snippetOf(snippets)} as "snippet"
         from "hits" h join ${TABLE} e on e."id" = h."id", "q")
-     select p.*, n."exact" from "counted" n left join "page" p on true
+     select p.*, n."exact", n."estimate" from "counted" n left join "page" p on true
      order by p."score" desc, p."id" desc`,
     params: [...matches.params, page.limit, page.offset],
   };
@@ -296,7 +290,7 @@ export async function searchMemories(
 ): Promise<SearchOutcome> {
   const statement = searchStatement(ownerId, query, filter, page, snippets);
   const rows = executePrepared<Row>(em, statement.sql, statement.params);
-  return outcomeOf(em, rows, { ownerId, query, filter, offset: page.offset });
+  return outcomeOf(em, rows, page.offset);
 }
 
 /** The top few matches, marked as recalled (last time, count) in the same statement. */
@@ -317,11 +311,11 @@ export async function recallMemories(
         from "hits" h where e."id" = h."id"
         returning ${COLUMNS}, h."score"),
       "page" as (select e.*, ${snippetOf(snippets)} as "snippet" from "recalled" e, "q")
-     select p.*, n."exact" from "counted" n left join "page" p on true
+     select p.*, n."exact", n."estimate" from "counted" n left join "page" p on true
      order by p."score" desc, p."id" desc`,
     [...matches.params, limit, 0],
   );
-  return outcomeOf(em, rows, { ownerId, query, filter, offset: 0 });
+  return outcomeOf(em, rows, 0);
 }
 
 /** The indexes search depends on (see migrations 0003 and 0004). */
