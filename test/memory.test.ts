@@ -1,4 +1,6 @@
 /** Memory: ranked search, recall, filters, tiers the platform fills, figures and owner isolation. */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { signIdentity, IDENTITY_HEADER } from '../lib';
 import {
   ChatDocument,
@@ -147,6 +149,29 @@ describe('ranking an owner of many entries', () => {
     const typo = await search(user, 'quoka enclosure');
     expect(typo.hits.map((h) => h.entry.id)).toEqual([rare.id]);
     expect(typo.hits[0].score).toBeLessThan(1);
+  });
+
+  test('the estimated total of a large owner honours the filters (quotes and dates included); hits come without snippets when none are asked for', async () => {
+    const bare = parse(
+      'query ($query: String!, $filter: MemoryFilter) { searchMemory(query: $query, filter: $filter, limit: 3) { total totalExact hits { score entry { id category } } } }',
+    ) as TypedDocumentNode<
+      { searchMemory: { total: number; totalExact: boolean; hits: { entry: { category: string } }[] } },
+      { query: string; filter: MemoryFilter }
+    >;
+    const since = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const seeded = (await user.data(bare, { query: 'fox tracks', filter: { category: 'bulk', since } }))
+      .searchMemory;
+    expect(seeded.hits.map((h) => h.entry.category)).toEqual(['bulk', 'bulk', 'bulk']);
+    expect(seeded).toMatchObject({ totalExact: false });
+    expect(seeded.total).toBeGreaterThanOrEqual(3);
+    const none = (
+      await user.data(bare, {
+        query: 'fox tracks',
+        filter: { category: 'none', metadata: { note: "it's" } },
+      })
+    ).searchMemory;
+    expect(none.hits).toEqual([]);
+    expect(none.totalExact).toBe(false);
   });
 
   test('a small owner gets an exact total', async () => {
