@@ -12,7 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { projectRoot } from '../lib';
+import { IDENTITY_HEADER, projectRoot, signIdentity } from '../lib';
 import { searchStatement } from '../subgraphs/memory/memory.search';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
@@ -25,6 +25,10 @@ const QUERIES = Number(process.env.QUERIES ?? 300);
 const OWNERS = [10_000, 100_000];
 /** Direct runs of the search statement per query and owner, for the SQL-only table. */
 const SQL_RUNS = 15;
+/** Rounds of the stage breakdown (each round runs every stage once, interleaved). */
+const STAGE_ROUNDS = 120;
+/** Runs after which PostgreSQL settles a prepared statement's plan (its plan cache decides at 5). */
+const PREPARE_RUNS = 6;
 /** Everyone else's entries are spread over this many accounts. */
 const OTHER_OWNERS = 1_000;
 const BATCH = 50_000;
@@ -144,6 +148,86 @@ const numbered = (sql: string) => {
   return sql.replace(/\?/g, () => `$${++n}`);
 };
 
+/** The search statement as the subgraph runs it: prepared by name on this connection. */
+const runPrepared = (db: pg.Client, name: string, statement: { sql: string; params: unknown[] }) =>
+  db.query({ name, text: numbered(statement.sql), values: statement.params });
+
+const SEARCH = (snippet: boolean) =>
+  `query ($q: String!) { searchMemory(query: $q, limit: 10) { total totalExact hits { score ${snippet ? 'snippet ' : ''}entry { id } } } }`;
+const BY_ID = 'query ($id: ID!) { memory(id: $id) { id } }';
+
+/**
+ * Where one search's time goes, for the owner of 100,000: each stage once per round, interleaved,
+ * so the machine's load weighs on all alike. Wall-clock median, and the median CPU this process
+ * (client, router and subgraphs) spent per request; PostgreSQL's CPU is its own processes'.
+ */
+async function stageBreakdown(t: TestPlatform, db: pg.Client, owner: User): Promise<string[]> {
+  const post = (url: string, headers: Record<string, string>, query: string, variables: object) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    }).then(async (response) => {
+      const body = (await response.json()) as { errors?: unknown };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+    });
+  const memoryUrl = t.platform.subgraphs.find((subgraph) => subgraph.name === 'memory')!.url;
+  const bearer = { authorization: `Bearer ${owner.credential}` };
+  const signed = () => ({
+    [IDENTITY_HEADER]: signIdentity(
+      { accountId: owner.id, role: 'USER', scopes: ['*'], via: 'jwt' },
+      t.secrets.internal,
+    ),
+  });
+  const [{ id }] = (
+    await db.query('select "id" from "memory"."memory_entry" where "owner_id" = $1 limit 1', [owner.id])
+  ).rows as { id: string }[];
+  const stages: [string, (q: string) => Promise<unknown>][] = [
+    ['router → subgraph → SQL, with snippets', (q) => post(t.graphqlUrl, bearer, SEARCH(true), { q })],
+    ['router → subgraph → SQL, no snippet selected', (q) => post(t.graphqlUrl, bearer, SEARCH(false), { q })],
+    [
+      'memory subgraph directly (no router), with snippets',
+      (q) => post(memoryUrl, signed(), SEARCH(true), { q }),
+    ],
+    [
+      'SQL alone (prepared statement, one connection)',
+      (q) => runPrepared(db, 'bench_stage', searchStatement(owner.id, q, {}, { limit: 10, offset: 0 })),
+    ],
+    [
+      'router → subgraph, `memory(id)` (fixed cost of any query)',
+      () => post(t.graphqlUrl, bearer, BY_ID, { id }),
+    ],
+    ['memory subgraph directly, `memory(id)`', () => post(memoryUrl, signed(), BY_ID, { id })],
+  ];
+  const wall = stages.map(() => [] as number[]);
+  const cpu = stages.map(() => [] as number[]);
+  const loadBefore = loadavg()[0];
+  for (let round = 0; round < STAGE_ROUNDS + 12; round++) {
+    const query = QUERY_TERMS[round % QUERY_TERMS.length];
+    for (const [index, [, run]] of stages.entries()) {
+      const [cpuBefore, started] = [process.cpuUsage(), performance.now()];
+      await run(query);
+      const [took, used] = [performance.now() - started, process.cpuUsage(cpuBefore)];
+      if (round < 12) continue; // a warm-up round per query
+      wall[index].push(took);
+      cpu[index].push((used.user + used.system) / 1000);
+    }
+  }
+  const median = (values: number[]) =>
+    percentile(
+      values.sort((a, b) => a - b),
+      50,
+    ).toFixed(1);
+  return [
+    `Where the time goes (owner of 100,000; ${STAGE_ROUNDS} rounds, stages interleaved; load average ` +
+      `${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)}), medians in ms:`,
+    '',
+    '| stage | wall | CPU of this process |',
+    '| --- | ---: | ---: |',
+    ...stages.map(([name], index) => `| ${name} | ${median(wall[index])} | ${median(cpu[index])} |`),
+  ];
+}
+
 async function main() {
   await globalSetup();
   const t = await startTestPlatform(
@@ -213,8 +297,8 @@ async function main() {
     );
     lines.push(
       '',
-      'The search statement alone (no router, no HTTP; the same SQL over one connection), median of ' +
-        `${SQL_RUNS} runs per query, ms:`,
+      'The search statement alone (no router, no HTTP; prepared by name over one connection, as the ' +
+        `subgraph runs it), median of ${SQL_RUNS} runs per query after ${PREPARE_RUNS} to settle its plan, ms:`,
       '',
       `| query | ${OWNERS.map((size) => size.toLocaleString('en')).join(' | ')} |`,
       `| --- | ${OWNERS.map(() => '---:').join(' | ')} |`,
@@ -224,10 +308,10 @@ async function main() {
       for (const owner of owners) {
         const statement = searchStatement(owner.id, query, {}, { limit: 10, offset: 0 });
         const runs: number[] = [];
-        for (let run = 0; run < SQL_RUNS; run++) {
+        for (let run = 0; run < PREPARE_RUNS + SQL_RUNS; run++) {
           const started = performance.now();
-          await db.query(numbered(statement.sql), statement.params);
-          runs.push(performance.now() - started);
+          await runPrepared(db, 'bench_table', statement);
+          if (run >= PREPARE_RUNS) runs.push(performance.now() - started);
         }
         medians.push(
           percentile(
@@ -238,15 +322,22 @@ async function main() {
       }
       lines.push(`| \`${query}\` | ${medians.join(' | ')} |`);
     }
+    lines.push('', ...(await stageBreakdown(t, db, owners[1])));
     for (const query of ['deploy', 'kubernetes cluster', 'kubrnetes']) {
+      // The plan the subgraph runs: its prepared statement's, once PostgreSQL has settled it.
       const statement = searchStatement(owners[1].id, query, {}, { limit: 10, offset: 0 });
+      const name = `bench_plan_${plans.length}`;
+      for (let run = 0; run < PREPARE_RUNS; run++) await runPrepared(db, name, statement);
+      const values = statement.params.map((value) =>
+        typeof value === 'number' ? String(value) : db.escapeLiteral(String(value)),
+      );
       const plan = await db.query(
-        `explain (analyze, buffers, costs off) ${numbered(statement.sql)}`,
-        statement.params,
+        `explain (analyze, buffers, costs off) execute ${name}(${values.join(', ')})`,
       );
       plans.push(
         '',
-        `EXPLAIN ANALYZE of the search for \`${query}\` by the owner of 100,000 entries:`,
+        `EXPLAIN ANALYZE of the prepared search for \`${query}\` by the owner of 100,000 entries ` +
+          '(a generic plan: `$n` are its parameters):',
         '',
         '```',
         ...plan.rows.map((row) => row['QUERY PLAN'] as string),
