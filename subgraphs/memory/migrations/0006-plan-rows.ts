@@ -3,7 +3,8 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * The planner's estimate of how many rows a query returns, read from EXPLAIN: the search asks it
  * for `total` inside its own statement instead of sending EXPLAIN on a second connection. EXPLAIN
- * without ANALYZE runs nothing, and EXECUTE takes one statement only.
+ * without ANALYZE runs nothing it explains, but EXECUTE would run a second statement after a `;`:
+ * give it only SQL whose every value format() has quoted (%L), as the search does.
  */
 export class MemoryPlanRows extends Migration {
   override async up(): Promise<void> {
