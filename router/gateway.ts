@@ -38,6 +38,7 @@ import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
 import { useTracing } from './tracing';
 import { multiplexedWsTransport } from './upstream-ws';
+import { shareSubscriptions } from './shared-subscriptions';
 import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -402,6 +403,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const ws = useServer<Record<string, unknown>, WsExtra>(
     {
       ...wsOptions,
+      // Subscribers with the same caller and operation share one execution (router/shared-subscriptions.ts).
+      subscribe: shareSubscriptions(wsOptions.subscribe!, secrets.internal),
       // An unsafe string is that operation's error; graphql-ws would close the whole socket on a throw.
       onSubscribe: (ctx, id, payload) => {
         const refused = unsafeParams(payload);
