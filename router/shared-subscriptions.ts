@@ -199,7 +199,7 @@ class Subscriber implements AsyncIterableIterator<ExecutionResult> {
 
   end() {
     this.done = true;
-    this.waiting && this.settle().resolve({ value: undefined, done: true });
+    if (this.waiting) this.settle().resolve({ value: undefined, done: true });
   }
 
   fail(error: unknown) {
