@@ -1,5 +1,6 @@
 import { IDENTITY_HEADER, ROUTER_PRINCIPAL, signIdentity } from '../lib';
 import {
+  CreateApiKeyDocument,
   ReportTaskProgressDocument,
   TaskEventsAfterDocument,
   TaskEventsDocument,
@@ -39,9 +40,9 @@ interface Watcher {
   subscription: Subscription<TaskEventsSubscription>;
 }
 
-/** Subscribes as `owner` over graphql-ws and keeps the title of every task event, in order. */
-function watch(owner: User): Watcher {
-  const subscription = subscribe('graphql-ws', t.graphqlUrl, TaskEventsDocument, {}, owner.credential);
+/** Subscribes as `owner` (with `credential`) over graphql-ws and keeps the title of every task event. */
+function watch(owner: User, credential = owner.credential): Watcher {
+  const subscription = subscribe('graphql-ws', t.graphqlUrl, TaskEventsDocument, {}, credential);
   const watcher: Watcher = { owner, titles: [], subscription };
   void (async () => {
     for (;;) watcher.titles.push(((await subscription.next(120_000)).taskEvents as TaskEvent).task.title);
@@ -111,6 +112,22 @@ test('a subscriber that leaves keeps the others’ stream; the last one out ends
     await staying.subscription.close();
   }
   await until(async () => (await upstreamSubscriptions()) === before, 'the upstream subscription to end');
+});
+
+test('one account through two credentials with other scopes runs two upstream subscriptions', async () => {
+  const { createApiKey } = await alice.data(CreateApiKeyDocument, {
+    input: { name: 'watcher', scopes: ['tasks'] },
+  });
+  const before = await upstreamSubscriptions();
+  const watchers = [watch(alice), watch(alice, createApiKey.key)];
+  try {
+    await allLive(watchers);
+    expect((await upstreamSubscriptions()) - before).toBe(2);
+    await createTask(alice, undefined, 'seen by both');
+    await until(() => watchers.every((w) => markers(w).includes('seen by both')), 'the event on both');
+  } finally {
+    await Promise.all(watchers.map((w) => w.subscription.close()));
+  }
 });
 
 test('a replay is never shared: a later subscriber with the same cursor gets the whole replay', async () => {
