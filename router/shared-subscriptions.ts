@@ -8,6 +8,8 @@ import {
   type ExecutionResult,
   type OperationDefinitionNode,
 } from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
 import { callerFrom, IDENTITY_HEADER, metrics } from '../lib';
 
 type OperationResult = AsyncIterable<ExecutionResult> | ExecutionResult;
@@ -27,35 +29,64 @@ const LIVE_FEEDS = new Map<string, string | undefined>([
   ['scheduleRunEvents', undefined],
 ]);
 
-/** What the gateway's graphql-ws options (getGraphQLWSOptions) put in each operation's context. */
+/** Where one graphql-ws operation's messages go: its client's socket and the id the client gave it. */
+interface Delivery {
+  socket: { send(data: string): void };
+  id: string;
+}
+
+/**
+ * What the gateway's graphql-ws options (getGraphQLWSOptions) put in each operation's context,
+ * and the delivery our onSubscribe adds.
+ */
 interface WsContext {
   params?: { query?: string; variables?: Record<string, unknown> | null; operationName?: string | null };
   request?: { headers: { get(name: string): string | null } };
+  delivery?: Delivery;
 }
+
+type ConnectionParams = Record<string, unknown> | undefined;
+type OnSubscribe<P extends ConnectionParams, E extends Extra> = NonNullable<
+  ServerOptions<P, E>['onSubscribe']
+>;
 
 /**
  * One upstream subscription and one federated execution per (verified caller, document, variables,
  * operation name), shared by every graphql-ws subscriber with that key (issue 18): an event is
- * planned, fetched and executed once, however many sockets watch it. The key holds the caller's
- * verified claims (account, role, scopes, API key), never the signed token alone, so callers never
- * share and a caller whose scopes changed gets a stream of their own. A subscriber that leaves
- * ends only its own iterator; the last one ends the upstream operation.
+ * planned, fetched, executed and serialized once, however many sockets watch it. The key holds the
+ * caller's verified claims (account, role, scopes, API key), never the signed token alone, so
+ * callers never share and a caller whose scopes changed gets a stream of their own. A subscriber
+ * that leaves ends only its own iterator; the last one ends the upstream operation.
+ *
+ * Wraps the graphql-ws server's `onSubscribe` (to learn each operation's socket and id) and
+ * `subscribe`.
  */
-export function shareSubscriptions(subscribe: Subscribe, internalSecret: string): Subscribe {
+export function shareSubscriptions<P extends ConnectionParams, E extends Extra>(
+  options: { onSubscribe: OnSubscribe<P, E>; subscribe: Subscribe },
+  internalSecret: string,
+): { onSubscribe: OnSubscribe<P, E>; subscribe: Subscribe } {
   const streams = new Map<string, SharedStream>();
-  return (args) => {
-    const key = sharingKey(args.contextValue as WsContext, internalSecret);
-    if (key === undefined) return subscribe(args);
+  const onSubscribe: OnSubscribe<P, E> = async (ctx, id, payload) => {
+    const args = await options.onSubscribe(ctx, id, payload);
+    if (args && !Array.isArray(args) && 'contextValue' in args)
+      (args.contextValue as WsContext).delivery = { socket: ctx.extra.socket, id };
+    return args;
+  };
+  const subscribe: Subscribe = (args) => {
+    const context = args.contextValue as WsContext;
+    const key = sharingKey(context, internalSecret);
+    if (key === undefined || !context.delivery) return options.subscribe(args);
     let stream = streams.get(key);
     if (!stream) {
-      const created: SharedStream = new SharedStream(subscribe(args), () => {
+      const created: SharedStream = new SharedStream(options.subscribe(args), () => {
         // A stream that ended may have a successor under the same key by now: leave that one be.
         if (streams.get(key) === created) streams.delete(key);
       });
       streams.set(key, (stream = created));
     }
-    return stream.join();
+    return stream.join(context.delivery);
   };
+  return { onSubscribe, subscribe };
 }
 
 /** The key a subscription is shared under, or undefined when it must run on its own. */
@@ -107,8 +138,9 @@ function onlyLiveFeeds(query: string, variables: Record<string, unknown>, operat
 }
 
 /**
- * One source stream fanned out to subscribers, each with its own queue (a slow socket delays
- * only itself). A single loop pulls the source as fast as it yields.
+ * One source stream fanned out to subscribers. A single loop pulls the source as fast as it yields
+ * and serializes each result once; each subscriber's socket gets that text behind its own
+ * operation id, written straight away (a slow socket buffers its own frames, delaying nobody).
  */
 class SharedStream {
   private readonly subscribers = new Set<Subscriber>();
@@ -132,9 +164,9 @@ class SharedStream {
     );
   }
 
-  /** A new subscriber's view: the same result objects as the others', from now on. */
-  async join(): Promise<OperationResult> {
-    const subscriber = new Subscriber(() => this.leave(subscriber));
+  /** A new subscriber's view: the same results as the others', from now on. */
+  async join(delivery: Delivery): Promise<OperationResult> {
+    const subscriber = new Subscriber(delivery, () => this.leave(subscriber));
     this.add(subscriber);
     let source: OperationResult;
     try {
@@ -171,7 +203,8 @@ class SharedStream {
       for (;;) {
         const { value, done } = await iterator.next();
         if (done) break;
-        for (const subscriber of this.subscribers) subscriber.push(value);
+        const payload = JSON.stringify(value);
+        for (const subscriber of this.subscribers) subscriber.deliver(payload);
       }
       this.forget();
       for (const subscriber of this.subscribers) subscriber.end();
@@ -182,19 +215,26 @@ class SharedStream {
   }
 }
 
-/** One subscriber's iterator over a shared stream, as graphql-ws consumes it. */
+/**
+ * One subscriber of a shared stream. Its `next` messages go to its socket directly, in the
+ * graphql-transport-ws format graphql-ws itself writes; to graphql-ws it is an iterator that
+ * yields nothing and ends (graphql-ws then sends `complete`) or fails (`error`) with the stream.
+ */
 class Subscriber implements AsyncIterableIterator<ExecutionResult> {
-  private readonly queue: ExecutionResult[] = [];
+  private readonly prefix: string;
   private waiting?: { resolve(result: IteratorResult<ExecutionResult>): void; reject(error: unknown): void };
   private done = false;
   private failure?: { error: unknown };
 
-  constructor(private readonly onLeave: () => void) {}
+  constructor(
+    private readonly delivery: Delivery,
+    private readonly onLeave: () => void,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(delivery.id)},"type":"next","payload":`;
+  }
 
-  push(result: ExecutionResult) {
-    if (this.done) return;
-    if (this.waiting) this.settle().resolve({ value: result, done: false });
-    else this.queue.push(result);
+  deliver(payload: string) {
+    if (!this.done) this.delivery.socket.send(`${this.prefix}${payload}}`);
   }
 
   end() {
@@ -209,14 +249,12 @@ class Subscriber implements AsyncIterableIterator<ExecutionResult> {
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
     if (this.failure) return Promise.reject(this.failure.error);
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
   return(): Promise<IteratorResult<ExecutionResult>> {
-    this.queue.length = 0;
     this.end();
     this.onLeave();
     return Promise.resolve({ value: undefined, done: true });
