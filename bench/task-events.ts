@@ -4,8 +4,10 @@
  * in all, for SECONDS; every client must receive every event of its account and nothing else.
  * The platform runs as `npm start` runs it (bench/support.ts): the router in a process of its own.
  * Reports the commit → client delay (`at`, stamped by the tasks subgraph when it commits), how many
- * graphql-ws connections the router holds at the tasks subgraph (issue 18: one, multiplexed), and
- * the router process's memory per subscriber and CPU. Results go to bench/results/task-events.md.
+ * graphql-ws connections the router holds at the tasks subgraph (issue 18: one, multiplexed) and how
+ * many subscriptions run there (one per account: subscribers of one caller share it), and the router
+ * process's memory per subscriber and CPU per delivery, user and kernel apart.
+ * Results go to bench/results/task-events.md.
  *
  *   npm run bench:task-events            # 1000 subscribers of 2 accounts, 10 tasks/s for 10 s
  *   SUBSCRIBERS=100 RATE=50 npm run bench:task-events
@@ -18,7 +20,8 @@ import WebSocket from 'ws';
 import { IDENTITY_HEADER, projectRoot, ROUTER_PRINCIPAL, signIdentity } from '../lib';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
-import { cpuSeconds, rssKiB, startAsNpmStart, writeResults } from './support';
+import { readFileSync } from 'node:fs';
+import { rssKiB, startAsNpmStart, writeResults } from './support';
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1000);
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 2);
@@ -29,6 +32,13 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const load = () => loadavg()[0].toFixed(2);
+
+/** CPU time a process has used so far in user and kernel mode, in seconds (Linux /proc, 100 ticks a second). */
+function cpuTimes(pid: number): { user: number; system: number } {
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
 
 interface TaskEvent {
   at: string;
@@ -63,10 +73,11 @@ async function main() {
       )
     ).createTask.id;
 
-  const tasksSockets = async () => {
+  /** A gauge of the tasks subgraph, read from its /metrics. */
+  const tasksGauge = async (name: string) => {
     const headers = { [IDENTITY_HEADER]: signIdentity(ROUTER_PRINCIPAL, p.secrets.internal) };
     const text = await (await fetch(new URL('/metrics', p.subgraphUrls.tasks), { headers })).text();
-    return Number(/^agentry_subgraph_websockets_open\{subgraph="tasks"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    return Number(new RegExp(`^${name}\\{subgraph="tasks"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   };
 
   const router = p.pids.router;
@@ -114,12 +125,13 @@ async function main() {
     if (Date.now() - warmStart > 180_000) throw new Error(`only ${reached} subscribers attached`);
   }
   const attachSeconds = (Date.now() - warmStart) / 1000;
-  const upstreamSockets = await tasksSockets();
+  const upstreamSockets = await tasksGauge('agentry_subgraph_websockets_open');
+  const upstreamSubscriptions = await tasksGauge('agentry_subgraph_subscriptions_open');
   delays.length = 0;
   received.clear();
   const rssAttached = rssKiB(router);
   const loadBefore = load();
-  const cpuBefore = cpuSeconds(router);
+  const cpuBefore = cpuTimes(router);
 
   const ids: string[] = [];
   const runStart = Date.now();
@@ -136,7 +148,9 @@ async function main() {
   const deadline = Date.now() + 60_000;
   while (delays.length < expected && Date.now() < deadline) await sleep(100);
   const elapsed = (Date.now() - runStart) / 1000;
-  const routerCpu = cpuSeconds(router) - cpuBefore;
+  const cpuAfter = cpuTimes(router);
+  const [userCpu, systemCpu] = [cpuAfter.user - cpuBefore.user, cpuAfter.system - cpuBefore.system];
+  const perDelivery = (seconds: number) => ((seconds * 1e6) / Math.max(1, delays.length)).toFixed(1);
   const loadAfter = load();
   const lost = ids.reduce((sum, id) => sum + Math.max(0, perAccount - (received.get(id) ?? 0)), 0);
   const duplicated = ids.reduce((sum, id) => sum + Math.max(0, (received.get(id) ?? 0) - perAccount), 0);
@@ -146,6 +160,7 @@ async function main() {
     ['accounts (subscribers take them in turn)', ACCOUNTS],
     ['client connections to the router that had to be retried', connects - SUBSCRIBERS],
     ['graphql-ws connections from the router to the tasks subgraph', upstreamSockets],
+    ['subscriptions running at the tasks subgraph', upstreamSubscriptions],
     ['seconds until all were attached upstream', attachSeconds],
     ['events published', ids.length],
     ['deliveries expected', expected],
@@ -159,7 +174,11 @@ async function main() {
     ['p99 commit → client (ms)', percentile(sorted, 99)],
     ['max (ms)', sorted.at(-1) ?? NaN],
     ['router RSS per attached subscriber (KiB)', ((rssAttached - rssIdle) / SUBSCRIBERS).toFixed(1)],
-    ['router CPU seconds during the run', routerCpu.toFixed(2)],
+    ['router CPU seconds during the run (user + system)', (userCpu + systemCpu).toFixed(2)],
+    [
+      'router CPU µs per delivery: user / system (kernel: socket writes)',
+      `${perDelivery(userCpu)} / ${perDelivery(systemCpu)}`,
+    ],
     ['load average (1 min) before → after the run', `${loadBefore} → ${loadAfter}`],
   ];
   console.table(Object.fromEntries(rows));

@@ -70,6 +70,12 @@ export const metrics = {
     labelNames: ['subgraph'] as const,
     registers,
   }),
+  subgraphSubscriptions: new Gauge({
+    name: 'agentry_subgraph_subscriptions_open',
+    help: 'Subscriptions running at a subgraph (the router runs one per caller and operation, shared by its subscribers).',
+    labelNames: ['subgraph'] as const,
+    registers,
+  }),
   subgraphSocketsOpened: new Counter({
     name: 'agentry_subgraph_websockets_opened_total',
     help: 'graphql-ws connections a subgraph has accepted since it started.',

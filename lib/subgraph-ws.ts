@@ -1,3 +1,4 @@
+import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -66,6 +67,8 @@ export function serveSubscriptions(options: {
 }) {
   const { subgraph, secret } = options;
   const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
+  /** Per connection, the ids of its operations that are streams, counted until they complete. */
+  const streams = new WeakMap<object, Set<string>>();
   wss.on('connection', (socket) => {
     metrics.subgraphSocketsOpened.inc({ subgraph });
     metrics.subgraphSockets.inc({ subgraph });
@@ -86,6 +89,14 @@ export function serveSubscriptions(options: {
       onSubscribe: (ctx, _id, payload) => {
         const operation = operationCaller(ctx.connectionParams, payload, secret);
         return operation instanceof GraphQLError ? [operation] : undefined;
+      },
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (!isAsyncIterable(result)) return;
+        streams.set(ctx, (streams.get(ctx) ?? new Set()).add(id));
+        metrics.subgraphSubscriptions.inc({ subgraph });
+      },
+      onComplete: (ctx, id) => {
+        if (streams.get(ctx)?.delete(id)) metrics.subgraphSubscriptions.dec({ subgraph });
       },
       context: (ctx, _id, payload) => {
         const operation = operationCaller(ctx.connectionParams, payload, secret);

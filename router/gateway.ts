@@ -38,6 +38,7 @@ import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
 import { useTracing } from './tracing';
 import { multiplexedWsTransport } from './upstream-ws';
+import { shareSubscriptions } from './shared-subscriptions';
 import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
 import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
 import {
@@ -399,13 +400,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       headers: await operationHeaders(ctx.extra.socket),
     }),
   }));
+  // Subscribers with the same caller and operation share one execution (router/shared-subscriptions.ts).
+  const shared = shareSubscriptions(
+    { onSubscribe: wsOptions.onSubscribe!, subscribe: wsOptions.subscribe! },
+    secrets.internal,
+  );
   const ws = useServer<Record<string, unknown>, WsExtra>(
     {
       ...wsOptions,
+      subscribe: shared.subscribe,
       // An unsafe string is that operation's error; graphql-ws would close the whole socket on a throw.
       onSubscribe: (ctx, id, payload) => {
         const refused = unsafeParams(payload);
-        return refused ? [refused] : wsOptions.onSubscribe!(ctx, id, payload);
+        return refused ? [refused] : shared.onSubscribe(ctx, id, payload);
       },
       // Credentials come in connectionParams (`authorization` or `x-api-key`); refused ones close with 4401.
       onConnect: async (ctx) => {
