@@ -59,8 +59,8 @@ export function beginTestRun(): void {
 }
 
 /**
- * Called by the global teardown: the run's databases (the files left theirs for it, see
- * createTestDatabase), its template and its supergraph go.
+ * Called by the global teardown: the run's template and supergraph go, and any database of the
+ * run a file did not drop (it failed before its close).
  */
 export async function endTestRun(): Promise<void> {
   const run = testRun();
@@ -78,8 +78,9 @@ export async function endTestRun(): Promise<void> {
 
 /**
  * A database of its own on the test server: fresh (a copy of `template` when given), or `keep`
- * (created when absent; drop leaves it). Within a Jest run, drop leaves a fresh one to the global
- * teardown, which drops them all once the files are done: a file need not wait for it.
+ * (created when absent; drop leaves it). Dropped WITH (FORCE) at once, not at the end of the run:
+ * that also ends any connection a file leaked, which would otherwise hold one of the server's
+ * connections (shared with other runs) until then, and one DROP at a time at the end took longer.
  */
 export async function createTestDatabase(
   keep?: string,
@@ -95,7 +96,7 @@ export async function createTestDatabase(
   return {
     url: testDatabaseUrl(database),
     drop: async () => {
-      if (!keep && !run)
+      if (!keep)
         await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
     },
   };
