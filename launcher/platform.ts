@@ -42,23 +42,29 @@ export async function startPlatform({
   const started: RunningSubgraph[] = [];
   // Filled as each subgraph starts; every subgraph holds this same object to find its peers.
   const peerUrls: PeerUrls = {};
+  const start = async (name: SubgraphName) => {
+    const subgraph = await startSubgraph(subgraphs[name], {
+      databaseUrl,
+      pubsub,
+      log,
+      host: '127.0.0.1',
+      port: 0,
+      poolMax: config.DB_POOL_MAX,
+      internalSecret: secrets.internal,
+      jwtSecret: secrets.jwt,
+      peerUrls,
+    });
+    started[SUBGRAPHS.indexOf(name)] = subgraph; // in SUBGRAPHS' order, whichever starts first
+    peerUrls[name] = subgraph.url;
+  };
   try {
-    for (const name of SUBGRAPHS) {
-      started.push(
-        await startSubgraph(subgraphs[name], {
-          databaseUrl,
-          pubsub,
-          log,
-          host: '127.0.0.1',
-          port: 0,
-          poolMax: config.DB_POOL_MAX,
-          internalSecret: secrets.internal,
-          jwtSecret: secrets.jwt,
-          peerUrls,
-        }),
-      );
-      peerUrls[name] = started.at(-1)!.url;
-    }
+    // Accounts first: sessions reads the platform settings from it as it starts. The others do
+    // not call a peer while starting, so they start side by side (their waits on PostgreSQL overlap).
+    const [first, ...rest] = SUBGRAPHS;
+    await start(first);
+    const results = await Promise.allSettled(rest.map(start));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     const subgraphUrls = Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<
       SubgraphName,
       string

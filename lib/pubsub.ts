@@ -134,6 +134,7 @@ export class PostgresPubSub extends FanOutPubSub {
   /** Messages published while the previous round trip is in flight, in publish order. */
   private outgoing: Outgoing[] = [];
   private sending = false;
+  private closed = false;
 
   constructor(
     private readonly url: string,
@@ -189,6 +190,9 @@ export class PostgresPubSub extends FanOutPubSub {
 
   private onListener(command: string): Promise<void> {
     const run = this.listening.then(async () => {
+      // Closed: nothing listens any more, and an UNLISTEN queued by a subscriber that close() ended
+      // must not open a connection of its own (it stayed open and kept the process alive).
+      if (this.closed) return;
       const client = await this.connectListener();
       await client.query(command);
     });
@@ -205,6 +209,8 @@ export class PostgresPubSub extends FanOutPubSub {
   }
 
   protected async disconnect(): Promise<void> {
+    this.closed = true;
+    await this.listening;
     const listener = this.listener;
     this.listener = undefined;
     await Promise.all([listener?.then((client) => client.end()), this.pool.end()]);

@@ -1,4 +1,5 @@
 import { createLogger, PostgresPubSub, RedisPubSub, type PubSub } from '../lib';
+import { createTestDatabase, withAdmin } from './support/database';
 
 const log = createLogger('pubsub-test', 'silent');
 
@@ -55,6 +56,35 @@ test('PostgreSQL refuses an event larger than NOTIFY can carry instead of trunca
     await expect(pubsub.publish('big', { text: 'x'.repeat(8000) })).rejects.toThrow(/larger than/);
   } finally {
     await pubsub.close();
+  }
+});
+
+test('PostgreSQL: closing while a subscription is being set up leaves no connection open', async () => {
+  const database = await createTestDatabase();
+  const datname = new URL(database.url).pathname.slice(1);
+  const connections = () =>
+    withAdmin(async (client) => {
+      const { rows } = await client.query<{ query: string }>(
+        'select query from pg_stat_activity where datname = $1',
+        [datname],
+      );
+      return rows.map((row) => row.query);
+    });
+  try {
+    const pubsub = new PostgresPubSub(database.url, log);
+    pubsub.subscribe('closing'); // its LISTEN is on the way when close() ends it
+    await pubsub.close();
+    // Time for anything still queued to run: a connection opened now would stay open for good.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    let open = await connections();
+    // The server may list a closed connection's backend for a moment while it exits.
+    for (let look = 0; look < 50 && open.length; look++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      open = await connections();
+    }
+    expect(open).toEqual([]);
+  } finally {
+    await database.drop();
   }
 });
 

@@ -5,13 +5,17 @@ import { join } from 'node:path';
 // MikroORM (whose metadata store lives on globalThis).
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/embedded-postgres';
 import { createLogger } from '../../lib/logger';
+import { beginTestRun } from './database';
 import { freePort } from './ports';
 
 /**
  * With DATABASE_URL the suite uses that server; without it, a throwaway embedded PostgreSQL.
- * Each test file then creates its own database on the server (see platform.ts).
+ * Each test file then creates its own database on the server (see platform.ts). Jest passes its
+ * configuration; then the files also share what a run builds once (database.ts). Benchmarks call
+ * this without it.
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(jestConfig?: unknown): Promise<void> {
+  if (jestConfig) beginTestRun();
   if (process.env.DATABASE_URL) {
     process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
     return;

@@ -1,26 +1,22 @@
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Writable } from 'node:stream';
 import {
-  composeSupergraph,
   createLogger,
-  DEFAULT_SUBGRAPH_PORTS,
   IDENTITY_HEADER,
   loadConfig,
-  printSubgraphs,
   randomSecret,
   ROUTER_PRINCIPAL,
   signIdentity,
-  SUBGRAPHS,
   type Logger,
-  type SubgraphName,
 } from '../../lib';
 import { startPlatform, type Platform } from '../../launcher/platform';
 import { RegisterDocument } from '../generated/graphql';
 import type { Secrets } from '../../router/gateway';
-import { subgraphs } from '../../subgraphs';
+import { createTestDatabase } from './database';
+import { preparedRun } from './prepared';
+
+export { createTestDatabase };
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -65,16 +61,6 @@ export interface TestPlatform extends Client {
   close(): Promise<void>;
 }
 
-async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 function captureLogs(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -88,28 +74,6 @@ function captureLogs(): { log: Logger; lines: Record<string, unknown>[] } {
 }
 
 /**
- * A database of its own on the test server: fresh, or `keep` (created when absent; drop leaves it).
- */
-export async function createTestDatabase(keep?: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) throw new Error('TEST_DATABASE_URL is set by the global setup');
-  const database = keep ?? `agentry_t_${randomBytes(5).toString('hex')}`;
-  await withAdmin(serverUrl, async (client) => {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${database}`);
-  });
-  return {
-    url: Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString(),
-    drop: async () => {
-      if (!keep)
-        await withAdmin(serverUrl, (client) =>
-          client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
-        );
-    },
-  };
-}
-
-/**
  * A whole platform (six subgraphs and the router) on a fresh database of its own, or on a kept
  * database (`keep`, created when absent and left in place on close) for benchmarks that reuse a
  * large generated dataset across runs.
@@ -118,7 +82,8 @@ export async function startTestPlatform(
   env: NodeJS.ProcessEnv = {},
   { keep }: { keep?: string } = {},
 ): Promise<TestPlatform> {
-  const database = await createTestDatabase(keep);
+  const { supergraph, template } = await preparedRun();
+  const database = await createTestDatabase(keep, template);
   const databaseUrl = database.url;
 
   // Rate limits get a test of their own; everywhere else they would only slow the suite.
@@ -127,10 +92,6 @@ export async function startTestPlatform(
   // act at once, and the e-mail verification tests turn it on for themselves.
   process.env.REQUIRE_VERIFIED_EMAIL ??= 'false';
   const secrets: Secrets = { jwt: randomSecret(), internal: randomSecret() };
-  const defaults = Object.fromEntries(
-    SUBGRAPHS.map((name) => [name, `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`]),
-  ) as Record<SubgraphName, string>;
-  const { supergraph } = composeSupergraph(await printSubgraphs(subgraphs), defaults);
   const { log, lines } = captureLogs();
   const platform = await startPlatform({ config, databaseUrl, supergraph, secrets, log });
   const url = platform.router.url;
