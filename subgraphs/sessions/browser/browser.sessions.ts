@@ -4,7 +4,7 @@
  * with one page. Sessions live in the process that started them; at most BROWSER_MAX_SESSIONS at a
  * time, closed when idle and at shutdown.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AppError, type Logger } from '../../../lib';
 import { mayRequest, startGuardProxy, type GuardProxy } from './browser.guard';
 import { browserSettings } from './browser.settings';
@@ -30,6 +30,8 @@ const sessions = new Map<string, BrowserSession>();
 const opening = new Map<string, Promise<BrowserSession>>();
 
 async function launch(executable: string): Promise<RunningBrowser> {
+  // Loaded with the first session: playwright-core takes about a second to load.
+  const { chromium } = await import('playwright-core');
   const proxy = await startGuardProxy();
   try {
     const browser = await chromium.launch({

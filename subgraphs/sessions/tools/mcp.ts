@@ -4,15 +4,28 @@
  * again after it went away; a failed connection is retried at the next use after a short pause. Each
  * replica holds its own connections; an operator's disconnect or discover reaches every replica.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { basename } from 'node:path';
 import { projectVersion, safeText, type Config, type Logger } from '../../../lib';
 import type { Plugin, ToolCallContext, ToolDefinition, ToolOutcome } from './plugin';
 
 export type McpServerConfig = NonNullable<Config['MCP_SERVERS']>[number];
+
+type Sdk = typeof import('@modelcontextprotocol/sdk/client/index.js') &
+  typeof import('@modelcontextprotocol/sdk/client/stdio.js') &
+  typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+let sdk: Sdk | undefined;
+
+/** The SDK's client, loaded when the first server connects: it takes about half a second to load. */
+const loadSdk = (): Sdk =>
+  (sdk ??= {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    ...require('@modelcontextprotocol/sdk/client/index.js'),
+    ...require('@modelcontextprotocol/sdk/client/stdio.js'),
+    ...require('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } as Sdk);
 
 /** The most tools one server may list (pages are read until then). */
 const MAX_TOOLS = 500;
@@ -136,6 +149,7 @@ export class McpPlugin implements Plugin {
 
   private async connect(signal?: AbortSignal): Promise<Client> {
     const timeout = this.connectTimeoutMs;
+    const { Client } = loadSdk();
     const client = new Client({ name: 'agentry', version: projectVersion() });
     try {
       await client.connect(this.transport(), { timeout, signal });
@@ -176,6 +190,7 @@ export class McpPlugin implements Plugin {
   }
 
   private transport(): Transport {
+    const { getDefaultEnvironment, StdioClientTransport, StreamableHTTPClientTransport } = loadSdk();
     const server = this.server;
     if ('url' in server)
       return new StreamableHTTPClientTransport(new URL(server.url), {

@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { AppError, badInput, conflict, newId, type EntityManager } from '../../../lib';
 import { DepositAddressLink, type AddressChallenge } from './deposit-address.entity';
-import { isAddress, verifyMessage, type Address, type Hex } from './evm';
+import { viem, type Address, type Hex } from './evm';
 
 /**
  * Binding deposits to accounts: an account links an EVM address by signing a challenge with it, and
@@ -15,7 +15,7 @@ const CHALLENGE_TTL_SECONDS = 600;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 
 function checkAddress(address: unknown): Address {
-  if (typeof address !== 'string' || !isAddress(address, { strict: false }))
+  if (typeof address !== 'string' || !viem().isAddress(address, { strict: false }))
     throw badInput('address must be an EVM address: 0x and 40 hex digits', { field: 'address' });
   return address.toLowerCase() as Address;
 }
@@ -63,11 +63,13 @@ export async function linkDepositAddress(
     throw badInput('the challenge is unknown, used or expired: ask depositAddressChallenge for a new one', {
       field: 'challengeId',
     });
-  const signed = await verifyMessage({
-    address: challenge.address as Address,
-    message: challenge.message,
-    signature: input.signature as Hex,
-  }).catch(() => false);
+  const signed = await viem()
+    .verifyMessage({
+      address: challenge.address as Address,
+      message: challenge.message,
+      signature: input.signature as Hex,
+    })
+    .catch(() => false);
   if (!signed)
     throw badInput(`the signature is not ${challenge.address}'s signature of the challenge message`, {
       field: 'signature',

@@ -1,19 +1,9 @@
-import {
-  createPublicClient,
-  decodeEventLog,
-  http,
-  isAddressEqual,
-  parseAbiItem,
-  TransactionReceiptNotFoundError,
-  type Address,
-  type Hash,
-} from './evm';
+import { viem, type Address, type Hash } from './evm';
 import { AppError, badInput } from '../../../lib';
 
 /** The ERC-20 event every USDC movement emits. */
-const TRANSFER_EVENT = parseAbiItem(
-  'event Transfer(address indexed from, address indexed to, uint256 value)',
-);
+const transferEvent = () =>
+  viem().parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)');
 
 export interface DepositCheck {
   rpcUrl: string;
@@ -40,6 +30,8 @@ const unavailable = (message: string) => new AppError('UPSTREAM_UNAVAILABLE', me
  * recorded and a transaction that only lacks confirmations can be sent again later.
  */
 export async function verifyDeposit(check: DepositCheck, hash: Hash): Promise<VerifiedDeposit> {
+  const { createPublicClient, decodeEventLog, http, isAddressEqual, TransactionReceiptNotFoundError } =
+    viem();
   // No retries or caching: the caller is waiting, and a block number must be fresh.
   const client = createPublicClient({
     transport: http(check.rpcUrl, { retryCount: 0, timeout: check.timeoutMs ?? 10_000 }),
@@ -67,7 +59,7 @@ export async function verifyDeposit(check: DepositCheck, hash: Hash): Promise<Ve
     if (!isAddressEqual(log.address, check.token)) continue;
     let event;
     try {
-      event = decodeEventLog({ abi: [TRANSFER_EVENT], data: log.data, topics: log.topics });
+      event = decodeEventLog({ abi: [transferEvent()], data: log.data, topics: log.topics });
     } catch {
       continue; // another event of the token contract (Approval, …)
     }

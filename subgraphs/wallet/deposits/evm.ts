@@ -7,16 +7,9 @@ import type * as Viem from 'viem' with { 'resolution-mode': 'import' };
 
 export type { Address, Hash, Hex } from 'viem' with { 'resolution-mode': 'import' };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const viem = require('viem') as typeof Viem;
+let loaded: typeof Viem | undefined;
 
-export const {
-  createPublicClient,
-  decodeEventLog,
-  http,
-  isAddress,
-  isAddressEqual,
-  parseAbiItem,
-  TransactionReceiptNotFoundError,
-  verifyMessage,
-} = viem;
+/** viem, loaded on first use: it takes most of a second to load, and only on-chain checks need it. */
+export const viem = (): typeof Viem =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (loaded ??= require('viem') as typeof Viem);

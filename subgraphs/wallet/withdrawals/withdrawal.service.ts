@@ -1,4 +1,4 @@
-import { isAddress } from '../deposits/evm';
+import { viem } from '../deposits/evm';
 import {
   AppError,
   badInput,
@@ -20,7 +20,7 @@ import { Withdrawal, WithdrawalStatus } from './withdrawal.entity';
 
 /** What each withdrawable asset leaves the platform as, and how its destination is written. */
 const PAYOUTS: Record<string, { paidAs: string; destination: (address: string) => boolean }> = {
-  USD: { paidAs: 'USDC', destination: (address) => isAddress(address, { strict: false }) },
+  USD: { paidAs: 'USDC', destination: (address) => viem().isAddress(address, { strict: false }) },
   SOL: { paidAs: 'SOL', destination: (address) => /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(address) },
 };
 
