@@ -8,12 +8,12 @@ import {
   chatTopic,
   lastSeq,
   storeEvent,
-  ChatEventStore,
   toUsageWire,
   type ChatError,
   type ChatEventPayload,
   type ChatUsage,
 } from './chat.events';
+import { chatEvent, TurnOutlet } from './chat.outlet';
 import { approximateTokens, priceOf, type PriceTable, type TokenUsage } from './chat.pricing';
 import {
   safeText,
@@ -37,15 +37,6 @@ export interface TurnDeps {
 /** Turns answering in this process, so a cancel (from any replica) can abort their upstream call. */
 const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 export const runningTurnCount = () => running.size;
-
-/** One batching event store per database (one per process, but tests run several platforms). */
-const eventStores = new WeakMap<object, ChatEventStore>();
-const eventStoreOf = (em: EntityManager): ChatEventStore => {
-  const driver = em.getDriver();
-  let store = eventStores.get(driver);
-  if (!store) eventStores.set(driver, (store = new ChatEventStore(em.fork())));
-  return store;
-};
 
 /** Resolves once a turn this process runs is recorded; at once for any other. */
 export const recordedHere = (turnId: string): Promise<void> => running.get(turnId)?.done ?? Promise.resolve();
@@ -91,31 +82,6 @@ export function startTurn(deps: TurnDeps, plan: TurnPlan): Promise<void> {
   return done;
 }
 
-const chatEvent = (
-  turn: Turn,
-  seq: number,
-  kind: ChatEventKind,
-  fields: Partial<ChatEventPayload> = {},
-): ChatEventPayload => ({
-  sessionId: turn.sessionId,
-  turnId: turn.id,
-  seq,
-  kind,
-  delta: null,
-  usage: null,
-  error: null,
-  at: new Date().toISOString(),
-  ...fields,
-});
-
-/** The events a runner streams, numbered on from the session's last one. */
-type EventOf = (kind: ChatEventKind, fields?: Partial<ChatEventPayload>) => ChatEventPayload;
-
-function eventsOf(turn: Turn, lastSeq: number): EventOf {
-  let seq = lastSeq;
-  return (kind, fields) => chatEvent(turn, ++seq, kind, fields);
-}
-
 const SESSIONS = { subgraph: 'sessions' } as const;
 
 async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
@@ -130,48 +96,15 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
 async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
   const { turn, provider } = plan;
   const em = deps.em.fork();
-  let event: EventOf | undefined;
-  // The pub/sub sends in publish order, so subscribers see seq order (they would reorder anyway);
-  // waiting for the last publish waits for all of them.
-  let published = Promise.resolve();
-  const publish = (payload: ChatEventPayload) => {
-    published = deps.pubsub.publish(chatTopic(turn.ownerId), payload).catch((error: unknown) => {
-      deps.log.error({ err: error, turnId: turn.id, seq: payload.seq }, 'chat event not published');
-    });
-  };
-  const store = eventStoreOf(deps.em);
-  const emit = async (payload: ChatEventPayload) => {
-    await store.store(payload);
-    publish(payload);
-  };
-
+  let outlet: TurnOutlet | undefined;
   const startedAt = performance.now();
   let firstTokenMs: number | null = null;
   let answer = '';
   let reported: { promptTokens: number; completionTokens: number } | undefined;
   let failure: UpstreamError | undefined;
-  // Tokens that arrive while the previous event is being stored leave together as one TOKEN
-  // event: an idle server sends every token at once, a busy one sends fewer, larger events
-  // instead of falling behind. One event at a time is in flight, so seq order is kept.
-  let pending = '';
-  let storing: Promise<void> | undefined;
-  let storeFailure: unknown;
-  const storePending = async () => {
-    try {
-      while (pending && !storeFailure) {
-        const delta = pending;
-        pending = '';
-        await emit(event!(ChatEventKind.TOKEN, { delta }));
-      }
-    } catch (error) {
-      storeFailure = error;
-    } finally {
-      storing = undefined;
-    }
-  };
   try {
-    event = eventsOf(turn, await lastSeq(em, turn.sessionId));
-    await emit(event(ChatEventKind.STARTED));
+    outlet = new TurnOutlet(deps, turn, await lastSeq(em, turn.sessionId));
+    await outlet.emit(ChatEventKind.STARTED);
     const messages: UpstreamMessage[] = turn.context.map(({ role, content }) => ({
       role: role.toLowerCase() as 'system' | 'user' | 'assistant',
       content,
@@ -207,13 +140,12 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
             calls = chunk.calls;
             continue;
           }
-          if (storeFailure) throw storeFailure;
+          if (outlet.storeFailure) throw outlet.storeFailure;
           firstTokenMs ??= Math.round(performance.now() - startedAt);
           metrics.tokensStreamed.inc(SESSIONS);
           said += chunk.delta;
           answer += chunk.delta;
-          pending += chunk.delta;
-          storing ??= storePending();
+          outlet.token(chunk.delta);
         }
       } catch (error) {
         // An upstream that takes no `tools` refuses the request (4xx) before anything came: the
@@ -243,8 +175,8 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
         ...(await Promise.all(calls.map((call) => runModelCall(em, offering, call, turn, signal, deps.log)))),
       );
     }
-    await storing;
-    if (storeFailure) throw storeFailure;
+    await outlet.settled();
+    if (outlet.storeFailure) throw outlet.storeFailure;
   } catch (error) {
     failure =
       error instanceof UpstreamError
@@ -255,7 +187,7 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
           });
     if (!(error instanceof UpstreamError))
       deps.log.error({ err: error, turnId: turn.id }, 'turn stream failed');
-    await storing; // what came before the failure is stored before the end is
+    await outlet?.settled(); // what came before the failure is stored before the end is
   }
 
   const last = await endTurn(em, deps.log, {
@@ -267,11 +199,13 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
     latencyMs: Math.round(performance.now() - startedAt),
     firstTokenLatencyMs: firstTokenMs,
     closeSession: plan.closeSession ?? false,
+    publishedSeq: outlet?.lastSeq,
   });
   // Settled before the last event goes out: who sees the end sees the balance it left.
   if (deps.peers) await settleTurn({ em: deps.em, peers: deps.peers, log: deps.log }, turn.id);
-  if (last) publish(last);
-  await published;
+  // The pub/sub keeps publish order: the last event follows the turn's tokens.
+  if (last) await publishEvent(deps, turn, last);
+  await outlet?.sent();
   // Remembered once the turn is recorded and announced: memory never delays nor fails an answer.
   if (deps.peers && last?.kind === ChatEventKind.COMPLETED)
     await rememberTurn(
@@ -291,6 +225,8 @@ interface TurnEnd {
   latencyMs: number | null;
   firstTokenLatencyMs: number | null;
   closeSession: boolean;
+  /** The last seq this turn's runner published: should one of them not be stored, no later event takes its seq. */
+  publishedSeq?: number;
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -364,7 +300,7 @@ async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayl
     // The turn is locked and its runner done, so nothing else numbers events of this session now.
     const last = chatEvent(
       turn,
-      (await lastSeq(tx, turn.sessionId)) + 1,
+      Math.max(await lastSeq(tx, turn.sessionId), end.publishedSeq ?? 0) + 1,
       failure ? ChatEventKind.ERROR : ChatEventKind.COMPLETED,
       { usage: usage && toUsageWire(usage), error },
     );
@@ -499,8 +435,13 @@ async function endAbandonedTurn(
     closeSession: false,
   });
   if (!last) return false;
-  await deps.pubsub
-    .publish(chatTopic(turn.ownerId), last)
-    .catch((error: unknown) => deps.log.error({ err: error, turnId: id }, 'chat event not published'));
+  await publishEvent(deps, turn, last);
   return true;
+}
+
+/** Publishes an event outside a runner; a failure is logged (the event is stored, replay has it). */
+function publishEvent(deps: TurnDeps, turn: Turn, event: ChatEventPayload): Promise<void> {
+  return deps.pubsub
+    .publish(chatTopic(turn.ownerId), event)
+    .catch((error: unknown) => deps.log.error({ err: error, turnId: turn.id }, 'chat event not published'));
 }
