@@ -53,7 +53,7 @@ import {
   type RoundResult,
 } from './chat/common';
 import { cpuMeter, waitSampler } from './chat/meters';
-import { report, STAGES, type Row, type Stage } from './chat/report';
+import { cpuPerToken, report, STAGES, type Row, type Stage } from './chat/report';
 import { rssKiB, startAsNpmStart, writeResults } from './support';
 
 const REGISTER =
@@ -220,7 +220,8 @@ async function main() {
           `p50 ${ms(percentile(row.sorted, 50))} ms, p99 ${ms(percentile(row.sorted, 99))} ms, ` +
           `max ${ms(row.sorted.at(-1) ?? NaN)} ms; stage medians ` +
           (Object.keys(STAGES) as Stage[]).map((stage) => ms(percentile(row.stages[stage], 50))).join(' + ') +
-          ` ms; ${streamSeconds.toFixed(1)} s; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}` +
+          ` ms; ${streamSeconds.toFixed(1)} s; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ` +
+          `CPU ms per token: ${cpuPerToken(row)}` +
           (opened.failures.length || result.failures.length
             ? `\n  failures: ${[...opened.failures, ...result.failures].join('\n  ')}`
             : ''),

@@ -41,6 +41,27 @@ export interface Row {
   streamSeconds: number;
 }
 
+/**
+ * CPU milliseconds per token received, in each of the platform's processes and in its PostgreSQL
+ * backends: what a token costs, which a busy machine's other programs change far less than latency.
+ */
+export function cpuPerToken(row: Pick<Row, 'cpu' | 'streamSeconds' | 'result'>): string {
+  const perToken = (percent: number | undefined) =>
+    percent === undefined
+      ? 'n/a'
+      : ((percent / 100) * row.streamSeconds * 1000) / Math.max(1, row.result.tokensReceived);
+  const { processes, postgres } = row.cpu;
+  return [
+    ...Object.entries(processes).filter(([label]) => !label.startsWith('bench')),
+    ['PostgreSQL', postgres],
+  ]
+    .map(([label, percent]) => {
+      const value = perToken(percent as number | undefined);
+      return `${label as string} ${typeof value === 'number' ? value.toFixed(3) : value}`;
+    })
+    .join(', ');
+}
+
 const kib = (bytes: number) => Math.round(bytes / 1024);
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
 const pct = (value: number | undefined) => (value === undefined ? 'n/a' : String(Math.round(value)));
@@ -89,6 +110,7 @@ export function report(
       ...Object.values(STAGES).map((stage) => `${stage}: median / p99 (ms)`),
       'seconds streaming (nominal ' + ((TOKENS * INTERVAL_MS) / 1000).toFixed(1) + ')',
       'load average (1 min) before / after',
+      'CPU ms per token',
       `CPU %: ${Object.keys(rows[0]?.cpu.processes ?? {}).join(' / ')} / its PostgreSQL backends / other PostgreSQL / rest`,
       'PostgreSQL backends mostly (share of samples)',
       'double timer lateness p99 (ms)',
@@ -100,6 +122,7 @@ export function report(
       ),
       row.streamSeconds.toFixed(1),
       `${row.loadAverage[0].toFixed(2)} / ${row.loadAverage[1].toFixed(2)}`,
+      cpuPerToken(row),
       [...Object.values(row.cpu.processes), row.cpu.postgres, row.cpu.otherPostgres, row.cpu.rest]
         .map(pct)
         .join(' / '),
