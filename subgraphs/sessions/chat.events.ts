@@ -195,16 +195,14 @@ interface EventRow {
   at: Date;
 }
 
-/** Stored events of a session after `afterSeq` (and before `beforeSeq` when given), in seq order. */
 export async function eventsAfter(
   em: EntityManager,
   sessionId: string,
   afterSeq: number,
-  beforeSeq = 2 ** 31 - 1,
 ): Promise<ChatEventPayload[]> {
   const rows: EventRow[] = await em.execute(
-    `select * from "sessions"."chat_event" where "session_id" = ? and "seq" > ? and "seq" < ? order by "seq"`,
-    [sessionId, afterSeq, beforeSeq],
+    `select * from "sessions"."chat_event" where "session_id" = ? and "seq" > ? order by "seq"`,
+    [sessionId, afterSeq],
   );
   return rows.map((row) => ({
     sessionId: row.session_id,
@@ -226,16 +224,17 @@ export async function lastSeq(em: EntityManager, sessionId: string): Promise<num
   return row?.seq ?? 0;
 }
 
-/** How long a stream waits for the store to hold events it missed live (published before stored). */
-const GAP_WAIT_MS = 3000;
+/** How often, and at most how long, a stream reads the table for events it missed live. */
 const GAP_POLL_MS = 10;
+const GAP_WAIT_MS = 30_000;
 
 /**
  * Live events of one account, in seq order per session with neither gap nor duplicate: stored
  * events after `afterSeq` first, then live ones; a repeated seq is dropped, and a live event that
  * skips seqs waits until the table holds the skipped ones (events are published while they are
- * being stored, so they may not be there yet). A gap the store never fills (an insert failed, and
- * the turn stopped) is passed over after GAP_WAIT_MS.
+ * being stored, so they may not be there yet). A process stores a session's events in seq order, so
+ * once a later one is in the table the gap is as full as it will get (an insert that failed stopped
+ * its turn); a database that stays away ends the wait after GAP_WAIT_MS.
  */
 export class ChatEventStream extends ReplayThenLive<ChatEventPayload> {
   private readonly lastSeen = new Map<string, number>();
@@ -290,11 +289,15 @@ export class ChatEventStream extends ReplayThenLive<ChatEventPayload> {
 
   private async fillGap(sessionId: string, last: number, next: number): Promise<void> {
     const deadline = performance.now() + GAP_WAIT_MS;
-    let missed = await eventsAfter(this.em, sessionId, last, next);
-    while (missed.length < next - last - 1 && performance.now() < deadline) {
+    for (;;) {
+      const stored = await eventsAfter(this.em, sessionId, last);
+      const missed = stored.filter((event) => event.seq < next);
+      const settled = missed.length === next - last - 1 || missed.length < stored.length;
+      if (settled || performance.now() >= deadline) {
+        this.ready.push(...missed);
+        return;
+      }
       await delay(GAP_POLL_MS);
-      missed = await eventsAfter(this.em, sessionId, last, next);
     }
-    this.ready.push(...missed);
   }
 }
