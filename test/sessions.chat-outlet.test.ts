@@ -59,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await database.end();
   await t.close();
+  upstream.closeAllConnections(); // the platform's keep-alive connections would hold it open
   await new Promise((resolve) => upstream.close(resolve));
 });
 
