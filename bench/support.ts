@@ -33,6 +33,7 @@ export async function startAsNpmStart(env: Record<string, string> = {}) {
   return {
     ...processes,
     secrets,
+    databaseUrl: database.url,
     graphqlUrl: `${processes.routerUrl}/graphql`,
     wsUrl: `${processes.routerUrl.replace(/^http/, 'ws')}/graphql`,
     subgraphUrls: processes.subgraphUrls as Record<SubgraphName, string>,

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BigIntScalar, ReplayThenLive, type EntityManager } from '../../lib';
 
@@ -135,7 +136,7 @@ function insertEvents(em: EntityManager, events: ChatEventPayload[]): Promise<un
   );
 }
 
-/** Stored before it is published, so a replay never misses an event a subscriber could have missed. */
+/** Stores one event (a turn's last, with the turn). */
 export async function storeEvent(em: EntityManager, event: ChatEventPayload): Promise<void> {
   await insertEvents(em, [event]);
 }
@@ -223,12 +224,17 @@ export async function lastSeq(em: EntityManager, sessionId: string): Promise<num
   return row?.seq ?? 0;
 }
 
-/** After this long, a stream re-reads the table once, for events published before it was listening. */
+/** How often, and at most how long, a stream reads the table for events it missed live. */
+const GAP_POLL_MS = 10;
+const GAP_WAIT_MS = 30_000;
 
 /**
  * Live events of one account, in seq order per session with neither gap nor duplicate: stored
- * events after `afterSeq` first, then live ones; a live event that skips a seq fetches the gap
- * from the table (every event is stored before it is published), a repeated seq is dropped.
+ * events after `afterSeq` first, then live ones; a repeated seq is dropped, and a live event that
+ * skips seqs waits until the table holds the skipped ones (events are published while they are
+ * being stored, so they may not be there yet). A process stores a session's events in seq order, so
+ * once a later one is in the table the gap is as full as it will get (an insert that failed stopped
+ * its turn); a database that stays away ends the wait after GAP_WAIT_MS.
  */
 export class ChatEventStream extends ReplayThenLive<ChatEventPayload> {
   private readonly lastSeen = new Map<string, number>();
@@ -275,11 +281,23 @@ export class ChatEventStream extends ReplayThenLive<ChatEventPayload> {
   protected override async accept(event: ChatEventPayload): Promise<void> {
     if (this.sessionId && event.sessionId !== this.sessionId) return;
     const last = this.lastSeen.get(event.sessionId);
-    if (last === undefined || event.seq === last + 1) {
-      this.ready.push(event);
-      this.lastSeen.set(event.sessionId, event.seq);
-    } else if (event.seq > last + 1) {
-      await this.fill(event.sessionId, last);
+    if (last !== undefined && event.seq <= last) return;
+    if (last !== undefined && event.seq > last + 1) await this.fillGap(event.sessionId, last, event.seq);
+    this.ready.push(event);
+    this.lastSeen.set(event.sessionId, event.seq);
+  }
+
+  private async fillGap(sessionId: string, last: number, next: number): Promise<void> {
+    const deadline = performance.now() + GAP_WAIT_MS;
+    for (;;) {
+      const stored = await eventsAfter(this.em, sessionId, last);
+      const missed = stored.filter((event) => event.seq < next);
+      const settled = missed.length === next - last - 1 || missed.length < stored.length;
+      if (settled || performance.now() >= deadline) {
+        this.ready.push(...missed);
+        return;
+      }
+      await delay(GAP_POLL_MS);
     }
   }
 }

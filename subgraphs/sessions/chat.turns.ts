@@ -1,20 +1,11 @@
-import { LockMode } from '@mikro-orm/core';
 import { metrics, type EntityManager, type Logger, type Peers, type PubSub } from '../../lib';
 import { settleTurn } from './chat.billing';
 import { rememberTurn } from './chat.memory';
-import { Message, MessageRole, Turn, TurnSettlement, TurnStatus, UsageRecord } from './chat.entities';
-import {
-  ChatEventKind,
-  chatTopic,
-  lastSeq,
-  storeEvent,
-  ChatEventStore,
-  toUsageWire,
-  type ChatError,
-  type ChatEventPayload,
-  type ChatUsage,
-} from './chat.events';
-import { approximateTokens, priceOf, type PriceTable, type TokenUsage } from './chat.pricing';
+import { Turn } from './chat.entities';
+import { ChatEventKind, chatTopic, lastSeq, type ChatEventPayload } from './chat.events';
+import { endTurn } from './chat.end';
+import { TurnOutlet } from './chat.outlet';
+import type { PriceTable } from './chat.pricing';
 import {
   safeText,
   UpstreamError,
@@ -37,15 +28,6 @@ export interface TurnDeps {
 /** Turns answering in this process, so a cancel (from any replica) can abort their upstream call. */
 const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 export const runningTurnCount = () => running.size;
-
-/** One batching event store per database (one per process, but tests run several platforms). */
-const eventStores = new WeakMap<object, ChatEventStore>();
-const eventStoreOf = (em: EntityManager): ChatEventStore => {
-  const driver = em.getDriver();
-  let store = eventStores.get(driver);
-  if (!store) eventStores.set(driver, (store = new ChatEventStore(em.fork())));
-  return store;
-};
 
 /** Resolves once a turn this process runs is recorded; at once for any other. */
 export const recordedHere = (turnId: string): Promise<void> => running.get(turnId)?.done ?? Promise.resolve();
@@ -91,31 +73,6 @@ export function startTurn(deps: TurnDeps, plan: TurnPlan): Promise<void> {
   return done;
 }
 
-const chatEvent = (
-  turn: Turn,
-  seq: number,
-  kind: ChatEventKind,
-  fields: Partial<ChatEventPayload> = {},
-): ChatEventPayload => ({
-  sessionId: turn.sessionId,
-  turnId: turn.id,
-  seq,
-  kind,
-  delta: null,
-  usage: null,
-  error: null,
-  at: new Date().toISOString(),
-  ...fields,
-});
-
-/** The events a runner streams, numbered on from the session's last one. */
-type EventOf = (kind: ChatEventKind, fields?: Partial<ChatEventPayload>) => ChatEventPayload;
-
-function eventsOf(turn: Turn, lastSeq: number): EventOf {
-  let seq = lastSeq;
-  return (kind, fields) => chatEvent(turn, ++seq, kind, fields);
-}
-
 const SESSIONS = { subgraph: 'sessions' } as const;
 
 async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
@@ -130,48 +87,15 @@ async function runTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Pro
 async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): Promise<void> {
   const { turn, provider } = plan;
   const em = deps.em.fork();
-  let event: EventOf | undefined;
-  // The pub/sub sends in publish order, so subscribers see seq order (they would reorder anyway);
-  // waiting for the last publish waits for all of them.
-  let published = Promise.resolve();
-  const publish = (payload: ChatEventPayload) => {
-    published = deps.pubsub.publish(chatTopic(turn.ownerId), payload).catch((error: unknown) => {
-      deps.log.error({ err: error, turnId: turn.id, seq: payload.seq }, 'chat event not published');
-    });
-  };
-  const store = eventStoreOf(deps.em);
-  const emit = async (payload: ChatEventPayload) => {
-    await store.store(payload);
-    publish(payload);
-  };
-
+  let outlet: TurnOutlet | undefined;
   const startedAt = performance.now();
   let firstTokenMs: number | null = null;
   let answer = '';
   let reported: { promptTokens: number; completionTokens: number } | undefined;
   let failure: UpstreamError | undefined;
-  // Tokens that arrive while the previous event is being stored leave together as one TOKEN
-  // event: an idle server sends every token at once, a busy one sends fewer, larger events
-  // instead of falling behind. One event at a time is in flight, so seq order is kept.
-  let pending = '';
-  let storing: Promise<void> | undefined;
-  let storeFailure: unknown;
-  const storePending = async () => {
-    try {
-      while (pending && !storeFailure) {
-        const delta = pending;
-        pending = '';
-        await emit(event!(ChatEventKind.TOKEN, { delta }));
-      }
-    } catch (error) {
-      storeFailure = error;
-    } finally {
-      storing = undefined;
-    }
-  };
   try {
-    event = eventsOf(turn, await lastSeq(em, turn.sessionId));
-    await emit(event(ChatEventKind.STARTED));
+    outlet = new TurnOutlet(deps, turn, await lastSeq(em, turn.sessionId));
+    await outlet.emit(ChatEventKind.STARTED);
     const messages: UpstreamMessage[] = turn.context.map(({ role, content }) => ({
       role: role.toLowerCase() as 'system' | 'user' | 'assistant',
       content,
@@ -207,13 +131,12 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
             calls = chunk.calls;
             continue;
           }
-          if (storeFailure) throw storeFailure;
+          if (outlet.storeFailure) throw outlet.storeFailure;
           firstTokenMs ??= Math.round(performance.now() - startedAt);
           metrics.tokensStreamed.inc(SESSIONS);
           said += chunk.delta;
           answer += chunk.delta;
-          pending += chunk.delta;
-          storing ??= storePending();
+          outlet.token(chunk.delta);
         }
       } catch (error) {
         // An upstream that takes no `tools` refuses the request (4xx) before anything came: the
@@ -243,8 +166,8 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
         ...(await Promise.all(calls.map((call) => runModelCall(em, offering, call, turn, signal, deps.log)))),
       );
     }
-    await storing;
-    if (storeFailure) throw storeFailure;
+    await outlet.settled();
+    if (outlet.storeFailure) throw outlet.storeFailure;
   } catch (error) {
     failure =
       error instanceof UpstreamError
@@ -255,7 +178,7 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
           });
     if (!(error instanceof UpstreamError))
       deps.log.error({ err: error, turnId: turn.id }, 'turn stream failed');
-    await storing; // what came before the failure is stored before the end is
+    await outlet?.settled(); // what came before the failure is stored before the end is
   }
 
   const last = await endTurn(em, deps.log, {
@@ -267,11 +190,13 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
     latencyMs: Math.round(performance.now() - startedAt),
     firstTokenLatencyMs: firstTokenMs,
     closeSession: plan.closeSession ?? false,
+    publishedSeq: outlet?.lastSeq,
   });
   // Settled before the last event goes out: who sees the end sees the balance it left.
   if (deps.peers) await settleTurn({ em: deps.em, peers: deps.peers, log: deps.log }, turn.id);
-  if (last) publish(last);
-  await published;
+  // The pub/sub keeps publish order: the last event follows the turn's tokens.
+  if (last) await publishEvent(deps, turn, last);
+  await outlet?.sent();
   // Remembered once the turn is recorded and announced: memory never delays nor fails an answer.
   if (deps.peers && last?.kind === ChatEventKind.COMPLETED)
     await rememberTurn(
@@ -280,158 +205,6 @@ async function streamTurn(deps: TurnDeps, plan: TurnPlan, signal: AbortSignal): 
       safeText(answer),
       !plan.closeSession,
     );
-}
-
-interface TurnEnd {
-  turn: Turn;
-  prices: PriceTable;
-  answer: string;
-  reported?: { promptTokens: number; completionTokens: number };
-  failure?: { code: string; message: string };
-  latencyMs: number | null;
-  firstTokenLatencyMs: number | null;
-  closeSession: boolean;
-}
-
-const min = (a: bigint, b: bigint) => (a < b ? a : b);
-
-/** Saturated session totals: a session of many huge answers stays within its columns. */
-const MAX_SESSION_TOKENS = 2 ** 31 - 1;
-const MAX_SESSION_COST = 2n ** 63n - 1n;
-
-/**
- * The one place a turn ends: records it, and should that fail on what it carries, records it again
- * as FAILED without its answer, so that no content can leave a turn RUNNING. Returns the final event
- * to publish, or nothing when the turn had already ended.
- */
-async function endTurn(em: EntityManager, log: Logger, end: TurnEnd): Promise<ChatEventPayload | undefined> {
-  try {
-    return await recordEnd(em, end);
-  } catch (error) {
-    log.error({ err: error, turnId: end.turn.id }, 'turn end not recorded; ending it without its answer');
-    return recordEnd(em, {
-      ...end,
-      answer: '',
-      reported: undefined,
-      failure: { code: 'UPSTREAM_ERROR', message: 'the answer could not be recorded' },
-    });
-  }
-}
-
-/**
- * Records how a turn ended, all in one transaction: the assistant message (what came, complete or
- * not), the metered usage, the session's counters and the final event, numbered after the last
- * stored one. Returns that event, or nothing when the turn had already been recorded (by the sweep,
- * or its runner).
- */
-async function recordEnd(em: EntityManager, end: TurnEnd): Promise<ChatEventPayload | undefined> {
-  const { turn, failure } = end;
-  const answer = safeText(end.answer);
-  const answered = answer !== '' || !failure;
-  // The stored context is read back as it is: a row written by hand may not be a list.
-  const context = Array.isArray(turn.context) ? turn.context : [];
-  const tokens: TokenUsage = end.reported
-    ? { ...end.reported, estimated: false }
-    : {
-        promptTokens: approximateTokens(context.map((message) => String(message.content)).join('\n')),
-        completionTokens: approximateTokens(answer),
-        estimated: true,
-      };
-  // Nothing generated, nothing charged: only answers (complete or not) are metered.
-  const usage: ChatUsage | null = answered
-    ? {
-        ...tokens,
-        totalTokens: tokens.promptTokens + tokens.completionTokens,
-        costMicroUsd: priceOf(tokens, end.prices),
-      }
-    : null;
-  const error: ChatError | null = failure ? { code: failure.code, message: safeText(failure.message) } : null;
-  const status = !failure ? TurnStatus.COMPLETE : answered ? TurnStatus.INTERRUPTED : TurnStatus.FAILED;
-
-  // A fresh unit of work per attempt: a failed one leaves nothing behind for the next.
-  return em.fork().transactional(async (tx) => {
-    const stored = await tx.findOneOrFail(Turn, turn.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (stored.status !== TurnStatus.RUNNING) return undefined;
-    // A billed turn pays its price when complete (never more than it held), nothing otherwise;
-    // recorded with its end, so the reconciler can send it should this process stop first.
-    const charged =
-      stored.settlement !== TurnSettlement.HELD
-        ? null
-        : usage && status === TurnStatus.COMPLETE
-          ? min(usage.costMicroUsd, stored.heldMicroUsd ?? 0n)
-          : 0n;
-    if (usage && charged !== null) usage.chargedMicroUsd = charged;
-    // The turn is locked and its runner done, so nothing else numbers events of this session now.
-    const last = chatEvent(
-      turn,
-      (await lastSeq(tx, turn.sessionId)) + 1,
-      failure ? ChatEventKind.ERROR : ChatEventKind.COMPLETED,
-      { usage: usage && toUsageWire(usage), error },
-    );
-    let messages = 0;
-    if (answered) {
-      const message = tx.create(Message, {
-        sessionId: turn.sessionId,
-        role: MessageRole.ASSISTANT,
-        content: answer,
-        tokens: tokens.completionTokens,
-        complete: !failure,
-      });
-      await tx.flush(); // before the turn points at it: the inserts are not ordered by foreign key
-      stored.assistantMessageId = message.id;
-      messages = 1;
-    }
-    Object.assign(stored, {
-      status,
-      promptTokens: usage?.promptTokens ?? 0,
-      completionTokens: usage?.completionTokens ?? 0,
-      costMicroUsd: usage?.costMicroUsd ?? 0n,
-      latencyMs: end.latencyMs,
-      firstTokenLatencyMs: end.firstTokenLatencyMs,
-      errorCode: error?.code ?? null,
-      errorMessage: error?.message ?? null,
-      finishedAt: new Date(),
-      chargedMicroUsd: charged,
-      callFeeMicroUsd: usage ? end.prices.perCallMicroUsd : 0n,
-    });
-    if (usage)
-      tx.create(UsageRecord, {
-        idempotencyKey: turn.id,
-        ownerId: turn.ownerId,
-        sessionId: turn.sessionId,
-        turnId: turn.id,
-        provider: turn.provider,
-        model: turn.model,
-        promptTokens: usage.promptTokens,
-        completionTokens: usage.completionTokens,
-        estimated: usage.estimated,
-        priceMicroUsd: usage.costMicroUsd,
-      });
-    await tx.flush();
-    // Counters are incremented in place so a concurrent close never loses them.
-    await tx.execute(
-      `update "sessions"."session" set "message_count" = "message_count" + ?,
-         "input_tokens" = least("input_tokens"::bigint + ?, ${MAX_SESSION_TOKENS}),
-         "output_tokens" = least("output_tokens"::bigint + ?, ${MAX_SESSION_TOKENS}),
-         "cost_micro_usd" = least("cost_micro_usd"::numeric + ?, ${MAX_SESSION_COST})::bigint,
-         "status" = case when ? then 'CLOSED' else "status" end,
-         "ended_at" = case when ? then coalesce("ended_at", now()) else "ended_at" end
-       where "id" = ?`,
-      [
-        messages,
-        usage?.promptTokens ?? 0,
-        usage?.completionTokens ?? 0,
-        // Billed, the session's cost is what its turns were charged (AUTX's consumed_usd).
-        String(charged ?? usage?.costMicroUsd ?? 0n),
-        end.closeSession,
-        end.closeSession,
-        turn.sessionId,
-      ],
-    );
-    // The final event is written with the turn: it exists exactly when the turn has ended.
-    await storeEvent(tx, last);
-    return last;
-  });
 }
 
 /** Turns one sweep query reads; a sweep reads on until none is left. */
@@ -499,8 +272,13 @@ async function endAbandonedTurn(
     closeSession: false,
   });
   if (!last) return false;
-  await deps.pubsub
-    .publish(chatTopic(turn.ownerId), last)
-    .catch((error: unknown) => deps.log.error({ err: error, turnId: id }, 'chat event not published'));
+  await publishEvent(deps, turn, last);
   return true;
+}
+
+/** Publishes an event outside a runner; a failure is logged (the event is stored, replay has it). */
+function publishEvent(deps: TurnDeps, turn: Turn, event: ChatEventPayload): Promise<void> {
+  return deps.pubsub
+    .publish(chatTopic(turn.ownerId), event)
+    .catch((error: unknown) => deps.log.error({ err: error, turnId: turn.id }, 'chat event not published'));
 }
