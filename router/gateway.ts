@@ -26,7 +26,6 @@ import {
   requestIdFrom,
   requestLabel,
   sendJson,
-  signIdentity,
   type Config,
   type Identity,
   type Logger,
@@ -39,7 +38,7 @@ import { checkHealth } from './health';
 import { useTracing } from './tracing';
 import { multiplexedWsTransport } from './upstream-ws';
 import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
-import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
+import { createIdentityResolver, createIdentitySigner, credentialFrom, type Resolution } from './identity';
 import {
   MemoryRateLimiter,
   RedisRateLimiter,
@@ -137,26 +136,26 @@ function validateCaller(params: ValidateUserFnParams<Record<string, unknown>>) {
     : refusal(`${field} needs a signed-in session or an API key`, 'UNAUTHENTICATED');
 }
 
-/**
- * Subgraphs answer only signed identities; a request without a credential carries a signed
- * anonymous one, reused while it is fresh.
- */
-function anonymousIdentity(secret: string): () => string {
-  let token = '';
-  let signedAt = 0;
-  return () => {
-    if (Date.now() - signedAt > 60_000) {
-      token = signIdentity(ANONYMOUS_PRINCIPAL, secret);
-      signedAt = Date.now();
-    }
-    return token;
-  };
-}
-
 /** Hands the signed identity to the context, where the graphql-ws transport reads it per operation. */
 const useIdentityContext = (anonymous: () => string): GatewayPlugin => ({
   onContextBuilding({ context, extendContext }) {
     extendContext({ agentryIdentity: context.request?.headers.get(IDENTITY_HEADER) || anonymous() });
+  },
+});
+
+/**
+ * The request id joins a subgraph fetch when it is sent, after Hive Gateway's in-flight
+ * deduplication, whose key is URL, body and headers: with the id among the propagated headers no
+ * two fetches were ever identical. Now identical queries of one caller (same signed identity,
+ * router/identity.ts) share one fetch, which carries the id of the request that started it;
+ * different callers' identity headers differ, so they never share one.
+ */
+const useUpstreamRequestId = (): GatewayPlugin => ({
+  onFetch({ executionRequest, options }) {
+    const requestId = (executionRequest?.context as { request?: Request } | undefined)?.request?.headers.get(
+      REQUEST_ID_HEADER,
+    );
+    if (requestId) options.headers = { ...options.headers, [REQUEST_ID_HEADER]: requestId };
   },
 });
 
@@ -182,7 +181,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ? new RedisRateLimiter(config.REDIS_URL, config.RATE_LIMIT_PER_MINUTE)
     : new MemoryRateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
-  const anonymous = anonymousIdentity(secrets.internal);
+  const signIdentity = createIdentitySigner(secrets.internal);
+  const anonymous = () => signIdentity(ANONYMOUS_PRINCIPAL);
   const serveDashboard = createDashboard();
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
@@ -214,14 +214,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useSafeInput(),
       ...hardening(config),
       useIdentityContext(anonymous),
+      useUpstreamRequestId(),
       useErrorCodes(),
       useTransportErrors(),
       useMetrics(),
       useTracing(),
     ],
     propagateHeaders: {
+      // Only the identity: the request id is added after deduplication (useUpstreamRequestId).
       fromClientToSubgraphs: ({ request }) => ({
-        [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
         [IDENTITY_HEADER]: request.headers.get(IDENTITY_HEADER) || anonymous(),
       }),
     },
@@ -238,8 +239,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   async function identify(credential: string | undefined, ticket?: string) {
     const resolution = await resolveIdentity(credential, ticket);
     const headers: Record<string, string> = {};
-    if (resolution.kind === 'identity')
-      headers[IDENTITY_HEADER] = signIdentity(resolution.identity, secrets.internal);
+    if (resolution.kind === 'identity') headers[IDENTITY_HEADER] = signIdentity(resolution.identity);
     if (resolution.kind === 'invalid') headers[AUTH_ERROR_HEADER] = resolution.message;
     return { resolution, headers, credential: CREDENTIAL_OF[resolution.kind] };
   }
