@@ -33,6 +33,7 @@ import {
 } from '../lib';
 import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
+import { useStableDocument } from './stable-document';
 import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
 import { useTracing } from './tracing';
@@ -214,6 +215,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useSafeInput(),
       ...hardening(config),
       useIdentityContext(anonymous),
+      useStableDocument(),
       useUpstreamRequestId(),
       useErrorCodes(),
       useTransportErrors(),
