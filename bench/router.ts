@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot, type Identity } from '../lib';
+import { IDENTITY_HEADER, projectRoot, signIdentity, type Identity } from '../lib';
 import { CreateAgentDocument, CreateApiKeyDocument, CreateTaskDocument } from '../test/generated/graphql';
 import { sqlStatements, startTestPlatform } from '../test/support/platform';
 import { cpuSeconds, writeResults } from './support';
@@ -281,6 +281,14 @@ async function main() {
     record('rest', rest);
     record('rest-graphql', overGraphql);
     loads.push(loadavg()[0]);
+    const { router: viaRouter, byHand } = await againstHandMadePlan(
+      router.url,
+      user.credential!,
+      subgraphUrls,
+      signIdentity(identity, t.secrets.internal),
+    );
+    record('plan-router', { ...NO_SAMPLE, p50: viaRouter });
+    record('plan-by-hand', { ...NO_SAMPLE, p50: byHand });
   }
 
   // The peers keep no state; Hive's runtime waits on SIGTERM for a graceful dispose that never ends.
@@ -297,6 +305,58 @@ async function main() {
     await writeResults(join(projectRoot(), 'bench', 'results', 'router.md'), report(samples, loads));
   else process.stdout.write('a partial or profiled run: bench/results/router.md left as it was\n');
   process.exit(0);
+}
+
+const NO_SAMPLE: Sample = { rps: 0, p50: 0, p99: 0, errors: 0, cpuMsPerRequest: 0, statementsPerRequest: 0 };
+
+/**
+ * `agents → owner` one request at a time, through the router and by hand (the two fetches of its
+ * plan, sent straight to the subgraphs with a signed identity), alternately; the median ms of each.
+ */
+async function againstHandMadePlan(
+  routerUrl: string,
+  credential: string,
+  subgraphUrls: Record<string, string>,
+  signedIdentity: string,
+): Promise<{ router: number; byHand: number }> {
+  const post = async (url: string, headers: Record<string, string>, query: string, variables = {}) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+    if (!body.data || body.errors) throw new Error(`hand-made plan: ${JSON.stringify(body)}`);
+    return body.data;
+  };
+  const internal = { [IDENTITY_HEADER]: signedIdentity };
+  const byHand = async () => {
+    const { agents } = (await post(
+      subgraphUrls.agents,
+      internal,
+      '{ agents(first: 10) { nodes { id name owner { id } } } }',
+    )) as { agents: { nodes: { owner: { id: string } }[] } };
+    const owners = [...new Set(agents.nodes.map((agent) => agent.owner.id))];
+    await post(
+      subgraphUrls.accounts,
+      internal,
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Account { displayName } } }',
+      { r: owners.map((id) => ({ __typename: 'Account', id })) },
+    );
+  };
+  const viaRouter = () =>
+    post(`${routerUrl}/graphql`, { authorization: `Bearer ${credential}` }, QUERIES['agents → owner']);
+  const timings = { router: [] as number[], byHand: [] as number[] };
+  for (let i = 0; i < 300; i++)
+    for (const [name, call] of [
+      ['router', viaRouter],
+      ['byHand', byHand],
+    ] as const) {
+      const started = performance.now();
+      await call();
+      timings[name].push(performance.now() - started);
+    }
+  return { router: median(timings.router), byHand: median(timings.byHand) };
 }
 
 /** A ratio, or n/a when the peer answered nothing in the cell. */
@@ -345,6 +405,10 @@ function report(samples: Map<string, Sample[]>, loads: number[]): string {
       `connections: ${med('rest', 'rps').toFixed(0)} vs ${med('rest-graphql', 'rps').toFixed(0)} req/s, median ` +
       `${med('rest', 'p50')} vs ${med('rest-graphql', 'p50')} ms (REST/GraphQL median ` +
       `${ratio(med('rest', 'p50'), med('rest-graphql', 'p50'))}).`,
+    '',
+    `\`agents → owner\` one request at a time, the router against its plan's two subgraph fetches made by ` +
+      `hand: median ${med('plan-router', 'p50').toFixed(1)} vs ${med('plan-by-hand', 'p50').toFixed(1)} ms ` +
+      `(router/hand ${ratio(med('plan-router', 'p50'), med('plan-by-hand', 'p50'))}).`,
     '',
   );
   return lines.join('\n');
