@@ -26,7 +26,6 @@ import {
   requestIdFrom,
   requestLabel,
   sendJson,
-  signIdentity,
   type Config,
   type Identity,
   type Logger,
@@ -34,13 +33,14 @@ import {
 } from '../lib';
 import { graphqlErrorBody, useErrorCodes, useTransportErrors } from './error-codes';
 import { unsafeParams, useSafeInput } from './safe-input';
+import { useStableDocument } from './stable-document';
 import { createDashboard } from './dashboard';
 import { checkHealth } from './health';
 import { useTracing } from './tracing';
 import { multiplexedWsTransport } from './upstream-ws';
 import { shareSubscriptions } from './shared-subscriptions';
 import { createMetricsEndpoint, startMetricsListener, useMetrics } from './metrics';
-import { createIdentityResolver, credentialFrom, type Resolution } from './identity';
+import { createIdentityResolver, createIdentitySigner, credentialFrom, type Resolution } from './identity';
 import {
   MemoryRateLimiter,
   RedisRateLimiter,
@@ -138,26 +138,26 @@ function validateCaller(params: ValidateUserFnParams<Record<string, unknown>>) {
     : refusal(`${field} needs a signed-in session or an API key`, 'UNAUTHENTICATED');
 }
 
-/**
- * Subgraphs answer only signed identities; a request without a credential carries a signed
- * anonymous one, reused while it is fresh.
- */
-function anonymousIdentity(secret: string): () => string {
-  let token = '';
-  let signedAt = 0;
-  return () => {
-    if (Date.now() - signedAt > 60_000) {
-      token = signIdentity(ANONYMOUS_PRINCIPAL, secret);
-      signedAt = Date.now();
-    }
-    return token;
-  };
-}
-
 /** Hands the signed identity to the context, where the graphql-ws transport reads it per operation. */
 const useIdentityContext = (anonymous: () => string): GatewayPlugin => ({
   onContextBuilding({ context, extendContext }) {
     extendContext({ agentryIdentity: context.request?.headers.get(IDENTITY_HEADER) || anonymous() });
+  },
+});
+
+/**
+ * The request id joins a subgraph fetch when it is sent, after Hive Gateway's in-flight
+ * deduplication, whose key is URL, body and headers: with the id among the propagated headers no
+ * two fetches were ever identical. Now identical queries of one caller (same signed identity,
+ * router/identity.ts) share one fetch, which carries the id of the request that started it;
+ * different callers' identity headers differ, so they never share one.
+ */
+const useUpstreamRequestId = (): GatewayPlugin => ({
+  onFetch({ executionRequest, options }) {
+    const requestId = (executionRequest?.context as { request?: Request } | undefined)?.request?.headers.get(
+      REQUEST_ID_HEADER,
+    );
+    if (requestId) options.headers = { ...options.headers, [REQUEST_ID_HEADER]: requestId };
   },
 });
 
@@ -183,7 +183,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ? new RedisRateLimiter(config.REDIS_URL, config.RATE_LIMIT_PER_MINUTE)
     : new MemoryRateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
-  const anonymous = anonymousIdentity(secrets.internal);
+  const signIdentity = createIdentitySigner(secrets.internal);
+  const anonymous = () => signIdentity(ANONYMOUS_PRINCIPAL);
   const serveDashboard = createDashboard();
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
@@ -203,7 +204,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       resolveUserFn: ({ request }: { request?: Request }): Identity | null => {
         const refused = request?.headers.get(AUTH_ERROR_HEADER);
         if (refused) throw refusal(refused, 'UNAUTHENTICATED');
-        const caller = callerFrom(request?.headers.get(IDENTITY_HEADER) ?? undefined, secrets.internal);
+        const header = request?.headers.get(IDENTITY_HEADER) ?? undefined;
+        const known = header && signIdentity.signedBy(header);
+        if (known) return known;
+        const caller = callerFrom(header, secrets.internal);
         return caller.kind === 'account' ? caller.identity : null;
       },
       // Called for anonymous callers too, with no user.
@@ -215,14 +219,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       useSafeInput(),
       ...hardening(config),
       useIdentityContext(anonymous),
+      useStableDocument(),
+      useUpstreamRequestId(),
       useErrorCodes(),
       useTransportErrors(),
       useMetrics(),
       useTracing(),
     ],
     propagateHeaders: {
+      // Only the identity: the request id is added after deduplication (useUpstreamRequestId).
       fromClientToSubgraphs: ({ request }) => ({
-        [REQUEST_ID_HEADER]: request.headers.get(REQUEST_ID_HEADER) ?? '',
         [IDENTITY_HEADER]: request.headers.get(IDENTITY_HEADER) || anonymous(),
       }),
     },
@@ -239,8 +245,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   async function identify(credential: string | undefined, ticket?: string) {
     const resolution = await resolveIdentity(credential, ticket);
     const headers: Record<string, string> = {};
-    if (resolution.kind === 'identity')
-      headers[IDENTITY_HEADER] = signIdentity(resolution.identity, secrets.internal);
+    if (resolution.kind === 'identity') headers[IDENTITY_HEADER] = signIdentity(resolution.identity);
     if (resolution.kind === 'invalid') headers[AUTH_ERROR_HEADER] = resolution.message;
     return { resolution, headers, credential: CREDENTIAL_OF[resolution.kind] };
   }

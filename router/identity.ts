@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  ANONYMOUS_PRINCIPAL,
   countedCache,
   InvalidTokenError,
   sha256,
@@ -147,3 +148,48 @@ export function createIdentityResolver(options: IdentityOptions) {
 }
 
 export type IdentityResolver = ReturnType<typeof createIdentityResolver>;
+
+/** How long one signed identity is reused, well inside its five-minute lifetime (lib/identity.ts). */
+const SIGNED_REUSE_MS = 60_000;
+
+/**
+ * Signs each caller's identity once a minute instead of once a request. Every request of one
+ * caller then forwards the very same header, which is what lets Hive Gateway deduplicate the
+ * identical in-flight fetches of ONE caller (its key is URL, body and headers), while two callers'
+ * headers always differ, so their fetches are never shared (gateway.ts). `signedBy` reads back a
+ * header this signer made within that minute without verifying it again.
+ */
+export function createIdentitySigner(secret: string) {
+  const signed = new Map<string, { token: string; at: number }>();
+  const byToken = new Map<string, { identity: Identity; at: number }>();
+  const sign = (principal: Identity | typeof ANONYMOUS_PRINCIPAL): string => {
+    const key =
+      principal === ANONYMOUS_PRINCIPAL
+        ? principal
+        : JSON.stringify([
+            principal.accountId,
+            principal.role,
+            principal.scopes,
+            principal.via,
+            principal.apiKeyId,
+          ]);
+    const now = Date.now();
+    const hit = signed.get(key);
+    if (hit && now - hit.at < SIGNED_REUSE_MS) return hit.token;
+    if (signed.size > 10_000) {
+      for (const [k, v] of signed) if (now - v.at >= SIGNED_REUSE_MS) signed.delete(k);
+      for (const [k, v] of byToken) if (now - v.at >= SIGNED_REUSE_MS) byToken.delete(k);
+    }
+    const token = signIdentity(principal, secret);
+    signed.set(key, { token, at: now });
+    if (principal !== ANONYMOUS_PRINCIPAL) byToken.set(token, { identity: principal, at: now });
+    return token;
+  };
+  const signedBy = (token: string): Identity | undefined => {
+    const entry = byToken.get(token);
+    return entry && Date.now() - entry.at < SIGNED_REUSE_MS ? entry.identity : undefined;
+  };
+  return Object.assign(sign, { signedBy });
+}
+
+export type IdentitySigner = ReturnType<typeof createIdentitySigner>;

@@ -47,25 +47,31 @@ export class MemoryRateLimiter implements RateLimiter {
   async close(): Promise<void> {}
 }
 
-/** The same windows counted in Redis, so every router sharing it shares one count per caller. */
+/** Counts one hit and starts the key's expiry with its first: one command, so it can be pipelined. */
+const HIT_SCRIPT = `local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count`;
+
+/**
+ * The same windows counted in Redis, so every router sharing it shares one exact count per caller.
+ * The hits of concurrent requests go to Redis together (ioredis auto-pipelining: one round trip
+ * per event-loop tick, not one per request), each as a single script call.
+ */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: Redis;
+  private readonly redis: Redis & { rateLimitHit(key: string, ttlMs: number): Promise<number> };
 
   constructor(
     url: string,
     private readonly limit: number,
   ) {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+    redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.redis = redis as typeof this.redis;
   }
 
   async hit(key: string): Promise<RateLimitResult> {
     const window = Math.floor(Date.now() / WINDOW_MS);
-    const redisKey = `agentry:ratelimit:${window}:${key}`;
-    const [[, count]] = (await this.redis
-      .multi()
-      .incr(redisKey)
-      .pexpire(redisKey, WINDOW_MS * 2)
-      .exec()) as [[Error | null, number], unknown];
+    const count = await this.redis.rateLimitHit(`agentry:ratelimit:${window}:${key}`, WINDOW_MS * 2);
     return result(this.limit, count, window * WINDOW_MS);
   }
 
