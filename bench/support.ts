@@ -10,8 +10,9 @@ import { createTestDatabase } from '../test/support/platform';
  * the six subgraphs spread over the other cores, on a fresh database of the test server. The
  * workers read their settings from this process's environment, `env` on top; Redis is left out,
  * as the default start has none (pub/sub on PostgreSQL LISTEN/NOTIFY, rate limits in memory).
+ * `keep` names a database kept across runs (a large generated dataset) instead of a fresh one.
  */
-export async function startAsNpmStart(env: Record<string, string> = {}) {
+export async function startAsNpmStart(env: Record<string, string> = {}, { keep }: { keep?: string } = {}) {
   delete process.env.REDIS_URL;
   Object.assign(process.env, {
     PORT: '0',
@@ -21,7 +22,7 @@ export async function startAsNpmStart(env: Record<string, string> = {}) {
     REQUIRE_VERIFIED_EMAIL: 'false',
     ...env,
   });
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(keep);
   const secrets = { jwt: randomSecret(), internal: randomSecret() };
   const processes = await startProcesses({
     databaseUrl: database.url,
