@@ -30,7 +30,7 @@ export type Principal = Identity | ServicePrincipal | typeof ROUTER_PRINCIPAL | 
 /** Header (and graphql-ws connection parameter) carrying the router-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-agentry-identity';
 const INTERNAL_AUDIENCE = 'agentry-subgraphs';
-/** Long enough for a subscription's connection handshake; each request gets a fresh one. */
+/** Long enough for a subscription's connection handshake; the router reuses one for a minute per caller. */
 const INTERNAL_TTL_SECONDS = 300;
 
 export const SCOPES = ['proxy', 'orders', 'agents', 'tasks', 'memory', 'wallet', 'admin', '*'] as const;
