@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { print } from 'graphql';
 import pg from 'pg';
 import { IDENTITY_HEADER, projectRoot, signIdentity } from '../lib';
+import { numbered } from '../subgraphs/memory/memory.prepared';
 import { searchStatement } from '../subgraphs/memory/memory.search';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
@@ -159,12 +160,6 @@ async function ownersOf(t: TestPlatform): Promise<User[]> {
     }),
   );
 }
-
-/** `?` placeholders as pg's `$n`. */
-const numbered = (sql: string) => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
 
 /** The search statement as the subgraph runs it: prepared by name on this connection. */
 const runPrepared = (db: pg.Client, name: string, statement: { sql: string; params: unknown[] }) =>

@@ -49,6 +49,16 @@ function claimsOf(principal: Principal): Record<string, unknown> & { sub: string
   };
 }
 
+/** Every claim of an identity as one string: equal exactly when two callers may be treated alike. */
+export const identityKey = (identity: Identity): string =>
+  JSON.stringify([
+    identity.accountId,
+    identity.role,
+    [...identity.scopes].sort(),
+    identity.via,
+    identity.apiKeyId,
+  ]);
+
 export function signIdentity(principal: Principal, secret: string): string {
   return signToken(claimsOf(principal), secret, INTERNAL_TTL_SECONDS);
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   ANONYMOUS_PRINCIPAL,
   countedCache,
+  identityKey,
   InvalidTokenError,
   sha256,
   signIdentity,
@@ -163,16 +164,7 @@ export function createIdentitySigner(secret: string) {
   const signed = new Map<string, { token: string; at: number }>();
   const byToken = new Map<string, { identity: Identity; at: number }>();
   const sign = (principal: Identity | typeof ANONYMOUS_PRINCIPAL): string => {
-    const key =
-      principal === ANONYMOUS_PRINCIPAL
-        ? principal
-        : JSON.stringify([
-            principal.accountId,
-            principal.role,
-            principal.scopes,
-            principal.via,
-            principal.apiKeyId,
-          ]);
+    const key = principal === ANONYMOUS_PRINCIPAL ? principal : identityKey(principal);
     const now = Date.now();
     const hit = signed.get(key);
     if (hit && now - hit.at < SIGNED_REUSE_MS) return hit.token;

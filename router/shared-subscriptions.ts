@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
-import { callerFrom, IDENTITY_HEADER, metrics } from '../lib';
+import { callerFrom, IDENTITY_HEADER, identityKey, metrics } from '../lib';
 
 type OperationResult = AsyncIterable<ExecutionResult> | ExecutionResult;
 export type Subscribe = (args: ExecutionArgs) => OperationResult | Promise<OperationResult>;
@@ -101,17 +101,7 @@ function sharingKey(context: WsContext, internalSecret: string): string | undefi
   }
   if (caller.kind !== 'account') return undefined;
   if (!onlyLiveFeeds(query, variables ?? {}, operationName ?? undefined)) return undefined;
-  const { accountId, role, scopes, via, apiKeyId } = caller.identity;
-  return JSON.stringify([
-    accountId,
-    role,
-    [...scopes].sort(),
-    via,
-    apiKeyId,
-    query,
-    variables,
-    operationName,
-  ]);
+  return JSON.stringify([identityKey(caller.identity), query, variables, operationName]);
 }
 
 /** Every root field of the operation is a live feed and none asks for a replay. */

@@ -27,7 +27,7 @@ function nameOf(text: string): string | undefined {
 }
 
 /** `?` placeholders as PostgreSQL's `$n` (the statements have no other question marks). */
-const numbered = (sql: string) => {
+export const numbered = (sql: string) => {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 };
